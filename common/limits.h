@@ -1,0 +1,22 @@
+// Limits on everything a peer or a client can make the node hold (STYLE.md, Limits on everything).
+#ifndef RINGKV_COMMON_LIMITS_H_
+#define RINGKV_COMMON_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ringkv {
+
+inline constexpr size_t kKeyBytesMax = 64 * 1024;
+inline constexpr size_t kValueBytesMaxDefault = 16 * 1024 * 1024;
+inline constexpr size_t kKeyspaceNameBytesMax = 48;
+// Riak rejects writes past 100 siblings by default; so do we, and tell the writer to resolve them.
+inline constexpr size_t kSiblingsMax = 100;
+// A version vector has one entry per actor (a node incarnation that coordinated a write).
+inline constexpr size_t kClockEntriesMax = 64;
+inline constexpr size_t kContextBytesMax = 16 + 16 * kClockEntriesMax;
+inline constexpr uint32_t kTtlSecondsMax = 20 * 365 * 24 * 3600;
+
+}  // namespace ringkv
+
+#endif  // RINGKV_COMMON_LIMITS_H_

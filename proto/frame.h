@@ -1,0 +1,83 @@
+// Frames on a ringkv connection: Cap'n Proto's standard stream framing (a segment table, then the
+// segments), one wire::Frame message per frame.
+//
+// FrameDecoder turns an untrusted byte stream into whole frames. It checks the segment table against
+// the limits before it buffers a frame, so a peer cannot make it allocate more than frame_bytes_max,
+// and it validates every pointer of a decoded frame before handing it out, so the code that reads a
+// frame never meets a malformed one.
+//
+// Thread safety: none; one decoder belongs to one connection.
+#ifndef RINGKV_PROTO_FRAME_H_
+#define RINGKV_PROTO_FRAME_H_
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/ringkv.capnp.h"
+
+namespace ringkv::proto {
+
+struct FrameLimits {
+  // Largest frame accepted, segment table included. The default fits a 16 MiB value, a 64 KiB key
+  // and the envelope.
+  size_t frame_bytes_max = 20u << 20;
+  uint32_t segments_max = 512;
+  // Cap'n Proto nesting limit for a frame's pointers.
+  int nesting_max = 32;
+};
+
+// One decoded, validated frame. Owns its words; the reader points into them.
+class DecodedFrame {
+ public:
+  DecodedFrame(kj::Array<capnp::word> words, const FrameLimits& limits);
+  DecodedFrame(const DecodedFrame&) = delete;
+  DecodedFrame& operator=(const DecodedFrame&) = delete;
+
+  wire::Frame::Reader root() { return reader_->getRoot<wire::Frame>(); }
+  size_t bytes() const { return words_.size() * sizeof(capnp::word); }
+
+ private:
+  kj::Array<capnp::word> words_;
+  std::unique_ptr<capnp::FlatArrayMessageReader> reader_;
+};
+
+class FrameDecoder {
+ public:
+  enum class Result { kFrame, kNeedMore, kError };
+
+  explicit FrameDecoder(FrameLimits limits = {}) : limits_(limits) {}
+
+  // Appends bytes read from the connection.
+  void Feed(const uint8_t* data, size_t n);
+
+  // Takes the next whole frame. kFrame: *out holds it. kNeedMore: wait for more bytes. kError:
+  // *error says what was wrong; the stream cannot be resynchronised and the connection must close.
+  [[nodiscard]] Result Next(std::unique_ptr<DecodedFrame>* out, std::string* error);
+
+  // Bytes buffered but not yet returned as a frame.
+  size_t buffered() const { return buf_.size() - pos_; }
+
+ private:
+  FrameLimits limits_;
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0;
+  bool failed_ = false;
+  std::string failure_;
+};
+
+// Serialises a message as one frame.
+kj::Array<capnp::word> EncodeFrame(capnp::MessageBuilder& message);
+
+// Convenience for tests and tools: the frame's bytes as a string.
+std::string EncodeFrameBytes(capnp::MessageBuilder& message);
+
+}  // namespace ringkv::proto
+
+#endif  // RINGKV_PROTO_FRAME_H_

@@ -1,0 +1,174 @@
+# ringkv wire schema. Every message on a connection, client<->node and node<->node, is one Frame in
+# Cap'n Proto's standard stream framing. proto/wire.md describes framing, limits and semantics.
+@0xf212438d29fbd1a6;
+
+$import "/capnp/c++.capnp".namespace("ringkv::wire");
+
+const protocolVersion :UInt32 = 1;
+
+# What a caller should do next with a failed request (STYLE.md, Errors).
+enum ErrorCode {
+  internal @0;          # a bug or an unexpected local failure; report it
+  invalidArgument @1;   # the request is wrong (limits, names, malformed context); do not retry
+  unavailable @2;       # too few replicas reachable; `needed` / `alive` say how many
+  timeout @3;           # the deadline passed; for a write the outcome is in doubt
+  overloaded @4;        # back off and retry (too many requests in flight, queue full)
+  corruption @5;        # stored or received data failed a check
+  protocol @6;          # malformed frame, wrong message for the state, version mismatch; the
+                        # connection is closed after this error
+  unauthorized @7;      # wrong cluster name or cluster secret
+  tooManySiblings @8;   # the key holds the maximum number of siblings; write with the context
+}
+
+enum Role {
+  client @0;
+  peer @1;              # another node of the cluster; must present the cluster secret
+}
+
+enum Consistency {
+  default @0;           # the node's default for the operation
+  one @1;
+  two @2;
+  three @3;
+  quorum @4;
+  all @5;
+  any @6;
+}
+
+struct Hello {
+  protocolVersion @0 :UInt32;
+  role @1 :Role;
+  clusterName @2 :Text;    # empty: accept whatever cluster the node belongs to (clients only)
+  nodeName @3 :Text;       # peers: the sender's node name; clients: free-form, for logs
+  secret @4 :Data;         # peers: the cluster secret
+}
+
+struct HelloOk {
+  protocolVersion @0 :UInt32;
+  nodeName @1 :Text;
+  clusterName @2 :Text;
+  frameBytesMax @3 :UInt64;
+  inFlightMax @4 :UInt32;
+}
+
+# One causal event: the `counter`-th write coordinated by actor `actor`.
+struct Dot {
+  actor @0 :UInt64;
+  counter @1 :UInt64;
+}
+
+struct Sibling {
+  value @0 :Data;
+  dot @1 :Dot;
+  timestampUs @2 :Int64;   # coordinator wall clock at write time, microseconds since the epoch
+  tombstone @3 :Bool;
+  expiresAtUs @4 :Int64;   # 0: never
+}
+
+struct GetRequest {
+  keyspace @0 :Text;       # empty: "default"
+  key @1 :Data;
+  consistency @2 :Consistency;
+  r @3 :UInt8;             # explicit R; 0: use `consistency`
+  timeoutMs @4 :UInt32;    # 0: the node's default
+}
+
+struct GetResult {
+  found @0 :Bool;                  # at least one live sibling
+  siblings @1 :List(Sibling);      # live siblings only (no tombstones, nothing expired)
+  context @2 :Data;                # opaque causal context; round-trip it on the next put / del
+}
+
+struct PutRequest {
+  keyspace @0 :Text;
+  key @1 :Data;
+  value @2 :Data;
+  context @3 :Data;        # empty: a blind write that supersedes nothing
+  ttlS @4 :UInt32;         # 0: no expiry
+  consistency @5 :Consistency;
+  w @6 :UInt8;
+  timeoutMs @7 :UInt32;
+}
+
+struct PutResult {
+  context @0 :Data;        # the causal context that covers the new write
+}
+
+struct DelRequest {
+  keyspace @0 :Text;
+  key @1 :Data;
+  context @2 :Data;        # empty: delete everything the node has seen for the key
+  consistency @3 :Consistency;
+  w @4 :UInt8;
+  timeoutMs @5 :UInt32;
+}
+
+struct DelResult {}
+
+struct InfoRequest {}
+
+struct InfoResult {
+  nodeName @0 :Text;
+  clusterName @1 :Text;
+  version @2 :Text;
+  protocolVersion @3 :UInt32;
+  listen @4 :Text;
+  dataDir @5 :Text;
+  syncMode @6 :Text;
+  uptimeS @7 :UInt64;
+  actor @8 :UInt64;               # the actor id this incarnation writes dots with
+  keysApprox @9 :UInt64;
+  storageBytesApprox @10 :UInt64;
+  connections @11 :UInt32;
+  requestsServed @12 :UInt64;
+}
+
+# Node-to-node: store a whole object (all its siblings and its causal clock) by merging it into the
+# local copy. Used by replication, read repair, hinted handoff and streaming.
+struct ReplicaWrite {
+  keyspace @0 :Text;
+  key @1 :Data;
+  object @2 :Data;         # storage/object.h encoding
+}
+
+struct ReplicaWriteResult {}
+
+# Node-to-node: read the whole local object, tombstones and clock included.
+struct ReplicaRead {
+  keyspace @0 :Text;
+  key @1 :Data;
+}
+
+struct ReplicaReadResult {
+  found @0 :Bool;
+  object @1 :Data;
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;
+  needed @2 :UInt32;       # unavailable: replicas the request needed
+  alive @3 :UInt32;        # unavailable: replicas that were reachable
+  inDoubt @4 :Bool;        # timeout on a write: it may or may not have been applied
+}
+
+struct Frame {
+  requestId @0 :UInt64;    # chosen by the requester; the response carries the same id
+  union {
+    hello @1 :Hello;
+    helloOk @2 :HelloOk;
+    error @3 :Error;
+    get @4 :GetRequest;
+    getResult @5 :GetResult;
+    put @6 :PutRequest;
+    putResult @7 :PutResult;
+    del @8 :DelRequest;
+    delResult @9 :DelResult;
+    info @10 :InfoRequest;
+    infoResult @11 :InfoResult;
+    replicaWrite @12 :ReplicaWrite;
+    replicaWriteResult @13 :ReplicaWriteResult;
+    replicaRead @14 :ReplicaRead;
+    replicaReadResult @15 :ReplicaReadResult;
+  }
+}
