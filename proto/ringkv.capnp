@@ -18,6 +18,8 @@ enum ErrorCode {
                         # connection is closed after this error
   unauthorized @7;      # wrong cluster name or cluster secret
   tooManySiblings @8;   # the key holds the maximum number of siblings; write with the context
+  ioError @9;           # the node's disk failed the write (full, read-only, failing); nothing of
+                        # the request was acknowledged
 }
 
 enum Role {
@@ -91,7 +93,11 @@ struct PutRequest {
 }
 
 struct PutResult {
-  context @0 :Data;        # the causal context that covers the new write
+  context @0 :Data;        # the object's clock after the write: covers the new write and every
+                           # sibling still stored beside it
+  siblings @1 :UInt32;     # live siblings after the write; > 1 means concurrent writes stand
+                           # beside this one, and `context` covers them too: read them before
+                           # writing with it
 }
 
 struct DelRequest {
