@@ -1,0 +1,53 @@
+#include "node/identity.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace ringkv {
+namespace {
+
+constexpr std::string_view kMetaName = "identity";
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finaliser: spreads host id and epoch over the actor id
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+Status Store(Storage* storage, const NodeIdentity& id, bool clean) {
+  return storage->PutMeta(kMetaName,
+                          fmt::format("{:016x} {} {}", id.host_id, id.epoch, clean ? 1 : 0));
+}
+
+}  // namespace
+
+Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id) {
+  NodeIdentity id;
+  auto stored = storage->GetMeta(kMetaName);
+  if (stored.ok()) {
+    unsigned long long host = 0, epoch = 0;
+    int clean = 0;
+    if (std::sscanf(stored->c_str(), "%llx %llu %d", &host, &epoch, &clean) != 3) {
+      return Status::Corruption(fmt::format("unreadable node identity '{}'", stored.value()));
+    }
+    id.host_id = host;
+    id.epoch = clean ? epoch : epoch + 1;
+    id.recovered_unclean = !clean;
+  } else if (stored.status().code() == Code::kNotFound) {
+    id.host_id = fresh_host_id;
+    id.epoch = 1;
+  } else {
+    return stored.status();
+  }
+  id.actor = Mix(id.host_id ^ Mix(id.epoch));
+  if (Status s = Store(storage, id, false); !s.ok()) return s;
+  return id;
+}
+
+Status CloseIdentity(Storage* storage, const NodeIdentity& identity) {
+  return Store(storage, identity, true);
+}
+
+}  // namespace ringkv

@@ -1,0 +1,209 @@
+#include "node/kv_service.h"
+
+#include <fmt/format.h>
+
+#include "common/token.h"
+#include "storage/object_codec.h"
+
+namespace ringkv {
+namespace {
+
+constexpr std::string_view kDefaultKeyspace = "default";
+
+std::string_view KeyspaceOrDefault(std::string_view keyspace) {
+  return keyspace.empty() ? kDefaultKeyspace : keyspace;
+}
+
+}  // namespace
+
+KvService::KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options)
+    : storage_(storage), clock_(clock), actor_(actor), options_(options) {}
+
+Status KvService::ValidateKeyspace(std::string_view keyspace) {
+  keyspace = KeyspaceOrDefault(keyspace);
+  // Keyspaces are created with the replicated cluster; until then there is the default one.
+  if (keyspace != kDefaultKeyspace) {
+    return Status::InvalidArgument(fmt::format("keyspace '{}' does not exist", keyspace));
+  }
+  return Status::Ok();
+}
+
+Status KvService::ValidateKey(std::string_view key) {
+  if (key.empty()) return Status::InvalidArgument("empty key");
+  if (key.size() > kKeyBytesMax) {
+    return Status::InvalidArgument(
+        fmt::format("key of {} bytes exceeds the maximum of {} bytes", key.size(), kKeyBytesMax));
+  }
+  return Status::Ok();
+}
+
+void KvService::WithKey(const std::string& skey, KeyOp op) {
+  auto& queue = busy_[skey];
+  queue.waiting.push_back(std::move(op));
+  if (!queue.held && queue.waiting.size() == 1) Drain(skey);
+}
+
+void KvService::Release(const std::string& skey) {
+  auto it = busy_.find(skey);
+  if (it == busy_.end()) return;
+  it->second.held = false;
+  Drain(skey);
+}
+
+void KvService::Drain(const std::string& skey) {
+  while (true) {
+    auto it = busy_.find(skey);
+    if (it == busy_.end()) return;
+    if (it->second.held) return;
+    if (it->second.waiting.empty()) {
+      busy_.erase(it);
+      return;
+    }
+    KeyOp op = std::move(it->second.waiting.front());
+    it->second.waiting.pop_front();
+    // Mark held while op runs: an op's callback may queue more work on this key, which must wait.
+    it->second.held = true;
+    const bool holds = op();
+    if (holds) return;
+    it = busy_.find(skey);
+    if (it != busy_.end()) it->second.held = false;
+  }
+}
+
+Result<VersionedObject> KvService::Load(const std::string& skey, bool* exists) {
+  auto stored = storage_->Get(skey);
+  *exists = stored.ok();
+  if (stored.status().code() == Code::kNotFound) return VersionedObject();
+  return stored;
+}
+
+void KvService::Get(std::string_view keyspace, std::string_view key, ReadDone done) {
+  ++requests_served_;
+  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
+  if (Status s = ValidateKey(key); !s.ok()) return done(s);
+  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  WithKey(skey, [this, skey, done = std::move(done)] {
+    bool exists = false;
+    auto object = Load(skey, &exists);
+    if (!object.ok()) {
+      done(object.status());
+      return false;
+    }
+    ReadReply reply;
+    reply.siblings = object->Live(clock_->NowUs());
+    reply.found = !reply.siblings.empty();
+    reply.context = object->clock().EncodeContext();
+    done(std::move(reply));
+    return false;
+  });
+}
+
+void KvService::Put(std::string_view keyspace, std::string_view key, std::string_view value,
+                    std::string_view context, uint32_t ttl_s, WriteDone done) {
+  ++requests_served_;
+  if (value.size() > options_.value_bytes_max) {
+    return done(Status::InvalidArgument(fmt::format(
+        "value of {} bytes exceeds the maximum of {} bytes", value.size(), options_.value_bytes_max)));
+  }
+  if (ttl_s > kTtlSecondsMax) {
+    return done(Status::InvalidArgument(
+        fmt::format("ttl of {} s exceeds the maximum of {} s", ttl_s, kTtlSecondsMax)));
+  }
+  Sibling sibling;
+  sibling.value.assign(value);
+  sibling.timestamp_us = clock_->NowUs();
+  if (ttl_s > 0) sibling.expires_at_us = sibling.timestamp_us + int64_t{ttl_s} * 1'000'000;
+  Coordinate(keyspace, key, std::move(sibling), context, false, std::move(done));
+}
+
+void KvService::Del(std::string_view keyspace, std::string_view key, std::string_view context,
+                    WriteDone done) {
+  ++requests_served_;
+  Sibling tombstone;
+  tombstone.tombstone = true;
+  tombstone.timestamp_us = clock_->NowUs();
+  Coordinate(keyspace, key, std::move(tombstone), context, context.empty(), std::move(done));
+}
+
+void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibling sibling,
+                           std::string_view context, bool context_is_everything_seen,
+                           WriteDone done) {
+  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
+  if (Status s = ValidateKey(key); !s.ok()) return done(s);
+  auto ctx = VersionVector::DecodeContext(context);
+  if (!ctx.ok()) return done(ctx.status());
+  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  WithKey(skey, [this, skey, sibling = std::move(sibling), ctx = std::move(ctx).value(),
+                 context_is_everything_seen, done = std::move(done)]() mutable {
+    bool exists = false;
+    auto object = Load(skey, &exists);
+    if (!object.ok()) {
+      done(object.status());
+      return false;
+    }
+    if (context_is_everything_seen) ctx = object->clock();
+    const int64_t now_us = clock_->NowUs();
+    auto dot = object->ApplyWrite(ctx, actor_, std::move(sibling), now_us);
+    if (!dot.ok()) {
+      done(dot.status());
+      return false;
+    }
+    WriteReply reply;
+    reply.context = object->clock().EncodeContext();
+    reply.siblings = static_cast<uint32_t>(object->Live(now_us).size());
+    std::vector<ObjectWrite> writes;
+    writes.push_back(ObjectWrite{skey, EncodeObject(object.value()), !exists});
+    storage_->Write(std::move(writes), [this, skey, reply = std::move(reply),
+                                        done = std::move(done)](Status s) mutable {
+      // Answer before releasing: the reply must not overtake a later request's on this key.
+      if (s.ok()) {
+        done(std::move(reply));
+      } else {
+        done(s);
+      }
+      Release(skey);
+    });
+    return true;
+  });
+}
+
+void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
+                             VersionedObject incoming, std::function<void(Status)> done) {
+  ++requests_served_;
+  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
+  if (Status s = ValidateKey(key); !s.ok()) return done(s);
+  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  WithKey(skey, [this, skey, incoming = std::move(incoming), done = std::move(done)] {
+    bool exists = false;
+    auto object = Load(skey, &exists);
+    if (!object.ok()) {
+      done(object.status());
+      return false;
+    }
+    VersionedObject merged = VersionedObject::Merge(object.value(), incoming);
+    if (exists && merged == object.value()) {
+      done(Status::Ok());  // nothing new: no write, no fsync
+      return false;
+    }
+    std::vector<ObjectWrite> writes;
+    writes.push_back(ObjectWrite{skey, EncodeObject(merged), !exists});
+    storage_->Write(std::move(writes), [this, skey, done = std::move(done)](Status s) {
+      done(s);
+      Release(skey);
+    });
+    return true;
+  });
+}
+
+void KvService::ReplicaRead(std::string_view keyspace, std::string_view key, ObjectDone done) {
+  ++requests_served_;
+  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
+  if (Status s = ValidateKey(key); !s.ok()) return done(s);
+  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  WithKey(skey, [this, skey, done = std::move(done)] {
+    done(storage_->Get(skey));
+    return false;
+  });
+}
+
+}  // namespace ringkv

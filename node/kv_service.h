@@ -1,0 +1,109 @@
+// KvService: the single-node request core. It turns get / put / del / replica requests into
+// version operations on the local Storage. It is sans-IO (DESIGN.md §2): it knows nothing of
+// sockets or threads, and reaches the world only through the Storage and Clock it is given.
+//
+// Operations on one key are serialised: while a write to a key waits for its fsync, later requests
+// for that key wait behind it. So a read never returns a version that is not yet durable, and every
+// read-modify-write starts from the latest acknowledged object. TODO(perf): chain queued writes to
+// a hot key into the pending group instead of waiting one fsync each.
+//
+// Thread safety: none. Every call, and every callback it makes, happens on the owning event loop
+// thread (the Storage posts its completions there).
+#ifndef RINGKV_NODE_KV_SERVICE_H_
+#define RINGKV_NODE_KV_SERVICE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/limits.h"
+#include "common/status.h"
+#include "common/version.h"
+#include "storage/storage.h"
+
+namespace ringkv {
+
+struct KvServiceOptions {
+  size_t value_bytes_max = kValueBytesMaxDefault;
+};
+
+struct ReadReply {
+  bool found = false;
+  std::vector<Sibling> siblings;  // live only
+  std::string context;            // VersionVector::EncodeContext of the object's clock
+};
+
+struct WriteReply {
+  std::string context;   // the object's clock after the write
+  uint32_t siblings = 0; // live siblings after the write; > 1 means concurrent writes stand beside it
+};
+
+class KvService {
+ public:
+  // `storage` and `clock` must outlive the service. `actor` names this node incarnation's writes.
+  KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options = {});
+
+  using ReadDone = std::function<void(Result<ReadReply>)>;
+  using WriteDone = std::function<void(Result<WriteReply>)>;
+  using ObjectDone = std::function<void(Result<VersionedObject>)>;
+
+  void Get(std::string_view keyspace, std::string_view key, ReadDone done);
+  // A coordinated write: supersedes what `context` covers (an encoded VersionVector; empty: nothing).
+  void Put(std::string_view keyspace, std::string_view key, std::string_view value,
+           std::string_view context, uint32_t ttl_s, WriteDone done);
+  // A tombstone write. An empty context deletes everything the node has seen of the key.
+  void Del(std::string_view keyspace, std::string_view key, std::string_view context,
+           WriteDone done);
+
+  // Node-to-node: merge a whole object into the local copy; read the whole local object
+  // (tombstones included; NotFound when there is none).
+  void ReplicaWrite(std::string_view keyspace, std::string_view key, VersionedObject object,
+                    std::function<void(Status)> done);
+  void ReplicaRead(std::string_view keyspace, std::string_view key, ObjectDone done);
+
+  uint64_t actor() const { return actor_; }
+  uint64_t requests_served() const { return requests_served_; }
+
+  // Validation shared with the transport, which rejects bad requests before queueing them.
+  static Status ValidateKeyspace(std::string_view keyspace);
+  static Status ValidateKey(std::string_view key);
+
+ private:
+  // A key with a write in flight, and the operations waiting for it.
+  // An operation on one key. Returns true when it started a storage write and so still holds the
+  // key: the write's completion must call Release.
+  using KeyOp = std::function<bool()>;
+  struct KeyQueue {
+    std::deque<KeyOp> waiting;
+    bool held = false;
+  };
+
+  // Runs `op` now if the key is free, else after the operations ahead of it.
+  void WithKey(const std::string& skey, KeyOp op);
+  // The write that held the key completed: run what waits for it.
+  void Release(const std::string& skey);
+  // Runs waiting operations until one holds the key or none is left. Iterative, so a long queue of
+  // reads behind a write does not recurse.
+  void Drain(const std::string& skey);
+
+  // Reads the stored object (an empty one if none) for a read-modify-write.
+  Result<VersionedObject> Load(const std::string& skey, bool* exists);
+  void Coordinate(std::string_view keyspace, std::string_view key, Sibling sibling,
+                  std::string_view context, bool context_is_everything_seen, WriteDone done);
+
+  Storage* const storage_;
+  const Clock* const clock_;
+  const uint64_t actor_;
+  const KvServiceOptions options_;
+  std::unordered_map<std::string, KeyQueue> busy_;
+  uint64_t requests_served_ = 0;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_KV_SERVICE_H_

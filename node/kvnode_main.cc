@@ -1,0 +1,216 @@
+// kvnode: one ringkv node. main() builds the pieces and wires them together: the clock, the
+// storage engine, the node identity, the KvService and the Asio transport, all on one event loop
+// thread (DESIGN.md §2), plus the storage engine's writer thread.
+#include <CLI/CLI.hpp>
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
+#include <utility>
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "common/clock.h"
+#include "common/limits.h"
+#include "node/identity.h"
+#include "node/kv_service.h"
+#include "node/log.h"
+#include "node/server.h"
+#include "storage/leveldb_storage.h"
+
+namespace {
+
+struct Flags {
+  std::string name;
+  std::string listen = "127.0.0.1:7000";
+  std::string data;
+  std::string seeds;
+  std::string http;
+  std::string cluster_name = "ringkv";
+  std::string cluster_secret_file;
+  std::string sync = "batch";
+  int64_t sync_period_ms = 1000;
+  int64_t clock_offset_ms = 0;
+  std::string log_level = "info";
+  size_t value_bytes_max = ringkv::kValueBytesMaxDefault;
+  uint32_t in_flight_max = 128;
+  uint32_t connections_max = 1024;
+  int64_t handshake_timeout_ms = 10'000;
+  int64_t frame_timeout_ms = 30'000;
+  int64_t shutdown_timeout_ms = 10'000;
+};
+
+bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = s.substr(0, colon);
+  const std::string p = s.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int value = std::stoi(p);
+  if (value < 0 || value > 65535) return false;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+int Fatal(const std::string& message) {
+  fmt::print(stderr, "kvnode: error: {}\n", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ringkv;
+  Flags f;
+  CLI::App app{"kvnode: a ringkv node"};
+  app.set_config("--config", "", "read flags from a TOML/INI file (key = value, flag names)");
+  app.add_option("--name", f.name, "node name, unique in the cluster")->required();
+  app.add_option("--listen", f.listen, "HOST:PORT for clients and peers")->capture_default_str();
+  app.add_option("--data", f.data, "data directory (created if missing)")->required();
+  app.add_option("--seeds", f.seeds,
+                 "HOST:PORT,... of other nodes (membership arrives with the replicated cluster; "
+                 "a single node ignores it)");
+  app.add_option("--http", f.http, "HOST:PORT for metrics and admin HTTP (not served yet)");
+  app.add_option("--cluster-name", f.cluster_name, "cluster name; clients may insist on it")
+      ->capture_default_str();
+  app.add_option("--cluster-secret-file", f.cluster_secret_file,
+                 "file holding the secret peers must present");
+  app.add_option("--sync", f.sync, "durability: always | batch (group commit) | periodic")
+      ->capture_default_str();
+  app.add_option("--sync-period-ms", f.sync_period_ms, "fsync interval under --sync periodic")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  app.add_option("--clock-offset-ms", f.clock_offset_ms,
+                 "shift this node's wall clock (fault tests)")
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "debug | info | warn | error")->capture_default_str();
+  app.add_option("--value-bytes-max", f.value_bytes_max, "largest value accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{64} << 20));
+  app.add_option("--in-flight-max", f.in_flight_max, "requests in flight per connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 65536u));
+  app.add_option("--connections-max", f.connections_max, "open connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--handshake-timeout-ms", f.handshake_timeout_ms,
+                 "close connections that send no hello for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
+  app.add_option("--frame-timeout-ms", f.frame_timeout_ms,
+                 "close connections stalled this long in the middle of a frame")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  LogLevel level;
+  if (!ParseLogLevel(f.log_level, &level)) return Fatal("--log-level must be debug|info|warn|error");
+  SyncMode sync_mode;
+  if (!ParseSyncMode(f.sync, &sync_mode)) return Fatal("--sync must be always|batch|periodic");
+  ServerOptions server_options;
+  if (!SplitHostPort(f.listen, &server_options.listen_host, &server_options.listen_port)) {
+    return Fatal(fmt::format("--listen '{}' is not HOST:PORT", f.listen));
+  }
+  Logger log(f.name, level);
+  if (!f.seeds.empty()) {
+    RINGKV_LOG(&log, kWarn, "--seeds given, but this build serves a single node; ignoring {}",
+               f.seeds);
+  }
+  if (!f.http.empty()) {
+    RINGKV_LOG(&log, kWarn, "--http given, but this build has no HTTP endpoint yet; ignoring {}",
+               f.http);
+  }
+  std::string secret;
+  if (!f.cluster_secret_file.empty()) {
+    std::ifstream in(f.cluster_secret_file, std::ios::binary);
+    if (!in) return Fatal(fmt::format("cannot read --cluster-secret-file {}", f.cluster_secret_file));
+    secret.assign(std::istreambuf_iterator<char>(in), {});
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) return Fatal("the cluster secret file is empty");
+  }
+
+  std::error_code fs_error;
+  std::filesystem::create_directories(f.data, fs_error);
+  if (fs_error) return Fatal(fmt::format("cannot create --data {}: {}", f.data, fs_error.message()));
+
+  boost::asio::io_context io(1);
+  SystemClock clock(f.clock_offset_ms);
+  LevelDbOptions db_options;
+  db_options.path = (std::filesystem::path(f.data) / "db").string();
+  db_options.sync_mode = sync_mode;
+  db_options.sync_period_ms = f.sync_period_ms;
+  auto storage = LevelDbStorage::Open(
+      db_options, [&io](std::function<void()> task) { boost::asio::post(io, std::move(task)); });
+  if (!storage.ok()) return Fatal(storage.status().ToString());
+
+  std::random_device entropy;
+  const uint64_t fresh_host_id = (uint64_t{entropy()} << 32) | entropy();
+  auto identity = OpenIdentity(storage->get(), fresh_host_id);
+  if (!identity.ok()) return Fatal(identity.status().ToString());
+  if (identity->recovered_unclean) {
+    RINGKV_LOG(&log, kWarn, "the last run did not shut down cleanly; writing as a new actor {:016x}",
+               identity->actor);
+  }
+
+  KvServiceOptions service_options;
+  service_options.value_bytes_max = f.value_bytes_max;
+  KvService service(storage->get(), &clock, identity->actor, service_options);
+
+  server_options.node_name = f.name;
+  server_options.cluster_name = f.cluster_name;
+  server_options.cluster_secret = secret;
+  server_options.data_dir = f.data;
+  server_options.sync_mode = std::string(SyncModeName(sync_mode));
+  server_options.in_flight_max = f.in_flight_max;
+  server_options.connections_max = f.connections_max;
+  server_options.handshake_timeout_ms = f.handshake_timeout_ms;
+  server_options.frame_timeout_ms = f.frame_timeout_ms;
+  // A frame carries a value, a key and the envelope.
+  server_options.limits.frame_bytes_max = f.value_bytes_max + kKeyBytesMax + (64u << 10);
+  Server server(&io, &service, storage->get(), &clock, &log, server_options);
+  if (Status s = server.Start(); !s.ok()) return Fatal(s.ToString());
+
+  RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",
+             server_options.listen_host, server.port(), f.cluster_name, f.data,
+             SyncModeName(sync_mode), identity->actor);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer shutdown_deadline(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    RINGKV_LOG(&log, kInfo, "signal {}: finishing requests in flight, then stopping", signo);
+    server.Shutdown([&io] { io.stop(); });
+    shutdown_deadline.expires_after(std::chrono::milliseconds(f.shutdown_timeout_ms));
+    shutdown_deadline.async_wait([&](const boost::system::error_code& tec) {
+      if (tec) return;
+      RINGKV_LOG(&log, kWarn, "connections still open after {} ms; closing them",
+                 f.shutdown_timeout_ms);
+      server.CloseAll();
+      io.stop();
+    });
+  });
+  // SIGPIPE would kill the node when a client vanishes mid-write; Asio reports EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  io.run();
+
+  // Every write the service queued completes before the identity is marked clean; their posted
+  // completions then run once more so each key queue lets go.
+  server.CloseAll();
+  storage.value()->Drain();
+  io.restart();
+  io.poll();
+  if (Status s = CloseIdentity(storage->get(), identity.value()); !s.ok()) {
+    RINGKV_LOG(&log, kError, "could not record the clean shutdown: {}", s.ToString());
+    return 1;
+  }
+  RINGKV_LOG(&log, kInfo, "stopped cleanly");
+  return 0;
+}

@@ -1,0 +1,551 @@
+#include "node/server.h"
+
+#include <capnp/message.h>
+#include <fmt/format.h>
+#include <kj/exception.h>
+
+#include <array>
+#include <deque>
+
+#include "storage/object_codec.h"
+
+namespace ringkv {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kReadChunkBytes = 64 * 1024;
+// At most this many queued answers go out in one gathered write.
+constexpr size_t kWriteGatherMax = 64;
+
+std::string_view View(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+std::string_view View(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+capnp::Data::Reader AsData(std::string_view s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
+wire::ErrorCode ToWire(Code code) {
+  switch (code) {
+    case Code::kInvalidArgument: return wire::ErrorCode::INVALID_ARGUMENT;
+    case Code::kUnavailable: return wire::ErrorCode::UNAVAILABLE;
+    case Code::kTimeout: return wire::ErrorCode::TIMEOUT;
+    case Code::kOverloaded: return wire::ErrorCode::OVERLOADED;
+    case Code::kCorruption: return wire::ErrorCode::CORRUPTION;
+    case Code::kIoError: return wire::ErrorCode::IO_ERROR;
+    case Code::kProtocol: return wire::ErrorCode::PROTOCOL;
+    case Code::kUnauthorized: return wire::ErrorCode::UNAUTHORIZED;
+    case Code::kTooManySiblings: return wire::ErrorCode::TOO_MANY_SIBLINGS;
+    case Code::kOk:
+    case Code::kNotFound:
+    case Code::kInternal: break;
+  }
+  return wire::ErrorCode::INTERNAL;
+}
+
+// Compares secrets in time independent of where they differ.
+bool SecretsEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+void FillSibling(wire::Sibling::Builder out, const Sibling& s) {
+  out.setValue(AsData(s.value));
+  auto dot = out.initDot();
+  dot.setActor(s.dot.actor);
+  dot.setCounter(s.dot.counter);
+  out.setTimestampUs(s.timestamp_us);
+  out.setTombstone(s.tombstone);
+  out.setExpiresAtUs(s.expires_at_us);
+}
+
+}  // namespace
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server* server, tcp::socket socket)
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(*server->io_),
+        decoder_(server->options_.limits),
+        connected_us_(server->clock_->MonoUs()) {
+    boost::system::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    remote_ = ec ? "?" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  void Start() {
+    ArmTimer();
+    Read();
+  }
+
+  // Stops reading; closes once in-flight requests are answered and flushed.
+  void CloseWhenIdle() {
+    closing_ = true;
+    MaybeClose();
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    timer_.cancel();
+    server_->Forget(this);
+  }
+
+ private:
+  const ServerOptions& options() const { return server_->options_; }
+
+  void Read() {
+    if (reading_ || closing_ || closed_) return;
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(buf_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              self->reading_ = false;
+                              self->OnRead(ec, n);
+                            });
+  }
+
+  void OnRead(boost::system::error_code ec, size_t n) {
+    if (closed_) return;
+    if (ec) {
+      // The peer went away (or Close cancelled the read): answers still owed have nowhere to go.
+      if (ec != asio::error::operation_aborted && ec != asio::error::eof) {
+        RINGKV_LOG(server_->log_, kDebug, "connection {}: read failed: {}", remote_, ec.message());
+      }
+      Close();
+      return;
+    }
+    decoder_.Feed(buf_.data(), n);
+    while (!closing_ && !closed_) {
+      std::unique_ptr<proto::DecodedFrame> frame;
+      std::string error;
+      auto result = decoder_.Next(&frame, &error);
+      if (result == proto::FrameDecoder::Result::kNeedMore) break;
+      if (result == proto::FrameDecoder::Result::kError) {
+        Fail(wire::ErrorCode::PROTOCOL, error);
+        return;
+      }
+      try {
+        HandleFrame(*frame);
+      } catch (const kj::Exception& e) {
+        // DecodedFrame validated every pointer, so this is a bug; the connection cannot go on.
+        Fail(wire::ErrorCode::INTERNAL, fmt::format("cannot read frame: {}", e.getDescription().cStr()));
+        return;
+      }
+    }
+    ArmTimer();
+    if (out_bytes_ <= options().output_bytes_max) Read();  // else Flush resumes reading
+  }
+
+  // A handshake must arrive within handshake_timeout_ms of connecting, and a frame that has begun
+  // must keep arriving within frame_timeout_ms; an idle connection between frames is fine.
+  void ArmTimer() {
+    if (closed_ || closing_) return;
+    int64_t wait_us;
+    const char* what;
+    const int64_t now = server_->clock_->MonoUs();
+    if (!hello_done_) {
+      wait_us = connected_us_ + options().handshake_timeout_ms * 1000 - now;
+      what = "no handshake";
+    } else if (decoder_.buffered() > 0) {
+      wait_us = options().frame_timeout_ms * 1000;
+      what = "incomplete frame";
+    } else {
+      timer_.cancel();
+      return;
+    }
+    timer_.expires_after(std::chrono::microseconds(std::max<int64_t>(wait_us, 0)));
+    timer_.async_wait([self = shared_from_this(), what](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      self->Fail(wire::ErrorCode::PROTOCOL,
+                 fmt::format("{} within the timeout; closing the connection", what));
+    });
+  }
+
+  // A connection-level error: tell the peer why, then close.
+  void Fail(wire::ErrorCode code, std::string message) {
+    RINGKV_LOG(server_->log_, kInfo, "connection {}: {}", remote_, message);
+    capnp::MallocMessageBuilder m;
+    auto frame = m.initRoot<wire::Frame>();
+    frame.setRequestId(0);
+    auto err = frame.initError();
+    err.setCode(code);
+    err.setMessage(message);
+    Send(m);
+    CloseWhenIdle();
+  }
+
+  void SendError(uint64_t id, const Status& s) {
+    capnp::MallocMessageBuilder m;
+    auto frame = m.initRoot<wire::Frame>();
+    frame.setRequestId(id);
+    auto err = frame.initError();
+    err.setCode(ToWire(s.code()));
+    err.setMessage(s.message().empty() ? std::string(CodeName(s.code())) : s.message());
+    err.setNeeded(s.needed());
+    err.setAlive(s.alive());
+    err.setInDoubt(s.in_doubt());
+    Send(m);
+  }
+
+  void Send(capnp::MessageBuilder& m) {
+    if (closed_) return;
+    auto words = proto::EncodeFrame(m);
+    out_bytes_ += words.size() * sizeof(capnp::word);
+    out_.push_back(kj::mv(words));
+    Flush();
+  }
+
+  void Flush() {
+    if (writing_ || out_.empty() || closed_) return;
+    writing_ = true;
+    std::vector<asio::const_buffer> buffers;
+    const size_t count = std::min(out_.size(), kWriteGatherMax);
+    buffers.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      auto bytes = out_[i].asBytes();
+      buffers.emplace_back(bytes.begin(), bytes.size());
+    }
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), count](boost::system::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (self->closed_) return;
+                        if (ec) {
+                          self->Close();
+                          return;
+                        }
+                        for (size_t i = 0; i < count; ++i) {
+                          self->out_bytes_ -= self->out_.front().size() * sizeof(capnp::word);
+                          self->out_.pop_front();
+                        }
+                        self->Flush();
+                        if (self->out_bytes_ <= self->options().output_bytes_max / 2) self->Read();
+                        self->MaybeClose();
+                      });
+  }
+
+  void MaybeClose() {
+    if (closing_ && in_flight_ == 0 && out_.empty() && !writing_) Close();
+  }
+
+  // Every request holds an in-flight slot until its answer is queued.
+  bool Admit(uint64_t id) {
+    if (in_flight_ >= options().in_flight_max) {
+      SendError(id, Status::Overloaded(fmt::format(
+                        "too many requests in flight on this connection (max {}); wait for answers",
+                        options().in_flight_max)));
+      return false;
+    }
+    ++in_flight_;
+    return true;
+  }
+
+  // Runs when a request's answer is ready; the connection may be gone by then.
+  template <typename Fill>
+  static void Answer(const std::weak_ptr<Connection>& weak, uint64_t id, Fill fill) {
+    auto self = weak.lock();
+    if (!self || self->closed_) return;
+    --self->in_flight_;
+    capnp::MallocMessageBuilder m;
+    auto frame = m.initRoot<wire::Frame>();
+    frame.setRequestId(id);
+    fill(frame);
+    self->Send(m);
+    self->MaybeClose();
+  }
+
+  static void AnswerError(const std::weak_ptr<Connection>& weak, uint64_t id, const Status& s) {
+    auto self = weak.lock();
+    if (!self || self->closed_) return;
+    --self->in_flight_;
+    self->SendError(id, s);
+    self->MaybeClose();
+  }
+
+  void HandleFrame(proto::DecodedFrame& decoded) {
+    auto frame = decoded.root();
+    const uint64_t id = frame.getRequestId();
+    if (!hello_done_) {
+      if (frame.which() != wire::Frame::HELLO) {
+        Fail(wire::ErrorCode::PROTOCOL, "the first message must be hello");
+        return;
+      }
+      HandleHello(id, frame.getHello());
+      return;
+    }
+    KvService* service = server_->service_;
+    std::weak_ptr<Connection> weak = weak_from_this();
+    switch (frame.which()) {
+      case wire::Frame::GET: {
+        auto req = frame.getGet();
+        if (!Admit(id)) return;
+        service->Get(View(req.getKeyspace()), View(req.getKey()),
+                     [weak, id](Result<ReadReply> r) {
+                       if (!r.ok()) return AnswerError(weak, id, r.status());
+                       Answer(weak, id, [&](wire::Frame::Builder f) {
+                         auto out = f.initGetResult();
+                         out.setFound(r->found);
+                         auto list = out.initSiblings(static_cast<unsigned>(r->siblings.size()));
+                         for (size_t i = 0; i < r->siblings.size(); ++i) {
+                           FillSibling(list[static_cast<unsigned>(i)], r->siblings[i]);
+                         }
+                         out.setContext(AsData(r->context));
+                       });
+                     });
+        return;
+      }
+      case wire::Frame::PUT: {
+        auto req = frame.getPut();
+        if (!Admit(id)) return;
+        service->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
+                     View(req.getContext()), req.getTtlS(), WriteAnswer(weak, id, false));
+        return;
+      }
+      case wire::Frame::DEL: {
+        auto req = frame.getDel();
+        if (!Admit(id)) return;
+        service->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
+                     WriteAnswer(weak, id, true));
+        return;
+      }
+      case wire::Frame::INFO: {
+        if (!Admit(id)) return;
+        Answer(weak, id, [&](wire::Frame::Builder f) { FillInfo(f.initInfoResult()); });
+        return;
+      }
+      case wire::Frame::REPLICA_WRITE: {
+        if (!RequirePeer(id)) return;
+        auto req = frame.getReplicaWrite();
+        auto object = DecodeObject(View(req.getObject()));
+        if (!object.ok()) {
+          SendError(id, object.status());
+          return;
+        }
+        if (!Admit(id)) return;
+        service->ReplicaWrite(View(req.getKeyspace()), View(req.getKey()),
+                              std::move(object).value(), [weak, id](Status s) {
+                                if (!s.ok()) return AnswerError(weak, id, s);
+                                Answer(weak, id, [](wire::Frame::Builder f) {
+                                  f.initReplicaWriteResult();
+                                });
+                              });
+        return;
+      }
+      case wire::Frame::REPLICA_READ: {
+        if (!RequirePeer(id)) return;
+        auto req = frame.getReplicaRead();
+        if (!Admit(id)) return;
+        service->ReplicaRead(View(req.getKeyspace()), View(req.getKey()),
+                             [weak, id](Result<VersionedObject> r) {
+                               if (!r.ok() && r.status().code() != Code::kNotFound) {
+                                 return AnswerError(weak, id, r.status());
+                               }
+                               Answer(weak, id, [&](wire::Frame::Builder f) {
+                                 auto out = f.initReplicaReadResult();
+                                 out.setFound(r.ok());
+                                 if (r.ok()) out.setObject(AsData(EncodeObject(r.value())));
+                               });
+                             });
+        return;
+      }
+      case wire::Frame::HELLO:
+        Fail(wire::ErrorCode::PROTOCOL, "hello sent twice");
+        return;
+      default:
+        Fail(wire::ErrorCode::PROTOCOL,
+             fmt::format("unexpected message kind {} from a requester",
+                         static_cast<int>(frame.which())));
+        return;
+    }
+  }
+
+  static KvService::WriteDone WriteAnswer(std::weak_ptr<Connection> weak, uint64_t id, bool del) {
+    return [weak = std::move(weak), id, del](Result<WriteReply> r) {
+      if (!r.ok()) return AnswerError(weak, id, r.status());
+      Answer(weak, id, [&](wire::Frame::Builder f) {
+        if (del) {
+          f.initDelResult();
+        } else {
+          auto out = f.initPutResult();
+          out.setContext(AsData(r->context));
+          out.setSiblings(r->siblings);
+        }
+      });
+    };
+  }
+
+  bool RequirePeer(uint64_t id) {
+    if (is_peer_) return true;
+    SendError(id, Status(Code::kUnauthorized, "replica messages are for cluster peers only"));
+    return false;
+  }
+
+  void HandleHello(uint64_t id, wire::Hello::Reader hello) {
+    if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
+      Fail(wire::ErrorCode::PROTOCOL,
+           fmt::format("protocol version {} is not supported (this node speaks {})",
+                       hello.getProtocolVersion(), wire::PROTOCOL_VERSION));
+      return;
+    }
+    auto cluster = View(hello.getClusterName());
+    if (!cluster.empty() && cluster != options().cluster_name) {
+      Fail(wire::ErrorCode::UNAUTHORIZED,
+           fmt::format("this node belongs to cluster '{}', not '{}'", options().cluster_name,
+                       cluster));
+      return;
+    }
+    if (hello.getRole() == wire::Role::PEER) {
+      if (options().cluster_secret.empty() ||
+          !SecretsEqual(View(hello.getSecret()), options().cluster_secret)) {
+        Fail(wire::ErrorCode::UNAUTHORIZED, "peer presented a wrong cluster secret");
+        return;
+      }
+      is_peer_ = true;
+    }
+    hello_done_ = true;
+    capnp::MallocMessageBuilder m;
+    auto frame = m.initRoot<wire::Frame>();
+    frame.setRequestId(id);
+    auto ok = frame.initHelloOk();
+    ok.setProtocolVersion(wire::PROTOCOL_VERSION);
+    ok.setNodeName(options().node_name);
+    ok.setClusterName(options().cluster_name);
+    ok.setFrameBytesMax(options().limits.frame_bytes_max);
+    ok.setInFlightMax(options().in_flight_max);
+    Send(m);
+  }
+
+  void FillInfo(wire::InfoResult::Builder out) {
+    const auto stats = server_->storage_->Stats();
+    out.setNodeName(options().node_name);
+    out.setClusterName(options().cluster_name);
+    out.setVersion(RINGKV_VERSION);
+    out.setProtocolVersion(wire::PROTOCOL_VERSION);
+    out.setListen(fmt::format("{}:{}", options().listen_host, server_->port_));
+    out.setDataDir(options().data_dir);
+    out.setSyncMode(options().sync_mode);
+    out.setUptimeS(static_cast<uint64_t>((server_->clock_->MonoUs() - server_->started_us_) / 1'000'000));
+    out.setActor(server_->service_->actor());
+    out.setKeysApprox(stats.objects_approx);
+    out.setStorageBytesApprox(stats.bytes_approx);
+    out.setConnections(static_cast<uint32_t>(server_->connections()));
+    out.setRequestsServed(server_->service_->requests_served());
+  }
+
+  Server* const server_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  proto::FrameDecoder decoder_;
+  std::array<uint8_t, kReadChunkBytes> buf_;
+  std::deque<kj::Array<capnp::word>> out_;
+  size_t out_bytes_ = 0;
+  const int64_t connected_us_;
+  std::string remote_;
+  uint32_t in_flight_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool hello_done_ = false;
+  bool is_peer_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+Server::Server(asio::io_context* io, KvService* service, Storage* storage, const Clock* clock,
+               Logger* log, ServerOptions options)
+    : io_(io),
+      service_(service),
+      storage_(storage),
+      clock_(clock),
+      log_(log),
+      options_(std::move(options)),
+      started_us_(clock->MonoUs()),
+      acceptor_(*io) {}
+
+Server::~Server() { CloseAll(); }
+
+Status Server::Start() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.listen_host, ec);
+  if (ec) {
+    return Status::InvalidArgument(
+        fmt::format("listen address '{}' is not an IP address", options_.listen_host));
+  }
+  tcp::endpoint endpoint(address, options_.listen_port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IoError(fmt::format("cannot listen on {}:{}: {}", options_.listen_host,
+                                       options_.listen_port, ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  Accept();
+  return Status::Ok();
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Usually EMFILE: log and keep accepting rather than stop serving.
+      RINGKV_LOG(log_, kWarn, "accept failed: {}", ec.message());
+    } else if (connections_.size() >= options_.connections_max) {
+      RINGKV_LOG(log_, kWarn, "refusing a connection: {} open (max {})", connections_.size(),
+                 options_.connections_max);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto connection = std::make_shared<Connection>(this, std::move(socket));
+      connections_.insert(connection);
+      connection->Start();
+    }
+    Accept();
+  });
+}
+
+void Server::Forget(Connection* connection) {
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    if (it->get() == connection) {
+      // The caller holds its own reference (every handler captures one), so this is not the last.
+      connections_.erase(it);
+      break;
+    }
+  }
+  if (shutting_down_ && connections_.empty() && shutdown_done_) {
+    auto done = std::move(shutdown_done_);
+    shutdown_done_ = nullptr;
+    asio::post(*io_, std::move(done));
+  }
+}
+
+void Server::Shutdown(std::function<void()> done) {
+  shutting_down_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  if (connections_.empty()) {
+    asio::post(*io_, std::move(done));
+    return;
+  }
+  shutdown_done_ = std::move(done);
+  auto copy = connections_;
+  for (const auto& c : copy) c->CloseWhenIdle();
+}
+
+void Server::CloseAll() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  auto copy = connections_;
+  for (const auto& c : copy) c->Close();
+}
+
+}  // namespace ringkv
