@@ -127,8 +127,8 @@ void LevelDbStorage::WriterLoop() {
       sync.sync = true;
       leveldb::WriteBatch empty;
       (void)db_->Write(sync, &empty);  // an empty synced write fsyncs the log
-      lock.lock();
       ++fsyncs_;
+      lock.lock();
       unsynced = false;
       next_sync = Clock::now() + std::chrono::milliseconds(options_.sync_period_ms);
     }
@@ -163,12 +163,12 @@ void LevelDbStorage::WriterLoop() {
       }
     }
 
+    if (write_options.sync) ++fsyncs_;
     for (auto& p : group) {
       post_([done = std::move(p.done), status] { done(status); });
     }
 
     lock.lock();
-    if (write_options.sync) ++fsyncs_;
     queued_bytes_ -= group_bytes;
     writing_ = false;
     if (queue_.empty()) idle_cv_.notify_all();
@@ -230,7 +230,7 @@ StorageStats LevelDbStorage::Stats() {
   stats.bytes_approx = size;
   std::lock_guard lock(mu_);
   stats.writes_queued = queue_.size();
-  stats.fsyncs = fsyncs_;
+  stats.fsyncs = fsyncs_.load();
   return stats;
 }
 

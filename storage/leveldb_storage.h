@@ -78,8 +78,8 @@ class LevelDbStorage final : public Storage {
   size_t queued_bytes_ = 0;           // guarded by mu_
   bool writing_ = false;              // guarded by mu_: a group is being written
   bool stopping_ = false;             // guarded by mu_
-  uint64_t fsyncs_ = 0;               // guarded by mu_
   std::atomic<uint64_t> objects_approx_{0};
+  std::atomic<uint64_t> fsyncs_{0};
   std::thread writer_;
 };
 
