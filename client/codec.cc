@@ -1,0 +1,239 @@
+#include "client/codec.h"
+
+#include <capnp/blob.h>
+#include <fmt/format.h>
+#include <kj/exception.h>
+
+#include <cassert>
+
+#include "common/limits.h"
+
+namespace ringkv::client_internal {
+namespace {
+
+Error Invalid(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
+
+capnp::Data::Reader AsData(std::string_view bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+capnp::Text::Reader AsText(std::string_view text) {
+  return capnp::Text::Reader(text.data(), text.size());
+}
+
+std::string FromData(capnp::Data::Reader data) {
+  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+std::string FromText(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+
+wire::Consistency ToWire(Consistency c) {
+  switch (c) {
+    case Consistency::kDefault: return wire::Consistency::DEFAULT;
+    case Consistency::kOne: return wire::Consistency::ONE;
+    case Consistency::kTwo: return wire::Consistency::TWO;
+    case Consistency::kThree: return wire::Consistency::THREE;
+    case Consistency::kQuorum: return wire::Consistency::QUORUM;
+    case Consistency::kAll: return wire::Consistency::ALL;
+    case Consistency::kAny: return wire::Consistency::ANY;
+  }
+  return wire::Consistency::DEFAULT;
+}
+
+Expected<void> ValidateCommon(std::string_view key, std::string_view keyspace,
+                              std::chrono::milliseconds timeout) {
+  if (key.empty()) return Invalid("empty key");
+  if (key.size() > kKeyBytesMax) {
+    return Invalid(fmt::format("key of {} bytes exceeds the maximum of {}", key.size(), kKeyBytesMax));
+  }
+  if (keyspace.size() > kKeyspaceNameBytesMax) {
+    return Invalid(fmt::format("keyspace name of {} bytes exceeds the maximum of {}",
+                               keyspace.size(), kKeyspaceNameBytesMax));
+  }
+  if (timeout.count() < 0) return Invalid("negative timeout");
+  return {};
+}
+
+// Wraps a parser: any frame may instead be an error, and capnp getters report a malformed frame by
+// throwing (FrameDecoder validated it already, so this is a last line of defence, not a path).
+template <typename T, typename Parse>
+Expected<T> ParseAnswer(wire::Frame::Reader frame, wire::Frame::Which want, const char* what,
+                        Parse parse) {
+  try {
+    if (frame.isError()) return ErrorFromWire(frame.getError());
+    if (frame.which() != want) {
+      return Error(ErrorCode::kProtocol,
+                   fmt::format("node answered a {} with frame kind {}", what,
+                               static_cast<int>(frame.which())));
+    }
+    return parse();
+  } catch (const kj::Exception& e) {
+    return Error(ErrorCode::kProtocol,
+                 fmt::format("malformed {} answer: {}", what, e.getDescription().cStr()));
+  }
+}
+
+}  // namespace
+
+Expected<void> ValidateRead(std::string_view key, const ReadOptions& options) {
+  return ValidateCommon(key, options.keyspace, options.timeout);
+}
+
+Expected<void> ValidateWrite(std::string_view key, const std::string_view* value,
+                             const WriteOptions& options) {
+  if (auto common = ValidateCommon(key, options.keyspace, options.timeout); !common.ok()) {
+    return common;
+  }
+  if (value != nullptr && value->size() > kValueBytesMaxDefault) {
+    return Invalid(fmt::format("value of {} bytes exceeds the maximum of {}", value->size(),
+                               kValueBytesMaxDefault));
+  }
+  if (options.context.size() > kContextBytesMax) {
+    return Invalid(fmt::format("context of {} bytes exceeds the maximum of {}; pass the context "
+                               "returned by a get unchanged",
+                               options.context.size(), kContextBytesMax));
+  }
+  if (options.ttl_s > kTtlSecondsMax) {
+    return Invalid(fmt::format("ttl of {} s exceeds the maximum of {} s", options.ttl_s,
+                               kTtlSecondsMax));
+  }
+  return {};
+}
+
+void BuildHello(wire::Frame::Builder frame, uint64_t request_id, std::string_view cluster_name,
+                std::string_view node_name) {
+  frame.setRequestId(request_id);
+  auto hello = frame.initHello();
+  hello.setProtocolVersion(wire::PROTOCOL_VERSION);
+  hello.setRole(wire::Role::CLIENT);
+  hello.setClusterName(AsText(cluster_name));
+  hello.setNodeName(AsText(node_name));
+}
+
+void BuildGet(wire::Frame::Builder frame, std::string_view key, const ReadOptions& options) {
+  auto get = frame.initGet();
+  get.setKeyspace(AsText(options.keyspace));
+  get.setKey(AsData(key));
+  get.setConsistency(ToWire(options.consistency));
+  get.setR(options.r);
+}
+
+void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view value,
+              const WriteOptions& options) {
+  auto put = frame.initPut();
+  put.setKeyspace(AsText(options.keyspace));
+  put.setKey(AsData(key));
+  put.setValue(AsData(value));
+  put.setContext(AsData(options.context));
+  put.setTtlS(options.ttl_s);
+  put.setConsistency(ToWire(options.consistency));
+  put.setW(options.w);
+}
+
+void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptions& options) {
+  auto del = frame.initDel();
+  del.setKeyspace(AsText(options.keyspace));
+  del.setKey(AsData(key));
+  del.setContext(AsData(options.context));
+  del.setConsistency(ToWire(options.consistency));
+  del.setW(options.w);
+}
+
+void BuildInfo(wire::Frame::Builder frame) { frame.initInfo(); }
+
+void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeout_ms) {
+  frame.setRequestId(request_id);
+  switch (frame.which()) {
+    case wire::Frame::GET: frame.getGet().setTimeoutMs(timeout_ms); break;
+    case wire::Frame::PUT: frame.getPut().setTimeoutMs(timeout_ms); break;
+    case wire::Frame::DEL: frame.getDel().setTimeoutMs(timeout_ms); break;
+    case wire::Frame::INFO: break;  // answered locally; no deadline to pass on
+    default: assert(false && "SetAttempt on a frame that is not a client request");
+  }
+}
+
+Error ErrorFromWire(wire::Error::Reader error) {
+  ErrorCode code = ErrorCode::kInternal;
+  switch (error.getCode()) {
+    case wire::ErrorCode::INTERNAL: code = ErrorCode::kInternal; break;
+    case wire::ErrorCode::INVALID_ARGUMENT: code = ErrorCode::kInvalidArgument; break;
+    case wire::ErrorCode::UNAVAILABLE: code = ErrorCode::kUnavailable; break;
+    case wire::ErrorCode::TIMEOUT: code = ErrorCode::kTimeout; break;
+    case wire::ErrorCode::OVERLOADED: code = ErrorCode::kOverloaded; break;
+    case wire::ErrorCode::CORRUPTION: code = ErrorCode::kCorruption; break;
+    case wire::ErrorCode::PROTOCOL: code = ErrorCode::kProtocol; break;
+    case wire::ErrorCode::UNAUTHORIZED: code = ErrorCode::kUnauthorized; break;
+    case wire::ErrorCode::TOO_MANY_SIBLINGS: code = ErrorCode::kTooManySiblings; break;
+    case wire::ErrorCode::IO_ERROR: code = ErrorCode::kIoError; break;
+  }
+  Error out(code, FromText(error.getMessage()));
+  if (code == ErrorCode::kUnavailable) out.set_counts(error.getNeeded(), error.getAlive());
+  out.set_in_doubt(error.getInDoubt());
+  return out;
+}
+
+Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<GetResult>(frame, wire::Frame::GET_RESULT, "get", [&]() -> Expected<GetResult> {
+    auto in = frame.getGetResult();
+    GetResult out;
+    out.context = FromData(in.getContext());
+    for (auto s : in.getSiblings()) {
+      // The node sends live siblings only; a tombstone here would read as a value, so drop it
+      // rather than trust the other side of the boundary.
+      if (s.getTombstone()) continue;
+      Sibling sibling;
+      sibling.value = FromData(s.getValue());
+      sibling.timestamp_us = s.getTimestampUs();
+      sibling.expires_at_us = s.getExpiresAtUs();
+      sibling.actor = s.getDot().getActor();
+      sibling.counter = s.getDot().getCounter();
+      out.siblings.push_back(std::move(sibling));
+    }
+    out.found = in.getFound() && !out.siblings.empty();
+    return out;
+  });
+}
+
+Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<PutResult>(frame, wire::Frame::PUT_RESULT, "put", [&]() -> Expected<PutResult> {
+    auto in = frame.getPutResult();
+    return PutResult{FromData(in.getContext()), in.getSiblings()};
+  });
+}
+
+Expected<void> ParseDelAnswer(wire::Frame::Reader frame) {
+  try {
+    if (frame.isError()) return ErrorFromWire(frame.getError());
+    if (!frame.isDelResult()) {
+      return Error(ErrorCode::kProtocol, fmt::format("node answered a del with frame kind {}",
+                                                     static_cast<int>(frame.which())));
+    }
+    return {};
+  } catch (const kj::Exception& e) {
+    return Error(ErrorCode::kProtocol,
+                 fmt::format("malformed del answer: {}", e.getDescription().cStr()));
+  }
+}
+
+Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<NodeInfo>(frame, wire::Frame::INFO_RESULT, "info", [&]() -> Expected<NodeInfo> {
+    auto in = frame.getInfoResult();
+    NodeInfo out;
+    out.node_name = FromText(in.getNodeName());
+    out.cluster_name = FromText(in.getClusterName());
+    out.version = FromText(in.getVersion());
+    out.listen = FromText(in.getListen());
+    out.data_dir = FromText(in.getDataDir());
+    out.sync_mode = FromText(in.getSyncMode());
+    out.protocol_version = in.getProtocolVersion();
+    out.uptime_s = in.getUptimeS();
+    out.actor = in.getActor();
+    out.keys_approx = in.getKeysApprox();
+    out.storage_bytes_approx = in.getStorageBytesApprox();
+    out.connections = in.getConnections();
+    out.requests_served = in.getRequestsServed();
+    return out;
+  });
+}
+
+}  // namespace ringkv::client_internal

@@ -1,0 +1,45 @@
+// Translation between the client's public types and wire frames (proto/ringkv.capnp), and the
+// checks made before a request touches the network.
+//
+// Thread safety: free functions; a builder or reader belongs to the caller.
+#ifndef RINGKV_CLIENT_CODEC_H_
+#define RINGKV_CLIENT_CODEC_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proto/ringkv.capnp.h"
+#include "ringkv/client.h"
+#include "ringkv/error.h"
+
+namespace ringkv::client_internal {
+
+// Local validation, mirroring the node's limits (common/limits.h) so that a request the node would
+// reject never costs a round trip. Every failure is kInvalidArgument.
+Expected<void> ValidateRead(std::string_view key, const ReadOptions& options);
+// `value` is null for a delete.
+Expected<void> ValidateWrite(std::string_view key, const std::string_view* value,
+                             const WriteOptions& options);
+
+// Requests. The request id and the node-side timeout are set per attempt by SetAttempt.
+void BuildHello(wire::Frame::Builder frame, uint64_t request_id, std::string_view cluster_name,
+                std::string_view node_name);
+void BuildGet(wire::Frame::Builder frame, std::string_view key, const ReadOptions& options);
+void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view value,
+              const WriteOptions& options);
+void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptions& options);
+void BuildInfo(wire::Frame::Builder frame);
+// REQUIRES: frame holds a get, put, del or info request.
+void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeout_ms);
+
+// Answers. An `error` frame becomes its Error; a frame of the wrong kind is kProtocol.
+Error ErrorFromWire(wire::Error::Reader error);
+Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame);
+Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame);
+Expected<void> ParseDelAnswer(wire::Frame::Reader frame);
+Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame);
+
+}  // namespace ringkv::client_internal
+
+#endif  // RINGKV_CLIENT_CODEC_H_

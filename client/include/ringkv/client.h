@@ -1,0 +1,145 @@
+// The ringkv C++ client.
+//
+//   ringkv::ClientOptions options;
+//   options.contact_points = {"127.0.0.1:7000"};
+//   ringkv::Client client(options);
+//   auto put = client.Put("doc:42", "{\"lang\":\"en\"}");
+//   if (!put.ok()) { /* put.error().code() says what to do next */ }
+//   auto got = client.Get("doc:42");
+//   if (got.ok() && got->found) { ... got->siblings[0].value ... got->context ... }
+//
+// Thread safety: a Client may be used from any number of threads at once. Its calls never block
+// each other beyond the connection they share; synchronous calls block the calling thread only.
+// Lifetime: destroying a Client fails every request still pending with ErrorCode::kCancelled
+// (callbacks run, futures become ready) before the destructor returns; callbacks never run after
+// it. A callback must not destroy the Client that runs it, must not throw, and must not make a
+// synchronous call on it (that would wait for the thread it runs on; such a call returns
+// kInvalidArgument instead). It may start asynchronous ones.
+//
+// Every request completes exactly once: a callback runs once, a future becomes ready once.
+//
+// Writes in doubt: a put or del whose outcome is unknown -- its deadline passed after it was sent,
+// or the connection dropped after it was sent -- fails with ErrorCode::kTimeout and in_doubt()
+// true, whatever the cause: one code means "may have been applied; re-read before deciding".
+// kDisconnected always means the request was not sent (no node could be reached).
+#ifndef RINGKV_CLIENT_CLIENT_H_
+#define RINGKV_CLIENT_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringkv/error.h"
+
+namespace ringkv {
+
+enum class Consistency : uint8_t { kDefault, kOne, kTwo, kThree, kQuorum, kAll, kAny };
+
+struct ClientOptions {
+  // "host:port" of one or more nodes. Requests go to the first that answers; on a connection
+  // failure the client moves on to the next.
+  std::vector<std::string> contact_points;
+  std::chrono::milliseconds connect_timeout{2000};
+  // Deadline of one request, end to end, retries included.
+  std::chrono::milliseconds request_timeout{5000};
+  // Extra attempts for idempotent operations (get, info) after a connection failure or an
+  // overloaded answer; non-idempotent ones (put, del) are retried only when the request is known
+  // not to have been sent.
+  int retries = 2;  // 0..16
+  // Empty: accept any cluster. Otherwise the node must belong to this cluster.
+  std::string cluster_name;
+  // Requests in flight on the connection to one node; more wait in the client. The node's own
+  // limit (from the handshake) applies if it is lower.
+  uint32_t in_flight_max = 128;
+  // Sent in the handshake; the node may log it.
+  std::string client_name = "client";
+};
+
+struct Sibling {
+  std::string value;
+  int64_t timestamp_us = 0;   // coordinator wall clock at write
+  int64_t expires_at_us = 0;  // 0: never
+  uint64_t actor = 0;         // the dot that names this write
+  uint64_t counter = 0;
+};
+
+struct GetResult {
+  bool found = false;              // at least one live sibling
+  std::vector<Sibling> siblings;   // all live siblings; more than one means concurrent writes
+  std::string context;             // opaque; pass it to the next Put / Del of this key
+};
+
+struct PutResult {
+  // The object's clock after the write: covers the write just made and every sibling still
+  // stored beside it.
+  std::string context;
+  // Live siblings after the write. More than one: concurrent writes stand beside this one and
+  // `context` covers them too, so read them before writing with it again.
+  uint32_t siblings = 1;
+};
+
+struct NodeInfo {
+  std::string node_name, cluster_name, version, listen, data_dir, sync_mode;
+  uint32_t protocol_version = 0;
+  uint64_t uptime_s = 0, actor = 0, keys_approx = 0, storage_bytes_approx = 0;
+  uint32_t connections = 0;
+  uint64_t requests_served = 0;
+};
+
+struct ReadOptions {
+  std::string keyspace;  // empty: "default"
+  Consistency consistency = Consistency::kDefault;
+  uint8_t r = 0;         // explicit R; 0: use consistency
+  std::chrono::milliseconds timeout{0};  // 0: ClientOptions::request_timeout
+};
+
+struct WriteOptions {
+  std::string keyspace;
+  std::string context;   // from a Get; empty: a blind write that supersedes nothing (for Del:
+                         // deletes everything the node has seen)
+  uint32_t ttl_s = 0;    // Put only (Del ignores it); 0: no expiry
+  Consistency consistency = Consistency::kDefault;
+  uint8_t w = 0;
+  std::chrono::milliseconds timeout{0};
+};
+
+class Client {
+ public:
+  // Does not connect; the first request does. Invalid options surface as errors on requests.
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Expected<GetResult> Get(std::string_view key, const ReadOptions& options = {});
+  Expected<PutResult> Put(std::string_view key, std::string_view value,
+                          const WriteOptions& options = {});
+  Expected<void> Del(std::string_view key, const WriteOptions& options = {});
+  Expected<NodeInfo> Info();
+
+  // Asynchronous forms. The future is always made ready, with an error if the client is destroyed
+  // first. Callbacks run on the client's I/O thread: keep them short.
+  std::future<Expected<GetResult>> GetAsync(std::string_view key, const ReadOptions& options = {});
+  std::future<Expected<PutResult>> PutAsync(std::string_view key, std::string_view value,
+                                            const WriteOptions& options = {});
+  std::future<Expected<void>> DelAsync(std::string_view key, const WriteOptions& options = {});
+  void GetAsync(std::string_view key, const ReadOptions& options,
+                std::function<void(Expected<GetResult>)> done);
+  void PutAsync(std::string_view key, std::string_view value, const WriteOptions& options,
+                std::function<void(Expected<PutResult>)> done);
+  void DelAsync(std::string_view key, const WriteOptions& options,
+                std::function<void(Expected<void>)> done);
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_CLIENT_CLIENT_H_

@@ -1,0 +1,72 @@
+// One client request as it moves between the Client and its connections: the frame to send, the
+// deadline, the attempts made so far and the completion to run once.
+//
+// Thread safety: created on the caller's thread, then touched only on the client's I/O thread
+// (the hand-over is an asio::post, which orders the two).
+#ifndef RINGKV_CLIENT_REQUEST_H_
+#define RINGKV_CLIENT_REQUEST_H_
+
+#include <capnp/message.h>
+#include <kj/array.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "proto/frame.h"
+#include "ringkv/error.h"
+
+namespace ringkv::client_internal {
+
+class Connection;
+
+// What a request's completion receives: the node's answer (possibly an `error` frame, which the
+// typed layer turns into an Error) or a failure of the client's own making.
+using Outcome = Expected<std::unique_ptr<proto::DecodedFrame>>;
+
+struct Request {
+  enum class Stage : uint8_t {
+    kIdle,         // not on any connection (between attempts, or done)
+    kQueued,       // waiting on a connection for it to be ready or for an in-flight slot
+    kWriteQueued,  // holds an in-flight slot; its bytes are not yet handed to the socket
+    kWritten,      // handed to the socket: the node may have it
+  };
+
+  Request(boost::asio::io_context& io, const char* what, bool idempotent)
+      : what(what), idempotent(idempotent), deadline_timer(io), retry_timer(io) {}
+
+  const char* what;       // "get", "put", ... for messages
+  const bool idempotent;  // safe to send twice (get, info)
+  uint64_t id = 0;        // the Client's registry key; not the wire id
+  capnp::MallocMessageBuilder message;
+  // The encoded frame of the current attempt. Shared so that a write in progress keeps its bytes
+  // alive even if the request moves on to another attempt meanwhile.
+  std::shared_ptr<const kj::Array<capnp::word>> frame;
+  std::optional<Error> early_error;  // failed validation: completes without touching the network
+
+  std::chrono::milliseconds timeout{0};
+  std::chrono::steady_clock::time_point deadline;
+  boost::asio::steady_timer deadline_timer;
+  boost::asio::steady_timer retry_timer;  // back-off after an overloaded answer
+
+  int attempts = 0;         // attempts started
+  size_t contact = 0;       // index of the contact point of the current attempt
+  bool ever_sent = false;   // some attempt reached kWritten
+  bool done = false;        // the completion has run (or is running)
+  std::optional<Error> last_error;  // why the previous attempt failed, for the final message
+
+  // Owned by the connection while the request is on it: set and cleared by Connection only.
+  Stage stage = Stage::kIdle;
+  Connection* connection = nullptr;
+  uint64_t wire_id = 0;
+
+  std::function<void(Outcome)> complete;
+};
+
+}  // namespace ringkv::client_internal
+
+#endif  // RINGKV_CLIENT_REQUEST_H_
