@@ -1,0 +1,55 @@
+// kvctl info: what one node says about itself.
+#include <fmt/format.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tools/kvctl.h"
+
+namespace ringkv::kvctl {
+namespace {
+
+int RunInfo(const Globals& globals) {
+  auto client = MakeClient(globals);
+  auto info = client->Info();
+  if (!info.ok()) return ReportError(globals, info.error());
+  const NodeInfo& i = info.value();
+  // One list for both formats, so text and json never disagree on names.
+  const std::vector<std::pair<const char*, nlohmann::json>> fields = {
+      {"node_name", i.node_name},
+      {"cluster_name", i.cluster_name},
+      {"version", i.version},
+      {"protocol_version", i.protocol_version},
+      {"listen", i.listen},
+      {"data_dir", i.data_dir},
+      {"sync_mode", i.sync_mode},
+      {"uptime_s", i.uptime_s},
+      {"actor", i.actor},
+      {"keys_approx", i.keys_approx},
+      {"storage_bytes_approx", i.storage_bytes_approx},
+      {"connections", i.connections},
+      {"requests_served", i.requests_served},
+  };
+  if (globals.json()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [name, value] : fields) out[name] = value;
+    PrintJson(out);
+  } else {
+    for (const auto& [name, value] : fields) {
+      fmt::print("{}: {}\n", name,
+                 value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddInfoCommand(CLI::App& parent, const Globals& globals) {
+  CLI::App* info = parent.add_subcommand("info", "Show what the node says about itself");
+  info->footer("text: one \"name: value\" line per field; json: one object.");
+  return {info, [&globals] { return RunInfo(globals); }};
+}
+
+}  // namespace ringkv::kvctl
