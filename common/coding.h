@@ -34,23 +34,24 @@ class Decoder {
   explicit Decoder(std::string_view in) : in_(in) {}
 
   bool GetVarint64(uint64_t* v) {
+    if (failed_) return false;
     uint64_t result = 0;
     for (int shift = 0; shift <= 63; shift += 7) {
-      if (in_.empty()) return false;
+      if (in_.empty()) return Fail();
       const uint8_t byte = static_cast<uint8_t>(in_[0]);
       in_.remove_prefix(1);
-      if (shift == 63 && byte > 1) return false;  // would overflow 64 bits
+      if (shift == 63 && byte > 1) return Fail();  // would overflow 64 bits
       result |= uint64_t{byte & 0x7fu} << shift;
       if ((byte & 0x80) == 0) {
         *v = result;
         return true;
       }
     }
-    return false;
+    return Fail();
   }
 
   bool GetFixed64BE(uint64_t* v) {
-    if (in_.size() < 8) return false;
+    if (failed_ || in_.size() < 8) return Fail();
     uint64_t result = 0;
     for (int i = 0; i < 8; ++i) result = result << 8 | static_cast<uint8_t>(in_[i]);
     in_.remove_prefix(8);
@@ -59,7 +60,7 @@ class Decoder {
   }
 
   bool GetByte(uint8_t* b) {
-    if (in_.empty()) return false;
+    if (failed_ || in_.empty()) return Fail();
     *b = static_cast<uint8_t>(in_[0]);
     in_.remove_prefix(1);
     return true;
@@ -67,17 +68,24 @@ class Decoder {
 
   bool GetLengthPrefixed(std::string_view* s, uint64_t max_bytes) {
     uint64_t n = 0;
-    if (!GetVarint64(&n) || n > max_bytes || n > in_.size()) return false;
+    if (!GetVarint64(&n) || n > max_bytes || n > in_.size()) return Fail();
     *s = in_.substr(0, n);
     in_.remove_prefix(n);
     return true;
   }
 
   bool empty() const { return in_.empty(); }
+  bool failed() const { return failed_; }
   std::string_view rest() const { return in_; }
 
  private:
+  bool Fail() {
+    failed_ = true;
+    return false;
+  }
+
   std::string_view in_;
+  bool failed_ = false;
 };
 
 }  // namespace ringkv

@@ -120,9 +120,12 @@ bool VersionedObject::HasDot(const Dot& dot) const {
 Result<Dot> VersionedObject::ApplyWrite(const VersionVector& context, uint64_t actor,
                                         Sibling sibling, int64_t now_us) {
   VersionVector clock = VersionVector::Merge(clock_, context);
-  if (clock.Get(actor) == 0 && clock.size() >= kClockEntriesMax) {
-    return Status::InvalidArgument(
-        fmt::format("version vector would exceed {} actors", kClockEntriesMax));
+  // The bound applies to the clock as it will be stored: the merge with the context and this
+  // actor's entry included, or the object would not decode again.
+  const size_t final_size = clock.size() + (clock.Get(actor) == 0 ? 1 : 0);
+  if (final_size > kClockEntriesMax) {
+    return Status::InvalidArgument(fmt::format(
+        "version vector would reach {} actors (max {})", final_size, kClockEntriesMax));
   }
   std::vector<Sibling> kept;
   kept.reserve(siblings_.size() + 1);

@@ -181,6 +181,13 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
       return false;
     }
     VersionedObject merged = VersionedObject::Merge(object.value(), incoming);
+    // TODO(clock-pruning): two valid clocks can union past the bound; until old entries are
+    // pruned, refuse the merge rather than store an object that would not decode.
+    if (merged.clock().size() > kClockEntriesMax) {
+      done(Status::InvalidArgument(fmt::format("merged version vector would hold {} actors (max {})",
+                                               merged.clock().size(), kClockEntriesMax)));
+      return false;
+    }
     if (exists && merged == object.value()) {
       done(Status::Ok());  // nothing new: no write, no fsync
       return false;
