@@ -144,6 +144,20 @@ TEST(ClientTest, SiblingsAreAllReturned) {
   EXPECT_EQ(got->siblings[2].counter, 3u);
 }
 
+TEST(ClientTest, AnswersLargerThanARequestAreRead) {
+  // Two concurrent writes of large values come back together in one answer.
+  const std::string a(12 << 20, 'a'), b(12 << 20, 'b');
+  FakeNode node([&](const ConnPtr& conn, const FakeRequest& r) {
+    conn->Send(fake::GetResultFrame(r.id, {a, b}));
+  });
+  Client client(OptionsFor({node.address()}));
+  auto got = client.Get("k");
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  ASSERT_EQ(got->siblings.size(), 2u);
+  EXPECT_TRUE(got->siblings[0].value == a);
+  EXPECT_TRUE(got->siblings[1].value == b);
+}
+
 TEST(ClientTest, OutOfOrderResponsesMatchedById) {
   Inbox inbox;
   FakeNode node(Silent(&inbox));

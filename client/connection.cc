@@ -316,7 +316,9 @@ void Connection::Write() {
     auto frame_bytes = request->frame->asBytes();
     buffers.emplace_back(frame_bytes.begin(), frame_bytes.size());
     bytes += frame_bytes.size();
-    writing_.push_back(request->frame);
+    // The write holds the bytes from here; the request lets go of them so a large value is not
+    // kept twice while the answer is awaited. A later attempt encodes afresh.
+    writing_.push_back(std::move(request->frame));
   }
   if (writing_.empty()) return;
   write_active_ = true;

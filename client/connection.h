@@ -36,6 +36,11 @@ inline constexpr size_t kQueuedRequestsMax = 64 * 1024;
 inline constexpr size_t kWriteBatchFramesMax = 64;
 inline constexpr size_t kWriteBatchBytesMax = 4u << 20;
 inline constexpr size_t kReadChunkBytes = 64 * 1024;
+// Largest answer accepted from a node. A get returns every live sibling, so its answer can be many
+// values long (up to kSiblingsMax of them): the request-sized default of proto::FrameLimits would
+// turn two concurrent 16 MiB writes into an unreadable key. Still bounded, because a node is a
+// peer across a network boundary.
+inline constexpr size_t kAnswerBytesMax = 256u << 20;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -107,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer connect_timer_;
-  proto::FrameDecoder decoder_;
+  proto::FrameDecoder decoder_{proto::FrameLimits{.frame_bytes_max = kAnswerBytesMax}};
   std::vector<uint8_t> read_buffer_;
 
   uint64_t next_wire_id_ = 1;  // ids are per connection; 0 is reserved for connection errors

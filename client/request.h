@@ -42,6 +42,8 @@ struct Request {
   const char* what;       // "get", "put", ... for messages
   const bool idempotent;  // safe to send twice (get, info)
   uint64_t id = 0;        // the Client's registry key; not the wire id
+  // TODO(perf): a put/del, once written, is never encoded again; its builder (a copy of the
+  // value) could be released then instead of at completion.
   capnp::MallocMessageBuilder message;
   // The encoded frame of the current attempt. Shared so that a write in progress keeps its bytes
   // alive even if the request moves on to another attempt meanwhile.
