@@ -30,6 +30,12 @@ Exit codes:
 Errors are one line on stderr ("kvctl: error: ..."); with --format json, also
 {"error": {"code", "message", ...}} on stdout.)";
 
+constexpr char kCommandFooter[] = R"(
+
+Global options (before or after the command): --host HOST:PORT[,...], --format text|json,
+--timeout-ms N. Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 unavailable, 5 timeout or
+in doubt (see kvctl --help).)";
+
 // "host:port[,host:port...]": each entry has a host and a port in 1..65535.
 std::string CheckHosts(const std::string& list) {
   size_t start = 0;
@@ -150,14 +156,18 @@ int Main(int argc, char** argv) {
       AddInfoCommand(app, globals),
   };
 
+  for (const Command& command : commands) {
+    command.app->footer(command.app->get_footer() + kCommandFooter);
+  }
+
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help: printed, success
   } catch (const CLI::ParseError& e) {
-    // CLI11's own exit codes are not ours: --help is success, everything else is usage.
-    const int code = app.exit(e);
-    if (code == 0) return kExitOk;
-    if (globals.json()) PrintJson({{"error", {{"code", "Usage"}, {"message", e.what()}}}});
-    return kExitUsage;
+    // CLI11's own exit codes are not ours: every parse error is a usage error, reported like
+    // the others.
+    return ReportUsage(globals, e.what());
   }
   for (const Command& command : commands) {
     if (command.app->parsed()) {
