@@ -10,6 +10,9 @@ namespace ringkv {
 inline constexpr size_t kKeyBytesMax = 64 * 1024;
 inline constexpr size_t kValueBytesMaxDefault = 16 * 1024 * 1024;
 inline constexpr size_t kKeyspaceNameBytesMax = 48;
+// All siblings of one key together, as stored. A read returns them all in one answer, so this bounds
+// answers too (Riak's max_object_size plays the same part).
+inline constexpr size_t kObjectBytesMaxDefault = 64 * 1024 * 1024;
 // Riak rejects writes past 100 siblings by default; so do we, and tell the writer to resolve them.
 inline constexpr size_t kSiblingsMax = 100;
 // A version vector has one entry per actor (a node incarnation that coordinated a write).

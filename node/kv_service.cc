@@ -148,11 +148,19 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
       done(dot.status());
       return false;
     }
+    std::string encoded = EncodeObject(object.value());
+    if (encoded.size() > options_.object_bytes_max) {
+      done(Status(Code::kTooManySiblings,
+                  fmt::format("the key's siblings would total {} bytes (max {}); read it and "
+                              "write back with its context to resolve them",
+                              encoded.size(), options_.object_bytes_max)));
+      return false;
+    }
     WriteReply reply;
     reply.context = object->clock().EncodeContext();
     reply.siblings = static_cast<uint32_t>(object->Live(now_us).size());
     std::vector<ObjectWrite> writes;
-    writes.push_back(ObjectWrite{skey, EncodeObject(object.value()), !exists});
+    writes.push_back(ObjectWrite{skey, std::move(encoded), !exists});
     storage_->Write(std::move(writes), [this, skey, reply = std::move(reply),
                                         done = std::move(done)](Status s) mutable {
       // Answer before releasing: the reply must not overtake a later request's on this key.
@@ -192,8 +200,15 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
       done(Status::Ok());  // nothing new: no write, no fsync
       return false;
     }
+    std::string encoded = EncodeObject(merged);
+    if (encoded.size() > options_.object_bytes_max) {
+      done(Status(Code::kTooManySiblings,
+                  fmt::format("merged object of {} bytes exceeds {} bytes", encoded.size(),
+                              options_.object_bytes_max)));
+      return false;
+    }
     std::vector<ObjectWrite> writes;
-    writes.push_back(ObjectWrite{skey, EncodeObject(merged), !exists});
+    writes.push_back(ObjectWrite{skey, std::move(encoded), !exists});
     storage_->Write(std::move(writes), [this, skey, done = std::move(done)](Status s) {
       done(s);
       Release(skey);

@@ -30,6 +30,8 @@ namespace ringkv {
 
 struct KvServiceOptions {
   size_t value_bytes_max = kValueBytesMaxDefault;
+  // A write that would make the key's stored object larger is refused with kTooManySiblings.
+  size_t object_bytes_max = kObjectBytesMaxDefault;
 };
 
 struct ReadReply {

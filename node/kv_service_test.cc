@@ -178,6 +178,27 @@ TEST_F(KvServiceTest, SiblingLimitRejectsTheWriteAndKeepsTheObject) {
   EXPECT_EQ(Values(Get("hot")), std::vector<std::string>{"resolved"});
 }
 
+TEST(KvServiceObjectBoundTest, SiblingsPastTheObjectByteBoundAreRefused) {
+  MemoryStorage storage;
+  ManualClock clock;
+  KvServiceOptions options;
+  options.object_bytes_max = 10'000;
+  KvService service(&storage, &clock, kActor, options);
+  auto put = [&](std::string value) {
+    std::optional<Result<WriteReply>> out;
+    service.Put("", "big", value, "", 0, [&](Result<WriteReply> r) { out = std::move(r); });
+    storage.RunCompletions();
+    return std::move(*out);
+  };
+  ASSERT_TRUE(put(std::string(4000, 'a')).ok());
+  ASSERT_TRUE(put(std::string(4000, 'b')).ok());
+  auto third = put(std::string(4000, 'c'));
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.status().code(), Code::kTooManySiblings);
+  EXPECT_NE(third.status().message().find("max 10000"), std::string::npos)
+      << third.status().message();
+}
+
 TEST_F(KvServiceTest, ReplicaWriteMergesAndSkipsWritesThatChangeNothing) {
   ASSERT_TRUE(Put("k", "local").ok());
   VersionedObject remote;

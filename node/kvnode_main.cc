@@ -35,6 +35,7 @@ struct Flags {
   int64_t clock_offset_ms = 0;
   std::string log_level = "info";
   size_t value_bytes_max = ringkv::kValueBytesMaxDefault;
+  size_t object_bytes_max = ringkv::kObjectBytesMaxDefault;
   uint32_t in_flight_max = 128;
   uint32_t connections_max = 1024;
   int64_t handshake_timeout_ms = 10'000;
@@ -89,6 +90,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-bytes-max", f.value_bytes_max, "largest value accepted")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{64} << 20));
+  app.add_option("--object-bytes-max", f.object_bytes_max,
+                 "largest object (all siblings of a key together) a write may leave")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   app.add_option("--in-flight-max", f.in_flight_max, "requests in flight per connection")
       ->capture_default_str()
       ->check(CLI::Range(1u, 65536u));
@@ -161,6 +166,7 @@ int main(int argc, char** argv) {
 
   KvServiceOptions service_options;
   service_options.value_bytes_max = f.value_bytes_max;
+  service_options.object_bytes_max = std::max(f.object_bytes_max, f.value_bytes_max + 1024);
   KvService service(storage->get(), &clock, identity->actor, service_options);
 
   server_options.node_name = f.name;

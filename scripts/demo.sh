@@ -39,7 +39,7 @@ fi
 set -x
 $kvctl info
 $kvctl put doc:0001 '{"url":"https://example.org/a","lang":"en","quality":0.91,"stage":"dedup"}'
-$kvctl get doc:0001
+$kvctl get doc:0001; echo   # raw bytes: kvctl adds no newline when writing to a pipe
 $kvctl get doc:0001 --format json
 { set +x; } 2>/dev/null
 echo

@@ -25,7 +25,7 @@ int RunInfo(const Globals& globals) {
       {"data_dir", i.data_dir},
       {"sync_mode", i.sync_mode},
       {"uptime_s", i.uptime_s},
-      {"actor", i.actor},
+      {"actor", fmt::format("{:016x}", i.actor)},  // hex: JSON numbers lose 64-bit ids
       {"keys_approx", i.keys_approx},
       {"storage_bytes_approx", i.storage_bytes_approx},
       {"connections", i.connections},

@@ -22,7 +22,7 @@ text: one live value is written as its raw bytes, exactly (a newline is added on
     context: <base64>
   Use --format json for the context of a single value.
 json: {"key", "found", "siblings": [{"value_b64", "value" (when printable UTF-8),
-  "timestamp_us", "expires_at_us" (when set), "version": {"actor", "counter"}}], "context"}
+  "timestamp_us", "expires_at_us" (when set), "version": {"actor" (hex), "counter"}}], "context"}
 A missing key exits 3.)";
 
 constexpr char kPutHelp[] = R"(Writes VALUE (or the bytes of --value-file) under KEY.
@@ -86,7 +86,9 @@ nlohmann::json SiblingJson(const Sibling& s) {
   if (IsPrintableUtf8(s.value)) j["value"] = s.value;
   j["timestamp_us"] = s.timestamp_us;
   if (s.expires_at_us != 0) j["expires_at_us"] = s.expires_at_us;
-  j["version"] = {{"actor", s.actor}, {"counter", s.counter}};
+  // The actor as hex text: 64-bit ids do not survive JavaScript's JSON numbers; node logs use
+  // the same form.
+  j["version"] = {{"actor", fmt::format("{:016x}", s.actor)}, {"counter", s.counter}};
   return j;
 }
 
@@ -101,7 +103,7 @@ void PrintGetText(const GetResult& result) {
   fmt::print("({} siblings)\n", result.siblings.size());
   for (size_t i = 0; i < result.siblings.size(); ++i) {
     const Sibling& s = result.siblings[i];
-    std::string line = fmt::format("[{}] {} (version {}:{}, ts {}", i, CEscape(s.value), s.actor,
+    std::string line = fmt::format("[{}] {} (version {:016x}:{}, ts {}", i, CEscape(s.value), s.actor,
                                    s.counter, FormatTimestampUs(s.timestamp_us));
     if (s.expires_at_us != 0) line += ", expires " + FormatTimestampUs(s.expires_at_us);
     fmt::print("{})\n", line);
