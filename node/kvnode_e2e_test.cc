@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -187,6 +188,58 @@ TEST_F(KvnodeE2eTest, TtlValueReadsAsAbsentAfterExpiry) {
     if (!expired) std::this_thread::sleep_for(milliseconds(50));
   }
   EXPECT_TRUE(expired);
+}
+
+TEST(KvnodeFlagsTest, ConfigFileAndClockOffsetAreHonoured) {
+  const std::string dir = TempDir("flags");
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream config(dir + "/kvnode.conf");
+    config << "# flags as key = value\n"
+           << "cluster-name = \"pipeline-prod\"\n"
+           << "clock-offset-ms = 3600000\n"
+           << "sync = \"always\"\n";
+  }
+  NodeProcessOptions options;
+  options.data_dir = dir + "/n1";
+  options.sync = "always";
+  options.extra_args = {"--config", dir + "/kvnode.conf"};
+  NodeProcess node(options);
+  ASSERT_TRUE(node.Start().ok()) << node.log();
+
+  ClientOptions client_options;
+  client_options.contact_points = {node.address()};
+  client_options.cluster_name = "pipeline-prod";  // refused unless the config file took effect
+  Client client(client_options);
+  auto info = client.Info();
+  ASSERT_TRUE(info.ok()) << info.error().ToString();
+  EXPECT_EQ(info->cluster_name, "pipeline-prod");
+  EXPECT_EQ(info->sync_mode, "always");
+
+  ASSERT_TRUE(client.Put("skewed", "v").ok());
+  auto got = client.Get("skewed");
+  ASSERT_TRUE(got.ok() && got->found);
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const int64_t skew_us = got->siblings[0].timestamp_us - now_us;
+  EXPECT_GT(skew_us, 3'500'000'000LL) << "the write's timestamp carries the hour of offset";
+  EXPECT_LT(skew_us, 3'700'000'000LL);
+  node.Kill();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KvnodeFlagsTest, BadFlagsExitWithUsageErrors) {
+  auto missing = RunCommand({NodeProcess::KvnodePath(), "--name", "x"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  auto bad_sync = RunCommand({NodeProcess::KvnodePath(), "--name", "x", "--data", "/tmp/unused",
+                              "--sync", "sometimes"});
+  EXPECT_EQ(bad_sync.exit_code, 1);
+  EXPECT_NE(bad_sync.err.find("--sync must be"), std::string::npos) << bad_sync.err;
+  auto bad_listen = RunCommand({NodeProcess::KvnodePath(), "--name", "x", "--data", "/tmp/unused",
+                                "--listen", "nonsense"});
+  EXPECT_NE(bad_listen.exit_code, 0);
+  EXPECT_NE(bad_listen.err.find("HOST:PORT"), std::string::npos) << bad_listen.err;
 }
 
 // SIGKILL mid-load: every write acknowledged under a durable sync mode is there after restart.
