@@ -740,6 +740,22 @@ TEST(FrameTest, NestingLimit) {
   EXPECT_EQ(DecodeOne(NestedFrame(40)).result, FrameDecoder::Result::kError) << "default is 32";
 }
 
+// The nesting limit is one limit: a frame the decoder accepts under it can be read under it.
+// Validation (totalSize) and the getters must count depth the same way.
+TEST(FrameTest, NestingLimitAcceptsOnlyWhatCanBeRead) {
+  for (Frame::Which kind : kAllKinds) {
+    const std::string bytes = FrameBytes(kind, 1);
+    for (int nesting = 1; nesting <= 8; ++nesting) {
+      FrameLimits limits;
+      limits.nesting_max = nesting;
+      auto o = DecodeOne(bytes, limits);
+      if (o.result != FrameDecoder::Result::kFrame) continue;
+      EXPECT_EQ(ReadFailure(o.frame->root()), "")
+          << "kind " << kind << " accepted with nesting_max " << nesting;
+    }
+  }
+}
+
 TEST(FrameTest, LegitimateFrameCanBeReadSeveralTimes) {
   // The traversal limit is 8x the frame: validation plus a handler reading fields a few times
   // must stay under it.
