@@ -159,6 +159,7 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
     WriteReply reply;
     reply.context = object->clock().EncodeContext();
     reply.siblings = static_cast<uint32_t>(object->Live(now_us).size());
+    reply.object = std::move(object).value();
     std::vector<ObjectWrite> writes;
     writes.push_back(ObjectWrite{skey, std::move(encoded), !exists});
     storage_->Write(std::move(writes), [this, skey, reply = std::move(reply),

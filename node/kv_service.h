@@ -24,6 +24,7 @@
 #include "common/limits.h"
 #include "common/status.h"
 #include "common/version.h"
+#include "node/requests.h"
 #include "storage/storage.h"
 
 namespace ringkv {
@@ -32,17 +33,6 @@ struct KvServiceOptions {
   size_t value_bytes_max = kValueBytesMaxDefault;
   // A write that would make the key's stored object larger is refused with kTooManySiblings.
   size_t object_bytes_max = kObjectBytesMaxDefault;
-};
-
-struct ReadReply {
-  bool found = false;
-  std::vector<Sibling> siblings;  // live only
-  std::string context;            // VersionVector::EncodeContext of the object's clock
-};
-
-struct WriteReply {
-  std::string context;   // the object's clock after the write
-  uint32_t siblings = 0; // live siblings after the write; > 1 means concurrent writes stand beside it
 };
 
 class KvService {

@@ -90,6 +90,8 @@ struct PutRequest {
   consistency @5 :Consistency;
   w @6 :UInt8;
   timeoutMs @7 :UInt32;
+  forwarded @8 :Bool;      # peers only: sent on by a node outside the key's preference list; the
+                           # receiver coordinates it and never forwards it again
 }
 
 struct PutResult {
@@ -107,6 +109,7 @@ struct DelRequest {
   consistency @3 :Consistency;
   w @4 :UInt8;
   timeoutMs @5 :UInt32;
+  forwarded @6 :Bool;      # as PutRequest.forwarded
 }
 
 struct DelResult {}
