@@ -728,16 +728,20 @@ std::string NestedFrame(int depth) {
 }
 
 TEST(FrameTest, NestingLimit) {
-  EXPECT_EQ(DecodeOne(NestedFrame(10)).result, FrameDecoder::Result::kFrame);
-  auto deep = DecodeOne(NestedFrame(100));
-  EXPECT_EQ(deep.result, FrameDecoder::Result::kError);
-  EXPECT_NE(deep.error.find("nested"), std::string::npos) << deep.error;
-  // The limit is the configured one, not Cap'n Proto's default of 64.
+  // A chain 100 structs deep: refused (too deep, and not what the schema says either).
+  EXPECT_EQ(DecodeOne(NestedFrame(100)).result, FrameDecoder::Result::kError);
+  EXPECT_EQ(DecodeOne(NestedFrame(40)).result, FrameDecoder::Result::kError);
+  // A legitimate GetResult (Frame -> GetResult -> siblings -> Sibling -> Dot) fits the default,
+  // and a configured limit below its depth refuses it, saying why.
+  const std::string bytes = FrameBytes(Frame::GET_RESULT, 1);
+  EXPECT_EQ(DecodeOne(bytes).result, FrameDecoder::Result::kFrame);
   FrameLimits limits;
-  limits.nesting_max = 4;
-  EXPECT_EQ(DecodeOne(NestedFrame(2), limits).result, FrameDecoder::Result::kFrame);
-  EXPECT_EQ(DecodeOne(NestedFrame(8), limits).result, FrameDecoder::Result::kError);
-  EXPECT_EQ(DecodeOne(NestedFrame(40)).result, FrameDecoder::Result::kError) << "default is 32";
+  limits.nesting_max = 2;
+  auto shallow = DecodeOne(bytes, limits);
+  EXPECT_EQ(shallow.result, FrameDecoder::Result::kError);
+  EXPECT_NE(shallow.error.find("nested"), std::string::npos) << shallow.error;
+  limits.nesting_max = 8;
+  EXPECT_EQ(DecodeOne(bytes, limits).result, FrameDecoder::Result::kFrame);
 }
 
 // The nesting limit is one limit: a frame the decoder accepts under it can be read under it.
@@ -817,6 +821,37 @@ TEST(FrameTest, SharedPointerAmplificationIsRefusedOrReadable) {
   EXPECT_EQ(ReadFailure(o.frame->root()), "")
       << "a " << bytes.size() << "-byte frame was accepted and then hit the traversal limit on "
       << "its first read";
+}
+
+// A list of zero-sized structs costs one word of traversal budget per element (Cap'n Proto's guard
+// against amplification) though it occupies no words. Validation reading such a list spends that
+// budget once; the handler's read must still fit, or the handler throws on a frame the decoder
+// accepted. Found by frame_fuzz.
+TEST(FrameTest, ZeroSizedElementListsLeaveTheHandlerItsBudget) {
+  const std::string valid = FrameBytes(Frame::GET_RESULT, 1);
+  const size_t list = ListPointerWords(valid)[0];  // GetResult.siblings, an inline-composite list
+  const uint64_t list_ptr = Word(valid, list);
+  const int64_t offset = static_cast<int32_t>(static_cast<uint32_t>(list_ptr) & ~3u) >> 2;
+  const size_t tag = static_cast<size_t>(static_cast<int64_t>(list) + 1 + offset);
+  int accepted = 0;
+  for (uint64_t elements : {10u, 100u, 400u, 700u, 1000u, 1100u, 1200u, 5000u, 1u << 20}) {
+    std::string bytes = valid;
+    // The list now holds `elements` structs of no data and no pointers: zero words after the tag.
+    SetWord(&bytes, list, (list_ptr & 0x7ffffffffULL));                // word count 0
+    SetWord(&bytes, tag, elements << 2);                                 // count; 0 data, 0 ptrs
+    auto o = DecodeOne(bytes);
+    if (o.result != FrameDecoder::Result::kFrame) continue;
+    ++accepted;
+    EXPECT_EQ(ReadFailure(o.frame->root()), "")
+        << elements << " zero-sized siblings in a " << bytes.size() << "-byte frame: accepted, "
+        << "then the handler's read ran out of traversal budget";
+    try {
+      EXPECT_EQ(o.frame->root().getGetResult().getSiblings().size(), elements);
+    } catch (const kj::Exception&) {
+      // Reported above.
+    }
+  }
+  EXPECT_GE(accepted, 2) << "the crafted frames must be valid for small counts";
 }
 
 TEST(FrameTest, AfterAnErrorTheDecoderStaysFailed) {
