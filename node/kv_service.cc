@@ -8,20 +8,19 @@
 namespace ringkv {
 namespace {
 
-constexpr std::string_view kDefaultKeyspace = "default";
-
 std::string_view KeyspaceOrDefault(std::string_view keyspace) {
   return keyspace.empty() ? kDefaultKeyspace : keyspace;
 }
 
 }  // namespace
 
-KvService::KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options)
-    : storage_(storage), clock_(clock), actor_(actor), options_(options) {}
+KvService::KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options,
+                     const KeyspaceCatalog* keyspaces)
+    : storage_(storage), clock_(clock), actor_(actor), options_(options), keyspaces_(keyspaces) {}
 
-Status KvService::ValidateKeyspace(std::string_view keyspace) {
+Status KvService::ValidateKeyspace(std::string_view keyspace) const {
   keyspace = KeyspaceOrDefault(keyspace);
-  // Keyspaces are created with the replicated cluster; until then there is the default one.
+  if (keyspaces_ != nullptr) return keyspaces_->Find(keyspace).status();
   if (keyspace != kDefaultKeyspace) {
     return Status::InvalidArgument(fmt::format("keyspace '{}' does not exist", keyspace));
   }

@@ -24,6 +24,7 @@
 #include "common/limits.h"
 #include "common/status.h"
 #include "common/version.h"
+#include "node/keyspaces.h"
 #include "node/requests.h"
 #include "storage/storage.h"
 
@@ -37,8 +38,10 @@ struct KvServiceOptions {
 
 class KvService {
  public:
-  // `storage` and `clock` must outlive the service. `actor` names this node incarnation's writes.
-  KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options = {});
+  // `storage`, `clock` and `keyspaces` must outlive the service. `actor` names this node
+  // incarnation's writes. Without a catalog only the default keyspace exists.
+  KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options = {},
+            const KeyspaceCatalog* keyspaces = nullptr);
 
   using ReadDone = std::function<void(Result<ReadReply>)>;
   using WriteDone = std::function<void(Result<WriteReply>)>;
@@ -61,8 +64,7 @@ class KvService {
   uint64_t actor() const { return actor_; }
   uint64_t requests_served() const { return requests_served_; }
 
-  // Validation shared with the transport, which rejects bad requests before queueing them.
-  static Status ValidateKeyspace(std::string_view keyspace);
+  Status ValidateKeyspace(std::string_view keyspace) const;
   static Status ValidateKey(std::string_view key);
 
  private:
@@ -92,6 +94,7 @@ class KvService {
   const Clock* const clock_;
   const uint64_t actor_;
   const KvServiceOptions options_;
+  const KeyspaceCatalog* const keyspaces_;  // may be null
   std::unordered_map<std::string, KeyQueue> busy_;
   uint64_t requests_served_ = 0;
 };

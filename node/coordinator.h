@@ -1,0 +1,98 @@
+// Coordinator: runs a client's get / put / del across the key's replicas (DESIGN.md §4).
+//
+//   put/del  A node of the key's preference list coordinates: it writes locally (issuing the new
+//            dot), sends the stored object to every other replica that is up, and answers once W
+//            replicas, itself included, have it. A node outside the list forwards the write to
+//            the first replica that is up. A blind delete first reads the key at the request's
+//            consistency and deletes what that read saw.
+//   get      Any node coordinates: it asks every replica that is up, answers once R have
+//            answered, with their merged siblings and context, and then repairs each replica that
+//            answered with less than the merge (read repair; asynchronous unless
+//            blocking_read_repair, which repairs the R answering replicas before answering).
+//
+// Strict quorum: only preference-list replicas count. Fewer than R or W up -> kUnavailable at once,
+// naming needed and alive. The deadline passing first -> kTimeout; for writes in_doubt is set,
+// since some replicas may have applied it.
+//
+// Thread safety: none; everything runs on the node's loop. Pointers given to the constructor must
+// outlive the coordinator; pending requests hold none of the coordinator's state beyond them.
+#ifndef RINGKV_NODE_COORDINATOR_H_
+#define RINGKV_NODE_COORDINATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "node/effects.h"
+#include "node/keyspaces.h"
+#include "node/kv_service.h"
+#include "node/requests.h"
+
+namespace ringkv {
+
+struct CoordinatorOptions {
+  int64_t default_timeout_ms = 2000;
+  bool blocking_read_repair = false;
+};
+
+struct CoordinatorStats {
+  uint64_t reads = 0, writes = 0, forwarded = 0;
+  uint64_t read_repairs = 0;   // repair writes sent
+  uint64_t unavailable = 0, timeouts = 0;
+};
+
+class Coordinator {
+ public:
+  Coordinator(KvService* local, PeerTransport* peers, const Placement* placement, Timers* timers,
+              const Clock* clock, const KeyspaceCatalog* keyspaces, CoordinatorOptions options = {});
+
+  using ReadDone = std::function<void(Result<ReadReply>)>;
+  using WriteDone = std::function<void(Result<WriteReply>)>;
+
+  void Get(std::string_view keyspace, std::string_view key, const RequestOptions& options,
+           ReadDone done);
+  // `forwarded`: sent on by another node; coordinate it here whatever this node's view says.
+  void Put(std::string_view keyspace, std::string_view key, std::string_view value,
+           std::string_view context, uint32_t ttl_s, const RequestOptions& options, bool forwarded,
+           WriteDone done);
+  void Del(std::string_view keyspace, std::string_view key, std::string_view context,
+           const RequestOptions& options, bool forwarded, WriteDone done);
+
+  const CoordinatorStats& stats() const { return stats_; }
+
+ private:
+  struct Plan {
+    std::vector<std::string> replicas;  // preference list
+    std::vector<std::string> up;        // those the failure detector believes up
+    size_t needed = 0;
+    int64_t deadline_us = 0;
+  };
+  // Works out replicas and the count needed; fails with kInvalidArgument or kUnavailable.
+  Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
+                        const RequestOptions& options);
+  struct Forward {
+    ForwardedWrite write;
+    Plan plan;
+    WriteDone done;
+    size_t next = 0;  // index into plan.up of the next replica to try
+  };
+  void Write(ForwardedWrite write, bool forwarded, WriteDone done);
+  void ForwardNext(std::shared_ptr<Forward> f);
+  void CoordinateWrite(ForwardedWrite write, Plan plan, WriteDone done);
+
+  KvService* const local_;
+  PeerTransport* const peers_;
+  const Placement* const placement_;
+  Timers* const timers_;
+  const Clock* const clock_;
+  const KeyspaceCatalog* const keyspaces_;
+  const CoordinatorOptions options_;
+  CoordinatorStats stats_;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_COORDINATOR_H_

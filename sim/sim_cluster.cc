@@ -1,0 +1,127 @@
+#include "sim/sim_cluster.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/sim_transport.h"
+
+namespace ringkv::sim {
+
+// The node's view of the ring and of who is up: a perfect failure detector, except that a node
+// cannot see a peer across a cut link (so one-way partitions make it believe the peer down).
+class SimNode::NodePlacement final : public Placement {
+ public:
+  NodePlacement(SimCluster* cluster, const std::string* self) : cluster_(cluster), self_(self) {}
+  const std::string& self() const override { return *self_; }
+  std::vector<std::string> PreferenceList(Token token, size_t n) const override {
+    return cluster_->PreferenceList(token, n);
+  }
+  size_t node_count() const override { return cluster_->size(); }
+  bool IsUp(const std::string& node) const override {
+    SimNode* peer = cluster_->node(node);
+    return peer != nullptr && peer->up() && !cluster_->IsCut(*self_, node);
+  }
+
+ private:
+  SimCluster* const cluster_;
+  const std::string* const self_;
+};
+
+SimNode::SimNode(SimCluster* cluster, std::string name)
+    : cluster_(cluster), name_(std::move(name)), clock_(cluster->world()),
+      storage_(cluster->world()) {}
+
+SimNode::~SimNode() = default;
+
+void SimNode::Start() {
+  ++incarnation_;
+  up_ = true;
+  timers_ = std::make_unique<SimTimers>(cluster_->world());
+  placement_ = std::make_unique<NodePlacement>(cluster_, &name_);
+  // A new actor per incarnation, as kvnode takes after an unclean shutdown.
+  const uint64_t actor = std::hash<std::string>{}(fmt::format("{}#{}", name_, incarnation_));
+  kv_ = std::make_unique<KvService>(&storage_, &clock_, actor, KvServiceOptions{},
+                                    cluster_->keyspaces());
+  transport_ = std::make_unique<SimTransport>(cluster_, this, timers_.get());
+  CoordinatorOptions options;
+  options.default_timeout_ms = cluster_->options().request_timeout_ms;
+  coordinator_ = std::make_unique<Coordinator>(kv_.get(), transport_.get(), placement_.get(),
+                                               timers_.get(), &clock_, cluster_->keyspaces(),
+                                               options);
+}
+
+void SimNode::Crash() {
+  up_ = false;
+  storage_.Crash();
+  timers_->CancelAll();
+  // Order: what holds callbacks into others goes first.
+  coordinator_.reset();
+  transport_.reset();
+  kv_.reset();
+  placement_.reset();
+  timers_.reset();
+}
+
+SimCluster::SimCluster(World* world, SimOptions options) : world_(world), options_(options) {
+  (void)keyspaces_.Create("sim", options.replication_factor);
+  for (size_t i = 0; i < options.nodes; ++i) {
+    nodes_.push_back(std::make_unique<SimNode>(this, fmt::format("n{}", i + 1)));
+    for (size_t v = 0; v < options.vnodes; ++v) {
+      Token t;
+      do {
+        t = static_cast<Token>(world->rng()());
+      } while (ring_.count(t));
+      ring_[t] = nodes_.back()->name();
+    }
+  }
+  for (auto& n : nodes_) n->Start();
+}
+
+SimNode* SimCluster::node(const std::string& name) {
+  for (auto& n : nodes_) {
+    if (n->name() == name) return n.get();
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SimCluster::PreferenceList(Token token, size_t n) const {
+  std::vector<std::string> out;
+  if (ring_.empty()) return out;
+  n = std::min(n, nodes_.size());
+  // The first token at or after the key's owns it (Cassandra's convention), wrapping around.
+  auto it = ring_.lower_bound(token);
+  for (size_t steps = 0; steps < ring_.size() && out.size() < n; ++steps, ++it) {
+    if (it == ring_.end()) it = ring_.begin();
+    if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+void SimCluster::Partition(const std::vector<std::string>& side_a,
+                           const std::vector<std::string>& side_b) {
+  for (const auto& a : side_a) {
+    for (const auto& b : side_b) {
+      Cut(a, b);
+      Cut(b, a);
+    }
+  }
+}
+
+void SimCluster::Send(const std::string& from, const std::string& to, uint64_t to_incarnation,
+                      std::function<void(SimNode*)> deliver) {
+  if (IsCut(from, to) || world_->Chance(faults_.loss)) return;
+  const int copies = world_->Chance(faults_.duplicate) ? 2 : 1;
+  auto shared = std::make_shared<std::function<void(SimNode*)>>(std::move(deliver));
+  for (int i = 0; i < copies; ++i) {
+    world_->After(world_->Uniform(faults_.delay_min_us, faults_.delay_max_us),
+                  [this, to, to_incarnation, shared] {
+                    SimNode* target = node(to);
+                    if (target == nullptr || !target->up()) return;
+                    if (to_incarnation != 0 && target->incarnation() != to_incarnation) return;
+                    (*shared)(target);
+                  });
+  }
+}
+
+}  // namespace ringkv::sim

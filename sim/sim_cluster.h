@@ -1,0 +1,116 @@
+// SimCluster: n ringkv nodes in one process, wired to a virtual network (DESIGN.md §2). Each node
+// runs the production KvService and Coordinator over a SimStorage, a SimClock and SimTimers;
+// messages between nodes are closures delivered by the network after a random delay, unless the
+// link is cut (partitions of any shape, one-way too), the message is lost, or the destination is
+// down. Messages may also be duplicated and, through random delays, reordered.
+//
+// Thread safety: none.
+#ifndef RINGKV_SIM_SIM_CLUSTER_H_
+#define RINGKV_SIM_SIM_CLUSTER_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "node/coordinator.h"
+#include "node/keyspaces.h"
+#include "node/kv_service.h"
+#include "sim/sim_storage.h"
+#include "sim/world.h"
+
+namespace ringkv::sim {
+
+struct NetworkFaults {
+  double loss = 0;          // probability a message is dropped
+  double duplicate = 0;     // probability a message is delivered twice
+  int64_t delay_min_us = 100;
+  int64_t delay_max_us = 3000;
+};
+
+struct SimOptions {
+  size_t nodes = 5;
+  uint32_t replication_factor = 3;
+  size_t vnodes = 8;
+  int64_t request_timeout_ms = 200;
+};
+
+class SimCluster;
+class SimTransport;
+
+class SimNode {
+ public:
+  SimNode(SimCluster* cluster, std::string name);
+  ~SimNode();
+
+  const std::string& name() const { return name_; }
+  bool up() const { return up_; }
+  uint64_t incarnation() const { return incarnation_; }
+  Coordinator* coordinator() { return coordinator_.get(); }
+  KvService* kv() { return kv_.get(); }
+  SimTransport* transport() { return transport_.get(); }
+  SimClock* clock() { return &clock_; }
+  SimStorage* storage() { return &storage_; }
+
+  // Starts a new incarnation on the same disk: a new actor, as after any unclean stop.
+  void Start();
+  // Kills the process: unsynced writes, timers, and requests in flight are gone.
+  void Crash();
+
+ private:
+  class NodePlacement;
+
+  SimCluster* const cluster_;
+  const std::string name_;
+  SimClock clock_;
+  SimStorage storage_;
+  bool up_ = false;
+  uint64_t incarnation_ = 0;
+  std::unique_ptr<SimTimers> timers_;
+  std::unique_ptr<NodePlacement> placement_;
+  std::unique_ptr<KvService> kv_;
+  std::unique_ptr<SimTransport> transport_;
+  std::unique_ptr<Coordinator> coordinator_;
+};
+
+class SimCluster {
+ public:
+  SimCluster(World* world, SimOptions options);
+
+  World* world() { return world_; }
+  const SimOptions& options() const { return options_; }
+  const KeyspaceCatalog* keyspaces() const { return &keyspaces_; }
+  NetworkFaults& faults() { return faults_; }
+
+  size_t size() const { return nodes_.size(); }
+  SimNode* node(size_t i) { return nodes_[i].get(); }
+  SimNode* node(const std::string& name);
+  std::vector<std::string> PreferenceList(Token token, size_t n) const;
+
+  // Links. Cut(a, b) drops messages from a to b only.
+  void Cut(const std::string& from, const std::string& to) { cut_.insert({from, to}); }
+  void Partition(const std::vector<std::string>& side_a, const std::vector<std::string>& side_b);
+  void HealAll() { cut_.clear(); }
+  bool IsCut(const std::string& from, const std::string& to) const {
+    return cut_.count({from, to}) > 0;
+  }
+
+  // Delivers `deliver` to node `to` after a network delay, unless the link is cut, the message is
+  // lost, or `to` is down (or has restarted, when `to_incarnation` is non-zero) on arrival.
+  void Send(const std::string& from, const std::string& to, uint64_t to_incarnation,
+            std::function<void(SimNode*)> deliver);
+
+ private:
+  World* const world_;
+  const SimOptions options_;
+  KeyspaceCatalog keyspaces_;
+  NetworkFaults faults_;
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::map<Token, std::string> ring_;  // TODO(ring): use ring::Ring once it lands
+  std::set<std::pair<std::string, std::string>> cut_;
+};
+
+}  // namespace ringkv::sim
+
+#endif  // RINGKV_SIM_SIM_CLUSTER_H_
