@@ -210,7 +210,9 @@ TEST(CodingTest, RestShowsUnreadBytes) {
 // malformed." A failed read must not let a later read succeed on the bytes after the bad field.
 TEST(CodingTest, FailedReadLeavesCursorFailed) {
   // A length prefix of 5 over 3 remaining bytes fails, but the 3 bytes are still there.
-  Decoder in("\x05" "abc");
+  Decoder in(
+      "\x05"
+      "abc");
   std::string_view s;
   ASSERT_FALSE(in.GetLengthPrefixed(&s, 100));
   uint8_t b = 0;
@@ -218,11 +220,14 @@ TEST(CodingTest, FailedReadLeavesCursorFailed) {
 
   // An overflowing varint leaves its tenth byte consumed and the rest readable.
   std::string bytes(9, '\xff');
-  bytes += "\x02" "x";
+  bytes +=
+      "\x02"
+      "x";
   Decoder over(bytes);
   uint64_t v = 0;
   ASSERT_FALSE(over.GetVarint64(&v));
-  EXPECT_FALSE(over.GetByte(&b)) << "read succeeded after a failed read (got byte " << int{b} << ")";
+  EXPECT_FALSE(over.GetByte(&b)) << "read succeeded after a failed read (got byte " << int{b}
+                                 << ")";
 }
 
 }  // namespace

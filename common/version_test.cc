@@ -2,8 +2,8 @@
 // riak_core's vclock_qc: seeded random histories of replicas and clients, checked step by step
 // against an independent model.
 //
-// The model. Every write gets an index i. A replica's state in the model is the set of writes it has
-// seen (its own, those merged in, and those its writers' contexts covered). Write i "kills" the
+// The model. Every write gets an index i. A replica's state in the model is the set of writes it
+// has seen (its own, those merged in, and those its writers' contexts covered). Write i "kills" the
 // writes its context had seen, and the expired siblings its replica held when it was applied. A
 // replica then must hold exactly the writes it has seen that no write it has seen killed, and its
 // clock must be the per-actor maximum of the dots it has seen. After a full sync every replica has
@@ -229,8 +229,8 @@ TEST(VersionedObjectTest, ContextWithUnknownActorsCannotGrowClockPastLimit) {
   const VersionedObject before = o;
   auto r = o.ApplyWrite(forged, 1, Value("x"), kStartUs);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument)
-      << "accepted; the clock now has " << o.clock().size() << " entries (max "
-      << kClockEntriesMax << ")";
+      << "accepted; the clock now has " << o.clock().size() << " entries (max " << kClockEntriesMax
+      << ")";
   EXPECT_EQ(o, before);
   EXPECT_LE(o.clock().size(), kClockEntriesMax);
   EXPECT_TRUE(VersionVector::DecodeContext(o.clock().EncodeContext()).ok())
@@ -564,14 +564,16 @@ struct HistoryStats {
 class HistoryRunner {
  public:
   HistoryRunner(int replicas, int clients, HistoryStats* stats)
-      : replicas_(static_cast<size_t>(replicas)), clients_(static_cast<size_t>(clients)),
+      : replicas_(static_cast<size_t>(replicas)),
+        clients_(static_cast<size_t>(clients)),
         stats_(stats) {}
 
   std::string Run(const std::vector<Op>& ops) {
     for (size_t i = 0; i < ops.size(); ++i) {
       std::string why = Step(ops[i]);
       if (why.empty()) why = CheckReplicas();
-      if (!why.empty()) return "after op " + std::to_string(i) + " (" + ops[i].ToString() + "): " + why;
+      if (!why.empty())
+        return "after op " + std::to_string(i) + " (" + ops[i].ToString() + "): " + why;
     }
     return CheckMergeAlgebra();
   }
@@ -619,19 +621,24 @@ class HistoryRunner {
     for (size_t i = 0; i < writes_.size(); ++i) {
       if (held.test(i)) out.push_back(writes_[i].sibling);
     }
-    std::sort(out.begin(), out.end(), [](const Sibling& a, const Sibling& b) { return a.dot < b.dot; });
+    std::sort(out.begin(), out.end(),
+              [](const Sibling& a, const Sibling& b) { return a.dot < b.dot; });
     return out;
   }
 
   std::string Step(const Op& op) {
     switch (op.kind) {
-      case Op::kRead: return Read(op);
-      case Op::kWrite: return DoWrite(op);
-      case Op::kSync: return Sync(op.replica, op.other, op.flag);
+      case Op::kRead:
+        return Read(op);
+      case Op::kWrite:
+        return DoWrite(op);
+      case Op::kSync:
+        return Sync(op.replica, op.other, op.flag);
       case Op::kTick:
         now_ += op.amount;
         return "";
-      case Op::kFullSync: return FullSync();
+      case Op::kFullSync:
+        return FullSync();
       case Op::kSnapshot:
         snapshots_.push_back(replicas_[static_cast<size_t>(op.replica)].object);
         return "";
@@ -713,7 +720,8 @@ class HistoryRunner {
         return "read-modify-write left a false sibling: " + Str(r.object);
       }
       const bool live = !s.tombstone && (s.expires_at_us == 0 || now_ < s.expires_at_us);
-      if (r.object.Live(now_).size() != (live ? 1u : 0u)) return "wrong live count: " + Str(r.object);
+      if (r.object.Live(now_).size() != (live ? 1u : 0u))
+        return "wrong live count: " + Str(r.object);
     }
     return "";
   }
@@ -756,14 +764,16 @@ class HistoryRunner {
     };
     for (size_t i = 0; i < writes_.size(); ++i) {
       if (present(i) != !killed.test(i)) {
-        return "write w" + std::to_string(i) + (killed.test(i) ? " was killed but is present: "
-                                                               : " was never killed but is gone: ") +
+        return "write w" + std::to_string(i) +
+               (killed.test(i) ? " was killed but is present: "
+                               : " was never killed but is gone: ") +
                Str(replicas_[0].object);
       }
     }
     for (size_t i = 0; i < writes_.size(); ++i) {
       for (size_t j = i + 1; j < writes_.size(); ++j) {
-        const bool concurrent = !writes_[j].context_seen.test(i) && !writes_[i].context_seen.test(j);
+        const bool concurrent =
+            !writes_[j].context_seen.test(i) && !writes_[i].context_seen.test(j);
         if (concurrent && !killed.test(i) && !killed.test(j)) {
           ++stats_->concurrent_pairs_checked;
           if (!present(i) || !present(j)) return "a concurrent pair lost a write";
@@ -812,7 +822,8 @@ class HistoryRunner {
         if (!ab.clock().Descends(p[i].clock()) || !ab.clock().Descends(p[j].clock())) {
           return "Merge does not descend its inputs";
         }
-        const bool mutual = p[i].clock().Descends(p[j].clock()) && p[j].clock().Descends(p[i].clock());
+        const bool mutual =
+            p[i].clock().Descends(p[j].clock()) && p[j].clock().Descends(p[i].clock());
         if (mutual != (p[i] == p[j])) {
           return "clocks " + std::string(mutual ? "equal" : "differ") + " but objects " +
                  (p[i] == p[j] ? "equal" : "differ") + ": " + Str(p[i]) + " vs " + Str(p[j]);
@@ -860,8 +871,8 @@ std::vector<Op> Shrink(std::vector<Op> ops, const HistoryShape& shape) {
 
 uint64_t BaseSeed() {
   if (const char* env = std::getenv("RINGKV_VERSION_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}() ^ static_cast<uint64_t>(
-                                      std::chrono::steady_clock::now().time_since_epoch().count());
+  return std::random_device{}() ^
+         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
 TEST(VersionPropertyTest, RandomHistoriesMatchTheModel) {
@@ -882,9 +893,9 @@ TEST(VersionPropertyTest, RandomHistoriesMatchTheModel) {
       const std::vector<Op> minimal = Shrink(ops, shape);
       HistoryStats scratch;
       std::ostringstream report;
-      report << "history seed " << seed << " (RINGKV_VERSION_SEED=" << seed << " replays it first), "
-             << shape.replicas << " replicas, " << shape.clients << " clients: " << why
-             << "\nminimal history (" << minimal.size() << " ops):\n";
+      report << "history seed " << seed << " (RINGKV_VERSION_SEED=" << seed
+             << " replays it first), " << shape.replicas << " replicas, " << shape.clients
+             << " clients: " << why << "\nminimal history (" << minimal.size() << " ops):\n";
       for (const auto& op : minimal) report << "  " << op.ToString() << "\n";
       report << "which fails with: "
              << HistoryRunner(shape.replicas, shape.clients, &scratch).Run(minimal);

@@ -1,6 +1,6 @@
 // libFuzzer target for FrameDecoder: an untrusted byte stream, fed in chunks whose sizes come from
-// the input, through a decoder with the default limits and one with tight limits. Every frame handed
-// out is read field by field, as a handler would; frame.h promises that never throws, so a
+// the input, through a decoder with the default limits and one with tight limits. Every frame
+// handed out is read field by field, as a handler would; frame.h promises that never throws, so a
 // kj::Exception escaping here is a finding (libFuzzer reports the uncaught exception as a crash).
 //
 // Input layout: byte 0 = n (mod 16) chunk-size bytes follow; each gives a chunk size (0: all the
@@ -61,8 +61,8 @@ size_t ReadEveryField(Frame::Reader f) {
     }
     case Frame::GET: {
       auto m = f.getGet();
-      n += Consume(m.getKeyspace()) + Consume(m.getKey()) + static_cast<size_t>(m.getConsistency()) +
-           m.getR() + m.getTimeoutMs();
+      n += Consume(m.getKeyspace()) + Consume(m.getKey()) +
+           static_cast<size_t>(m.getConsistency()) + m.getR() + m.getTimeoutMs();
       break;
     }
     case Frame::GET_RESULT: {
@@ -190,8 +190,7 @@ std::string Encode(void (*fill)(Frame::Builder)) {
   return ringkv::proto::EncodeFrameBytes(message);
 }
 
-void WriteSeed(const char* dir, const std::string& name, const std::string& stream,
-               uint8_t chunk) {
+void WriteSeed(const char* dir, const std::string& name, const std::string& stream, uint8_t chunk) {
   // One control byte: one chunk size, so the seed exercises split feeding too.
   std::string bytes;
   bytes.push_back(chunk ? 1 : 0);
@@ -287,7 +286,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FrameLimits tight;
   tight.frame_bytes_max = 4096;
   tight.segments_max = 8;
-  tight.nesting_max = 8;  // above the schema's depth: a smaller limit trips legitimate reads (frame_test)
+  tight.nesting_max =
+      8;  // above the schema's depth: a smaller limit trips legitimate reads (frame_test)
   Run(stream, stream_size, chunks, tight);
   return 0;
 }

@@ -26,11 +26,21 @@ using wire::Frame;
 // Helpers.
 
 constexpr Frame::Which kAllKinds[] = {
-    Frame::HELLO,         Frame::HELLO_OK,      Frame::ERROR,
-    Frame::GET,           Frame::GET_RESULT,    Frame::PUT,
-    Frame::PUT_RESULT,    Frame::DEL,           Frame::DEL_RESULT,
-    Frame::INFO,          Frame::INFO_RESULT,   Frame::REPLICA_WRITE,
-    Frame::REPLICA_WRITE_RESULT, Frame::REPLICA_READ, Frame::REPLICA_READ_RESULT,
+    Frame::HELLO,
+    Frame::HELLO_OK,
+    Frame::ERROR,
+    Frame::GET,
+    Frame::GET_RESULT,
+    Frame::PUT,
+    Frame::PUT_RESULT,
+    Frame::DEL,
+    Frame::DEL_RESULT,
+    Frame::INFO,
+    Frame::INFO_RESULT,
+    Frame::REPLICA_WRITE,
+    Frame::REPLICA_WRITE_RESULT,
+    Frame::REPLICA_READ,
+    Frame::REPLICA_READ_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -211,8 +221,8 @@ size_t ReadEveryField(Frame::Reader f) {
     }
     case Frame::GET: {
       auto m = f.getGet();
-      n += Consume(m.getKeyspace()) + Consume(m.getKey()) + static_cast<size_t>(m.getConsistency()) +
-           m.getR() + m.getTimeoutMs();
+      n += Consume(m.getKeyspace()) + Consume(m.getKey()) +
+           static_cast<size_t>(m.getConsistency()) + m.getR() + m.getTimeoutMs();
       break;
     }
     case Frame::GET_RESULT: {
@@ -351,9 +361,12 @@ namespace {
 
 const char* Name(FrameDecoder::Result r) {
   switch (r) {
-    case FrameDecoder::Result::kFrame: return "kFrame";
-    case FrameDecoder::Result::kNeedMore: return "kNeedMore";
-    case FrameDecoder::Result::kError: return "kError";
+    case FrameDecoder::Result::kFrame:
+      return "kFrame";
+    case FrameDecoder::Result::kNeedMore:
+      return "kNeedMore";
+    case FrameDecoder::Result::kError:
+      return "kError";
   }
   return "?";
 }
@@ -570,7 +583,8 @@ TEST(FrameTest, GarbageNeverCrashes) {
       // Random bytes, with a plausible one-segment table a third of the time.
       bytes.resize(8 + rng() % 120);
       for (auto& c : bytes) c = static_cast<char>(rng());
-      if (i % 3 == 0) bytes.replace(0, 8, SegmentTable({static_cast<uint32_t>((bytes.size() - 8) / 8)}));
+      if (i % 3 == 0)
+        bytes.replace(0, 8, SegmentTable({static_cast<uint32_t>((bytes.size() - 8) / 8)}));
     } else {
       // A valid frame with one to four random bytes changed, so the body parser is reached.
       bytes = FrameBytes(kAllKinds[rng() % std::size(kAllKinds)], rng());
@@ -664,8 +678,14 @@ TEST(FrameTest, MalformedPointersAreErrorsNotCrashes) {
 TEST(FrameTest, EveryWordCorruptedNeverCrashes) {
   // Every word of a valid frame, replaced by values that stress pointer decoding.
   const std::string valid = FrameBytes(Frame::GET_RESULT, 1) + FrameBytes(Frame::PUT, 2);
-  const uint64_t patterns[] = {~uint64_t{0}, 0x8000000000000000ULL, 0x00000000fffffffcULL,
-                               0xfffffffe00000002ULL, 0x0000ffff00000000ULL, 1, 2, 3};
+  const uint64_t patterns[] = {~uint64_t{0},
+                               0x8000000000000000ULL,
+                               0x00000000fffffffcULL,
+                               0xfffffffe00000002ULL,
+                               0x0000ffff00000000ULL,
+                               1,
+                               2,
+                               3};
   std::mt19937_64 rng(5);
   int errors = 0;
   for (size_t w = 0; w < valid.size() / 8; ++w) {
@@ -797,8 +817,8 @@ TEST(FrameTest, SharedPointerAmplificationIsRefusedOrReadable) {
   auto r = reader.getRoot<Frame>().getGetResult();
   const size_t blob_word = static_cast<size_t>(r.getContext().begin() - base) / 8;
   for (auto sibling : r.getSiblings()) {
-    const size_t ptr = static_cast<size_t>(capnp::AnyStruct::Reader(sibling).getDataSection().end() -
-                                           base) / 8;
+    const size_t ptr =
+        static_cast<size_t>(capnp::AnyStruct::Reader(sibling).getDataSection().end() - base) / 8;
     const int64_t offset = static_cast<int64_t>(blob_word) - static_cast<int64_t>(ptr) - 1;
     const uint64_t list_ptr = 1 | (static_cast<uint64_t>(offset & 0x3fffffff) << 2) |
                               (uint64_t{2} << 32) | (uint64_t{kBlobBytes} << 35);
@@ -837,8 +857,8 @@ TEST(FrameTest, ZeroSizedElementListsLeaveTheHandlerItsBudget) {
   for (uint64_t elements : {10u, 100u, 400u, 700u, 1000u, 1100u, 1200u, 5000u, 1u << 20}) {
     std::string bytes = valid;
     // The list now holds `elements` structs of no data and no pointers: zero words after the tag.
-    SetWord(&bytes, list, (list_ptr & 0x7ffffffffULL));                // word count 0
-    SetWord(&bytes, tag, elements << 2);                                 // count; 0 data, 0 ptrs
+    SetWord(&bytes, list, (list_ptr & 0x7ffffffffULL));  // word count 0
+    SetWord(&bytes, tag, elements << 2);                 // count; 0 data, 0 ptrs
     auto o = DecodeOne(bytes);
     if (o.result != FrameDecoder::Result::kFrame) continue;
     ++accepted;

@@ -43,22 +43,25 @@ VersionedObject RandomObject(std::mt19937_64& rng) {
     }
     Sibling s;
     switch (rng() % 4) {
-      case 0: s.value = ""; break;
-      case 1: s.value = std::string(1 + rng() % 300, static_cast<char>(rng())); break;
+      case 0:
+        s.value = "";
+        break;
+      case 1:
+        s.value = std::string(1 + rng() % 300, static_cast<char>(rng()));
+        break;
       default:
         s.value.resize(rng() % 40);
         for (auto& c : s.value) c = static_cast<char>(rng());
     }
-    const int64_t extremes[] = {0, -1, 1, std::numeric_limits<int64_t>::min(),
-                                std::numeric_limits<int64_t>::max(), kNowUs};
+    const int64_t extremes[] = {
+        0, -1, 1, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), kNowUs};
     s.timestamp_us = rng() % 3 == 0 ? extremes[rng() % 6] : static_cast<int64_t>(rng());
     s.tombstone = rng() % 5 == 0;
     if (rng() % 4 == 0) {
       s.expires_at_us = rng() % 2 ? kNowUs + 1 + static_cast<int64_t>(rng() % 1000)
                                   : extremes[3 + rng() % 2];  // int64 min or max
     }
-    const VersionVector context =
-        rng() % 3 == 0 ? VersionVector() : r[rng() % replicas].clock();
+    const VersionVector context = rng() % 3 == 0 ? VersionVector() : r[rng() % replicas].clock();
     // Large actor ids, as node/identity.cc makes them.
     const uint64_t actor = rng() % 2 ? 0x9e3779b97f4a7c15ULL * (at + 1) : at + 1;
     (void)r[at].ApplyWrite(context, actor, std::move(s), kNowUs);
@@ -93,13 +96,15 @@ TEST(ObjectCodecTest, KnownEncoding) {
   t.tombstone = true;
   t.timestamp_us = 64;
   ASSERT_TRUE(o.ApplyWrite({}, 5, t, 0).ok());
+  // clang-format off
   const std::string want = std::string(
-      "\x01"                          // format
-      "\x02" "\x05\x01" "\xac\x02\x01"  // clock: 2 entries, {5:1, 300:1}
-      "\x02"                          // 2 siblings, sorted by dot
-      "\x05\x01" "\x80\x01" "\x01" "\x00"          // (5,1) ts zigzag(64)=128, tombstone, no value
+      "\x01"                                        // format
+      "\x02" "\x05\x01" "\xac\x02\x01"              // clock: 2 entries, {5:1, 300:1}
+      "\x02"                                        // 2 siblings, sorted by dot
+      "\x05\x01" "\x80\x01" "\x01" "\x00"            // (5,1) ts zigzag(64)=128, tombstone, no value
       "\xac\x02\x01" "\x03" "\x02" "\x02" "\x02hi",  // (300,1) ts zigzag(-2)=3, expiry 1, "hi"
       23);
+  // clang-format on
   EXPECT_EQ(Hex(EncodeObject(o)), Hex(want));
   auto back = DecodeObject(want);
   ASSERT_TRUE(back.ok()) << back.status().ToString();

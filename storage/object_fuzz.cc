@@ -75,8 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const ringkv::VersionedObject& object = decoded.value();
-  if (object.siblings().size() > ringkv::kSiblingsMax) Die("decoded more than kSiblingsMax siblings");
-  if (object.clock().size() > ringkv::kClockEntriesMax) Die("decoded a clock past kClockEntriesMax");
+  if (object.siblings().size() > ringkv::kSiblingsMax) Die("more than kSiblingsMax siblings");
+  if (object.clock().size() > ringkv::kClockEntriesMax) Die("clock past kClockEntriesMax");
   for (size_t i = 0; i < object.siblings().size(); ++i) {
     const auto& s = object.siblings()[i];
     if (s.dot.counter == 0 || !object.clock().Covers(s.dot)) Die("sibling dot not covered");
