@@ -43,6 +43,9 @@ class Decoder {
       if (shift == 63 && byte > 1) return Fail();  // would overflow 64 bits
       result |= uint64_t{byte & 0x7fu} << shift;
       if ((byte & 0x80) == 0) {
+        // A zero final byte after the first is padding: refuse it, so every value has exactly one
+        // encoding and equal objects have equal bytes.
+        if (byte == 0 && shift > 0) return Fail();
         *v = result;
         return true;
       }

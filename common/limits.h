@@ -15,6 +15,10 @@ inline constexpr size_t kKeyspaceNameBytesMax = 48;
 inline constexpr size_t kObjectBytesMaxDefault = 64 * 1024 * 1024;
 // Riak rejects writes past 100 siblings by default; so do we, and tell the writer to resolve them.
 inline constexpr size_t kSiblingsMax = 100;
+// Replica merges do not refuse to converge: two replicas with 100 siblings each may merge into 200.
+// Stored objects are bounded by this (and by the object byte bound) instead; a new write is refused
+// past kSiblingsMax, a write that resolves siblings never is.
+inline constexpr size_t kSiblingsStoredMax = 10 * kSiblingsMax;
 // A version vector has one entry per actor (a node incarnation that coordinated a write).
 inline constexpr size_t kClockEntriesMax = 64;
 inline constexpr size_t kContextBytesMax = 16 + 16 * kClockEntriesMax;

@@ -177,8 +177,9 @@ VersionedObject VersionedObject::Merge(const VersionedObject& a, const Versioned
 
 Result<VersionedObject> VersionedObject::FromParts(VersionVector clock,
                                                    std::vector<Sibling> siblings) {
-  if (siblings.size() > kSiblingsMax) {
-    return Status::Corruption(fmt::format("{} siblings exceed {}", siblings.size(), kSiblingsMax));
+  if (siblings.size() > kSiblingsStoredMax) {
+    return Status::Corruption(
+        fmt::format("{} siblings exceed {}", siblings.size(), kSiblingsStoredMax));
   }
   for (size_t i = 0; i < siblings.size(); ++i) {
     if (siblings[i].dot.counter == 0 || !clock.Covers(siblings[i].dot)) {

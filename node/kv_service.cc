@@ -191,6 +191,12 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
     VersionedObject merged = VersionedObject::Merge(object.value(), incoming);
     // TODO(clock-pruning): two valid clocks can union past the bound; until old entries are
     // pruned, refuse the merge rather than store an object that would not decode.
+    if (merged.siblings().size() > kSiblingsStoredMax) {
+      done(Status(Code::kTooManySiblings,
+                  fmt::format("merged object would hold {} siblings (max {})",
+                              merged.siblings().size(), kSiblingsStoredMax)));
+      return false;
+    }
     if (merged.clock().size() > kClockEntriesMax) {
       done(Status::InvalidArgument(fmt::format("merged version vector would hold {} actors (max {})",
                                                merged.clock().size(), kClockEntriesMax)));

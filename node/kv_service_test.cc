@@ -217,6 +217,28 @@ TEST_F(KvServiceTest, ReplicaWriteMergesAndSkipsWritesThatChangeNothing) {
   EXPECT_EQ(storage_.pending(), 0u);
 }
 
+// Two replicas that each took 60 blind writes merge into 120 siblings: past the write limit, but
+// a replica sync must still store it (and read it back), or the replicas could never converge.
+TEST_F(KvServiceTest, ReplicaMergePastTheWriteSiblingLimitIsStoredAndReadable) {
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(Put("wide", "local" + std::to_string(i)).ok());
+  VersionedObject remote;
+  for (int i = 0; i < 60; ++i) {
+    Sibling s;
+    s.value = "remote" + std::to_string(i);
+    ASSERT_TRUE(remote.ApplyWrite({}, /*actor=*/0xb2, s, clock_.NowUs()).ok());
+  }
+  std::optional<Status> done;
+  service_.ReplicaWrite("", "wide", remote, [&](Status st) { done = st; });
+  storage_.RunCompletions();
+  ASSERT_TRUE(done.has_value() && done->ok()) << done->ToString();
+  auto got = Get("wide");
+  EXPECT_EQ(got.siblings.size(), 120u);
+  auto blind = Put("wide", "one more");
+  EXPECT_EQ(blind.status().code(), Code::kTooManySiblings) << "new writes are still refused";
+  ASSERT_TRUE(Put("wide", "resolved", got.context).ok()) << "a resolving write is not";
+  EXPECT_EQ(Values(Get("wide")), std::vector<std::string>{"resolved"});
+}
+
 TEST_F(KvServiceTest, LongQueueBehindOneWriteDoesNotRecurse) {
   service_.Put("", "k", "v", "", 0, [](Result<WriteReply>) {});
   size_t answered = 0;

@@ -124,8 +124,12 @@ FrameDecoder::Result FrameDecoder::Next(std::unique_ptr<DecodedFrame>* out, std:
   // Cap'n Proto reports malformed input by throwing kj::Exception; validate the whole frame here so
   // that no handler ever sees a pointer that fails later.
   try {
+    {
+      // Validation spends its own reader's budget, not the handler's.
+      capnp::FlatArrayMessageReader check(words.asPtr(), OptionsFor(words.size(), limits_));
+      ReadDeep(capnp::toDynamic(check.getRoot<wire::Frame>()));
+    }
     auto frame = std::make_unique<DecodedFrame>(kj::mv(words), limits_);
-    ReadDeep(capnp::toDynamic(frame->root()));
     *out = std::move(frame);
     return Result::kFrame;
   } catch (const kj::Exception& e) {

@@ -33,7 +33,8 @@ struct FrameLimits {
   int nesting_max = 32;
 };
 
-// One decoded, validated frame. Owns its words; the reader points into them.
+// One decoded, validated frame. Owns its words; the reader points into them. Validation read the
+// frame through a reader of its own, so this one starts with its whole traversal budget.
 class DecodedFrame {
  public:
   DecodedFrame(kj::Array<capnp::word> words, const FrameLimits& limits);

@@ -41,6 +41,10 @@ constexpr Frame::Which kAllKinds[] = {
     Frame::REPLICA_WRITE_RESULT,
     Frame::REPLICA_READ,
     Frame::REPLICA_READ_RESULT,
+    Frame::RING,
+    Frame::RING_RESULT,
+    Frame::CREATE_KEYSPACE,
+    Frame::CREATE_KEYSPACE_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -176,6 +180,37 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
       m.setObject(Bytes("obj"));
       break;
     }
+    case Frame::RING:
+      f.initRing();
+      break;
+    case Frame::RING_RESULT: {
+      auto m = f.initRingResult();
+      m.setSelf("n1");
+      auto member = m.initMembers(1)[0];
+      member.setUp(true);
+      auto d = member.initDescription();
+      d.setNodeName("n1");
+      d.setAddress("127.0.0.1:7000");
+      d.setHostId(0xabcdef);
+      auto tokens = d.initTokens(2);
+      tokens.set(0, -5);
+      tokens.set(1, 77);
+      auto ks = m.initKeyspaces(1)[0];
+      ks.setName("pipeline");
+      ks.setReplicationFactor(3);
+      break;
+    }
+    case Frame::CREATE_KEYSPACE: {
+      auto m = f.initCreateKeyspace();
+      m.setName("pipeline");
+      m.setReplicationFactor(3);
+      m.setIfNotExists(true);
+      m.setPropagated(true);
+      break;
+    }
+    case Frame::CREATE_KEYSPACE_RESULT:
+      f.initCreateKeyspaceResult().setCreated(true);
+      break;
   }
 }
 
@@ -285,6 +320,20 @@ size_t ReadEveryField(Frame::Reader f) {
       n += m.getFound() + Consume(m.getObject());
       break;
     }
+    case Frame::RING_RESULT: {
+      auto m = f.getRingResult();
+      n += Consume(m.getSelf());
+      for (auto member : m.getMembers()) {
+        auto d = member.getDescription();
+        n += member.getUp() + Consume(d.getNodeName()) + Consume(d.getAddress()) +
+             d.getTokens().size();
+      }
+      for (auto ks : m.getKeyspaces()) n += Consume(ks.getName()) + ks.getReplicationFactor();
+      break;
+    }
+    case Frame::CREATE_KEYSPACE:
+      n += Consume(f.getCreateKeyspace().getName());
+      break;
     default:
       break;  // a union member newer than this reader: a handler answers "unknown request"
   }

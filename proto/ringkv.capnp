@@ -153,6 +153,47 @@ struct ReplicaReadResult {
   object @1 :Data;
 }
 
+struct KeyspaceDef {
+  name @0 :Text;
+  replicationFactor @1 :UInt32;
+}
+
+# What a node says of itself: enough for any other node, or a client, to place it on the ring.
+struct NodeDescription {
+  nodeName @0 :Text;
+  address @1 :Text;          # HOST:PORT it listens on
+  hostId @2 :UInt64;
+  tokens @3 :List(Int64);    # its virtual nodes' tokens (Murmur3)
+}
+
+struct RingMember {
+  description @0 :NodeDescription;
+  up @1 :Bool;               # as the answering node's failure detector sees it
+}
+
+# The ring as the answering node knows it: every member, itself included, and the keyspaces.
+# Clients use it to route requests to replicas; nodes use it to learn the membership from seeds.
+struct RingRequest {}
+
+struct RingResult {
+  members @0 :List(RingMember);
+  keyspaces @1 :List(KeyspaceDef);
+  self @2 :Text;             # the answering node's name
+}
+
+# Creates a keyspace on every node the receiver knows (it passes the request on with
+# `propagated` set); nodes that learn of the cluster later get keyspaces with the ring.
+struct CreateKeyspace {
+  name @0 :Text;
+  replicationFactor @1 :UInt32;
+  ifNotExists @2 :Bool;
+  propagated @3 :Bool;
+}
+
+struct CreateKeyspaceResult {
+  created @0 :Bool;          # false: it existed already (with the same factor)
+}
+
 struct Error {
   code @0 :ErrorCode;
   message @1 :Text;
@@ -179,5 +220,9 @@ struct Frame {
     replicaWriteResult @13 :ReplicaWriteResult;
     replicaRead @14 :ReplicaRead;
     replicaReadResult @15 :ReplicaReadResult;
+    ring @16 :RingRequest;
+    ringResult @17 :RingResult;
+    createKeyspace @18 :CreateKeyspace;
+    createKeyspaceResult @19 :CreateKeyspaceResult;
   }
 }

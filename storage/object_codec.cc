@@ -44,7 +44,7 @@ Result<VersionedObject> DecodeObject(std::string_view bytes) {
   VersionVector clock;
   if (!VersionVector::DecodeFrom(&in, &clock)) return Status::Corruption("stored object: bad clock");
   uint64_t n = 0;
-  if (!in.GetVarint64(&n) || n > kSiblingsMax) {
+  if (!in.GetVarint64(&n) || n > kSiblingsStoredMax) {
     return Status::Corruption("stored object: bad sibling count");
   }
   std::vector<Sibling> siblings;

@@ -253,7 +253,7 @@ TEST(ObjectCodecTest, HandMadeMalformedObjectsAreRejected) {
   std::vector<std::pair<uint64_t, uint64_t>> wide_clock;
   for (uint64_t a = 1; a <= kClockEntriesMax + 1; ++a) wide_clock.emplace_back(a, 1);
   std::vector<RawSibling> many;
-  for (uint64_t c = 1; c <= kSiblingsMax + 1; ++c) many.push_back(S(1, c));
+  for (uint64_t c = 1; c <= kSiblingsStoredMax + 1; ++c) many.push_back(S(1, c));
   std::string huge_value = Raw({{1, 1}}, {});
   huge_value.pop_back();  // sibling count 0 -> replace by one sibling claiming 2^62 value bytes
   PutVarint64(&huge_value, 1);
@@ -274,7 +274,7 @@ TEST(ObjectCodecTest, HandMadeMalformedObjectsAreRejected) {
       {"unsorted clock", Raw({{2, 1}, {1, 1}}, {})},
       {"zero clock counter", Raw({{1, 0}}, {})},
       {"clock past kClockEntriesMax", Raw(wide_clock, {})},
-      {"siblings past kSiblingsMax", Raw({{1, kSiblingsMax + 1}}, many)},
+      {"siblings past kSiblingsStoredMax", Raw({{1, kSiblingsStoredMax + 1}}, many)},
       {"sibling not covered by clock", Raw({{1, 1}}, {S(1, 2)})},
       {"sibling of an actor the clock lacks", Raw({{1, 1}}, {S(2, 1)})},
       {"siblings out of order", Raw({{1, 2}}, {S(1, 2), S(1, 1)})},
