@@ -15,10 +15,10 @@ constexpr double kSplitMin = 0.25;
 constexpr double kJitterMax = 1.0 / 64;
 // How much more the replication factor asked for counts than each level below it.
 constexpr double kTopLevelWeight = 4.0;
-// How much a vnode's deviation counts against a node's. Some weight keeps vnode sizes even, so later
-// joins find even ranges to split; too much and node balance suffers. Measured on clusters grown to
-// 3..50 nodes at 16 vnodes: with 0, balance at N = 5 drifted to 1.3 max/mean; 1 and 4 cost a few
-// percent at every level; 0.1 to 0.25 did best.
+// How much a vnode's deviation counts against a node's. Some weight keeps vnode sizes even, so
+// later joins find even ranges to split; too much and node balance suffers. Measured on clusters
+// grown to 3..50 nodes at 16 vnodes: with 0, balance at N = 5 drifted to 1.3 max/mean; 1 and 4 cost
+// a few percent at every level; 0.1 to 0.25 did best.
 constexpr double kVNodeWeight = 0.25;
 
 }  // namespace
@@ -59,7 +59,8 @@ std::vector<Token> BalancedAllocator::Run() {
     const Token a = tokens_[(best.range + t - 1) % t];
     const uint64_t span = static_cast<uint64_t>(tokens_[best.range]) - static_cast<uint64_t>(a);
     const uint64_t inner_max = span == 0 ? UINT64_MAX : span - 1;  // 0: the whole ring
-    const double jitter = (std::ldexp(static_cast<double>(rng_() >> 11), -53) - 0.5) * 2 * kJitterMax;
+    const double jitter =
+        (std::ldexp(static_cast<double>(rng_() >> 11), -53) - 0.5) * 2 * kJitterMax;
     const double w1 = best.w1 + jitter * width_[best.range];
     uint64_t offset = static_cast<uint64_t>(std::ldexp(std::max(w1, 0.0), 64));
     offset = std::clamp<uint64_t>(offset, 1, inner_max);
@@ -185,8 +186,8 @@ BalancedAllocator::Candidate BalancedAllocator::Evaluate(size_t range) {
   assert(walk_.size() == want_after_);
   AddSlots(walk_.data(), walk_.size(), 0, 1);
 
-  // Earlier ranges, walking back. The walk from the vnode before is this walk with that vnode put in
-  // front (moved there if its node is already in, else pushing out the last node). Once the
+  // Earlier ranges, walking back. The walk from the vnode before is this walk with that vnode put
+  // in front (moved there if its node is already in, else pushing out the last node). Once the
   // candidate is pushed out (or replaced by an earlier vnode of the new node), the walk is the same
   // as without the candidate, and so is every walk further back.
   for (size_t back = 1; back < t; ++back) {
@@ -197,7 +198,8 @@ BalancedAllocator::Candidate BalancedAllocator::Evaluate(size_t range) {
     if (same == walk_.end()) same = walk_.end() - 1;
     walk_.erase(same);
     walk_.insert(walk_.begin(), front);
-    if (std::none_of(walk_.begin(), walk_.end(), [](const Slot& s) { return s.vnode == kVirtual; })) {
+    if (std::none_of(walk_.begin(), walk_.end(),
+                     [](const Slot& s) { return s.vnode == kVirtual; })) {
       break;
     }
     AddSlots(&slots_[k * want_now_], want_now_, -width_[k], 0);

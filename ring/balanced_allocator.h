@@ -3,9 +3,9 @@
 //
 // Model. At replication factor r every range has r replica slots (fewer while the ring has fewer
 // nodes). A slot belongs to a node and, more finely, to the vnode at which the clockwise walk first
-// met that node. A node's (or vnode's) ownership at level r is the total width of its slots among the
-// first r of each range. Its fair share at level r is r * tau times its token count (a vnode: r *
-// tau), with tau = 1 / T_final, T_final the ring's tokens after the join.
+// met that node. A node's (or vnode's) ownership at level r is the total width of its slots among
+// the first r of each range. Its fair share at level r is r * tau times its token count (a vnode: r
+// * tau), with tau = 1 / T_final, T_final the ring's tokens after the join.
 //
 // Objective. The weighted sum, over levels r = 1..N (N the factor asked for, capped at the nodes
 // after the join) and over nodes and vnodes, of squared deviations from fair shares. Weights are
@@ -17,10 +17,10 @@
 // changes the slots of (a, p], of (p, b] and of the ranges before a whose walks now meet the new
 // token before finding N nodes (found by walking back until the candidate drops out of the walk).
 // Every change is linear in w1 = width of (a, p], so the objective over the units touched is a
-// quadratic in w1: take its minimum, clamped so that neither side of the split is under a quarter of
-// the range (slivers would make later splits uneven). The range with the best improvement wins, ties
-// to the lowest index; its split is then jittered by up to 1/64 of the range from the seed. So the
-// result depends on nothing but the inputs.
+// quadratic in w1: take its minimum, clamped so that neither side of the split is under a quarter
+// of the range (slivers would make later splits uneven). The range with the best improvement wins,
+// ties to the lowest index; its split is then jittered by up to 1/64 of the range from the seed. So
+// the result depends on nothing but the inputs.
 //
 // Thread safety: none; a short-lived object on one thread.
 #ifndef RINGKV_RING_BALANCED_ALLOCATOR_H_
@@ -83,15 +83,15 @@ class BalancedAllocator {
   uint32_t placed_ = 0;
   std::mt19937_64 rng_;
 
-  std::vector<Token> tokens_;     // ascending, the new node's placed tokens included
-  std::vector<uint32_t> owners_;  // by token
+  std::vector<Token> tokens_;           // ascending, the new node's placed tokens included
+  std::vector<uint32_t> owners_;        // by token
   std::vector<uint32_t> token_counts_;  // final counts by node; the new node's is tokens_to_place_
-  double tau_ = 0;                // fair share of one vnode at level 1: 1 / T_final
+  double tau_ = 0;                      // fair share of one vnode at level 1: 1 / T_final
 
   // Derived by Recompute() from tokens_ and owners_.
-  size_t want_now_ = 0;      // replicas a range has now
-  size_t want_after_ = 0;    // replicas a range has once the candidate is in
-  size_t levels_ = 0;        // replication levels balanced: 1..want_after_
+  size_t want_now_ = 0;        // replicas a range has now
+  size_t want_after_ = 0;      // replicas a range has once the candidate is in
+  size_t levels_ = 0;          // replication levels balanced: 1..want_after_
   std::vector<double> width_;  // of range i = (tokens_[i-1], tokens_[i]]
   std::vector<Slot> slots_;    // want_now_ per range, flat, in walk order
   std::vector<double> own_;    // by unit

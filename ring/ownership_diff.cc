@@ -13,7 +13,8 @@ std::vector<std::string> Names(const Ring& ring, const std::vector<uint32_t>& in
 }
 
 // The names in `a` that are not in `b`, in a's order. Replica lists are short: quadratic is fine.
-std::vector<std::string> Missing(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+std::vector<std::string> Missing(const std::vector<std::string>& a,
+                                 const std::vector<std::string>& b) {
   std::vector<std::string> out;
   for (const std::string& s : a) {
     if (std::find(b.begin(), b.end(), s) == b.end()) out.push_back(s);
@@ -28,8 +29,8 @@ bool SameLists(const RangeChange& x, const RangeChange& y) {
 }  // namespace
 
 std::vector<RangeChange> OwnershipDiff(const Ring& from, const Ring& to, uint32_t n) {
-  // Every token of either ring bounds a range; between two consecutive ones both rings' replica lists
-  // are constant, so each elementary range is judged by its end token.
+  // Every token of either ring bounds a range; between two consecutive ones both rings' replica
+  // lists are constant, so each elementary range is judged by its end token.
   std::vector<Token> bounds;
   bounds.reserve(from.token_count() + to.token_count());
   for (const Ring::VNode& v : from.vnodes()) bounds.push_back(v.token);

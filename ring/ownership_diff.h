@@ -3,16 +3,16 @@
 // node joins or leaves, the gainers are also the pending replicas that writes must reach so that no
 // key ever has fewer than N up-to-date owners (DESIGN.md §5).
 //
-// Only replica sets count: a range whose replicas stay the same but change order (say, a new primary
-// among the same nodes) holds the same data everywhere and is not reported.
+// Only replica sets count: a range whose replicas stay the same but change order (say, a new
+// primary among the same nodes) holds the same data everywhere and is not reported.
 //
 // What a single join or leave guarantees (tested in ownership_diff_test.cc), at factor N:
 //  - Join of X into an n-node ring: every change has gained == {X}. If n >= N, lost is exactly the
 //    old list's last (N-th) replica and new_replicas is the old list with X inserted and the last
 //    dropped, the others keeping their order; if n < N, lost is empty and every range gains X.
 //  - Decommission of Y from an n-node ring: every change has lost == {Y}. If n - 1 >= N, gained is
-//    exactly the new list's last replica, the old list's (N+1)-th distinct node; otherwise gained is
-//    empty.
+//    exactly the new list's last replica, the old list's (N+1)-th distinct node; otherwise gained
+//    is empty.
 // Because tokens of other nodes never move, a walk in the new ring meets the remaining nodes in the
 // same order as before; only X (or Y) appears in (or vanishes from) it.
 //
@@ -41,8 +41,9 @@ struct RangeChange {
 
 // The ranges whose replica sets at factor n differ between `from` and `to`, ascending by end token,
 // adjacent ranges with identical lists merged (across the ring's origin too). Together with the
-// unreported ranges they cover the ring exactly once. Either ring may be empty (every range then gains
-// or loses all its replicas). Cost: O(U * (log T + walk)) for U distinct tokens in both rings.
+// unreported ranges they cover the ring exactly once. Either ring may be empty (every range then
+// gains or loses all its replicas). Cost: O(U * (log T + walk)) for U distinct tokens in both
+// rings.
 std::vector<RangeChange> OwnershipDiff(const Ring& from, const Ring& to, uint32_t n);
 
 }  // namespace ringkv

@@ -30,8 +30,8 @@ std::string CanonicalEncoding(const std::vector<Member>& sorted_members) {
 Status ValidateMember(const Member& m) {
   if (m.name.empty()) return Status::InvalidArgument("ring member with an empty name");
   if (m.name.size() > kNodeNameBytesMax) {
-    return Status::InvalidArgument(
-        fmt::format("ring member name of {} bytes; the limit is {}", m.name.size(), kNodeNameBytesMax));
+    return Status::InvalidArgument(fmt::format("ring member name of {} bytes; the limit is {}",
+                                               m.name.size(), kNodeNameBytesMax));
   }
   if (m.tokens.empty()) {
     // A node without tokens owns nothing; it is not yet (or no longer) part of the ring.
@@ -69,7 +69,8 @@ Result<Ring> Ring::Build(std::vector<Member> members) {
             [](const Member& a, const Member& b) { return a.name < b.name; });
   for (size_t i = 1; i < members.size(); ++i) {
     if (members[i].name == members[i - 1].name) {
-      return Status::InvalidArgument(fmt::format("ring member '{}' appears twice", members[i].name));
+      return Status::InvalidArgument(
+          fmt::format("ring member '{}' appears twice", members[i].name));
     }
   }
 
@@ -92,8 +93,8 @@ Result<Ring> Ring::Build(std::vector<Member> members) {
       const std::string& b = ring.nodes_[ring.vnodes_[i].node];
       return Status::InvalidArgument(
           a == b ? fmt::format("ring member '{}' lists token {} twice", a, ring.vnodes_[i].token)
-                 : fmt::format("token {} is claimed by both '{}' and '{}'", ring.vnodes_[i].token, a,
-                               b));
+                 : fmt::format("token {} is claimed by both '{}' and '{}'", ring.vnodes_[i].token,
+                               a, b));
     }
   }
   ring.digest_ = static_cast<uint64_t>(TokenOf(CanonicalEncoding(members)));
@@ -132,7 +133,8 @@ void Ring::ReplicasOfVNode(size_t vnode_index, uint32_t n, std::vector<uint32_t>
   std::vector<bool> seen;  // only for large n; see kLinearDedupMax
   if (want > kLinearDedupMax) seen.assign(nodes_.size(), false);
   const size_t t = vnodes_.size();
-  // Every node holds at least one token, so one lap finds all of them: the walk ends within T steps.
+  // Every node holds at least one token, so one lap finds all of them: the walk ends within T
+  // steps.
   for (size_t step = 0; step < t && out->size() < want; ++step) {
     size_t i = vnode_index + step;
     if (i >= t) i -= t;

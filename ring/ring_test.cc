@@ -46,7 +46,8 @@ TEST(RingTest, RejectsInvalidMembers) {
 TEST(RingTest, RejectsTokenCollisions) {
   const Status within = BuildStatus({{"a", {5, 7, 5}}});
   EXPECT_EQ(within.code(), Code::kInvalidArgument);
-  EXPECT_NE(within.message().find("'a' lists token 5 twice"), std::string::npos) << within.message();
+  EXPECT_NE(within.message().find("'a' lists token 5 twice"), std::string::npos)
+      << within.message();
 
   const Status between = BuildStatus({{"b", {1, 9}}, {"a", {3, 9}}, {"c", {4}}});
   EXPECT_EQ(between.code(), Code::kInvalidArgument);
@@ -118,12 +119,11 @@ TEST(RingTest, TokensAtTheExtremes) {
 
 TEST(RingTest, HandCheckedRanges) {
   const Ring ring = SmallRing();
-  EXPECT_EQ(ring.Ranges(),
-            (std::vector<TokenRange>{{200, -100}, {-100, 0}, {0, 100}, {100, 200}}));
+  EXPECT_EQ(ring.Ranges(), (std::vector<TokenRange>{{200, -100}, {-100, 0}, {0, 100}, {100, 200}}));
   EXPECT_EQ(ring.RangesReplicatedBy("a", 1), (std::vector<TokenRange>{{200, -100}, {0, 100}}));
   EXPECT_EQ(ring.RangesReplicatedBy("b", 1), (std::vector<TokenRange>{{-100, 0}}));
   EXPECT_EQ(ring.RangesReplicatedBy("c", 2), (std::vector<TokenRange>{{0, 200}}));
-  EXPECT_EQ(ring.RangesReplicatedBy("b", 2), (std::vector<TokenRange>{{200, 0}}));  // merged
+  EXPECT_EQ(ring.RangesReplicatedBy("b", 2), (std::vector<TokenRange>{{200, 0}}));    // merged
   EXPECT_EQ(ring.RangesReplicatedBy("a", 2), (std::vector<TokenRange>{{200, 200}}));  // all
   EXPECT_TRUE(ring.RangesReplicatedBy("nobody", 2).empty());
 }
@@ -172,7 +172,8 @@ TEST(RingTest, PreferenceListsMatchTheDefinition) {
       ASSERT_EQ(list.size(), want);
       Names sorted = list;
       std::sort(sorted.begin(), sorted.end());
-      ASSERT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << "duplicate owner";
+      ASSERT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end())
+          << "duplicate owner";
       ASSERT_EQ(list.front(), ring.PrimaryOwner(key));
       ASSERT_TRUE(ring.RangeOf(ring.VNodeFor(key)).Contains(key)) << key;
     }
@@ -186,7 +187,8 @@ TEST(RingTest, LargeFactorsMatchTheDefinition) {
     const uint64_t seed = base + c;
     SCOPED_TRACE(SeedTrace(seed));
     std::mt19937_64 rng(seed);
-    const std::vector<Member> members = RandomMembers(rng, Uniform(rng, 10, 60), Uniform(rng, 1, 8));
+    const std::vector<Member> members =
+        RandomMembers(rng, Uniform(rng, 10, 60), Uniform(rng, 1, 8));
     const Ring ring = MustBuild(members);
     const NaiveRing naive(members);
     for (int k = 0; k < 50; ++k) {

@@ -20,15 +20,16 @@
 namespace ringkv::testing {
 
 // The base seed of the randomized tests: RINGKV_TEST_SEED if set, else a fixed one, so every run is
-// the same unless asked otherwise. Tests SCOPED_TRACE it, so every failure prints the seed to replay.
+// the same unless asked otherwise. Tests SCOPED_TRACE it, so every failure prints the seed to
+// replay.
 inline uint64_t BaseSeed() {
   const char* env = std::getenv("RINGKV_TEST_SEED");
   return env != nullptr ? std::strtoull(env, nullptr, 0) : 0x5eed2024ULL;
 }
 
 inline std::string SeedTrace(uint64_t seed) {
-  return "seed " + std::to_string(seed) + " (replay: RINGKV_TEST_SEED=" + std::to_string(BaseSeed()) +
-         ")";
+  return "seed " + std::to_string(seed) +
+         " (replay: RINGKV_TEST_SEED=" + std::to_string(BaseSeed()) + ")";
 }
 
 // Uniform in [lo, hi], from the engine's raw output only (distributions differ between libraries).
@@ -62,8 +63,8 @@ inline Ring MustBuild(std::vector<Member> members) {
   return std::move(ring).value();
 }
 
-// A key token for probing: mostly a real key's Murmur3 token, sometimes an edge: the ring's extremes,
-// a vnode's own token (a range's inclusive end) or its neighbours.
+// A key token for probing: mostly a real key's Murmur3 token, sometimes an edge: the ring's
+// extremes, a vnode's own token (a range's inclusive end) or its neighbours.
 inline Token ProbeToken(std::mt19937_64& rng, const Ring& ring) {
   switch (rng() % 8) {
     case 0:
@@ -85,8 +86,8 @@ inline Token ProbeToken(std::mt19937_64& rng, const Ring& ring) {
 }
 
 // The preference list straight from the definition, sharing nothing with Ring: every (token, node)
-// sorted once; a lookup scans linearly to the first token >= the key's (or the smallest) and collects
-// distinct nodes.
+// sorted once; a lookup scans linearly to the first token >= the key's (or the smallest) and
+// collects distinct nodes.
 class NaiveRing {
  public:
   explicit NaiveRing(const std::vector<Member>& members) {

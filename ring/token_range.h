@@ -2,10 +2,10 @@
 // inclusive, walking clockwise (towards larger tokens, wrapping from the maximum token to the
 // minimum).
 //
-// Why this shape: a vnode with token t owns the keys whose tokens fall in (previous token, t], so the
-// ranges a ring hands out are exactly these arcs and need no other bookkeeping. An arc with
-// start >= end wraps around the end of the token space; start == end is the whole ring (a ring with a
-// single token), as in Cassandra's Range.
+// Why this shape: a vnode with token t owns the keys whose tokens fall in (previous token, t], so
+// the ranges a ring hands out are exactly these arcs and need no other bookkeeping. An arc with
+// start >= end wraps around the end of the token space; start == end is the whole ring (a ring with
+// a single token), as in Cassandra's Range.
 //
 // Token std::numeric_limits<Token>::min() is never a key's token (TokenOf maps it to the maximum,
 // as Cassandra's Murmur3Partitioner does), so it serves as the ring's origin: Unwrap() splits a
@@ -33,7 +33,9 @@ struct TokenRange {
   // start >= end: the arc passes the end of the token space (or is the whole ring).
   bool Wraps() const { return start >= end; }
   bool IsFullRing() const { return start == end; }
-  bool Contains(Token t) const { return Wraps() ? (t > start || t <= end) : (t > start && t <= end); }
+  bool Contains(Token t) const {
+    return Wraps() ? (t > start || t <= end) : (t > start && t <= end);
+  }
 
   // The share of the 2^64 token space this arc covers, in (0, 1]. For reporting and balancing only:
   // placement never depends on floating point.

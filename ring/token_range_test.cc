@@ -73,10 +73,14 @@ TEST(TokenRangeTest, UnwrapAgreesWithContains) {
   std::mt19937_64 rng(seed);
   auto random_token = [&rng]() -> Token {
     switch (rng() % 6) {
-      case 0: return kTokenMin;
-      case 1: return kTokenMax;
-      case 2: return static_cast<Token>(rng() % 7) - 3;
-      default: return static_cast<Token>(rng());
+      case 0:
+        return kTokenMin;
+      case 1:
+        return kTokenMax;
+      case 2:
+        return static_cast<Token>(rng() % 7) - 3;
+      default:
+        return static_cast<Token>(rng());
     }
   };
   for (int i = 0; i < 2000; ++i) {

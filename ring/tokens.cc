@@ -36,11 +36,13 @@ std::vector<Token> EvenTokens(uint32_t count, uint64_t seed) {
   std::mt19937_64 rng(seed);
   const uint64_t offset = rng();
   // 2^64 / count, rounded down, computed without 2^64: the spacing drifts by under one token a lap.
-  const uint64_t step = count == 1 ? 0 : (~uint64_t{0} / count) + (~uint64_t{0} % count + 1) / count;
+  const uint64_t step =
+      count == 1 ? 0 : (~uint64_t{0} / count) + (~uint64_t{0} % count + 1) / count;
   std::vector<Token> tokens;
   for (uint32_t i = 0; i < count; ++i) {
     Token t = static_cast<Token>(offset + i * step);
-    if (t == kTokenMin) t = kTokenMin + 1;  // the origin is no token; its neighbour is free (step > 1)
+    if (t == kTokenMin)
+      t = kTokenMin + 1;  // the origin is no token; its neighbour is free (step > 1)
     tokens.push_back(t);
   }
   std::sort(tokens.begin(), tokens.end());
