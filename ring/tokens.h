@@ -6,10 +6,9 @@
 // joining node runs it; everyone else learns the chosen tokens through gossip.)
 //
 // - RandomTokens: uniform random tokens, Cassandra's default before 4.0. Simple and needs no view
-// of
-//   the ring, but a node's share is a sum of random gaps, so balance only comes with many tokens:
-//   at N = 3 on 5 to 50 nodes the most loaded node carried 1.22-1.40x the mean with 16 tokens each
-//   and 1.05-1.11x with 256 (tokens_test.cc, ring/README.md).
+//   of the ring, but a node's share is a sum of random gaps, so balance only comes with many
+//   tokens: at N = 3 on 5 to 50 nodes the most loaded node carried 1.22-1.40x the mean with 16
+//   tokens each and 1.05-1.11x with 256 (tokens_test.cc, ring/README.md).
 //
 // - AllocateTokens: balanced, in the spirit of Cassandra 4's
 //   allocate_tokens_for_local_replication_factor. Tokens are placed one at a time; each goes into
@@ -34,8 +33,8 @@
 //
 // Two nodes allocating against the same ring at the same time would aim at the same spots; the seed
 // jitters each split point so their tokens almost surely differ (and Ring::Build rejects them if
-// not), but the result is balanced only if joins
-// are serialised (as Cassandra insists), each allocating against the ring that includes the last.
+// not), but the result is balanced only if joins are serialised (as Cassandra insists), each
+// allocating against the ring that includes the last.
 // Derive the seed from something unique to the node (e.g. TokenOf(name) ^ generation).
 //
 // Thread safety: pure functions.
