@@ -45,8 +45,14 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   }
   if (plan.up.size() < plan.needed) {
     ++stats_.unavailable;
-    return Status::Unavailable(fmt::format("{} replicas needed, {} alive (of {})", plan.needed,
-                                           plan.up.size(), plan.replicas.size()),
+    const std::string level =
+        options.explicit_count ? fmt::format("{} replicas", options.explicit_count)
+                               : std::string(ConsistencyName(options.consistency == Consistency::kDefault
+                                                                 ? Consistency::kQuorum
+                                                                 : options.consistency));
+    return Status::Unavailable(fmt::format("cannot achieve {}: too few of the key's {} replicas "
+                                           "are up",
+                                           level, plan.replicas.size()),
                                static_cast<uint32_t>(plan.needed),
                                static_cast<uint32_t>(plan.up.size()));
   }

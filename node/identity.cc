@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <sstream>
+
+#include "ring/tokens.h"
 
 namespace ringkv {
 namespace {
@@ -48,6 +51,56 @@ Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id) {
 
 Status CloseIdentity(Storage* storage, const NodeIdentity& identity) {
   return Store(storage, identity, true);
+}
+
+Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name, uint64_t host_id,
+                                      uint32_t count) {
+  auto stored = storage->GetMeta("tokens");
+  if (stored.ok()) {
+    std::vector<Token> tokens;
+    std::istringstream in(stored.value());
+    long long t = 0;
+    while (in >> t) tokens.push_back(t);
+    if (tokens.empty()) return Status::Corruption("stored token list is empty");
+    return tokens;
+  }
+  if (stored.status().code() != Code::kNotFound) return stored.status();
+  // Every node of a static cluster starts at once, so none can balance against the others'
+  // tokens yet: random tokens, as Cassandra did before its allocator. TODO(ring): allocate with
+  // AllocateTokens once nodes join one at a time.
+  auto tokens = RandomTokens(Ring(), name, count, host_id ^ static_cast<uint64_t>(TokenOf(name)));
+  if (!tokens.ok()) return tokens.status();
+  std::string text;
+  for (Token t : tokens.value()) text += fmt::format("{} ", t);
+  if (Status s = storage->PutMeta("tokens", text); !s.ok()) return s;
+  return tokens;
+}
+
+Result<std::vector<std::pair<std::string, uint32_t>>> LoadKeyspaces(Storage* storage) {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  auto stored = storage->GetMeta("keyspaces");
+  if (stored.status().code() == Code::kNotFound) return out;
+  if (!stored.ok()) return stored.status();
+  std::istringstream in(stored.value());
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto colon = item.rfind(':');
+    if (colon == std::string::npos) return Status::Corruption("unreadable keyspace list");
+    out.emplace_back(item.substr(0, colon),
+                     static_cast<uint32_t>(std::strtoul(item.c_str() + colon + 1, nullptr, 10)));
+  }
+  return out;
+}
+
+Status SaveKeyspace(Storage* storage, const std::string& name, uint32_t replication_factor) {
+  auto known = LoadKeyspaces(storage);
+  if (!known.ok()) return known.status();
+  std::string text;
+  for (const auto& [n, rf] : known.value()) {
+    if (n != name) text += fmt::format("{}:{},", n, rf);
+  }
+  text += fmt::format("{}:{}", name, replication_factor);
+  return storage->PutMeta("keyspaces", text);
 }
 
 }  // namespace ringkv

@@ -9,8 +9,11 @@
 #define RINGKV_NODE_IDENTITY_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "common/status.h"
+#include "common/token.h"
 #include "storage/storage.h"
 
 namespace ringkv {
@@ -27,6 +30,15 @@ struct NodeIdentity {
 Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id);
 // Records a clean shutdown. REQUIRES: every write has been drained.
 Status CloseIdentity(Storage* storage, const NodeIdentity& identity);
+
+// The node's vnode tokens: chosen at its first start (`count` random tokens, seeded by the host
+// id and name) and kept, so the node owns the same ranges across restarts.
+Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name, uint64_t host_id,
+                                      uint32_t count);
+
+// Keyspaces this node has learnt, kept across restarts: "name:rf,name:rf".
+Result<std::vector<std::pair<std::string, uint32_t>>> LoadKeyspaces(Storage* storage);
+Status SaveKeyspace(Storage* storage, const std::string& name, uint32_t replication_factor);
 
 }  // namespace ringkv
 

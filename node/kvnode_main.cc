@@ -14,10 +14,17 @@
 
 #include "common/clock.h"
 #include "common/limits.h"
+#include "node/asio_timers.h"
+#include "node/cluster_view.h"
+#include "node/coordinator.h"
 #include "node/identity.h"
 #include "node/kv_service.h"
 #include "node/log.h"
+#include "node/membership.h"
+#include "node/membership_client.h"
+#include "node/peer_client.h"
 #include "node/server.h"
+#include "ring/tokens.h"
 #include "storage/leveldb_storage.h"
 
 namespace {
@@ -41,7 +48,24 @@ struct Flags {
   int64_t handshake_timeout_ms = 10'000;
   int64_t frame_timeout_ms = 30'000;
   int64_t shutdown_timeout_ms = 10'000;
+  uint32_t vnodes = ringkv::kDefaultTokensPerNode;
+  int64_t request_timeout_ms = 2000;
+  bool blocking_read_repair = false;
 };
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos
+                                                                         : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   const auto colon = s.rfind(':');
@@ -71,8 +95,17 @@ int main(int argc, char** argv) {
   app.add_option("--listen", f.listen, "HOST:PORT for clients and peers")->capture_default_str();
   app.add_option("--data", f.data, "data directory (created if missing)")->required();
   app.add_option("--seeds", f.seeds,
-                 "HOST:PORT,... of other nodes (membership arrives with the replicated cluster; "
-                 "a single node ignores it)");
+                 "HOST:PORT,... of the cluster's nodes; each node learns the others from them "
+                 "(its own address may be listed)");
+  app.add_option("--vnodes", f.vnodes, "tokens this node takes on the ring at its first start")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
+  app.add_option("--request-timeout-ms", f.request_timeout_ms,
+                 "deadline of a coordinated request when the client gives none")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  app.add_flag("--blocking-read-repair", f.blocking_read_repair,
+               "repair stale replicas before answering a read (monotonic reads)");
   app.add_option("--http", f.http, "HOST:PORT for metrics and admin HTTP (not served yet)");
   app.add_option("--cluster-name", f.cluster_name, "cluster name; clients may insist on it")
       ->capture_default_str();
@@ -124,10 +157,6 @@ int main(int argc, char** argv) {
     return Fatal(fmt::format("--listen '{}' is not HOST:PORT", f.listen));
   }
   Logger log(f.name, level);
-  if (!f.seeds.empty()) {
-    RINGKV_LOG(&log, kWarn, "--seeds given, but this build serves a single node; ignoring {}",
-               f.seeds);
-  }
   if (!f.http.empty()) {
     RINGKV_LOG(&log, kWarn, "--http given, but this build has no HTTP endpoint yet; ignoring {}",
                f.http);
@@ -139,6 +168,16 @@ int main(int argc, char** argv) {
     secret.assign(std::istreambuf_iterator<char>(in), {});
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
     if (secret.empty()) return Fatal("the cluster secret file is empty");
+  } else {
+    // Scripts that start nodes with only --seeds must still form a cluster; the secret then only
+    // keeps apart clusters of different names.
+    secret = "ringkv-default-secret:" + f.cluster_name;
+    if (!f.seeds.empty()) {
+      RINGKV_LOG(&log, kWarn,
+                 "no --cluster-secret-file: peers authenticate with the default secret of "
+                 "cluster '{}'; set one before exposing this node to anyone",
+                 f.cluster_name);
+    }
   }
 
   std::error_code fs_error;
@@ -164,10 +203,53 @@ int main(int argc, char** argv) {
                identity->actor);
   }
 
+  auto tokens = OpenTokens(storage->get(), f.name, identity->host_id, f.vnodes);
+  if (!tokens.ok()) return Fatal(tokens.status().ToString());
+  KeyspaceCatalog keyspaces;
+  auto saved_keyspaces = LoadKeyspaces(storage->get());
+  if (!saved_keyspaces.ok()) return Fatal(saved_keyspaces.status().ToString());
+  for (const auto& [name, rf] : saved_keyspaces.value()) (void)keyspaces.Create(name, rf);
+
   KvServiceOptions service_options;
   service_options.value_bytes_max = f.value_bytes_max;
   service_options.object_bytes_max = std::max(f.object_bytes_max, f.value_bytes_max + 1024);
-  KvService service(storage->get(), &clock, identity->actor, service_options);
+  KvService service(storage->get(), &clock, identity->actor, service_options, &keyspaces);
+
+  // The cluster: this node's view of the ring, its connections to peers, the coordinator that
+  // runs client requests across replicas, and membership from the seeds.
+  MemberInfo self{f.name, f.listen, identity->host_id, tokens.value()};
+  ClusterView view(self);
+  AsioTimers timers(&io);
+  PeerClientOptions peer_options;
+  peer_options.self_name = f.name;
+  peer_options.cluster_name = f.cluster_name;
+  peer_options.cluster_secret = secret;
+  peer_options.bind_host = server_options.listen_host;
+  auto peers = std::make_unique<PeerClient>(&io, &clock, &log, peer_options);
+  peers->SetPeerStateCallback([&view, &log](const std::string& node, bool up) {
+    if (view.IsUp(node) != up) {
+      RINGKV_LOG(&log, kInfo, "peer {} is {}", node, up ? "up" : "down");
+      view.SetUp(node, up);
+    }
+  });
+  CoordinatorOptions coordinator_options;
+  coordinator_options.default_timeout_ms = f.request_timeout_ms;
+  coordinator_options.blocking_read_repair = f.blocking_read_repair;
+  auto coordinator = std::make_unique<Coordinator>(&service, peers.get(), &view, &timers, &clock,
+                                                   &keyspaces, coordinator_options);
+  MembershipClientOptions membership_client_options{f.name, f.cluster_name, secret,
+                                                    server_options.listen_host};
+  MembershipClient membership_client(&io, membership_client_options);
+  MembershipOptions membership_options;
+  membership_options.seeds = SplitList(f.seeds);
+  Membership membership(
+      &view, &keyspaces, &membership_client, &timers, &log, membership_options,
+      [&peers](const MemberInfo& m) { peers->SetPeerAddress(m.name, m.address); },
+      [&storage, &log](const KeyspaceDef& ks) {
+        if (Status s = SaveKeyspace(storage->get(), ks.name, ks.replication_factor); !s.ok()) {
+          RINGKV_LOG(&log, kError, "cannot persist keyspace {}: {}", ks.name, s.ToString());
+        }
+      });
 
   server_options.node_name = f.name;
   server_options.cluster_name = f.cluster_name;
@@ -181,7 +263,15 @@ int main(int argc, char** argv) {
   // A frame carries a value, a key and the envelope.
   server_options.limits.frame_bytes_max = f.value_bytes_max + kKeyBytesMax + (64u << 10);
   Server server(&io, &service, storage->get(), &clock, &log, server_options);
+  server.AttachCluster(coordinator.get(), &membership);
+  server.SetPeerSeenCallback([&view, &log](const std::string& node) {
+    if (view.members().count(node) > 0 && !view.IsUp(node)) {
+      RINGKV_LOG(&log, kInfo, "peer {} is up (it connected to this node)", node);
+      view.SetUp(node, true);
+    }
+  });
   if (Status s = server.Start(); !s.ok()) return Fatal(s.ToString());
+  membership.Start();
 
   RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",
              server_options.listen_host, server.port(), f.cluster_name, f.data,
@@ -208,8 +298,11 @@ int main(int argc, char** argv) {
   io.run();
 
   // Every write the service queued completes before the identity is marked clean; their posted
-  // completions then run once more so each key queue lets go.
+  // completions then run once more so each key queue lets go. The peer client answers its pending
+  // calls (into the coordinator) as it goes, so it goes before the coordinator.
   server.CloseAll();
+  peers.reset();
+  coordinator.reset();
   storage.value()->Drain();
   io.restart();
   io.poll();

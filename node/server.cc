@@ -54,6 +54,16 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+RequestOptions OptionsFrom(wire::Consistency c, uint8_t count, uint32_t timeout_ms) {
+  RequestOptions o;
+  const auto raw = static_cast<uint16_t>(c);
+  o.consistency = raw <= static_cast<uint16_t>(Consistency::kAny) ? static_cast<Consistency>(raw)
+                                                                   : Consistency::kDefault;
+  o.explicit_count = count;
+  o.timeout_ms = timeout_ms;
+  return o;
+}
+
 void FillSibling(wire::Sibling::Builder out, const Sibling& s) {
   out.setValue(AsData(s.value));
   auto dot = out.initDot();
@@ -288,8 +298,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::GET: {
         auto req = frame.getGet();
         if (!Admit(id)) return;
-        service->Get(View(req.getKeyspace()), View(req.getKey()),
-                     [weak, id](Result<ReadReply> r) {
+        auto answer = [weak, id](Result<ReadReply> r) {
                        if (!r.ok()) return AnswerError(weak, id, r.status());
                        Answer(weak, id, [&](wire::Frame::Builder f) {
                          auto out = f.initGetResult();
@@ -300,21 +309,41 @@ class Connection : public std::enable_shared_from_this<Connection> {
                          }
                          out.setContext(AsData(r->context));
                        });
-                     });
+        };
+        if (Coordinator* c = server_->coordinator_) {
+          c->Get(View(req.getKeyspace()), View(req.getKey()),
+                 OptionsFrom(req.getConsistency(), req.getR(), req.getTimeoutMs()), answer);
+        } else {
+          service->Get(View(req.getKeyspace()), View(req.getKey()), answer);
+        }
         return;
       }
       case wire::Frame::PUT: {
         auto req = frame.getPut();
         if (!Admit(id)) return;
-        service->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
-                     View(req.getContext()), req.getTtlS(), WriteAnswer(weak, id, false));
+        if (Coordinator* c = server_->coordinator_) {
+          // Only a peer may hand over a write to be coordinated here whatever the ring says.
+          c->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
+                 View(req.getContext()), req.getTtlS(),
+                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs()),
+                 is_peer_ && req.getForwarded(), WriteAnswer(weak, id, false));
+        } else {
+          service->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
+                       View(req.getContext()), req.getTtlS(), WriteAnswer(weak, id, false));
+        }
         return;
       }
       case wire::Frame::DEL: {
         auto req = frame.getDel();
         if (!Admit(id)) return;
-        service->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
-                     WriteAnswer(weak, id, true));
+        if (Coordinator* c = server_->coordinator_) {
+          c->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
+                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs()),
+                 is_peer_ && req.getForwarded(), WriteAnswer(weak, id, true));
+        } else {
+          service->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
+                       WriteAnswer(weak, id, true));
+        }
         return;
       }
       case wire::Frame::INFO: {
@@ -355,6 +384,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                  if (r.ok()) out.setObject(AsData(EncodeObject(r.value())));
                                });
                              });
+        return;
+      }
+      case wire::Frame::RING: {
+        if (!Admit(id)) return;
+        if (server_->membership_ == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
+        }
+        const RingAnswer ring = server_->membership_->Answer();
+        Answer(weak, id, [&](wire::Frame::Builder f) { FillRing(f.initRingResult(), ring); });
+        return;
+      }
+      case wire::Frame::CREATE_KEYSPACE: {
+        auto req = frame.getCreateKeyspace();
+        if (!Admit(id)) return;
+        if (server_->membership_ == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
+        }
+        bool created = false;
+        const KeyspaceDef def{std::string(View(req.getName())), req.getReplicationFactor()};
+        Status s = server_->membership_->CreateKeyspace(
+            def, req.getIfNotExists() || req.getPropagated(), &created);
+        if (!s.ok()) return AnswerError(weak, id, s);
+        Answer(weak, id, [&](wire::Frame::Builder f) {
+          f.initCreateKeyspaceResult().setCreated(created);
+        });
         return;
       }
       case wire::Frame::HELLO:
@@ -410,6 +464,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
       is_peer_ = true;
+      if (server_->on_peer_seen_) server_->on_peer_seen_(std::string(View(hello.getNodeName())));
     }
     hello_done_ = true;
     capnp::MallocMessageBuilder m;
@@ -422,6 +477,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ok.setFrameBytesMax(options().limits.frame_bytes_max);
     ok.setInFlightMax(options().in_flight_max);
     Send(m);
+  }
+
+  static void FillRing(wire::RingResult::Builder out, const RingAnswer& ring) {
+    out.setSelf(ring.self);
+    auto members = out.initMembers(static_cast<unsigned>(ring.members.size()));
+    for (unsigned i = 0; i < ring.members.size(); ++i) {
+      const auto& [m, up] = ring.members[i];
+      members[i].setUp(up);
+      auto d = members[i].initDescription();
+      d.setNodeName(m.name);
+      d.setAddress(m.address);
+      d.setHostId(m.host_id);
+      auto tokens = d.initTokens(static_cast<unsigned>(m.tokens.size()));
+      for (unsigned t = 0; t < m.tokens.size(); ++t) tokens.set(t, m.tokens[t]);
+    }
+    auto keyspaces = out.initKeyspaces(static_cast<unsigned>(ring.keyspaces.size()));
+    for (unsigned i = 0; i < ring.keyspaces.size(); ++i) {
+      keyspaces[i].setName(ring.keyspaces[i].name);
+      keyspaces[i].setReplicationFactor(ring.keyspaces[i].replication_factor);
+    }
   }
 
   void FillInfo(wire::InfoResult::Builder out) {

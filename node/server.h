@@ -22,7 +22,9 @@
 #include <unordered_set>
 
 #include "common/clock.h"
+#include "node/coordinator.h"
 #include "node/kv_service.h"
+#include "node/membership.h"
 #include "node/log.h"
 #include "proto/frame.h"
 #include "storage/storage.h"
@@ -54,6 +56,20 @@ class Server {
          Logger* log, ServerOptions options);
   ~Server();
 
+  // Makes this server a cluster node: client requests go through the coordinator, and ring and
+  // keyspace requests to membership. Without it, requests go straight to the KvService (a
+  // standalone replica, as in tests). Both must outlive the server.
+  void AttachCluster(Coordinator* coordinator, Membership* membership) {
+    coordinator_ = coordinator;
+    membership_ = membership;
+  }
+
+  // Runs with the peer's node name whenever a peer completes a handshake: proof it is up, which
+  // the failure detector may take before its own next probe.
+  void SetPeerSeenCallback(std::function<void(const std::string&)> fn) {
+    on_peer_seen_ = std::move(fn);
+  }
+
   // Binds and starts accepting.
   [[nodiscard]] Status Start();
   // Stops accepting; each connection finishes the requests it has in flight, flushes their answers
@@ -72,6 +88,9 @@ class Server {
 
   boost::asio::io_context* const io_;
   KvService* const service_;
+  Coordinator* coordinator_ = nullptr;
+  Membership* membership_ = nullptr;
+  std::function<void(const std::string&)> on_peer_seen_;
   Storage* const storage_;
   const Clock* const clock_;
   Logger* const log_;

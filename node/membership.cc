@@ -1,0 +1,117 @@
+#include "node/membership.h"
+
+#include <algorithm>
+#include <set>
+
+namespace ringkv {
+
+Membership::Membership(ClusterView* view, KeyspaceCatalog* keyspaces,
+                       MembershipTransport* transport, Timers* timers, Logger* log,
+                       MembershipOptions options, std::function<void(const MemberInfo&)> on_member,
+                       std::function<void(const KeyspaceDef&)> on_keyspace)
+    : view_(view),
+      keyspaces_(keyspaces),
+      transport_(transport),
+      timers_(timers),
+      log_(log),
+      options_(std::move(options)),
+      on_member_(std::move(on_member)),
+      on_keyspace_(std::move(on_keyspace)) {}
+
+void Membership::Start() { Round(); }
+
+std::vector<std::string> Membership::Targets() const {
+  std::set<std::string> targets(options_.seeds.begin(), options_.seeds.end());
+  for (const auto& [name, m] : view_->members()) targets.insert(m.address);
+  const auto self_address = view_->AddressOf(view_->self());
+  if (self_address) targets.erase(*self_address);
+  return {targets.begin(), targets.end()};
+}
+
+void Membership::Round() {
+  for (const auto& address : Targets()) {
+    transport_->FetchRing(address, options_.timeout_ms, [this, address](Result<RingAnswer> r) {
+      if (r.ok()) {
+        Absorb(address, r.value());
+        return;
+      }
+      // Whoever we know at that address is unreachable from here.
+      for (const auto& [name, m] : view_->members()) {
+        if (m.address == address && name != view_->self() && view_->IsUp(name)) {
+          RINGKV_LOG(log_, kInfo, "peer {} ({}) is down: {}", name, address, r.status().ToString());
+          view_->SetUp(name, false);
+        }
+      }
+    });
+  }
+  timers_->After(options_.period_ms * 1000, [this] { Round(); });
+}
+
+void Membership::Absorb(const std::string& address, const RingAnswer& answer) {
+  for (const auto& [member, up] : answer.members) {
+    auto learnt = view_->Learn(member);
+    if (!learnt.ok()) {
+      RINGKV_LOG(log_, kWarn, "ignoring member {} from {}: {}", member.name, address,
+                 learnt.status().ToString());
+      continue;
+    }
+    if (member.name != view_->self()) on_member_(member);
+    if (learnt.value()) {
+      RINGKV_LOG(log_, kInfo, "learnt member {} at {} with {} tokens; the ring has {} nodes",
+                 member.name, member.address, member.tokens.size(), view_->node_count());
+    }
+  }
+  if (!answer.self.empty() && answer.self != view_->self() && !view_->IsUp(answer.self)) {
+    RINGKV_LOG(log_, kInfo, "peer {} ({}) is up", answer.self, address);
+    view_->SetUp(answer.self, true);
+  }
+  for (const auto& ks : answer.keyspaces) LearnKeyspace(ks);
+}
+
+void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
+  auto known = keyspaces_->Find(keyspace.name);
+  if (known.ok()) return;
+  if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor); !s.ok()) {
+    RINGKV_LOG(log_, kWarn, "ignoring keyspace {}: {}", keyspace.name, s.ToString());
+    return;
+  }
+  RINGKV_LOG(log_, kInfo, "keyspace {} (replication factor {})", keyspace.name,
+             keyspace.replication_factor);
+  on_keyspace_(keyspace);
+}
+
+Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists,
+                                  bool* created) {
+  *created = false;
+  auto known = keyspaces_->Find(keyspace.name);
+  if (known.ok()) {
+    if (known->replication_factor != keyspace.replication_factor) {
+      return Status::InvalidArgument(fmt::format("keyspace '{}' exists with replication factor {}",
+                                                 keyspace.name, known->replication_factor));
+    }
+    if (!if_not_exists) {
+      return Status::InvalidArgument(fmt::format("keyspace '{}' already exists", keyspace.name));
+    }
+    return Status::Ok();
+  }
+  if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor); !s.ok()) return s;
+  *created = true;
+  on_keyspace_(keyspace);
+  RINGKV_LOG(log_, kInfo, "created keyspace {} (replication factor {})", keyspace.name,
+             keyspace.replication_factor);
+  // Tell everyone now; a member that misses it learns it from the next ring exchange.
+  for (const auto& address : Targets()) {
+    transport_->PushKeyspace(address, keyspace, options_.timeout_ms, [](Status) {});
+  }
+  return Status::Ok();
+}
+
+RingAnswer Membership::Answer() const {
+  RingAnswer answer;
+  answer.self = view_->self();
+  for (const auto& [name, m] : view_->members()) answer.members.emplace_back(m, view_->IsUp(name));
+  for (const auto& [name, ks] : keyspaces_->all()) answer.keyspaces.push_back(ks);
+  return answer;
+}
+
+}  // namespace ringkv

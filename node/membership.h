@@ -1,0 +1,85 @@
+// Membership: static membership from seeds (issue 3; gossip replaces it later, DESIGN.md §5).
+//
+// Every period the node asks each seed, and each member it has learnt, for its ring answer: the
+// members it knows (name, address, host id, tokens) and the keyspaces. Each answer teaches this
+// node members and keyspaces it did not know, so a node started with a partial seed list still
+// finds everyone a seed knows. An answer also says its sender is up; a failed exchange says it is
+// down (the peer transport reports lost connections faster still).
+//
+// Sans-IO: the exchange goes through MembershipTransport; time through Timers.
+//
+// Thread safety: none; owned by the node's loop. Pointers must outlive the Membership.
+#ifndef RINGKV_NODE_MEMBERSHIP_H_
+#define RINGKV_NODE_MEMBERSHIP_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "node/cluster_view.h"
+#include "node/effects.h"
+#include "node/keyspaces.h"
+#include "node/log.h"
+
+namespace ringkv {
+
+struct RingAnswer {
+  std::string self;  // the answering node's name
+  std::vector<std::pair<MemberInfo, bool>> members;  // with its view of who is up
+  std::vector<KeyspaceDef> keyspaces;
+};
+
+// The exchanges membership needs, addressed by HOST:PORT (a seed's name is not known before it
+// answers). Each answers exactly once, on the loop.
+class MembershipTransport {
+ public:
+  virtual ~MembershipTransport() = default;
+  virtual void FetchRing(const std::string& address, int64_t timeout_ms,
+                         std::function<void(Result<RingAnswer>)> done) = 0;
+  virtual void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace,
+                            int64_t timeout_ms, std::function<void(Status)> done) = 0;
+};
+
+struct MembershipOptions {
+  std::vector<std::string> seeds;  // HOST:PORT; this node's own address may be among them
+  int64_t period_ms = 1000;
+  int64_t timeout_ms = 800;
+};
+
+class Membership {
+ public:
+  // `on_member` runs for every member learnt or changed (to tell the peer transport its address);
+  // `on_keyspace` for every keyspace learnt (to persist it).
+  Membership(ClusterView* view, KeyspaceCatalog* keyspaces, MembershipTransport* transport,
+             Timers* timers, Logger* log, MembershipOptions options,
+             std::function<void(const MemberInfo&)> on_member,
+             std::function<void(const KeyspaceDef&)> on_keyspace);
+
+  // Starts the periodic exchange (the first round at once).
+  void Start();
+  // Creates a keyspace here and tells every member. Answers once it exists here.
+  Status CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists, bool* created);
+  // Takes a keyspace definition from a peer or a ring answer.
+  void LearnKeyspace(const KeyspaceDef& keyspace);
+
+  // The ring answer this node gives.
+  RingAnswer Answer() const;
+
+ private:
+  void Round();
+  void Absorb(const std::string& address, const RingAnswer& answer);
+  std::vector<std::string> Targets() const;
+
+  ClusterView* const view_;
+  KeyspaceCatalog* const keyspaces_;
+  MembershipTransport* const transport_;
+  Timers* const timers_;
+  Logger* const log_;
+  const MembershipOptions options_;
+  std::function<void(const MemberInfo&)> on_member_;
+  std::function<void(const KeyspaceDef&)> on_keyspace_;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_MEMBERSHIP_H_

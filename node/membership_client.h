@@ -1,0 +1,49 @@
+// MembershipClient: MembershipTransport over Boost.Asio. Each exchange is one short connection:
+// connect, hello as a peer (with the cluster secret), one request, its answer, close, all under one
+// deadline. Membership talks to each peer once a period, so a pooled connection would save little
+// and a fresh one also proves the peer still accepts connections.
+//
+// Thread safety: the io_context's thread only. Exchanges still running when the client is
+// destroyed are abandoned: their callbacks never run.
+#ifndef RINGKV_NODE_MEMBERSHIP_CLIENT_H_
+#define RINGKV_NODE_MEMBERSHIP_CLIENT_H_
+
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
+#include <utility>
+#include <boost/asio.hpp>
+
+#include <memory>
+#include <string>
+
+#include "node/membership.h"
+
+namespace ringkv {
+
+struct MembershipClientOptions {
+  std::string node_name;
+  std::string cluster_name;
+  std::string cluster_secret;
+  std::string bind_host;  // outgoing sockets bind to this address (the node's listen IP)
+};
+
+class MembershipClient final : public MembershipTransport {
+ public:
+  MembershipClient(boost::asio::io_context* io, MembershipClientOptions options);
+  ~MembershipClient() override;
+
+  void FetchRing(const std::string& address, int64_t timeout_ms,
+                 std::function<void(Result<RingAnswer>)> done) override;
+  void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace, int64_t timeout_ms,
+                    std::function<void(Status)> done) override;
+
+ private:
+  class Exchange;
+  boost::asio::io_context* const io_;
+  const MembershipClientOptions options_;
+  // Cleared on destruction so abandoned exchanges know not to call back.
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_MEMBERSHIP_CLIENT_H_
