@@ -100,6 +100,16 @@ Expected<void> ValidateWrite(std::string_view key, const std::string_view* value
   return {};
 }
 
+Expected<void> ValidateCreateKeyspace(std::string_view name, uint32_t replication_factor) {
+  if (name.empty()) return Invalid("empty keyspace name");
+  if (name.size() > kKeyspaceNameBytesMax) {
+    return Invalid(fmt::format("keyspace name of {} bytes exceeds the maximum of {}", name.size(),
+                               kKeyspaceNameBytesMax));
+  }
+  if (replication_factor == 0) return Invalid("replication factor must be at least 1");
+  return {};
+}
+
 void BuildHello(wire::Frame::Builder frame, uint64_t request_id, std::string_view cluster_name,
                 std::string_view node_name) {
   frame.setRequestId(request_id);
@@ -141,13 +151,27 @@ void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptio
 
 void BuildInfo(wire::Frame::Builder frame) { frame.initInfo(); }
 
+void BuildRing(wire::Frame::Builder frame) { frame.initRing(); }
+
+void BuildCreateKeyspace(wire::Frame::Builder frame, std::string_view name,
+                         uint32_t replication_factor, bool if_not_exists) {
+  auto create = frame.initCreateKeyspace();
+  create.setName(AsText(name));
+  create.setReplicationFactor(replication_factor);
+  create.setIfNotExists(if_not_exists);
+  create.setPropagated(false);
+}
+
 void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeout_ms) {
   frame.setRequestId(request_id);
   switch (frame.which()) {
     case wire::Frame::GET: frame.getGet().setTimeoutMs(timeout_ms); break;
     case wire::Frame::PUT: frame.getPut().setTimeoutMs(timeout_ms); break;
     case wire::Frame::DEL: frame.getDel().setTimeoutMs(timeout_ms); break;
-    case wire::Frame::INFO: break;  // answered locally; no deadline to pass on
+    case wire::Frame::INFO:  // answered locally; no deadline to pass on
+    case wire::Frame::RING:
+    case wire::Frame::CREATE_KEYSPACE:
+      break;
     default: assert(false && "SetAttempt on a frame that is not a client request");
   }
 }
@@ -234,6 +258,12 @@ Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame) {
     out.requests_served = in.getRequestsServed();
     return out;
   });
+}
+
+Expected<bool> ParseCreateKeyspaceAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<bool>(
+      frame, wire::Frame::CREATE_KEYSPACE_RESULT, "createKeyspace",
+      [&]() -> Expected<bool> { return frame.getCreateKeyspaceResult().getCreated(); });
 }
 
 }  // namespace ringkv::client_internal

@@ -21,6 +21,8 @@ Expected<void> ValidateRead(std::string_view key, const ReadOptions& options);
 // `value` is null for a delete.
 Expected<void> ValidateWrite(std::string_view key, const std::string_view* value,
                              const WriteOptions& options);
+// The node checks the characters a name may hold; this checks what the client can say for sure.
+Expected<void> ValidateCreateKeyspace(std::string_view name, uint32_t replication_factor);
 
 // Requests. The request id and the node-side timeout are set per attempt by SetAttempt.
 void BuildHello(wire::Frame::Builder frame, uint64_t request_id, std::string_view cluster_name,
@@ -30,7 +32,11 @@ void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view
               const WriteOptions& options);
 void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptions& options);
 void BuildInfo(wire::Frame::Builder frame);
-// REQUIRES: frame holds a get, put, del or info request.
+void BuildRing(wire::Frame::Builder frame);
+// Clients always send propagated = false: the node passes the request on to the others itself.
+void BuildCreateKeyspace(wire::Frame::Builder frame, std::string_view name,
+                         uint32_t replication_factor, bool if_not_exists);
+// REQUIRES: frame holds a get, put, del, info, ring or createKeyspace request.
 void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeout_ms);
 
 // Answers. An `error` frame becomes its Error; a frame of the wrong kind is kProtocol.
@@ -39,6 +45,7 @@ Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame);
 Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame);
 Expected<void> ParseDelAnswer(wire::Frame::Reader frame);
 Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame);
+Expected<bool> ParseCreateKeyspaceAnswer(wire::Frame::Reader frame);
 
 }  // namespace ringkv::client_internal
 

@@ -207,6 +207,7 @@ void Connection::HandleHandshake(wire::Frame::Reader frame) {
   frame_bytes_max_ = ok.getFrameBytesMax();
   state_ = State::kReady;
   connect_timer_.cancel();
+  listener_->OnReady(this);
   Pump();
 }
 

@@ -55,11 +55,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // socket, so the node may have acted on it.
     virtual void OnAttemptFailed(const std::shared_ptr<Request>& request, const Error& error,
                                  bool sent) = 0;
+    // The handshake completed: the node is reachable and speaks our protocol.
+    virtual void OnReady(Connection* connection) = 0;
     // The connection closed. Called once, before OnAttemptFailed for the requests it held.
     virtual void OnClosed(Connection* connection, const Error& error) = 0;
   };
 
-  // `options` and `listener` must outlive the connection. Does nothing until the first Submit.
+  // `index` is the listener's name for the node (the client's endpoint number). `options` and
+  // `listener` must outlive the connection. Does nothing until the first Submit.
   Connection(boost::asio::io_context& io, size_t index, HostPort address,
              const ClientOptions& options, Listener* listener);
   Connection(const Connection&) = delete;

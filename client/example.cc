@@ -1,5 +1,5 @@
 // A tour of the ringkv client: a put, a get that may return siblings, a read-modify-write that
-// carries the causal context, and error handling by code.
+// carries the causal context, error handling by code, and where a key's replicas are.
 //
 //   client_example [host:port]     (default 127.0.0.1:7000)
 #include <cstdio>
@@ -105,5 +105,16 @@ int main(int argc, char** argv) {
   // 5. Errors are values: an oversized key fails locally with kInvalidArgument.
   auto too_big = client.Get(std::string(70 * 1024, 'k'));
   if (!too_big.ok()) Explain("oversized get", too_big.error());
+
+  // 6. Where doc:42 lives: its replicas, primary first. The client sent every request above
+  //    straight to the first of them that was up.
+  auto replicas = client.Endpoints("doc:42");
+  if (replicas.ok()) {
+    std::printf("doc:42 is replicated on:");
+    for (const auto& node : replicas.value()) std::printf(" %s", node.c_str());
+    std::printf("\n");
+  } else {
+    Explain("endpoints", replicas.error());
+  }
   return 0;
 }

@@ -47,6 +47,14 @@ FakeRequest Parse(wire::Frame::Reader f) {
       r.timeout_ms = p.getTimeoutMs();
       break;
     }
+    case wire::Frame::CREATE_KEYSPACE: {
+      auto c = f.getCreateKeyspace();
+      r.keyspace = c.getName();
+      r.replication_factor = c.getReplicationFactor();
+      r.if_not_exists = c.getIfNotExists();
+      r.propagated = c.getPropagated();
+      break;
+    }
     case wire::Frame::DEL: {
       auto d = f.getDel();
       r.keyspace = d.getKeyspace();
@@ -82,7 +90,8 @@ FakeNode::FakeNode(Options options, Handler handler)
       loop_(std::make_shared<Loop>()),
       acceptor_(loop_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
       connections_(std::make_shared<std::atomic<int>>(0)),
-      requests_(std::make_shared<std::atomic<int>>(0)) {
+      requests_(std::make_shared<std::atomic<int>>(0)),
+      ring_requests_(std::make_shared<std::atomic<int>>(0)) {
   port_ = acceptor_.local_endpoint().port();
   Accept();
   // No work guard: the pending accept keeps the loop alive, and once the destructor cancels every
@@ -107,7 +116,7 @@ void FakeNode::Accept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec) return;
     ++*connections_;
-    auto conn = std::make_shared<Conn>(loop_, options_, handler_, requests_);
+    auto conn = std::make_shared<Conn>(loop_, options_, handler_, requests_, ring_requests_);
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     conn->socket() = std::move(socket);
@@ -120,11 +129,13 @@ void FakeNode::Accept() {
 // ---- Conn ----
 
 FakeNode::Conn::Conn(std::shared_ptr<Loop> loop, const Options& options, Handler handler,
-                     std::shared_ptr<std::atomic<int>> requests)
+                     std::shared_ptr<std::atomic<int>> requests,
+                     std::shared_ptr<std::atomic<int>> ring_requests)
     : loop_(std::move(loop)),
       options_(options),
       handler_(std::move(handler)),
       requests_(std::move(requests)),
+      ring_requests_(std::move(ring_requests)),
       socket_(loop_->io) {}
 
 void FakeNode::Conn::Send(std::string frame) {
@@ -196,11 +207,36 @@ void FakeNode::Conn::Handle(proto::DecodedFrame& decoded) {
     Write();
     return;
   }
+  if (frame.isRing()) {
+    ++*ring_requests_;
+    AnswerRing(frame.getRequestId());
+    return;
+  }
   ++*requests_;
   handler_(shared_from_this(), Parse(frame));
 }
 
+void FakeNode::Conn::AnswerRing(uint64_t id) {
+  if (options_.ring_unsupported) {
+    // What server.cc does with a message kind it does not know: fail the connection, then close.
+    out_.push_back(
+        ErrorFrame(0, wire::ErrorCode::PROTOCOL, "unexpected message kind 16 from a requester"));
+    close_when_written_ = true;
+    Write();
+    return;
+  }
+  FakeRing ring;
+  if (options_.ring) {
+    ring = options_.ring();
+  } else {
+    ring.self = options_.node_name;
+  }
+  out_.push_back(RingResultFrame(id, ring));
+  Write();
+}
+
 void FakeNode::Conn::Write() {
+  if (!writing_ && out_.empty() && close_when_written_) CloseNow();
   if (writing_ || out_.empty() || !socket_.is_open()) return;
   writing_ = true;
   asio::async_write(socket_, asio::buffer(out_.front()),
@@ -251,6 +287,36 @@ std::string InfoResultFrame(uint64_t id, const std::string& node_name) {
     i.setProtocolVersion(wire::PROTOCOL_VERSION);
     i.setUptimeS(42);
   });
+}
+
+std::string RingResultFrame(uint64_t id, const FakeRing& ring) {
+  return Frame(id, [&](wire::Frame::Builder f) {
+    auto r = f.initRingResult();
+    r.setSelf(ring.self);
+    auto members = r.initMembers(static_cast<unsigned>(ring.members.size()));
+    for (size_t i = 0; i < ring.members.size(); ++i) {
+      const FakeMember& m = ring.members[i];
+      auto out = members[static_cast<unsigned>(i)];
+      out.setUp(m.up);
+      auto d = out.initDescription();
+      d.setNodeName(m.name);
+      d.setAddress(m.address);
+      d.setHostId(m.host_id);
+      auto tokens = d.initTokens(static_cast<unsigned>(m.tokens.size()));
+      for (size_t t = 0; t < m.tokens.size(); ++t)
+        tokens.set(static_cast<unsigned>(t), m.tokens[t]);
+    }
+    auto keyspaces = r.initKeyspaces(static_cast<unsigned>(ring.keyspaces.size()));
+    for (size_t i = 0; i < ring.keyspaces.size(); ++i) {
+      keyspaces[static_cast<unsigned>(i)].setName(ring.keyspaces[i].first);
+      keyspaces[static_cast<unsigned>(i)].setReplicationFactor(ring.keyspaces[i].second);
+    }
+  });
+}
+
+std::string CreateKeyspaceResultFrame(uint64_t id, bool created) {
+  return Frame(id,
+               [&](wire::Frame::Builder f) { f.initCreateKeyspaceResult().setCreated(created); });
 }
 
 std::string ErrorFrame(uint64_t id, wire::ErrorCode code, const std::string& message,

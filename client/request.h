@@ -16,7 +16,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
+#include "common/token.h"
 #include "proto/frame.h"
 #include "ringkv/error.h"
 
@@ -36,11 +39,21 @@ struct Request {
     kWritten,      // handed to the socket: the node may have it
   };
 
-  Request(boost::asio::io_context& io, const char* what, bool idempotent)
-      : what(what), idempotent(idempotent), deadline_timer(io), retry_timer(io) {}
+  // Where the request may go.
+  enum class Target : uint8_t {
+    kKey,      // a replica of `token` (get, put, del); waits for the client's first ring
+    kContact,  // a contact point (info, createKeyspace): the node the caller named
+    kAnyNode,  // a contact point, else any member the ring names (ring)
+  };
+
+  Request(boost::asio::io_context& io, const char* what, bool idempotent, Target target)
+      : what(what), idempotent(idempotent), target(target), deadline_timer(io), retry_timer(io) {}
 
   const char* what;       // "get", "put", ... for messages
   const bool idempotent;  // safe to send twice (get, info)
+  const Target target;
+  Token token = 0;        // kKey: the key's token
+  std::string keyspace;   // kKey: as the caller named it (empty: "default")
   uint64_t id = 0;        // the Client's registry key; not the wire id
   // TODO(perf): a put/del, once written, is never encoded again; its builder (a copy of the
   // value) could be released then instead of at completion.
@@ -56,7 +69,10 @@ struct Request {
   boost::asio::steady_timer retry_timer;  // back-off after an overloaded answer
 
   int attempts = 0;         // attempts started
-  size_t contact = 0;       // index of the contact point of the current attempt
+  // The endpoints (Router numbering) to try, best first, chosen when the request begins; attempt
+  // k goes to route[k % route.size()]. Empty until then.
+  std::vector<uint32_t> route;
+  size_t hop = 0;           // index into route of the current attempt
   bool ever_sent = false;   // some attempt reached kWritten
   bool done = false;        // the completion has run (or is running)
   std::optional<Error> last_error;  // why the previous attempt failed, for the final message

@@ -18,6 +18,12 @@
 //
 // Every request completes exactly once: a callback runs once, a future becomes ready once.
 //
+// Routing: the client learns the ring (members, their addresses and tokens, the keyspaces) from a
+// contact point before its first key-value request, and sends each get, put and del to the first
+// replica of the key that is up (token-aware), failing over to the next replica on a connection
+// failure. Without a ring (a node that does not serve one, or an empty ring) requests go to the
+// contact points. Routing saves a hop but never decides correctness: any node coordinates any key.
+//
 // Writes in doubt: a put or del whose outcome is unknown -- its deadline passed after it was sent,
 // or the connection dropped after it was sent -- fails with ErrorCode::kTimeout and in_doubt()
 // true, whatever the cause: one code means "may have been applied; re-read before deciding".
@@ -58,6 +64,11 @@ struct ClientOptions {
   uint32_t in_flight_max = 128;
   // Sent in the handshake; the node may log it.
   std::string client_name = "client";
+  // Route get / put / del to a replica of the key. Off: every request goes to the contact points.
+  bool token_aware = true;
+  // The ring is fetched again by the first request that finds it older than this (1 ms..24 h),
+  // and at once after a connection to a node fails.
+  std::chrono::milliseconds ring_refresh_interval{10000};
 };
 
 struct Sibling {
@@ -91,6 +102,29 @@ struct NodeInfo {
   uint64_t requests_served = 0;
 };
 
+// One node of the ring, as the node that answered Client::Ring() knows it.
+struct RingMemberInfo {
+  std::string name;
+  std::string address;  // HOST:PORT the node advertises
+  uint64_t host_id = 0;
+  std::vector<int64_t> tokens;  // ascending
+  bool up = false;              // as the answering node's failure detector sees it
+  double ownership = 0;         // share of all keys it replicates at RingInfo::replication_factor
+};
+
+struct KeyspaceInfo {
+  std::string name;
+  uint32_t replication_factor = 0;
+};
+
+struct RingInfo {
+  std::string self;                     // the node that answered
+  std::string keyspace;                 // ownership is computed at this keyspace's
+  uint32_t replication_factor = 0;      // replication factor
+  std::vector<RingMemberInfo> members;  // by name
+  std::vector<KeyspaceInfo> keyspaces;  // by name
+};
+
 struct ReadOptions {
   std::string keyspace;  // empty: "default"
   Consistency consistency = Consistency::kDefault;
@@ -121,6 +155,21 @@ class Client {
                           const WriteOptions& options = {});
   Expected<void> Del(std::string_view key, const WriteOptions& options = {});
   Expected<NodeInfo> Info();
+
+  // The ring as a contact point knows it, with each member's ownership at the replication factor
+  // of `keyspace` (empty: "default"; unknown: kInvalidArgument). The answer also becomes the ring
+  // the client routes by.
+  Expected<RingInfo> Ring(std::string_view keyspace = {});
+  // The replicas of `key` in `keyspace` (empty: "default"), primary first, as node names: the
+  // preference list the client routes by, computed from its ring (fetched first if the client has
+  // none yet or it is older than ring_refresh_interval). An empty ring is kUnavailable.
+  Expected<std::vector<std::string>> Endpoints(std::string_view key,
+                                               std::string_view keyspace = {});
+  // Creates a keyspace on every node the contact point knows. Returns whether it was created:
+  // false when it existed already and `if_not_exists` is set (without it, an existing keyspace is
+  // an error from the node).
+  Expected<bool> CreateKeyspace(std::string_view name, uint32_t replication_factor,
+                                bool if_not_exists = false);
 
   // Asynchronous forms. The future is always made ready, with an error if the client is destroyed
   // first. Callbacks run on the client's I/O thread: keep them short.

@@ -1,0 +1,69 @@
+// RingSnapshot: one `ring` answer, checked and indexed: the members with their addresses and
+// tokens, the Ring (ring/ring.h) their tokens make, and the keyspaces' replication factors.
+//
+// Thread safety: immutable once parsed; shared between the I/O thread and callers as
+// shared_ptr<const RingSnapshot>.
+#ifndef RINGKV_CLIENT_RING_SNAPSHOT_H_
+#define RINGKV_CLIENT_RING_SNAPSHOT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/address.h"
+#include "common/token.h"
+#include "proto/ringkv.capnp.h"
+#include "ring/ring.h"
+#include "ringkv/client.h"
+#include "ringkv/error.h"
+
+namespace ringkv::client_internal {
+
+inline constexpr std::string_view kDefaultKeyspace = "default";
+// The replication factor of "default" when a node does not list it (DESIGN.md section 3).
+inline constexpr uint32_t kDefaultReplicationFactor = 3;
+// Limits on what a ring answer may hold beyond what Ring::Build checks (STYLE.md).
+inline constexpr size_t kRingKeyspacesMax = 4096;
+inline constexpr size_t kRingAddressBytesMax = 512;
+
+struct RingSnapshot {
+  struct Member {
+    std::string name;
+    std::string address;               // as the node advertised it
+    std::optional<HostPort> endpoint;  // unset: not an address the client can connect to
+    uint64_t host_id = 0;
+    std::vector<Token> tokens;  // ascending
+    bool up = false;
+  };
+
+  std::vector<Member> members;  // by name; members without tokens are listed but own nothing
+  ringkv::Ring ring;            // the members that hold tokens
+  // ring.nodes()[i] is members[member_of_node[i]].
+  std::vector<uint32_t> member_of_node;
+  std::map<std::string, uint32_t, std::less<>> replication_factors;  // by keyspace name
+  std::string self;                                                  // the node that answered
+  std::chrono::steady_clock::time_point fetched_at;
+
+  // The factor of `keyspace` (empty: "default"); nullopt if the answer did not list it.
+  std::optional<uint32_t> FindReplicationFactor(std::string_view keyspace) const;
+  // The factor to route `keyspace` by: its own, else the default keyspace's. Only failover order
+  // depends on it (the primary replica does not), so a keyspace created after this snapshot is
+  // still routed to its primary.
+  uint32_t RoutingReplicationFactor(std::string_view keyspace) const;
+  // The public view, ownership at `replication_factor`.
+  RingInfo Describe(std::string keyspace, uint32_t replication_factor) const;
+};
+
+// Parses and checks a `ringResult` frame (or passes an `error` frame through). An answer that
+// breaks the ring's invariants (repeated names, colliding tokens, past the limits) is kProtocol.
+Expected<std::shared_ptr<const RingSnapshot>> ParseRingAnswer(
+    wire::Frame::Reader frame, std::chrono::steady_clock::time_point now);
+
+}  // namespace ringkv::client_internal
+
+#endif  // RINGKV_CLIENT_RING_SNAPSHOT_H_

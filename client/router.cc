@@ -1,0 +1,118 @@
+#include "client/router.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+namespace ringkv::client_internal {
+namespace {
+
+// Routes hold a handful of endpoints (retries + 1), so a linear check beats a set.
+bool Listed(const std::vector<uint32_t>& route, uint32_t endpoint) {
+  return std::find(route.begin(), route.end(), endpoint) != route.end();
+}
+
+}  // namespace
+
+Router::Router(const std::vector<HostPort>& contacts) {
+  for (const HostPort& contact : contacts) EndpointOf(contact);
+  contact_count_ = endpoints_.size();
+}
+
+std::optional<uint32_t> Router::EndpointOf(const HostPort& address) {
+  std::string key = address.ToString();
+  auto it = by_address_.find(key);
+  if (it != by_address_.end()) return it->second;
+  if (endpoints_.size() >= kEndpointsMax) return std::nullopt;
+  const auto index = static_cast<uint32_t>(endpoints_.size());
+  endpoints_.push_back(Endpoint{address});
+  by_address_.emplace(std::move(key), index);
+  return index;
+}
+
+void Router::Install(std::shared_ptr<const RingSnapshot> ring) {
+  ring_ = std::move(ring);
+  node_endpoint_.clear();
+  for (Endpoint& e : endpoints_) e.ring_down = false;
+  if (ring_ == nullptr) return;
+  // TODO(limit): endpoints of members that left stay in the table (with their idle connections)
+  // until the client is destroyed; the table's bound caps what that can cost.
+  for (const auto& member : ring_->members) {
+    if (!member.endpoint) continue;
+    auto endpoint = EndpointOf(*member.endpoint);
+    if (endpoint && !member.up) endpoints_[*endpoint].ring_down = true;
+  }
+  node_endpoint_.resize(ring_->ring.node_count());
+  for (size_t node = 0; node < node_endpoint_.size(); ++node) {
+    const auto& member = ring_->members[ring_->member_of_node[node]];
+    if (member.endpoint) node_endpoint_[node] = EndpointOf(*member.endpoint);
+  }
+}
+
+void Router::OnConnectionFailed(uint32_t endpoint, Clock::time_point now) {
+  assert(endpoint < endpoints_.size());
+  endpoints_[endpoint].suspect_until = now + kSuspectFor;
+  if (endpoint == preferred_ && contact_count_ > 0) preferred_ = (preferred_ + 1) % contact_count_;
+}
+
+void Router::OnConnected(uint32_t endpoint) {
+  assert(endpoint < endpoints_.size());
+  endpoints_[endpoint].suspect_until = {};
+}
+
+bool Router::Healthy(uint32_t endpoint, Clock::time_point now) const {
+  const Endpoint& e = endpoints_[endpoint];
+  return !e.ring_down && now >= e.suspect_until;
+}
+
+std::vector<uint32_t> Router::ContactRoute(bool with_members, size_t length_max,
+                                           Clock::time_point now) const {
+  std::vector<uint32_t> route;
+  const auto add = [&](uint32_t endpoint) {
+    if (route.size() < length_max && !Listed(route, endpoint)) route.push_back(endpoint);
+  };
+  for (const bool healthy : {true, false}) {
+    for (size_t i = 0; i < contact_count_; ++i) {
+      const auto endpoint = static_cast<uint32_t>((preferred_ + i) % contact_count_);
+      if (Healthy(endpoint, now) == healthy) add(endpoint);
+    }
+  }
+  if (with_members) {
+    for (const auto& endpoint : node_endpoint_) {
+      if (endpoint && Healthy(*endpoint, now)) add(*endpoint);
+    }
+  }
+  return route;
+}
+
+std::vector<uint32_t> Router::KeyRoute(Token token, std::string_view keyspace, size_t length_max,
+                                       Clock::time_point now) const {
+  if (ring_ == nullptr || ring_->ring.empty()) return ContactRoute(false, length_max, now);
+  const ringkv::Ring& ring = ring_->ring;
+  const uint32_t rf = ring_->RoutingReplicationFactor(keyspace);
+  // Walk only as far as a route can reach: the replicas, or as many nodes as there are attempts.
+  const auto walk_length =
+      static_cast<uint32_t>(std::min<size_t>(ring.node_count(), std::max<size_t>(rf, length_max)));
+  std::vector<uint32_t> walk;
+  ring.PreferenceIndices(token, walk_length, &walk);
+
+  std::vector<uint32_t> route;
+  const auto add = [&](uint32_t endpoint) {
+    if (route.size() < length_max && !Listed(route, endpoint)) route.push_back(endpoint);
+  };
+  for (size_t i = 0; i < walk.size(); ++i) {  // healthy replicas, then healthy others
+    const auto& endpoint = node_endpoint_[walk[i]];
+    if (i < rf && endpoint && Healthy(*endpoint, now)) add(*endpoint);
+  }
+  for (size_t i = rf; i < walk.size(); ++i) {
+    const auto& endpoint = node_endpoint_[walk[i]];
+    if (endpoint && Healthy(*endpoint, now)) add(*endpoint);
+  }
+  for (uint32_t node : walk) {  // the rest of the walk, unhealthy ones included
+    if (node_endpoint_[node]) add(*node_endpoint_[node]);
+  }
+  for (uint32_t endpoint : ContactRoute(false, length_max, now)) add(endpoint);
+  return route;
+}
+
+}  // namespace ringkv::client_internal

@@ -1,0 +1,90 @@
+// Router: where each request goes. It holds the endpoint table -- the contact points first, then
+// every other address learnt from the ring -- with what the client has seen of each endpoint's
+// health, and the ring the client routes by; it turns a request into the endpoints to try, best
+// first.
+//
+// An endpoint is healthy unless the ring says its node is down or a connection to it failed
+// within the last kSuspectFor (a node's failure detector may take seconds to notice what a refused
+// connection shows at once). Unhealthy endpoints are still tried, after the healthy ones: the
+// cluster's view or ours may be stale, and trying costs only a failed connection.
+//
+// Endpoint numbers are stable for the Router's life (the client indexes its connections by them).
+// The table only grows, up to kEndpointsMax; ring members past it are reached through others.
+//
+// Thread safety: none; the client's I/O thread owns it. Time is passed in.
+#ifndef RINGKV_CLIENT_ROUTER_H_
+#define RINGKV_CLIENT_ROUTER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "client/address.h"
+#include "client/ring_snapshot.h"
+#include "common/token.h"
+
+namespace ringkv::client_internal {
+
+class Router {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds kSuspectFor{5000};
+  static constexpr size_t kEndpointsMax = 2 * kRingNodesMax;
+
+  // Repeated contact points share one endpoint.
+  explicit Router(const std::vector<HostPort>& contacts);
+
+  size_t size() const { return endpoints_.size(); }
+  size_t contact_count() const { return contact_count_; }
+  const HostPort& address(uint32_t endpoint) const { return endpoints_[endpoint].address; }
+
+  // Routes by `ring` from now on (null: by the contact points only), adding endpoints for the
+  // addresses of its members.
+  void Install(std::shared_ptr<const RingSnapshot> ring);
+  const std::shared_ptr<const RingSnapshot>& ring() const { return ring_; }
+
+  // A connection to `endpoint` failed (or closed): suspect it, and if it was the contact point
+  // tried first, try another first from now on.
+  void OnConnectionFailed(uint32_t endpoint, Clock::time_point now);
+  // A connection to `endpoint` completed its handshake.
+  void OnConnected(uint32_t endpoint);
+
+  // The endpoints for a request on `token` in `keyspace`, at most `length_max`, each once: the
+  // key's replicas that are healthy, in preference-list order; then the other healthy nodes in
+  // ring order from the key; then the unhealthy ones; then the contact points not listed yet.
+  // Without a ring, or with an empty one: ContactRoute(false, ...).
+  std::vector<uint32_t> KeyRoute(Token token, std::string_view keyspace, size_t length_max,
+                                 Clock::time_point now) const;
+  // The contact points, from the one preferred, healthy ones first; then, with `with_members`,
+  // the ring's healthy members not listed yet (so that the ring can still be learnt when every
+  // contact point is gone). At most `length_max`, each once.
+  std::vector<uint32_t> ContactRoute(bool with_members, size_t length_max,
+                                     Clock::time_point now) const;
+
+ private:
+  struct Endpoint {
+    HostPort address;
+    bool ring_down = false;             // the installed ring says its node is down
+    Clock::time_point suspect_until{};  // a connection failed recently
+  };
+
+  bool Healthy(uint32_t endpoint, Clock::time_point now) const;
+  // The endpoint of `address`, added if new; nullopt once the table is full.
+  std::optional<uint32_t> EndpointOf(const HostPort& address);
+
+  std::vector<Endpoint> endpoints_;
+  std::unordered_map<std::string, uint32_t> by_address_;  // HostPort::ToString() -> endpoint
+  size_t contact_count_ = 0;                              // endpoints [0, contact_count_)
+  size_t preferred_ = 0;                                  // the contact point tried first
+  std::shared_ptr<const RingSnapshot> ring_;
+  std::vector<std::optional<uint32_t>> node_endpoint_;  // by ring node index
+};
+
+}  // namespace ringkv::client_internal
+
+#endif  // RINGKV_CLIENT_ROUTER_H_
