@@ -16,7 +16,12 @@ namespace {
 constexpr int kTimeoutMsMax = 3'600'000;
 constexpr std::chrono::milliseconds kConnectTimeoutMax{2000};
 
-constexpr char kFooter[] = R"(Output:
+constexpr char kFooter[] = R"(Nodes:
+  --host names one or more nodes to start from; any one that is up will do. get, put and del
+  learn the ring from it and go straight to a replica of the key (the first one up; the next
+  on a connection failure). A lone node works with the defaults.
+
+Output:
   text (default) is for people and simple scripts; json is one JSON object per invocation.
   Contexts are base64 (standard alphabet), in and out.
 
@@ -148,13 +153,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, kTimeoutMsMax));
 
-  // The command table. Later commands (status, ring, repair, ...) are added here.
-  const std::vector<Command> commands = {
-      AddGetCommand(app, globals),
-      AddPutCommand(app, globals),
-      AddDelCommand(app, globals),
-      AddInfoCommand(app, globals),
+  // The command table. Later commands (status, repair, ...) are added here.
+  std::vector<Command> commands = {
+      AddGetCommand(app, globals),  AddPutCommand(app, globals),
+      AddDelCommand(app, globals),  AddInfoCommand(app, globals),
+      AddRingCommand(app, globals), AddGetEndpointsCommand(app, globals),
   };
+  for (Command& command : AddKeyspaceCommands(app, globals)) commands.push_back(std::move(command));
 
   for (const Command& command : commands) {
     command.app->footer(command.app->get_footer() + kCommandFooter);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ringkv/client.h"
 
@@ -50,6 +51,10 @@ Command AddGetCommand(CLI::App& parent, const Globals& globals);
 Command AddPutCommand(CLI::App& parent, const Globals& globals);
 Command AddDelCommand(CLI::App& parent, const Globals& globals);
 Command AddInfoCommand(CLI::App& parent, const Globals& globals);
+Command AddRingCommand(CLI::App& parent, const Globals& globals);
+Command AddGetEndpointsCommand(CLI::App& parent, const Globals& globals);
+// `keyspace create` and `keyspace list`, under a `keyspace` command of their own.
+std::vector<Command> AddKeyspaceCommands(CLI::App& parent, const Globals& globals);
 
 // ---- Shared by the commands ----
 

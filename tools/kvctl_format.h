@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringkv::kvctl {
 
@@ -26,6 +27,13 @@ std::string CEscape(std::string_view bytes);
 
 // "2026-11-24T16:27:47.123456Z" (UTC, microseconds).
 std::string FormatTimestampUs(int64_t us);
+
+// `rows` as aligned columns: each cell padded to its column's widest (in bytes), two spaces
+// between columns, no trailing spaces, a newline after each row. The first row is the header.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+
+// A fraction in [0, 1] as a percentage with one decimal: 0.3333 -> "33.3%".
+std::string FormatPercent(double fraction);
 
 }  // namespace ringkv::kvctl
 

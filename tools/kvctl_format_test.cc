@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+
+#include "tools/kvctl_cluster_format.h"
 
 namespace ringkv::kvctl {
 namespace {
@@ -60,6 +63,120 @@ TEST(FormatTest, Timestamps) {
   EXPECT_EQ(FormatTimestampUs(0), "1970-01-01T00:00:00.000000Z");
   EXPECT_EQ(FormatTimestampUs(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
   EXPECT_EQ(FormatTimestampUs(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(FormatTest, TablesAlignColumns) {
+  EXPECT_EQ(FormatTable({{"Name", "N"}, {"default", "3"}, {"x", "12"}}),
+            "Name     N\n"
+            "default  3\n"
+            "x        12\n");
+  // No trailing padding, even when the last cells are empty.
+  EXPECT_EQ(FormatTable({{"A", "B", "C"}, {"long", "", ""}}),
+            "A     B  C\n"
+            "long\n");
+  EXPECT_EQ(FormatTable({}), "");
+}
+
+TEST(FormatTest, Percentages) {
+  EXPECT_EQ(FormatPercent(1.0), "100.0%");
+  EXPECT_EQ(FormatPercent(1.0 / 3), "33.3%");
+  EXPECT_EQ(FormatPercent(0.0), "0.0%");
+  EXPECT_EQ(FormatPercent(0.6666), "66.7%");
+}
+
+// Two members, one down; the second holds two tokens, the first one.
+RingInfo SampleRing() {
+  RingInfo ring;
+  ring.self = "n1";
+  ring.keyspace = "default";
+  ring.replication_factor = 1;
+  ring.members = {
+      {"n1", "127.0.0.1:27101", 0xabc, {-9000000000000000000}, true, 0.25},
+      {"n2", "127.0.0.1:27102", 2, {-5, 4611686018427387904}, false, 0.75},
+  };
+  ring.keyspaces = {{"default", 3}, {"docs", 1}};
+  return ring;
+}
+
+TEST(ClusterFormatTest, RingTable) {
+  EXPECT_EQ(RingText(SampleRing(), false),
+            "2 nodes (as node n1 sees them); ownership at keyspace default, replication factor 1\n"
+            "\n"
+            "Address          Node  Status  Tokens  Owns\n"
+            "127.0.0.1:27101  n1    Up      1       25.0%\n"
+            "127.0.0.1:27102  n2    Down    2       75.0%\n");
+}
+
+TEST(ClusterFormatTest, RingTableWithTokensWalksTheRing) {
+  const std::string text = RingText(SampleRing(), true);
+  const std::string tokens = text.substr(text.find("\n\nToken") + 2);
+  EXPECT_EQ(tokens,
+            "Token                 Address          Node  Status\n"
+            "-9000000000000000000  127.0.0.1:27101  n1    Up\n"
+            "-5                    127.0.0.1:27102  n2    Down\n"
+            "4611686018427387904   127.0.0.1:27102  n2    Down\n");
+}
+
+TEST(ClusterFormatTest, RingJson) {
+  const nlohmann::json j = RingJson(SampleRing(), false);
+  EXPECT_EQ(j["self"], "n1");
+  EXPECT_EQ(j["keyspace"], "default");
+  EXPECT_EQ(j["replication_factor"], 1);
+  ASSERT_EQ(j["members"].size(), 2u);
+  const nlohmann::json& n1 = j["members"][0];
+  EXPECT_EQ(n1["name"], "n1");
+  EXPECT_EQ(n1["address"], "127.0.0.1:27101");
+  EXPECT_EQ(n1["host_id"], "0000000000000abc");
+  EXPECT_EQ(n1["status"], "Up");
+  EXPECT_EQ(n1["up"], true);
+  EXPECT_EQ(n1["tokens_count"], 1);
+  EXPECT_DOUBLE_EQ(n1["ownership"].get<double>(), 0.25);
+  EXPECT_FALSE(n1.contains("tokens"));
+  EXPECT_EQ(j["members"][1]["status"], "Down");
+  EXPECT_EQ(j["keyspaces"], nlohmann::json::parse(R"([{"name": "default", "replication_factor": 3},
+                                                      {"name": "docs", "replication_factor": 1}])"));
+  // Tokens as decimal strings: JSON numbers would round 64-bit tokens.
+  const nlohmann::json t = RingJson(SampleRing(), true);
+  EXPECT_EQ(t["members"][1]["tokens"], nlohmann::json::parse(R"(["-5", "4611686018427387904"])"));
+}
+
+TEST(ClusterFormatTest, Endpoints) {
+  const RingInfo ring = SampleRing();
+  EXPECT_EQ(EndpointsText({"n2", "n1"}, ring),
+            "Address          Node  Status\n"
+            "127.0.0.1:27102  n2    Down\n"
+            "127.0.0.1:27101  n1    Up\n");
+  EXPECT_EQ(EndpointsText({"gone"}, ring),
+            "Address  Node  Status\n"
+            "?        gone  ?\n");
+  const nlohmann::json j = EndpointsJson("doc:1", -42, {"n2", "gone"}, ring);
+  EXPECT_EQ(j["key"], "doc:1");
+  EXPECT_EQ(j["keyspace"], "default");
+  EXPECT_EQ(j["replication_factor"], 1);
+  EXPECT_EQ(j["token"], "-42");
+  EXPECT_EQ(j["endpoints"], nlohmann::json::parse(R"([
+      {"name": "n2", "address": "127.0.0.1:27102", "up": false},
+      {"name": "gone", "address": null, "up": null}])"));
+}
+
+TEST(ClusterFormatTest, Keyspaces) {
+  EXPECT_EQ(KeyspacesText(SampleRing()),
+            "Keyspace  Replication factor\n"
+            "default   3\n"
+            "docs      1\n");
+  EXPECT_EQ(KeyspacesJson(SampleRing()),
+            nlohmann::json::parse(R"({"keyspaces": [{"name": "default", "replication_factor": 3},
+                                                     {"name": "docs", "replication_factor": 1}]})"));
+}
+
+TEST(ClusterFormatTest, NamesFromTheNetworkAreEscaped) {
+  RingInfo ring = SampleRing();
+  ring.members[0].name = "evil\x1b[2J\nname";
+  const std::string text = RingText(ring, true);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_NE(text.find("evil\\x1b[2J\\nname"), std::string::npos);
+  // 1 heading + 1 blank + 3 table rows + 1 blank + 4 token rows: no line was split.
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 10);
 }
 
 }  // namespace
