@@ -262,6 +262,10 @@ int main(int argc, char** argv) {
   server_options.frame_timeout_ms = f.frame_timeout_ms;
   // A frame carries a value, a key and the envelope.
   server_options.limits.frame_bytes_max = f.value_bytes_max + kKeyBytesMax + (64u << 10);
+  // A peer's replica write or read answer carries a key's whole object.
+  server_options.peer_frame_bytes_max =
+      std::max(server_options.limits.frame_bytes_max,
+               service_options.object_bytes_max + kKeyBytesMax + (1u << 20));
   Server server(&io, &service, storage->get(), &clock, &log, server_options);
   server.AttachCluster(coordinator.get(), &membership);
   server.SetPeerSeenCallback([&view, &log](const std::string& node) {

@@ -208,6 +208,46 @@ TEST_F(KvnodeWireTest, SelfReferentialPointerHitsTheNestingLimit) {
   ExpectConnectionError(c.get(), wire::ErrorCode::PROTOCOL, "malformed frame");
 }
 
+TEST_F(KvnodeWireTest, UnknownRequestKindIsRefusedAloneAndTheConnectionStays) {
+  auto c = Connected();
+  capnp::MallocMessageBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(5);
+  frame.initInfo();
+  std::string bytes = proto::EncodeFrameBytes(m);
+  // Frame's union tag is bits 64-80 of its data section: after the segment table (8 bytes), the
+  // root pointer (8) and requestId (8). 99 is a request kind from some future protocol.
+  ASSERT_EQ(static_cast<uint8_t>(bytes[24]), static_cast<uint8_t>(wire::Frame::INFO));
+  bytes[24] = 99;
+  bytes[25] = 0;
+  ASSERT_TRUE(c->SendBytes(bytes).ok());
+  auto reply = c->ReadFrame();
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  auto root = reply.value()->root();
+  ASSERT_EQ(root.which(), wire::Frame::ERROR);
+  EXPECT_EQ(root.getRequestId(), 5u);
+  EXPECT_EQ(root.getError().getCode(), wire::ErrorCode::INVALID_ARGUMENT);
+  // The connection still serves.
+  capnp::MallocMessageBuilder again;
+  auto info = again.initRoot<wire::Frame>();
+  info.setRequestId(6);
+  info.initInfo();
+  ASSERT_TRUE(c->Send(again).ok());
+  auto answer = c->ReadFrame();
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer.value()->root().which(), wire::Frame::INFO_RESULT);
+}
+
+TEST_F(KvnodeWireTest, AnAnswerSentAsARequestIsAProtocolError) {
+  auto c = Connected();
+  capnp::MallocMessageBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(8);
+  frame.initGetResult().setFound(true);
+  ASSERT_TRUE(c->Send(m).ok());
+  ExpectConnectionError(c.get(), wire::ErrorCode::PROTOCOL, "sent as a request");
+}
+
 TEST_F(KvnodeWireTest, ReplicaMessagesFromAClientAreUnauthorized) {
   auto c = Connected();
   capnp::MallocMessageBuilder m;

@@ -414,10 +414,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::HELLO:
         Fail(wire::ErrorCode::PROTOCOL, "hello sent twice");
         return;
-      default:
+      case wire::Frame::HELLO_OK:
+      case wire::Frame::ERROR:
+      case wire::Frame::GET_RESULT:
+      case wire::Frame::PUT_RESULT:
+      case wire::Frame::DEL_RESULT:
+      case wire::Frame::INFO_RESULT:
+      case wire::Frame::REPLICA_WRITE_RESULT:
+      case wire::Frame::REPLICA_READ_RESULT:
+      case wire::Frame::RING_RESULT:
+      case wire::Frame::CREATE_KEYSPACE_RESULT:
         Fail(wire::ErrorCode::PROTOCOL,
-             fmt::format("unexpected message kind {} from a requester",
-                         static_cast<int>(frame.which())));
+             fmt::format("an answer (kind {}) sent as a request", static_cast<int>(frame.which())));
+        return;
+      default:
+        // A request kind from a newer protocol: refuse this request only, so newer clients can
+        // probe for features without losing the connection.
+        SendError(id, Status::InvalidArgument(fmt::format(
+                          "this node does not support request kind {} (protocol version {})",
+                          static_cast<int>(frame.which()), wire::PROTOCOL_VERSION)));
         return;
     }
   }
@@ -464,6 +479,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
       is_peer_ = true;
+      // Peers carry whole objects (all siblings of a key), larger than any client request.
+      if (options().peer_frame_bytes_max > 0) {
+        decoder_.set_frame_bytes_max(options().peer_frame_bytes_max);
+      }
       if (server_->on_peer_seen_) server_->on_peer_seen_(std::string(View(hello.getNodeName())));
     }
     hello_done_ = true;
@@ -474,7 +493,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ok.setProtocolVersion(wire::PROTOCOL_VERSION);
     ok.setNodeName(options().node_name);
     ok.setClusterName(options().cluster_name);
-    ok.setFrameBytesMax(options().limits.frame_bytes_max);
+    ok.setFrameBytesMax(is_peer_ && options().peer_frame_bytes_max > 0
+                            ? options().peer_frame_bytes_max
+                            : options().limits.frame_bytes_max);
     ok.setInFlightMax(options().in_flight_max);
     Send(m);
   }

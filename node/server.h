@@ -39,7 +39,8 @@ struct ServerOptions {
   uint16_t listen_port = 7000;
   std::string data_dir;        // for info
   std::string sync_mode;       // for info
-  proto::FrameLimits limits;
+  proto::FrameLimits limits;              // for clients
+  size_t peer_frame_bytes_max = 0;        // after a peer's handshake; 0: as limits
   uint32_t in_flight_max = 128;          // per connection
   uint32_t connections_max = 1024;
   int64_t handshake_timeout_ms = 10'000; // from accept to hello

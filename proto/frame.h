@@ -65,6 +65,10 @@ class FrameDecoder {
   // Bytes buffered but not yet returned as a frame.
   size_t buffered() const { return buf_.size() - pos_; }
 
+  // Raises or lowers the frame size limit for frames not yet begun (a connection that has
+  // authenticated as a peer may send whole objects, larger than any client request).
+  void set_frame_bytes_max(size_t bytes) { limits_.frame_bytes_max = bytes; }
+
  private:
   FrameLimits limits_;
   std::vector<uint8_t> buf_;

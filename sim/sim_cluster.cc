@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
+
+#include "ring/tokens.h"
 
 #include "sim/sim_transport.h"
 
@@ -65,15 +68,20 @@ void SimNode::Crash() {
 
 SimCluster::SimCluster(World* world, SimOptions options) : world_(world), options_(options) {
   (void)keyspaces_.Create("sim", options.replication_factor);
+  // Nodes join one at a time, each allocating balanced tokens against the ring so far.
+  std::vector<Member> members;
   for (size_t i = 0; i < options.nodes; ++i) {
     nodes_.push_back(std::make_unique<SimNode>(this, fmt::format("n{}", i + 1)));
-    for (size_t v = 0; v < options.vnodes; ++v) {
-      Token t;
-      do {
-        t = static_cast<Token>(world->rng()());
-      } while (ring_.count(t));
-      ring_[t] = nodes_.back()->name();
-    }
+    AllocationOptions allocation;
+    allocation.tokens = static_cast<uint32_t>(options.vnodes);
+    allocation.replication_factor = options.replication_factor;
+    allocation.seed = world->rng()();
+    auto tokens = AllocateTokens(ring_, nodes_.back()->name(), allocation);
+    assert(tokens.ok());
+    members.push_back(Member{nodes_.back()->name(), std::move(tokens).value()});
+    auto ring = Ring::Build(members);
+    assert(ring.ok());
+    ring_ = std::move(ring).value();
   }
   for (auto& n : nodes_) n->Start();
 }
@@ -86,16 +94,7 @@ SimNode* SimCluster::node(const std::string& name) {
 }
 
 std::vector<std::string> SimCluster::PreferenceList(Token token, size_t n) const {
-  std::vector<std::string> out;
-  if (ring_.empty()) return out;
-  n = std::min(n, nodes_.size());
-  // The first token at or after the key's owns it (Cassandra's convention), wrapping around.
-  auto it = ring_.lower_bound(token);
-  for (size_t steps = 0; steps < ring_.size() && out.size() < n; ++steps, ++it) {
-    if (it == ring_.end()) it = ring_.begin();
-    if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
-  }
-  return out;
+  return ring_.PreferenceList(token, static_cast<uint32_t>(n));
 }
 
 void SimCluster::Partition(const std::vector<std::string>& side_a,

@@ -17,6 +17,7 @@
 #include "node/coordinator.h"
 #include "node/keyspaces.h"
 #include "node/kv_service.h"
+#include "ring/ring.h"
 #include "sim/sim_storage.h"
 #include "sim/world.h"
 
@@ -107,7 +108,7 @@ class SimCluster {
   KeyspaceCatalog keyspaces_;
   NetworkFaults faults_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
-  std::map<Token, std::string> ring_;  // TODO(ring): use ring::Ring once it lands
+  Ring ring_;
   std::set<std::pair<std::string, std::string>> cut_;
 };
 
