@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include "common/token.h"
 
@@ -76,8 +77,9 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
     std::vector<std::pair<std::string, PeerTransport::ReadReply>> replies;
     size_t failures = 0;
     bool saw_timeout = false;
-    bool answered = false;
+    bool answered = false;   // the outcome is decided (the answer may wait for repairs)
     bool repaired = false;
+    std::set<std::string> repaired_nodes;  // already sent the merge (blocking repair)
     Timers::TimerId timer = 0;
   };
   auto st = std::make_shared<State>();
@@ -102,6 +104,7 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
     if (merged.empty()) return;
     for (const auto& [node, reply] : st->replies) {
       if (reply.found && reply.object == merged) continue;
+      if (st->repaired_nodes.count(node) > 0) continue;
       ++stats_.read_repairs;
       if (node == placement_->self()) {
         local_->ReplicaWrite(st->keyspace, st->key, merged, [](Status) {});
@@ -119,7 +122,37 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
     reply.siblings = merged.Live(clock_->NowUs());
     reply.found = !reply.siblings.empty();
     reply.context = merged.clock().EncodeContext();
-    st->done(std::move(reply));
+    std::vector<std::string> stale;
+    if (options_.blocking_read_repair && !merged.empty()) {
+      for (const auto& [node, r] : st->replies) {
+        if (!r.found || !(r.object == merged)) stale.push_back(node);
+      }
+    }
+    if (stale.empty()) return st->done(std::move(reply));
+    // Monotonic reads: every replica that answered holds the merge before the client sees it, so
+    // a later read at the same R cannot go back. The deadline still applies.
+    auto pending = std::make_shared<size_t>(stale.size());
+    auto failed = std::make_shared<bool>(false);
+    auto finish = [this, st, pending, failed, reply = std::move(reply)](Status s) mutable {
+      if (!s.ok()) *failed = true;
+      if (--*pending > 0) return;
+      timers_->Cancel(st->timer);
+      if (*failed) {
+        ++stats_.timeouts;
+        return st->done(Status::Timeout("read repair before answering did not complete", false));
+      }
+      st->done(std::move(reply));
+    };
+    const int64_t deadline = st->plan.deadline_us;
+    for (const auto& node : stale) {
+      st->repaired_nodes.insert(node);
+      ++stats_.read_repairs;
+      if (node == placement_->self()) {
+        local_->ReplicaWrite(st->keyspace, st->key, merged, finish);
+      } else {
+        peers_->ReplicaWrite(node, st->keyspace, st->key, merged, deadline, finish);
+      }
+    }
   };
   auto on_reply = [this, st, answer, repair](const std::string& node,
                                              Result<PeerTransport::ReadReply> r) {

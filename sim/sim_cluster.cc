@@ -49,6 +49,7 @@ void SimNode::Start() {
   transport_ = std::make_unique<SimTransport>(cluster_, this, timers_.get());
   CoordinatorOptions options;
   options.default_timeout_ms = cluster_->options().request_timeout_ms;
+  options.blocking_read_repair = cluster_->options().blocking_read_repair;
   coordinator_ = std::make_unique<Coordinator>(kv_.get(), transport_.get(), placement_.get(),
                                                timers_.get(), &clock_, cluster_->keyspaces(),
                                                options);

@@ -35,6 +35,7 @@ struct SimOptions {
   uint32_t replication_factor = 3;
   size_t vnodes = 8;
   int64_t request_timeout_ms = 200;
+  bool blocking_read_repair = false;
 };
 
 class SimCluster;

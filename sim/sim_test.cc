@@ -101,6 +101,7 @@ struct SeedResult {
 SeedResult RunSeed(uint64_t seed, bool faults) {
   World world(seed);
   SimOptions options;
+  options.blocking_read_repair = seed % 2 == 1;  // both read-repair modes meet the faults
   SimCluster cluster(&world, options);
   WorkloadOptions wo;
   wo.request.consistency = Consistency::kQuorum;
@@ -253,6 +254,61 @@ TEST(SimTest, QuorumUnavailableFastOneStillWorks) {
   ASSERT_TRUE(read && read->ok());
   ASSERT_EQ(read->value().siblings.size(), 1u);
   EXPECT_EQ(read->value().siblings[0].value, "v");
+}
+
+// A replica misses a write (its link from the coordinator is cut). A QUORUM read coordinated by
+// that replica merges its stale copy with a fresh one. With blocking read repair the stale
+// replica holds the merge when the answer arrives; with the default, asynchronous repair, not yet.
+void ReadRepairTiming(bool blocking, bool* repaired_when_answered) {
+  World world(21);
+  SimOptions options;
+  options.blocking_read_repair = blocking;
+  SimCluster cluster(&world, options);
+  RequestOptions all, quorum;
+  all.consistency = Consistency::kAll;
+  quorum.consistency = Consistency::kQuorum;
+  const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
+  SimNode* a = cluster.node(replicas[0]);
+  SimNode* c = cluster.node(replicas[2]);
+  std::optional<Result<WriteReply>> w;
+  a->coordinator()->Put("sim", "k", "v1", "", 0, all, false, [&](Result<WriteReply> r) { w = r; });
+  world.RunToQuiescence();
+  ASSERT_TRUE(w && w->ok());
+  cluster.Cut(a->name(), c->name());
+  w.reset();
+  a->coordinator()->Put("sim", "k", "v2", "", 0, quorum, false,
+                        [&](Result<WriteReply> r) { w = r; });
+  world.RunToQuiescence();
+  ASSERT_TRUE(w && w->ok()) << w->status().ToString();
+  cluster.HealAll();
+  // c's disk, directly: while a write's completion runs, KvService still holds the key.
+  auto holds_v2 = [&] {
+    auto r = c->storage()->Get(EncodeStorageKey("sim", TokenOf("k"), "k"));
+    bool found = false;
+    if (r.ok()) {
+      for (const auto& s : r->siblings()) found |= s.value == "v2";
+    }
+    return found;
+  };
+  ASSERT_FALSE(holds_v2()) << "the cut kept v2 from c";
+  std::optional<bool> at_answer;
+  // R = 3 so that c's own stale copy is surely among the answers.
+  c->coordinator()->Get("sim", "k", all, [&](Result<ReadReply> r) {
+    ASSERT_TRUE(r.ok());
+    at_answer = holds_v2();
+  });
+  world.RunToQuiescence();
+  ASSERT_TRUE(at_answer.has_value());
+  *repaired_when_answered = *at_answer;
+  EXPECT_TRUE(holds_v2()) << "repaired in the end either way";
+}
+
+TEST(SimTest, BlockingReadRepairRepairsBeforeAnswering) {
+  bool repaired = false;
+  ReadRepairTiming(/*blocking=*/true, &repaired);
+  EXPECT_TRUE(repaired);
+  ReadRepairTiming(/*blocking=*/false, &repaired);
+  EXPECT_FALSE(repaired) << "asynchronous repair lands after the answer";
 }
 
 }  // namespace
