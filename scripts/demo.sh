@@ -12,7 +12,11 @@ export RINGKV_BUILD_DIR=$build_dir
 run_dir=${RINGKV_RUN_DIR:-$PWD/run}
 cluster_dir=$run_dir/cluster
 launcher_dir_flag=""  # how the hints name the cluster directory, when it is not the default
-[ "$cluster_dir" = "$PWD/run/cluster" ] || launcher_dir_flag=" --dir $cluster_dir"
+stop_env=""
+if [ "$cluster_dir" != "$PWD/run/cluster" ]; then
+  launcher_dir_flag=" --dir $cluster_dir"
+  stop_env="RINGKV_RUN_DIR=$run_dir "
+fi
 hosts=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
 
 cluster() { tools/ringkv-cluster --dir "$cluster_dir" "$@"; }
@@ -131,6 +135,7 @@ run kvctl --host "$hosts" get doc:0004 --cl quorum
 run kvctl --host "$hosts" get doc:0001 --cl quorum
 echo "# ALL needs all three replicas: UNAVAILABLE at once (exit status 4), not a timeout"
 run --may-fail kvctl --host "$hosts" get doc:0004 --cl all
+if has_command ring; then run kvctl --host 127.0.0.1:7000 ring; fi
 
 section "n3 restarts on its data and rejoins"
 run cluster restart n3
@@ -148,5 +153,5 @@ demo: the cluster keeps running: n1 127.0.0.1:7000, n2 127.0.0.1:7001, n3 127.0.
   $build_dir/tools/kvctl --host $hosts --format json get doc:0001
   $build_dir/tools/kvctl --help
   tools/ringkv-cluster$launcher_dir_flag status     # also: kill|pause|resume|restart|logs NODE
-demo: stop it with 'scripts/demo.sh stop' (or 'tools/ringkv-cluster$launcher_dir_flag stop all').
+demo: stop it with '${stop_env}scripts/demo.sh stop' (or 'tools/ringkv-cluster$launcher_dir_flag stop all').
 EOF
