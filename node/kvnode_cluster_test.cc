@@ -46,16 +46,7 @@ constexpr milliseconds kPollInterval{50};
 // under half of it.
 constexpr milliseconds kRequestTimeout{4'000};
 
-std::string TempDir(std::string_view tag) {
-  return (std::filesystem::temp_directory_path() /
-          fmt::format("ringkv-{}-{}-{}", tag, ::getpid(), std::random_device{}()))
-      .string();
-}
-
-std::string KvctlPath() {
-  if (const char* env = std::getenv("RINGKV_KVCTL")) return env;
-  return RINGKV_KVCTL_PATH;
-}
+std::string KvctlPath() { return NodeProcess::KvctlPath(); }
 
 milliseconds Since(steady_clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);

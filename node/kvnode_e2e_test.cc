@@ -19,16 +19,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string TempDir(std::string_view tag) {
-  return (std::filesystem::temp_directory_path() /
-          fmt::format("ringkv-{}-{}-{}", tag, ::getpid(), std::random_device{}()))
-      .string();
-}
-
-std::string KvctlPath() {
-  if (const char* env = std::getenv("RINGKV_KVCTL")) return env;
-  return RINGKV_KVCTL_PATH;
-}
+std::string KvctlPath() { return NodeProcess::KvctlPath(); }
 
 // Every byte value, and then some.
 std::string BinaryValue(size_t n, uint32_t seed) {

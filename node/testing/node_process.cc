@@ -52,6 +52,17 @@ std::string NodeProcess::KvnodePath() {
   return RINGKV_KVNODE_PATH;
 }
 
+std::string NodeProcess::KvctlPath() {
+  if (const char* env = std::getenv("RINGKV_KVCTL")) return env;
+  return RINGKV_KVCTL_PATH;
+}
+
+std::string TempDir(std::string_view tag) {
+  return (std::filesystem::temp_directory_path() /
+          fmt::format("ringkv-{}-{}-{}", tag, ::getpid(), std::random_device{}()))
+      .string();
+}
+
 NodeProcess::NodeProcess(NodeProcessOptions options) : options_(std::move(options)) {
   port_ = options_.port;
   log_path_ = options_.data_dir + ".log";

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -50,6 +51,8 @@ class NodeProcess {
 
   // Path of the kvnode binary under test (RINGKV_KVNODE environment variable, else the build's).
   static std::string KvnodePath();
+  // Path of kvctl (RINGKV_KVCTL, else the build's).
+  static std::string KvctlPath();
 
  private:
   Status SpawnOnce();
@@ -59,6 +62,9 @@ class NodeProcess {
   pid_t pid_ = -1;
   std::string log_path_;
 };
+
+// A fresh path under the temporary directory, unique to this process and call; not created.
+std::string TempDir(std::string_view tag);
 
 // Runs a command to completion, feeding `stdin_data`; captures stdout and stderr.
 struct CommandResult {
