@@ -301,15 +301,14 @@ int main(int argc, char** argv) {
 
   io.run();
 
-  // Every write the service queued completes before the identity is marked clean; their posted
-  // completions then run once more so each key queue lets go. The peer client answers its pending
-  // calls (into the coordinator) as it goes, so it goes before the coordinator.
+  // The loop never runs again: handlers still queued (membership exchanges, timers, write
+  // completions for clients already disconnected) are destroyed unrun with the io_context. The
+  // peer client answers its pending calls (into the coordinator) as it goes, so it goes first.
+  // Every queued write is durable before the identity is marked clean.
   server.CloseAll();
   peers.reset();
   coordinator.reset();
   storage.value()->Drain();
-  io.restart();
-  io.poll();
   if (Status s = CloseIdentity(storage->get(), identity.value()); !s.ok()) {
     RINGKV_LOG(&log, kError, "could not record the clean shutdown: {}", s.ToString());
     return 1;
