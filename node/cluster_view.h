@@ -36,7 +36,7 @@ class ClusterView final : public Placement {
 
   const std::string& self() const override { return self_name_; }
   std::vector<std::string> PreferenceList(Token token, size_t n) const override;
-  size_t node_count() const override { return ring_.node_count(); }
+  size_t node_count() const { return ring_.node_count(); }
   bool IsUp(const std::string& node) const override;
 
   // Adds a member or updates what is known of it. Returns whether the ring changed. Refuses (and

@@ -201,16 +201,9 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
 
   for (const auto& node : st->plan.up) {
     if (node == placement_->self()) {
-      local_->ReplicaRead(st->keyspace, st->key,
-                          [on_reply, node](Result<VersionedObject> r) {
-                            if (r.ok()) {
-                              on_reply(node, PeerTransport::ReadReply{true, std::move(r).value()});
-                            } else if (r.status().code() == Code::kNotFound) {
-                              on_reply(node, PeerTransport::ReadReply{});
-                            } else {
-                              on_reply(node, r.status());
-                            }
-                          });
+      local_->ReplicaRead(st->keyspace, st->key, [on_reply, node](Result<ReplicaReadReply> r) {
+        on_reply(node, std::move(r));
+      });
     } else {
       peers_->ReplicaRead(node, st->keyspace, st->key, st->plan.deadline_us,
                           [on_reply, node](Result<PeerTransport::ReadReply> r) {

@@ -38,11 +38,7 @@ class PeerTransport {
   virtual ~PeerTransport() = default;
 
   using WriteDone = std::function<void(Status)>;
-  // found = false: the peer has no object for the key.
-  struct ReadReply {
-    bool found = false;
-    VersionedObject object;
-  };
+  using ReadReply = ReplicaReadReply;
   using ReadDone = std::function<void(Result<ReadReply>)>;
 
   virtual void ReplicaWrite(const std::string& peer, std::string_view keyspace,
@@ -65,8 +61,6 @@ class Placement {
   virtual const std::string& self() const = 0;
   // The first min(n, nodes) distinct physical nodes clockwise from `token`.
   virtual std::vector<std::string> PreferenceList(Token token, size_t n) const = 0;
-  // Nodes in the ring.
-  virtual size_t node_count() const = 0;
   // The failure detector's view. The node itself is always up.
   virtual bool IsUp(const std::string& node) const = 0;
 };

@@ -69,6 +69,24 @@ void KvService::Drain(const std::string& skey) {
   }
 }
 
+Result<std::string> KvService::StorageKeyFor(std::string_view keyspace,
+                                             std::string_view key) const {
+  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return s;
+  if (Status s = ValidateKey(key); !s.ok()) return s;
+  return EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+}
+
+Result<std::string> KvService::EncodeBounded(const VersionedObject& object) const {
+  std::string encoded = EncodeObject(object);
+  if (encoded.size() > options_.object_bytes_max) {
+    return Status(Code::kTooManySiblings,
+                  fmt::format("the key's siblings would total {} bytes (max {}); read it and "
+                              "write back with its context to resolve them",
+                              encoded.size(), options_.object_bytes_max));
+  }
+  return encoded;
+}
+
 Result<VersionedObject> KvService::Load(const std::string& skey, bool* exists) {
   auto stored = storage_->Get(skey);
   *exists = stored.ok();
@@ -78,9 +96,9 @@ Result<VersionedObject> KvService::Load(const std::string& skey, bool* exists) {
 
 void KvService::Get(std::string_view keyspace, std::string_view key, ReadDone done) {
   ++requests_served_;
-  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
-  if (Status s = ValidateKey(key); !s.ok()) return done(s);
-  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  auto skey_or = StorageKeyFor(keyspace, key);
+  if (!skey_or.ok()) return done(skey_or.status());
+  std::string skey = std::move(skey_or).value();
   WithKey(skey, [this, skey, done = std::move(done)] {
     bool exists = false;
     auto object = Load(skey, &exists);
@@ -147,12 +165,9 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
       done(dot.status());
       return false;
     }
-    std::string encoded = EncodeObject(object.value());
-    if (encoded.size() > options_.object_bytes_max) {
-      done(Status(Code::kTooManySiblings,
-                  fmt::format("the key's siblings would total {} bytes (max {}); read it and "
-                              "write back with its context to resolve them",
-                              encoded.size(), options_.object_bytes_max)));
+    auto encoded = EncodeBounded(object.value());
+    if (!encoded.ok()) {
+      done(encoded.status());
       return false;
     }
     WriteReply reply;
@@ -160,7 +175,7 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
     reply.siblings = static_cast<uint32_t>(object->Live(now_us).size());
     reply.object = std::move(object).value();
     std::vector<ObjectWrite> writes;
-    writes.push_back(ObjectWrite{skey, std::move(encoded), !exists});
+    writes.push_back(ObjectWrite{skey, std::move(encoded).value(), !exists});
     storage_->Write(std::move(writes), [this, skey, reply = std::move(reply),
                                         done = std::move(done)](Status s) mutable {
       // Answer before releasing: the reply must not overtake a later request's on this key.
@@ -178,9 +193,9 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
 void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
                              VersionedObject incoming, std::function<void(Status)> done) {
   ++requests_served_;
-  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
-  if (Status s = ValidateKey(key); !s.ok()) return done(s);
-  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  auto skey_or = StorageKeyFor(keyspace, key);
+  if (!skey_or.ok()) return done(skey_or.status());
+  std::string skey = std::move(skey_or).value();
   WithKey(skey, [this, skey, incoming = std::move(incoming), done = std::move(done)] {
     bool exists = false;
     auto object = Load(skey, &exists);
@@ -206,15 +221,13 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
       done(Status::Ok());  // nothing new: no write, no fsync
       return false;
     }
-    std::string encoded = EncodeObject(merged);
-    if (encoded.size() > options_.object_bytes_max) {
-      done(Status(Code::kTooManySiblings,
-                  fmt::format("merged object of {} bytes exceeds {} bytes", encoded.size(),
-                              options_.object_bytes_max)));
+    auto encoded = EncodeBounded(merged);
+    if (!encoded.ok()) {
+      done(encoded.status());
       return false;
     }
     std::vector<ObjectWrite> writes;
-    writes.push_back(ObjectWrite{skey, std::move(encoded), !exists});
+    writes.push_back(ObjectWrite{skey, std::move(encoded).value(), !exists});
     storage_->Write(std::move(writes), [this, skey, done = std::move(done)](Status s) {
       done(s);
       Release(skey);
@@ -223,13 +236,21 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
   });
 }
 
-void KvService::ReplicaRead(std::string_view keyspace, std::string_view key, ObjectDone done) {
+void KvService::ReplicaRead(std::string_view keyspace, std::string_view key,
+                            ReplicaReadDone done) {
   ++requests_served_;
-  if (Status s = ValidateKeyspace(keyspace); !s.ok()) return done(s);
-  if (Status s = ValidateKey(key); !s.ok()) return done(s);
-  std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
+  auto skey_or = StorageKeyFor(keyspace, key);
+  if (!skey_or.ok()) return done(skey_or.status());
+  std::string skey = std::move(skey_or).value();
   WithKey(skey, [this, skey, done = std::move(done)] {
-    done(storage_->Get(skey));
+    auto stored = storage_->Get(skey);
+    if (stored.ok()) {
+      done(ReplicaReadReply{true, std::move(stored).value()});
+    } else if (stored.status().code() == Code::kNotFound) {
+      done(ReplicaReadReply{});
+    } else {
+      done(stored.status());
+    }
     return false;
   });
 }

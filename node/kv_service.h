@@ -45,7 +45,7 @@ class KvService {
 
   using ReadDone = std::function<void(Result<ReadReply>)>;
   using WriteDone = std::function<void(Result<WriteReply>)>;
-  using ObjectDone = std::function<void(Result<VersionedObject>)>;
+  using ReplicaReadDone = std::function<void(Result<ReplicaReadReply>)>;
 
   void Get(std::string_view keyspace, std::string_view key, ReadDone done);
   // A coordinated write: supersedes what `context` covers (an encoded VersionVector; empty: nothing).
@@ -56,10 +56,10 @@ class KvService {
            WriteDone done);
 
   // Node-to-node: merge a whole object into the local copy; read the whole local object
-  // (tombstones included; NotFound when there is none).
+  // (tombstones and clock included; found = false when there is none).
   void ReplicaWrite(std::string_view keyspace, std::string_view key, VersionedObject object,
                     std::function<void(Status)> done);
-  void ReplicaRead(std::string_view keyspace, std::string_view key, ObjectDone done);
+  void ReplicaRead(std::string_view keyspace, std::string_view key, ReplicaReadDone done);
 
   uint64_t actor() const { return actor_; }
   uint64_t requests_served() const { return requests_served_; }
@@ -85,8 +85,12 @@ class KvService {
   // reads behind a write does not recurse.
   void Drain(const std::string& skey);
 
+  // Validates the keyspace and the key, and makes the storage key.
+  Result<std::string> StorageKeyFor(std::string_view keyspace, std::string_view key) const;
   // Reads the stored object (an empty one if none) for a read-modify-write.
   Result<VersionedObject> Load(const std::string& skey, bool* exists);
+  // Encodes an object for storage, refusing one past the object byte bound.
+  Result<std::string> EncodeBounded(const VersionedObject& object) const;
   void Coordinate(std::string_view keyspace, std::string_view key, Sibling sibling,
                   std::string_view context, bool context_is_everything_seen, WriteDone done);
 

@@ -30,6 +30,12 @@ struct WriteReply {
   VersionedObject object; // the object as stored by the coordinator: what replicas receive
 };
 
+// A replica's whole copy of a key, tombstones and clock included. found = false: it has none.
+struct ReplicaReadReply {
+  bool found = false;
+  VersionedObject object;
+};
+
 // A client write (put or delete) as it travels from a node outside the key's preference list to
 // one inside it, which coordinates.
 struct ForwardedWrite {

@@ -374,14 +374,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
         auto req = frame.getReplicaRead();
         if (!Admit(id)) return;
         service->ReplicaRead(View(req.getKeyspace()), View(req.getKey()),
-                             [weak, id](Result<VersionedObject> r) {
-                               if (!r.ok() && r.status().code() != Code::kNotFound) {
-                                 return AnswerError(weak, id, r.status());
-                               }
+                             [weak, id](Result<ReplicaReadReply> r) {
+                               if (!r.ok()) return AnswerError(weak, id, r.status());
                                Answer(weak, id, [&](wire::Frame::Builder f) {
                                  auto out = f.initReplicaReadResult();
-                                 out.setFound(r.ok());
-                                 if (r.ok()) out.setObject(AsData(EncodeObject(r.value())));
+                                 out.setFound(r->found);
+                                 if (r->found) out.setObject(AsData(EncodeObject(r->object)));
                                });
                              });
         return;

@@ -20,7 +20,6 @@ class SimNode::NodePlacement final : public Placement {
   std::vector<std::string> PreferenceList(Token token, size_t n) const override {
     return cluster_->PreferenceList(token, n);
   }
-  size_t node_count() const override { return cluster_->size(); }
   bool IsUp(const std::string& node) const override {
     SimNode* peer = cluster_->node(node);
     return peer != nullptr && peer->up() && !cluster_->IsCut(*self_, node);

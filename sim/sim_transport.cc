@@ -71,15 +71,7 @@ void SimTransport::ReplicaRead(const std::string& peer, std::string_view keyspac
       origin, peer, 0,
       [cluster, origin, origin_inc, id, peer, ks = std::string(keyspace),
        k = std::string(key)](SimNode* target) {
-        target->kv()->ReplicaRead(ks, k, [=](Result<VersionedObject> r) {
-          Result<ReadReply> reply = Status::Internal("unset");
-          if (r.ok()) {
-            reply = ReadReply{true, r.value()};
-          } else if (r.status().code() == Code::kNotFound) {
-            reply = ReadReply{};
-          } else {
-            reply = r.status();
-          }
+        target->kv()->ReplicaRead(ks, k, [=](Result<ReadReply> reply) {
           cluster->Send(peer, origin, origin_inc, [id, reply](SimNode* back) {
             back->transport()->Answer(id, reply);
           });

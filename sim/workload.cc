@@ -210,8 +210,8 @@ std::vector<std::string> CheckHistory(SimCluster* cluster, const std::vector<Op>
     std::optional<VersionedObject> first;
     for (const auto& name : replicas) {
       VersionedObject object;
-      cluster->node(name)->kv()->ReplicaRead(keyspace, key, [&](Result<VersionedObject> r) {
-        if (r.ok()) object = std::move(r).value();
+      cluster->node(name)->kv()->ReplicaRead(keyspace, key, [&](Result<ReplicaReadReply> r) {
+        if (r.ok()) object = std::move(r->object);
       });
       if (!first) {
         first = object;
