@@ -43,14 +43,20 @@ class KvnodeWireTest : public ::testing::Test {
     // After every bad input: the node is up and a well-behaved client is served.
     ASSERT_TRUE(node_->running());
     auto good = Connected();
+    ExpectServed(good.get(), 77);
+  }
+
+  // Sends an info request and expects its answer: the connection (and the node) still serve.
+  static void ExpectServed(RawConnection* c, uint64_t id) {
     capnp::MallocMessageBuilder m;
     auto frame = m.initRoot<wire::Frame>();
-    frame.setRequestId(77);
+    frame.setRequestId(id);
     frame.initInfo();
-    ASSERT_TRUE(good->Send(m).ok());
-    auto reply = good->ReadFrame();
+    ASSERT_TRUE(c->Send(m).ok());
+    auto reply = c->ReadFrame();
     ASSERT_TRUE(reply.ok()) << reply.status().ToString() << "\n" << node_->log();
     EXPECT_EQ(reply.value()->root().which(), wire::Frame::INFO_RESULT);
+    EXPECT_EQ(reply.value()->root().getRequestId(), id);
   }
 
   static std::unique_ptr<RawConnection> Raw() {
@@ -227,15 +233,7 @@ TEST_F(KvnodeWireTest, UnknownRequestKindIsRefusedAloneAndTheConnectionStays) {
   ASSERT_EQ(root.which(), wire::Frame::ERROR);
   EXPECT_EQ(root.getRequestId(), 5u);
   EXPECT_EQ(root.getError().getCode(), wire::ErrorCode::INVALID_ARGUMENT);
-  // The connection still serves.
-  capnp::MallocMessageBuilder again;
-  auto info = again.initRoot<wire::Frame>();
-  info.setRequestId(6);
-  info.initInfo();
-  ASSERT_TRUE(c->Send(again).ok());
-  auto answer = c->ReadFrame();
-  ASSERT_TRUE(answer.ok());
-  EXPECT_EQ(answer.value()->root().which(), wire::Frame::INFO_RESULT);
+  ExpectServed(c.get(), 6);
 }
 
 TEST_F(KvnodeWireTest, AnAnswerSentAsARequestIsAProtocolError) {

@@ -37,10 +37,6 @@ using ringkv::proto::testing::ReadEveryField;
 }
 
 
-// RINGKV_FRAME_FUZZ_TOLERATE_READ_THROWS=1: a getter that throws on an accepted frame is not a
-// finding, so a run can look past that known contract gap for crashes and sanitizer reports.
-bool tolerate_read_throws = false;
-
 void Run(const uint8_t* stream, size_t size, const std::vector<size_t>& chunks,
          const FrameLimits& limits) {
   FrameDecoder decoder(limits);
@@ -70,16 +66,8 @@ void Run(const uint8_t* stream, size_t size, const std::vector<size_t>& chunks,
       }
       if (!frame) Die("kFrame without a frame");
       if (frame->bytes() > limits.frame_bytes_max) Die("frame larger than frame_bytes_max");
-      if (tolerate_read_throws) {
-        try {
-          sink = sink + ReadEveryField(frame->root());
-        } catch (const kj::Exception&) {
-          // Known today (frame_test ZeroSizedElementListsLeaveTheHandlerItsBudget); skipped on
-          // request only.
-        }
-      } else {
-        sink = sink + ReadEveryField(frame->root());
-      }
+      // A getter that throws on an accepted frame is a finding: the decoder promises it cannot.
+      sink = sink + ReadEveryField(frame->root());
     }
   }
 }
@@ -170,9 +158,6 @@ void WriteSeeds(const char* dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  if (const char* t = std::getenv("RINGKV_FRAME_FUZZ_TOLERATE_READ_THROWS")) {
-    tolerate_read_throws = std::string(t) == "1";
-  }
   if (const char* dir = std::getenv("RINGKV_FUZZ_WRITE_SEEDS")) {
     WriteSeeds(dir);
     std::exit(0);

@@ -9,10 +9,6 @@
 # the targets themselves (RINGKV_FUZZ_WRITE_SEEDS), so they follow the schema and the encoding. The
 # corpus grows in build-fuzz/corpus/<target>/ across runs; findings land in
 # build-fuzz/findings/<target>-crash-* and reproduce with: build-fuzz/<dir>/<target> <file>.
-#
-# RINGKV_FRAME_FUZZ_TOLERATE_READ_THROWS=1 makes frame_fuzz skip a known contract gap (a getter
-# throwing on a frame the decoder accepted, see proto/frame_test.cc) so a run can look past it for
-# crashes and sanitizer reports.
 set -euo pipefail
 
 seconds="${1:-30}"
