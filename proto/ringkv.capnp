@@ -73,12 +73,14 @@ struct GetRequest {
   consistency @2 :Consistency;
   r @3 :UInt8;             # explicit R; 0: use `consistency`
   timeoutMs @4 :UInt32;    # 0: the node's default
+  trace @5 :Bool;          # answer with a Trace of what the coordinator did
 }
 
 struct GetResult {
   found @0 :Bool;                  # at least one live sibling
   siblings @1 :List(Sibling);      # live siblings only (no tombstones, nothing expired)
   context @2 :Data;                # opaque causal context; round-trip it on the next put / del
+  trace @3 :Trace;                 # set when the request asked for it
 }
 
 struct PutRequest {
@@ -92,6 +94,7 @@ struct PutRequest {
   timeoutMs @7 :UInt32;
   forwarded @8 :Bool;      # peers only: sent on by a node outside the key's preference list; the
                            # receiver coordinates it and never forwards it again
+  trace @9 :Bool;
 }
 
 struct PutResult {
@@ -100,6 +103,7 @@ struct PutResult {
   siblings @1 :UInt32;     # live siblings after the write; > 1 means concurrent writes stand
                            # beside this one, and `context` covers them too: read them before
                            # writing with it
+  trace @2 :Trace;
 }
 
 struct DelRequest {
@@ -110,9 +114,30 @@ struct DelRequest {
   w @4 :UInt8;
   timeoutMs @5 :UInt32;
   forwarded @6 :Bool;      # as PutRequest.forwarded
+  trace @7 :Bool;
 }
 
-struct DelResult {}
+struct DelResult {
+  trace @0 :Trace;
+}
+
+# What a coordinator did for one request, for TRACING in kvsh and `kvctl --trace`: one event per
+# step, in the order they happened, with the time since the coordinator received the request.
+struct TraceEvent {
+  elapsedUs @0 :UInt64;
+  node @1 :Text;           # the node the event happened on or is about ("" : the coordinator)
+  activity @2 :Text;       # e.g. "asked n2", "n2 answered: 2 siblings, clock {a1:3, b2:1}"
+}
+
+struct Trace {
+  coordinator @0 :Text;    # the node that coordinated (after any forwarding)
+  events @1 :List(TraceEvent);
+  replicasAsked @2 :List(Text);
+  replicasAnswered @3 :List(Text);
+  readRepaired @4 :List(Text);   # replicas sent a repair
+  siblings @5 :UInt32;           # live siblings in the merged answer
+  durationUs @6 :UInt64;
+}
 
 struct InfoRequest {}
 
@@ -130,6 +155,25 @@ struct InfoResult {
   storageBytesApprox @10 :UInt64;
   connections @11 :UInt32;
   requestsServed @12 :UInt64;
+  hostId @13 :UInt64;
+  tokens @14 :UInt32;             # vnodes this node owns
+  schemaVersion @15 :Text;        # digest of the keyspace definitions it holds; equal on every
+                                  # node once schema changes have reached them all
+  keyspaceStats @16 :List(KeyspaceStats);
+  httpAddress @17 :Text;          # where /metrics is served; empty: not served
+}
+
+# Local (this replica's) figures for one keyspace, or one CQL table of it: keys of the form
+# "<table>\0<partition key>" are counted under <table>; other keys under table "".
+struct KeyspaceStats {
+  keyspace @0 :Text;
+  table @1 :Text;
+  reads @2 :UInt64;               # replica reads served
+  writes @3 :UInt64;              # replica writes applied
+  readLatencyUsTotal @4 :UInt64;  # summed local latency of those reads / writes
+  writeLatencyUsTotal @5 :UInt64;
+  keysApprox @6 :UInt64;
+  bytesApprox @7 :UInt64;
 }
 
 # Node-to-node: store a whole object (all its siblings and its causal clock) by merging it into the
@@ -194,6 +238,69 @@ struct CreateKeyspaceResult {
   created @0 :Bool;          # false: it existed already (with the same factor)
 }
 
+# Client request: the live keys of a token range, in (token, key) order, read at a consistency level.
+# The coordinator splits the range by ring ranges, asks R replicas of each (ReplicaScan) and merges
+# their answers key by key. Paged: at most `limit` keys per answer; `more` says to ask again with
+# `afterToken` / `afterKey` set to the last key returned.
+struct ScanRequest {
+  keyspace @0 :Text;
+  startToken @1 :Int64;    # exclusive
+  endToken @2 :Int64;      # inclusive; startToken == endToken: the whole ring
+  keyPrefix @3 :Data;      # only keys starting with these bytes
+  hasAfter @4 :Bool;       # resume after (afterToken, afterKey)
+  afterToken @5 :Int64;
+  afterKey @6 :Data;
+  limit @7 :UInt32;        # keys per answer; 0 or more than the node's cap: the cap
+  consistency @8 :Consistency;
+  r @9 :UInt8;
+  timeoutMs @10 :UInt32;
+}
+
+struct ScanEntry {
+  key @0 :Data;
+  token @1 :Int64;
+  siblings @2 :List(Sibling);   # live siblings, as GetResult
+  context @3 :Data;
+}
+
+struct ScanResult {
+  entries @0 :List(ScanEntry);
+  more @1 :Bool;                # there may be more keys after the last entry
+}
+
+# Node-to-node: this replica's objects in a token range, (token, key) order, tombstones included.
+struct ReplicaScan {
+  keyspace @0 :Text;
+  startToken @1 :Int64;    # exclusive
+  endToken @2 :Int64;      # inclusive; equal: the whole ring
+  keyPrefix @3 :Data;
+  hasAfter @4 :Bool;
+  afterToken @5 :Int64;
+  afterKey @6 :Data;
+  limit @7 :UInt32;
+}
+
+struct ReplicaScanEntry {
+  key @0 :Data;
+  token @1 :Int64;
+  object @2 :Data;         # storage/object.h encoding
+}
+
+struct ReplicaScanResult {
+  entries @0 :List(ReplicaScanEntry);
+  more @1 :Bool;
+}
+
+struct DropKeyspace {
+  name @0 :Text;
+  ifExists @1 :Bool;
+  propagated @2 :Bool;     # as CreateKeyspace.propagated
+}
+
+struct DropKeyspaceResult {
+  dropped @0 :Bool;        # false: there was no such keyspace (and `ifExists` was set)
+}
+
 struct Error {
   code @0 :ErrorCode;
   message @1 :Text;
@@ -224,5 +331,11 @@ struct Frame {
     ringResult @17 :RingResult;
     createKeyspace @18 :CreateKeyspace;
     createKeyspaceResult @19 :CreateKeyspaceResult;
+    scan @20 :ScanRequest;
+    scanResult @21 :ScanResult;
+    replicaScan @22 :ReplicaScan;
+    replicaScanResult @23 :ReplicaScanResult;
+    dropKeyspace @24 :DropKeyspace;
+    dropKeyspaceResult @25 :DropKeyspaceResult;
   }
 }

@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev                 # unit and end-to-end tests
   clang libclang-rt-14-dev                  # libFuzzer targets (clang -fsanitize=fuzzer)
   python3 procps                            # test harness helpers (ps, kill)
+  libedit-dev                               # kvsh line editing, history, completion
+  tmux                                      # kvsh tests drive the shell on a pseudo-terminal
 )
 
 missing=()

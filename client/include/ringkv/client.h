@@ -36,6 +36,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,10 +80,26 @@ struct Sibling {
   uint64_t counter = 0;
 };
 
+// What the coordinator did for one request (ReadOptions::trace / WriteOptions::trace).
+struct TraceEvent {
+  uint64_t elapsed_us = 0;  // since the coordinator received the request
+  std::string node;         // the node the event is about; empty: the coordinator
+  std::string activity;     // e.g. "asked n2", "n2 answered: 2 siblings"
+};
+
+struct TraceInfo {
+  std::string coordinator;
+  std::vector<TraceEvent> events;
+  std::vector<std::string> replicas_asked, replicas_answered, read_repaired;
+  uint32_t siblings = 0;  // live siblings in the merged answer
+  uint64_t duration_us = 0;
+};
+
 struct GetResult {
   bool found = false;              // at least one live sibling
   std::vector<Sibling> siblings;   // all live siblings; more than one means concurrent writes
   std::string context;             // opaque; pass it to the next Put / Del of this key
+  std::optional<TraceInfo> trace;  // when ReadOptions::trace was set
 };
 
 struct PutResult {
@@ -92,6 +109,20 @@ struct PutResult {
   // Live siblings after the write. More than one: concurrent writes stand beside this one and
   // `context` covers them too, so read them before writing with it again.
   uint32_t siblings = 1;
+  std::optional<TraceInfo> trace;  // when WriteOptions::trace was set
+};
+
+struct DelResult {
+  std::optional<TraceInfo> trace;  // when WriteOptions::trace was set
+};
+
+// One node's local figures for a keyspace, or a CQL table of it (keys "<table>\0..."; other keys
+// count under table "").
+struct KeyspaceStats {
+  std::string keyspace, table;
+  uint64_t reads = 0, writes = 0;
+  uint64_t read_latency_us_total = 0, write_latency_us_total = 0;
+  uint64_t keys_approx = 0, bytes_approx = 0;
 };
 
 struct NodeInfo {
@@ -100,6 +131,11 @@ struct NodeInfo {
   uint64_t uptime_s = 0, actor = 0, keys_approx = 0, storage_bytes_approx = 0;
   uint32_t connections = 0;
   uint64_t requests_served = 0;
+  uint64_t host_id = 0;
+  uint32_t tokens = 0;         // vnodes
+  std::string schema_version;  // digest of its keyspace definitions
+  std::vector<KeyspaceStats> keyspace_stats;
+  std::string http_address;    // where /metrics is served; empty: not served
 };
 
 // One node of the ring, as the node that answered Client::Ring() knows it.
@@ -130,6 +166,34 @@ struct ReadOptions {
   Consistency consistency = Consistency::kDefault;
   uint8_t r = 0;         // explicit R; 0: use consistency
   std::chrono::milliseconds timeout{0};  // 0: ClientOptions::request_timeout
+  bool trace = false;    // ask the coordinator for a TraceInfo
+};
+
+// A page of the live keys of a token range, in (token, key) order (Client::Scan).
+struct ScanOptions {
+  std::string keyspace;
+  int64_t start_token = 0;  // exclusive
+  int64_t end_token = 0;    // inclusive; equal to start_token: the whole ring
+  std::string key_prefix;   // only keys starting with these bytes
+  bool has_after = false;   // resume after (after_token, after_key): the last entry of a page
+  int64_t after_token = 0;
+  std::string after_key;
+  uint32_t limit = 0;       // keys per page; 0: the node's cap
+  Consistency consistency = Consistency::kDefault;
+  uint8_t r = 0;
+  std::chrono::milliseconds timeout{0};
+};
+
+struct ScanEntry {
+  std::string key;
+  int64_t token = 0;
+  std::vector<Sibling> siblings;  // live siblings
+  std::string context;
+};
+
+struct ScanPage {
+  std::vector<ScanEntry> entries;
+  bool more = false;  // ask again after the last entry
 };
 
 struct WriteOptions {
@@ -140,6 +204,7 @@ struct WriteOptions {
   Consistency consistency = Consistency::kDefault;
   uint8_t w = 0;
   std::chrono::milliseconds timeout{0};
+  bool trace = false;
 };
 
 class Client {
@@ -153,8 +218,14 @@ class Client {
   Expected<GetResult> Get(std::string_view key, const ReadOptions& options = {});
   Expected<PutResult> Put(std::string_view key, std::string_view value,
                           const WriteOptions& options = {});
-  Expected<void> Del(std::string_view key, const WriteOptions& options = {});
+  Expected<DelResult> Del(std::string_view key, const WriteOptions& options = {});
   Expected<NodeInfo> Info();
+  // Info of one particular node ("host:port"), whether or not it is a contact point.
+  Expected<NodeInfo> InfoOf(std::string_view address);
+  // One page of a token range scan; see ScanOptions. Idempotent (retried like Get).
+  Expected<ScanPage> Scan(const ScanOptions& options);
+  // The token ringkv places `key` at (Murmur3, as Cassandra's partitioner).
+  static int64_t TokenOf(std::string_view key);
 
   // The ring as a contact point knows it, with each member's ownership at the replication factor
   // of `keyspace` (empty: "default"; unknown: kInvalidArgument). The answer also becomes the ring
@@ -170,19 +241,22 @@ class Client {
   // an error from the node).
   Expected<bool> CreateKeyspace(std::string_view name, uint32_t replication_factor,
                                 bool if_not_exists = false);
+  // Drops a keyspace and its data on every node the contact point knows. Returns whether it was
+  // dropped: false when it did not exist and `if_exists` is set.
+  Expected<bool> DropKeyspace(std::string_view name, bool if_exists = false);
 
   // Asynchronous forms. The future is always made ready, with an error if the client is destroyed
   // first. Callbacks run on the client's I/O thread: keep them short.
   std::future<Expected<GetResult>> GetAsync(std::string_view key, const ReadOptions& options = {});
   std::future<Expected<PutResult>> PutAsync(std::string_view key, std::string_view value,
                                             const WriteOptions& options = {});
-  std::future<Expected<void>> DelAsync(std::string_view key, const WriteOptions& options = {});
+  std::future<Expected<DelResult>> DelAsync(std::string_view key, const WriteOptions& options = {});
   void GetAsync(std::string_view key, const ReadOptions& options,
                 std::function<void(Expected<GetResult>)> done);
   void PutAsync(std::string_view key, std::string_view value, const WriteOptions& options,
                 std::function<void(Expected<PutResult>)> done);
   void DelAsync(std::string_view key, const WriteOptions& options,
-                std::function<void(Expected<void>)> done);
+                std::function<void(Expected<DelResult>)> done);
 
  private:
   class Impl;

@@ -1,0 +1,1 @@
+# ringkv_cql_lang: values, lexer, parser, statement splitting (filled in by the language work).

@@ -1,0 +1,1 @@
+# ringkv_cql: the Session (filled in by the execution work).
