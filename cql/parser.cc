@@ -26,15 +26,16 @@ namespace {
 
 // Cassandra's reserved keywords: never identifiers unless double quoted. Others (key, ttl, count,
 // text, ...) are usable as names.
-constexpr std::array<std::string_view, 55> kReserved = {
-    "add",     "allow",    "alter",      "and",         "apply",    "asc",      "authorize",
-    "batch",   "begin",    "by",         "columnfamily", "create",  "delete",   "desc",
-    "describe", "drop",    "entries",    "execute",     "from",     "full",     "grant",
-    "if",      "in",       "index",      "infinity",    "insert",   "into",     "keyspace",
-    "limit",   "modify",   "nan",        "norecursive", "not",      "null",     "of",
-    "on",      "or",       "order",      "primary",     "rename",   "replace",  "revoke",
-    "schema",  "set",      "table",      "to",          "token",    "truncate", "unlogged",
-    "update",  "use",      "using",      "view",        "where",    "with"};
+constexpr std::array<std::string_view, 60> kReserved = {
+    "add",     "allow",    "alter",      "and",          "apply",    "asc",      "authorize",
+    "batch",   "begin",    "by",         "columnfamily", "create",   "delete",   "desc",
+    "describe", "drop",    "entries",    "execute",      "from",     "full",     "grant",
+    "if",      "in",       "index",      "infinity",     "insert",   "into",     "is",
+    "keyspace", "limit",   "materialized", "modify",     "nan",      "norecursive", "not",
+    "null",    "of",       "on",         "or",           "order",    "primary",  "rename",
+    "replace", "revoke",   "schema",     "select",       "set",      "table",    "to",
+    "token",   "truncate", "unlogged",   "unset",        "update",   "use",      "using",
+    "view",    "where",    "with",       "mbean"};
 
 bool IsReserved(std::string_view word) {
   return std::find(kReserved.begin(), kReserved.end(), word) != kReserved.end();

@@ -44,7 +44,7 @@ TEST(ParserTest, Select) {
       "WHERE doc_id IN ('a', 'b') AND ts >= 10 AND ts < ? ORDER BY ts DESC LIMIT 5 ALLOW FILTERING;");
   EXPECT_EQ(s.table.keyspace, "ks");
   EXPECT_EQ(s.table.name, "docs");
-  EXPECT_EQ(s.table.pos, (SourcePos{1, 79}));
+  EXPECT_EQ(s.table.pos, (SourcePos{1, 63}));
   ASSERT_EQ(s.selectors.size(), 4u);
   EXPECT_EQ(s.selectors[0].kind, Selector::Kind::kColumn);
   EXPECT_EQ(s.selectors[0].column.name, "lang");
@@ -102,7 +102,7 @@ TEST(ParserTest, Insert) {
   EXPECT_EQ(s.values[9].text, "now");
   EXPECT_EQ(s.using_clause.ttl->text, "60");
   EXPECT_EQ(s.using_clause.timestamp->text, "123");
-  EXPECT_EQ(s.values[1].pos, (SourcePos{1, 73}));
+  EXPECT_EQ(s.values[1].pos, (SourcePos{1, 69}));
 }
 
 TEST(ParserTest, UpdateForms) {
@@ -230,11 +230,11 @@ TEST(ParserTest, SyntaxErrorsPointAtTheToken) {
               ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a list<int> PRIMARY KEY)", 1, 17, "a", "collection",
               ErrorKind::kInvalid);
-  ExpectError("CREATE TABLE t (a int PRIMARY KEY, b list<set<int>>)", 1, 45, "set", "nest",
+  ExpectError("CREATE TABLE t (a int PRIMARY KEY, b list<set<int>>)", 1, 43, "set", "nest",
               ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a int PRIMARY KEY, a text)", 1, 36, "a", "Multiple definition",
               ErrorKind::kInvalid);
-  ExpectError("CREATE TABLE t (a int PRIMARY KEY) WITH conflict_mode = 'newest'", 1, 58,
+  ExpectError("CREATE TABLE t (a int PRIMARY KEY) WITH conflict_mode = 'newest'", 1, 57,
               "newest", "conflict_mode", ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a int, b int, PRIMARY KEY (a, b)) WITH CLUSTERING ORDER BY (a DESC)",
               1, 77, "a", "clustering", ErrorKind::kInvalid);
