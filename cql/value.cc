@@ -386,10 +386,19 @@ bool DecodeValue(const Type& type, std::string_view* in, Value* out) {
     case Kind::kFloat:
       if (!GetBigEndian(in, 4, &bits)) return false;
       out->data = static_cast<double>(FloatFromOrdered(static_cast<uint32_t>(bits)));
+      // Canonical form only: one NaN.
+      if (std::isnan(std::get<double>(out->data)) &&
+          bits != OrderedFloatBits(std::numeric_limits<float>::quiet_NaN())) {
+        return false;
+      }
       return true;
     case Kind::kDouble:
       if (!GetBigEndian(in, 8, &bits)) return false;
       out->data = DoubleFromOrdered(bits);
+      if (std::isnan(std::get<double>(out->data)) &&
+          bits != OrderedDoubleBits(std::numeric_limits<double>::quiet_NaN())) {
+        return false;
+      }
       return true;
     case Kind::kBoolean: {
       if (in->empty()) return false;

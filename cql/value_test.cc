@@ -88,6 +88,11 @@ TEST(ValueTest, DecodeRejectsMalformed) {
   // A count larger than the input must not allocate.
   std::string_view huge = "\xff\xff\xff\xff";
   EXPECT_FALSE(DecodeValue(ListOf(Kind::kInt), &huge, &out));
+  // One NaN: another NaN's bits are not the canonical encoding.
+  std::string nan = Encode(Value::Double(std::nan("")));
+  nan.back() = static_cast<char>(nan.back() ^ 1);
+  std::string_view nan_in = nan;
+  EXPECT_FALSE(DecodeValue(Type::Scalar(Kind::kDouble), &nan_in, &out));
   // Sets and maps must be canonical (sorted, unique).
   Value unsorted{SetOf(Kind::kInt), ValueList{Value::Int(2), Value::Int(1)}};
   std::string bytes = Encode(unsorted);
