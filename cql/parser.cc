@@ -1092,6 +1092,20 @@ CqlResult<ParsedStatement> ParseStatement(std::string_view text) {
   return parser.Run();
 }
 
+std::string CqlIdent(std::string_view name) {
+  bool plain = !name.empty() && name[0] >= 'a' && name[0] <= 'z' && !IsReserved(name) &&
+               std::all_of(name.begin(), name.end(), [](char c) {
+                 return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+               });
+  if (plain) return std::string(name);
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
 std::optional<Type> ParseTypeName(std::string_view text) {
   if (text.size() > kNearBytesMax * 4) return std::nullopt;
   Parser parser(text);

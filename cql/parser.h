@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -71,6 +72,10 @@ CqlResult<std::optional<Value>> ConvertTerm(const Term& term, const Type& type,
 // A type name as written in CREATE TABLE ("text", "varchar", "map<text, int>") -> Type.
 // Exposed for the shell's tab completion and tests.
 std::optional<Type> ParseTypeName(std::string_view text);
+
+// A name as CQL text: as is when it reads back the same unquoted (lower case, [a-z][a-z0-9_]*,
+// not a reserved keyword), "double quoted" otherwise. For DESCRIBE output and shell completion.
+std::string CqlIdent(std::string_view name);
 
 }  // namespace ringkv::cql
 

@@ -305,6 +305,7 @@ TEST(ParserTest, ConvertTermErrorsPointAtTheLiteral) {
   ASSERT_FALSE(e1.ok());
   EXPECT_EQ(e1.error().message, "Invalid STRING constant (abc) for \"score\" of type int");
   EXPECT_EQ(e1.error().column, 51);
+  EXPECT_EQ(e1.error().near, "'abc'");
   EXPECT_FALSE(ConvertTerm(values[2], Type::Scalar(Kind::kTimestamp), {}).ok());
   Type list_int{Kind::kList, {Type::Scalar(Kind::kInt)}};
   auto e3 = ConvertTerm(values[3], list_int, {});
@@ -313,6 +314,19 @@ TEST(ParserTest, ConvertTermErrorsPointAtTheLiteral) {
   EXPECT_FALSE(ConvertTerm(values[4], Type::Scalar(Kind::kBigint), {}).ok());
   EXPECT_FALSE(ConvertTerm(values[0], list_int, {}).ok());
   EXPECT_FALSE(ConvertTerm(values[1], Type::Scalar(Kind::kBlob), {}).ok());
+}
+
+TEST(ParserTest, CqlIdentQuotesWhenNeeded) {
+  EXPECT_EQ(CqlIdent("docs"), "docs");
+  EXPECT_EQ(CqlIdent("Docs"), "\"Docs\"");
+  EXPECT_EQ(CqlIdent("select"), "\"select\"");
+  EXPECT_EQ(CqlIdent("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(CqlIdent("1x"), "\"1x\"");
+  for (std::string name : {"Docs", "select", "a\"b", "key", "x y"}) {
+    auto r = ParseStatement("SELECT " + CqlIdent(name) + " FROM t");
+    ASSERT_TRUE(r.ok()) << name;
+    EXPECT_EQ(std::get<SelectStmt>(r->statement).selectors[0].column.name, name);
+  }
 }
 
 TEST(ParserTest, TypeNames) {

@@ -17,6 +17,9 @@
 namespace ringkv::cql {
 namespace {
 
+// Longest literal quoted whole in an error message.
+constexpr size_t kShownBytesMax = 100;
+
 const char* TermKindName(Term::Kind k) {
   switch (k) {
     case Term::Kind::kString: return "STRING constant";
@@ -106,8 +109,26 @@ class Converter {
     return "for \"" + std::string(column_) + "\" of type " + type.ToCql();
   }
   bool Fail(const Term& t, std::string message) {
-    error = CqlError{ErrorKind::kInvalid, std::move(message), t.pos.line, t.pos.column, t.text};
+    error = CqlError{ErrorKind::kInvalid, std::move(message), t.pos.line, t.pos.column, Near(t)};
     return false;
+  }
+  // The term as the user wrote it, near enough, for CqlError::near.
+  static std::string Near(const Term& t) {
+    constexpr size_t kNearBytesMax = 40;
+    std::string near;
+    switch (t.kind) {
+      case Term::Kind::kString: near = "'" + t.text + "'"; break;
+      case Term::Kind::kBlob: near = Value::Blob(t.text).ToDisplay(); break;
+      case Term::Kind::kBind: near = "?"; break;
+      case Term::Kind::kBoolean: near = t.boolean ? "true" : "false"; break;
+      case Term::Kind::kNull: near = "null"; break;
+      case Term::Kind::kList: near = "["; break;
+      case Term::Kind::kSet:
+      case Term::Kind::kMap: near = "{"; break;
+      default: near = t.text; break;
+    }
+    if (near.size() > kNearBytesMax) near.resize(kNearBytesMax);
+    return near;
   }
   bool Mismatch(const Term& t, const Type& type) {
     std::string shown;
@@ -116,7 +137,7 @@ class Converter {
       case Term::Kind::kInteger:
       case Term::Kind::kFloat:
       case Term::Kind::kUuid:
-        shown = " (" + t.text + ")";
+        shown = " (" + (t.text.size() > kShownBytesMax ? t.text.substr(0, kShownBytesMax) + "..." : t.text) + ")";
         break;
       case Term::Kind::kBoolean:
         shown = t.boolean ? " (true)" : " (false)";
