@@ -283,6 +283,12 @@ void Client::Impl::Route(Request& request) {
     case Request::Target::kAnyNode:
       request.route = router_.ContactRoute(true, length_max, now);
       break;
+    case Request::Target::kAddress: {
+      auto parsed = client_internal::ParseHostPort(*request.address);
+      if (parsed.ok()) request.route = router_.AddressRoute(parsed.value());
+      if (request.route.empty()) request.route = router_.ContactRoute(false, 1, now);
+      break;
+    }
   }
   request.hop = 0;
   assert(!request.route.empty());  // there is at least one contact point
@@ -604,13 +610,13 @@ void Client::PutAsync(std::string_view key, std::string_view value, const WriteO
 }
 
 void Client::DelAsync(std::string_view key, const WriteOptions& options,
-                      std::function<void(Expected<void>)> done) {
+                      std::function<void(Expected<DelResult>)> done) {
   auto request =
       impl_->NewRequest("del", /*idempotent=*/false, Request::Target::kKey, options.timeout);
   BuildOrFail(*request, client_internal::ValidateWrite(key, nullptr, options),
               [&](wire::Frame::Builder frame) { client_internal::BuildDel(frame, key, options); });
   SetKey(*request, key, options.keyspace);
-  request->complete = Typed<void>(std::move(done), client_internal::ParseDelAnswer);
+  request->complete = Typed<DelResult>(std::move(done), client_internal::ParseDelAnswer);
   impl_->Submit(std::move(request));
 }
 
@@ -630,8 +636,9 @@ std::future<Expected<PutResult>> Client::PutAsync(std::string_view key, std::str
   return future;
 }
 
-std::future<Expected<void>> Client::DelAsync(std::string_view key, const WriteOptions& options) {
-  auto promise = std::make_shared<std::promise<Expected<void>>>();
+std::future<Expected<DelResult>> Client::DelAsync(std::string_view key,
+                                                  const WriteOptions& options) {
+  auto promise = std::make_shared<std::promise<Expected<DelResult>>>();
   auto future = promise->get_future();
   DelAsync(key, options, Fulfil(promise));
   return future;
@@ -648,7 +655,7 @@ Expected<PutResult> Client::Put(std::string_view key, std::string_view value,
   return PutAsync(key, value, options).get();
 }
 
-Expected<void> Client::Del(std::string_view key, const WriteOptions& options) {
+Expected<DelResult> Client::Del(std::string_view key, const WriteOptions& options) {
   if (impl_->OnIoThread()) return SyncOnIoThreadError();
   return DelAsync(key, options).get();
 }
@@ -665,6 +672,38 @@ Expected<NodeInfo> Client::Info() {
   impl_->Submit(std::move(request));
   return future.get();
 }
+
+Expected<NodeInfo> Client::InfoOf(std::string_view address) {
+  if (impl_->OnIoThread()) return SyncOnIoThreadError();
+  auto parsed = client_internal::ParseHostPort(address);
+  if (!parsed.ok()) return parsed.error();
+  auto promise = std::make_shared<std::promise<Expected<NodeInfo>>>();
+  auto future = promise->get_future();
+  auto request = impl_->NewRequest("info", /*idempotent=*/true, Request::Target::kAddress,
+                                   std::chrono::milliseconds(0));
+  request->address = std::string(address);
+  BuildOrFail(*request, Expected<void>(),
+              [&](wire::Frame::Builder frame) { client_internal::BuildInfo(frame); });
+  request->complete = Typed<NodeInfo>(Fulfil(promise), client_internal::ParseInfoAnswer);
+  impl_->Submit(std::move(request));
+  return future.get();
+}
+
+Expected<ScanPage> Client::Scan(const ScanOptions& options) {
+  if (impl_->OnIoThread()) return SyncOnIoThreadError();
+  auto promise = std::make_shared<std::promise<Expected<ScanPage>>>();
+  auto future = promise->get_future();
+  // Any node coordinates a scan; TODO(perf): send it to a replica of the range's first token.
+  auto request = impl_->NewRequest("scan", /*idempotent=*/true, Request::Target::kAnyNode,
+                                   options.timeout);
+  BuildOrFail(*request, client_internal::ValidateScan(options),
+              [&](wire::Frame::Builder frame) { client_internal::BuildScan(frame, options); });
+  request->complete = Typed<ScanPage>(Fulfil(promise), client_internal::ParseScanAnswer);
+  impl_->Submit(std::move(request));
+  return future.get();
+}
+
+int64_t Client::TokenOf(std::string_view key) { return ringkv::TokenOf(key); }
 
 namespace {
 
@@ -736,6 +775,26 @@ Expected<bool> Client::CreateKeyspace(std::string_view name, uint32_t replicatio
   // Route the new keyspace by its own factor from the next request on.
   if (created.ok()) impl_->ExpireRing();
   return created;
+}
+
+Expected<bool> Client::DropKeyspace(std::string_view name, bool if_exists) {
+  if (impl_->OnIoThread()) return SyncOnIoThreadError();
+  if (auto valid = client_internal::ValidateCreateKeyspace(name, 1); !valid.ok()) {
+    return valid.error();
+  }
+  auto promise = std::make_shared<std::promise<Expected<bool>>>();
+  auto future = promise->get_future();
+  // As CreateKeyspace: sent at most once unless a second copy is harmless.
+  auto request = impl_->NewRequest("dropKeyspace", /*idempotent=*/if_exists,
+                                   Request::Target::kContact, std::chrono::milliseconds(0));
+  BuildOrFail(*request, Expected<void>(), [&](wire::Frame::Builder frame) {
+    client_internal::BuildDropKeyspace(frame, name, if_exists);
+  });
+  request->complete = Typed<bool>(Fulfil(promise), client_internal::ParseDropKeyspaceAnswer);
+  impl_->Submit(std::move(request));
+  auto dropped = future.get();
+  if (dropped.ok()) impl_->ExpireRing();
+  return dropped;
 }
 
 }  // namespace ringkv

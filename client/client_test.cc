@@ -413,7 +413,7 @@ TEST(ClientTest, DestroyingTheClientCancelsEverythingPending) {
   std::atomic<int> calls[kCallbacks] = {};
   std::atomic<int> cancelled{0};
   for (int i = 0; i < kCallbacks; ++i) {
-    client->DelAsync("d", {}, [&, i](Expected<void> result) {
+    client->DelAsync("d", {}, [&, i](Expected<DelResult> result) {
       ++calls[i];
       if (!result.ok() && result.error().code() == ErrorCode::kCancelled) ++cancelled;
     });

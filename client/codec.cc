@@ -73,6 +73,36 @@ Expected<T> ParseAnswer(wire::Frame::Reader frame, wire::Frame::Which want, cons
   }
 }
 
+Sibling ReadSibling(wire::Sibling::Reader s) {
+  Sibling sibling;
+  sibling.value = FromData(s.getValue());
+  sibling.timestamp_us = s.getTimestampUs();
+  sibling.expires_at_us = s.getExpiresAtUs();
+  sibling.actor = s.getDot().getActor();
+  sibling.counter = s.getDot().getCounter();
+  return sibling;
+}
+
+std::vector<std::string> ReadNames(capnp::List<capnp::Text>::Reader in) {
+  std::vector<std::string> out;
+  for (auto n : in) out.push_back(FromText(n));
+  return out;
+}
+
+TraceInfo ReadTrace(wire::Trace::Reader in) {
+  TraceInfo t;
+  t.coordinator = FromText(in.getCoordinator());
+  for (auto e : in.getEvents()) {
+    t.events.push_back(TraceEvent{e.getElapsedUs(), FromText(e.getNode()), FromText(e.getActivity())});
+  }
+  t.replicas_asked = ReadNames(in.getReplicasAsked());
+  t.replicas_answered = ReadNames(in.getReplicasAnswered());
+  t.read_repaired = ReadNames(in.getReadRepaired());
+  t.siblings = in.getSiblings();
+  t.duration_us = in.getDurationUs();
+  return t;
+}
+
 }  // namespace
 
 Expected<void> ValidateRead(std::string_view key, const ReadOptions& options) {
@@ -126,6 +156,7 @@ void BuildGet(wire::Frame::Builder frame, std::string_view key, const ReadOption
   get.setKey(AsData(key));
   get.setConsistency(ToWire(options.consistency));
   get.setR(options.r);
+  get.setTrace(options.trace);
 }
 
 void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view value,
@@ -138,6 +169,7 @@ void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view
   put.setTtlS(options.ttl_s);
   put.setConsistency(ToWire(options.consistency));
   put.setW(options.w);
+  put.setTrace(options.trace);
 }
 
 void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptions& options) {
@@ -147,6 +179,40 @@ void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptio
   del.setContext(AsData(options.context));
   del.setConsistency(ToWire(options.consistency));
   del.setW(options.w);
+  del.setTrace(options.trace);
+}
+
+void BuildScan(wire::Frame::Builder frame, const ScanOptions& options) {
+  auto scan = frame.initScan();
+  scan.setKeyspace(AsText(options.keyspace));
+  scan.setStartToken(options.start_token);
+  scan.setEndToken(options.end_token);
+  scan.setKeyPrefix(AsData(options.key_prefix));
+  scan.setHasAfter(options.has_after);
+  scan.setAfterToken(options.after_token);
+  scan.setAfterKey(AsData(options.after_key));
+  scan.setLimit(options.limit);
+  scan.setConsistency(ToWire(options.consistency));
+  scan.setR(options.r);
+}
+
+void BuildDropKeyspace(wire::Frame::Builder frame, std::string_view name, bool if_exists) {
+  auto drop = frame.initDropKeyspace();
+  drop.setName(AsText(name));
+  drop.setIfExists(if_exists);
+  drop.setPropagated(false);
+}
+
+Expected<void> ValidateScan(const ScanOptions& options) {
+  if (options.keyspace.size() > kKeyspaceNameBytesMax) {
+    return Invalid(fmt::format("keyspace name of {} bytes exceeds the maximum of {}",
+                               options.keyspace.size(), kKeyspaceNameBytesMax));
+  }
+  if (options.key_prefix.size() > kKeyBytesMax || options.after_key.size() > kKeyBytesMax) {
+    return Invalid("scan prefix or resume key longer than a key may be");
+  }
+  if (options.timeout.count() < 0) return Invalid("negative timeout");
+  return {};
 }
 
 void BuildInfo(wire::Frame::Builder frame) { frame.initInfo(); }
@@ -168,9 +234,11 @@ void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeou
     case wire::Frame::GET: frame.getGet().setTimeoutMs(timeout_ms); break;
     case wire::Frame::PUT: frame.getPut().setTimeoutMs(timeout_ms); break;
     case wire::Frame::DEL: frame.getDel().setTimeoutMs(timeout_ms); break;
+    case wire::Frame::SCAN: frame.getScan().setTimeoutMs(timeout_ms); break;
     case wire::Frame::INFO:  // answered locally; no deadline to pass on
     case wire::Frame::RING:
     case wire::Frame::CREATE_KEYSPACE:
+    case wire::Frame::DROP_KEYSPACE:
       break;
     default: assert(false && "SetAttempt on a frame that is not a client request");
   }
@@ -205,15 +273,10 @@ Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame) {
       // The node sends live siblings only; a tombstone here would read as a value, so drop it
       // rather than trust the other side of the boundary.
       if (s.getTombstone()) continue;
-      Sibling sibling;
-      sibling.value = FromData(s.getValue());
-      sibling.timestamp_us = s.getTimestampUs();
-      sibling.expires_at_us = s.getExpiresAtUs();
-      sibling.actor = s.getDot().getActor();
-      sibling.counter = s.getDot().getCounter();
-      out.siblings.push_back(std::move(sibling));
+      out.siblings.push_back(ReadSibling(s));
     }
     out.found = in.getFound() && !out.siblings.empty();
+    if (in.hasTrace()) out.trace = ReadTrace(in.getTrace());
     return out;
   });
 }
@@ -221,22 +284,46 @@ Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame) {
 Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame) {
   return ParseAnswer<PutResult>(frame, wire::Frame::PUT_RESULT, "put", [&]() -> Expected<PutResult> {
     auto in = frame.getPutResult();
-    return PutResult{FromData(in.getContext()), in.getSiblings()};
+    PutResult out;
+    out.context = FromData(in.getContext());
+    out.siblings = in.getSiblings();
+    if (in.hasTrace()) out.trace = ReadTrace(in.getTrace());
+    return out;
   });
 }
 
-Expected<void> ParseDelAnswer(wire::Frame::Reader frame) {
-  try {
-    if (frame.isError()) return ErrorFromWire(frame.getError());
-    if (!frame.isDelResult()) {
-      return Error(ErrorCode::kProtocol, fmt::format("node answered a del with frame kind {}",
-                                                     static_cast<int>(frame.which())));
+Expected<DelResult> ParseDelAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<DelResult>(frame, wire::Frame::DEL_RESULT, "del", [&]() -> Expected<DelResult> {
+    auto in = frame.getDelResult();
+    DelResult out;
+    if (in.hasTrace()) out.trace = ReadTrace(in.getTrace());
+    return out;
+  });
+}
+
+Expected<ScanPage> ParseScanAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<ScanPage>(frame, wire::Frame::SCAN_RESULT, "scan", [&]() -> Expected<ScanPage> {
+    auto in = frame.getScanResult();
+    ScanPage out;
+    out.more = in.getMore();
+    for (auto e : in.getEntries()) {
+      ScanEntry entry;
+      entry.key = FromData(e.getKey());
+      entry.token = e.getToken();
+      for (auto s : e.getSiblings()) {
+        if (!s.getTombstone()) entry.siblings.push_back(ReadSibling(s));
+      }
+      entry.context = FromData(e.getContext());
+      out.entries.push_back(std::move(entry));
     }
-    return {};
-  } catch (const kj::Exception& e) {
-    return Error(ErrorCode::kProtocol,
-                 fmt::format("malformed del answer: {}", e.getDescription().cStr()));
-  }
+    return out;
+  });
+}
+
+Expected<bool> ParseDropKeyspaceAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<bool>(
+      frame, wire::Frame::DROP_KEYSPACE_RESULT, "dropKeyspace",
+      [&]() -> Expected<bool> { return frame.getDropKeyspaceResult().getDropped(); });
 }
 
 Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame) {
@@ -256,6 +343,22 @@ Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame) {
     out.storage_bytes_approx = in.getStorageBytesApprox();
     out.connections = in.getConnections();
     out.requests_served = in.getRequestsServed();
+    out.host_id = in.getHostId();
+    out.tokens = in.getTokens();
+    out.schema_version = FromText(in.getSchemaVersion());
+    out.http_address = FromText(in.getHttpAddress());
+    for (auto k : in.getKeyspaceStats()) {
+      KeyspaceStats ks;
+      ks.keyspace = FromText(k.getKeyspace());
+      ks.table = FromText(k.getTable());
+      ks.reads = k.getReads();
+      ks.writes = k.getWrites();
+      ks.read_latency_us_total = k.getReadLatencyUsTotal();
+      ks.write_latency_us_total = k.getWriteLatencyUsTotal();
+      ks.keys_approx = k.getKeysApprox();
+      ks.bytes_approx = k.getBytesApprox();
+      out.keyspace_stats.push_back(std::move(ks));
+    }
     return out;
   });
 }

@@ -32,18 +32,23 @@ void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view
               const WriteOptions& options);
 void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptions& options);
 void BuildInfo(wire::Frame::Builder frame);
+void BuildScan(wire::Frame::Builder frame, const ScanOptions& options);
+void BuildDropKeyspace(wire::Frame::Builder frame, std::string_view name, bool if_exists);
+Expected<void> ValidateScan(const ScanOptions& options);
 void BuildRing(wire::Frame::Builder frame);
 // Clients always send propagated = false: the node passes the request on to the others itself.
 void BuildCreateKeyspace(wire::Frame::Builder frame, std::string_view name,
                          uint32_t replication_factor, bool if_not_exists);
-// REQUIRES: frame holds a get, put, del, info, ring or createKeyspace request.
+// REQUIRES: frame holds a client request (get, put, del, scan, info, ring, create/dropKeyspace).
 void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeout_ms);
 
 // Answers. An `error` frame becomes its Error; a frame of the wrong kind is kProtocol.
 Error ErrorFromWire(wire::Error::Reader error);
 Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame);
 Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame);
-Expected<void> ParseDelAnswer(wire::Frame::Reader frame);
+Expected<DelResult> ParseDelAnswer(wire::Frame::Reader frame);
+Expected<ScanPage> ParseScanAnswer(wire::Frame::Reader frame);
+Expected<bool> ParseDropKeyspaceAnswer(wire::Frame::Reader frame);
 Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame);
 Expected<bool> ParseCreateKeyspaceAnswer(wire::Frame::Reader frame);
 

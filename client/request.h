@@ -43,7 +43,8 @@ struct Request {
   enum class Target : uint8_t {
     kKey,      // a replica of `token` (get, put, del); waits for the client's first ring
     kContact,  // a contact point (info, createKeyspace): the node the caller named
-    kAnyNode,  // a contact point, else any member the ring names (ring)
+    kAnyNode,  // a contact point, else any member the ring names (ring, scan)
+    kAddress,  // the node at `address` only (InfoOf)
   };
 
   Request(boost::asio::io_context& io, const char* what, bool idempotent, Target target)
@@ -54,6 +55,7 @@ struct Request {
   const Target target;
   Token token = 0;        // kKey: the key's token
   std::string keyspace;   // kKey: as the caller named it (empty: "default")
+  std::optional<std::string> address;  // kAddress: "host:port" (parsed on the I/O thread)
   uint64_t id = 0;        // the Client's registry key; not the wire id
   // TODO(perf): a put/del, once written, is never encoded again; its builder (a copy of the
   // value) could be released then instead of at completion.

@@ -30,6 +30,12 @@ std::optional<uint32_t> Router::EndpointOf(const HostPort& address) {
   return index;
 }
 
+std::vector<uint32_t> Router::AddressRoute(const HostPort& address) {
+  auto endpoint = EndpointOf(address);
+  if (!endpoint) return {};
+  return {*endpoint};
+}
+
 void Router::Install(std::shared_ptr<const RingSnapshot> ring) {
   ring_ = std::move(ring);
   node_endpoint_.clear();

@@ -65,6 +65,9 @@ class Router {
   // contact point is gone). At most `length_max`, each once.
   std::vector<uint32_t> ContactRoute(bool with_members, size_t length_max,
                                      Clock::time_point now) const;
+  // The one endpoint of `address` (added if new): for requests to a named node (Client::InfoOf).
+  // Empty when the table is full.
+  std::vector<uint32_t> AddressRoute(const HostPort& address);
 
  private:
   struct Endpoint {

@@ -46,7 +46,7 @@ class ClusterView final : public Placement {
   void SetUp(const std::string& node, bool up);
 
   const std::map<std::string, MemberInfo>& members() const { return members_; }
-  const Ring& ring() const { return ring_; }
+  const Ring& ring() const override { return ring_; }
   std::optional<std::string> AddressOf(const std::string& node) const;
 
  private:

@@ -64,22 +64,73 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
 
 // ---- reads ----------------------------------------------------------------------------------
 
+namespace {
+
+std::string Describe(const std::string& node, const ReplicaReadReply& r, int64_t now_us) {
+  if (!r.found) return fmt::format("{} answered: not found", node);
+  const size_t live = r.object.Live(now_us).size();
+  return fmt::format("{} answered: {} sibling(s), {} live, clock {}", node,
+                     r.object.siblings().size(), live, ShortClock(r.object.clock()));
+}
+
+}  // namespace
+
+Tracer Coordinator::StartTrace(const RequestOptions& options, std::string_view what,
+                               std::string_view keyspace, std::string_view key) {
+  if (!options.trace) return Tracer();
+  Tracer tr = Tracer::Start(clock_, placement_->self());
+  const std::string level =
+      options.explicit_count
+          ? fmt::format("{}={}", what == "get" ? "R" : "W", options.explicit_count)
+          : std::string(ConsistencyName(options.consistency == Consistency::kDefault
+                                            ? Consistency::kQuorum
+                                            : options.consistency));
+  tr.Event("", fmt::format("{} received: keyspace {}, key of {} bytes (token {}), consistency {}",
+                           what, keyspace.empty() ? kDefaultKeyspace : keyspace, key.size(),
+                           TokenOf(key), level));
+  return tr;
+}
+
+void Coordinator::TracePlan(Tracer tr, const Plan& plan, std::string_view what) {
+  if (!tr) return;
+  std::string replicas, up;
+  for (const auto& n : plan.replicas) replicas += (replicas.empty() ? "" : ", ") + n;
+  for (const auto& n : plan.up) up += (up.empty() ? "" : ", ") + n;
+  tr.Event(
+      "", fmt::format("replicas [{}], up [{}]: {} needed for the {}", replicas, up, plan.needed,
+                      what));
+}
+
 void Coordinator::Get(std::string_view keyspace, std::string_view key,
                       const RequestOptions& options, ReadDone done) {
+  Read(keyspace, key, options, StartTrace(options, "get", keyspace, key), false, std::move(done));
+}
+
+void Coordinator::Read(std::string_view keyspace, std::string_view key,
+                       const RequestOptions& options, Tracer tr, bool before_delete,
+                       ReadDone done) {
   ++stats_.reads;
   auto plan = MakePlan(keyspace, key, options);
-  if (!plan.ok()) return done(plan.status());
+  if (!plan.ok()) {
+    if (tr) tr.Event("", fmt::format("failed: {}", plan.status().ToString()));
+    return done(plan.status());
+  }
+  TracePlan(tr, plan.value(), "read");
 
   struct State {
     Plan plan;
     std::string keyspace, key;
     ReadDone done;
+    Tracer tr;
     std::vector<std::pair<std::string, PeerTransport::ReadReply>> replies;
     size_t failures = 0;
     bool saw_timeout = false;
     bool answered = false;   // the outcome is decided (the answer may wait for repairs)
     bool repaired = false;
     std::set<std::string> repaired_nodes;  // already sent the merge (blocking repair)
+    // Traced reads answer once read repair has been decided, so the trace can say what it did.
+    std::optional<ReadReply> held;
+    bool before_delete = false;  // the read of a blind delete: for the trace's wording
     Timers::TimerId timer = 0;
   };
   auto st = std::make_shared<State>();
@@ -87,6 +138,8 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
   st->keyspace.assign(keyspace);
   st->key.assign(key);
   st->done = std::move(done);
+  st->tr = tr;
+  st->before_delete = before_delete;
 
   auto merge_replies = [](const State& s) {
     VersionedObject merged;
@@ -95,58 +148,100 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
     }
     return merged;
   };
+  // Delivers a traced answer (or a failure) with the trace as it stands.
+  auto deliver = [st](Result<ReadReply> r) {
+    if (r.ok() && st->tr) {
+      st->tr.Event("", fmt::format("{}: {} live sibling(s)",
+                                   st->before_delete ? "read before the delete done" : "answered",
+                                   r->siblings.size()));
+      r->trace = st->tr.Finish();
+    } else if (!r.ok() && st->tr) {
+      st->tr.Event("", fmt::format("failed: {}", r.status().ToString()));
+    }
+    st->done(std::move(r));
+  };
   // Sends the merge to every replica that answered with less. Runs once, when every replica has
   // answered or the deadline has passed.
-  auto repair = [this, st, merge_replies] {
+  auto repair = [this, st, merge_replies, deliver] {
     if (st->repaired) return;
     st->repaired = true;
     const VersionedObject merged = merge_replies(*st);
-    if (merged.empty()) return;
-    for (const auto& [node, reply] : st->replies) {
-      if (reply.found && reply.object == merged) continue;
-      if (st->repaired_nodes.count(node) > 0) continue;
-      ++stats_.read_repairs;
-      if (node == placement_->self()) {
-        local_->ReplicaWrite(st->keyspace, st->key, merged, [](Status) {});
-      } else {
-        peers_->ReplicaWrite(node, st->keyspace, st->key, merged,
-                             clock_->MonoUs() + options_.default_timeout_ms * 1000,
-                             [](Status) {});
+    if (!merged.empty()) {
+      for (const auto& [node, reply] : st->replies) {
+        if (reply.found && reply.object == merged) continue;
+        if (st->repaired_nodes.count(node) > 0) continue;
+        ++stats_.read_repairs;
+        if (st->tr) {
+          st->tr.Repaired(node);
+          st->tr.Event(node, fmt::format("read repair sent to {}: clock {}", node,
+                                         ShortClock(merged.clock())));
+        }
+        if (node == placement_->self()) {
+          local_->ReplicaWrite(st->keyspace, st->key, merged, [](Status) {});
+        } else {
+          peers_->ReplicaWrite(node, st->keyspace, st->key, merged,
+                               clock_->MonoUs() + options_.default_timeout_ms * 1000,
+                               [](Status) {});
+        }
       }
     }
+    if (st->held) {
+      auto reply = std::move(*st->held);
+      st->held.reset();
+      if (st->tr && st->tr.repaired_count() == 0) {
+        st->tr.Event("", "no read repair needed");
+      }
+      deliver(std::move(reply));
+    }
   };
-  auto answer = [this, st, merge_replies] {
+  auto answer = [this, st, merge_replies, deliver] {
     st->answered = true;
     const VersionedObject merged = merge_replies(*st);
     ReadReply reply;
     reply.siblings = merged.Live(clock_->NowUs());
     reply.found = !reply.siblings.empty();
     reply.context = merged.clock().EncodeContext();
+    if (st->tr) {
+      st->tr.SetSiblings(static_cast<uint32_t>(reply.siblings.size()));
+      st->tr.Event("", fmt::format("merged {} answer(s): {} live sibling(s), clock {}",
+                                   st->replies.size(), reply.siblings.size(),
+                                   ShortClock(merged.clock())));
+    }
     std::vector<std::string> stale;
     if (options_.blocking_read_repair && !merged.empty()) {
       for (const auto& [node, r] : st->replies) {
         if (!r.found || !(r.object == merged)) stale.push_back(node);
       }
     }
-    if (stale.empty()) return st->done(std::move(reply));
+    if (stale.empty()) {
+      if (st->tr && !st->repaired) {
+        st->held = std::move(reply);  // answered by repair()
+        return;
+      }
+      return deliver(std::move(reply));
+    }
     // Monotonic reads: every replica that answered holds the merge before the client sees it, so
     // a later read at the same R cannot go back. The deadline still applies.
     auto pending = std::make_shared<size_t>(stale.size());
     auto failed = std::make_shared<bool>(false);
-    auto finish = [this, st, pending, failed, reply = std::move(reply)](Status s) mutable {
+    auto finish = [this, st, pending, failed, deliver, reply = std::move(reply)](Status s) mutable {
       if (!s.ok()) *failed = true;
       if (--*pending > 0) return;
       timers_->Cancel(st->timer);
       if (*failed) {
         ++stats_.timeouts;
-        return st->done(Status::Timeout("read repair before answering did not complete", false));
+        return deliver(Status::Timeout("read repair before answering did not complete", false));
       }
-      st->done(std::move(reply));
+      deliver(std::move(reply));
     };
     const int64_t deadline = st->plan.deadline_us;
     for (const auto& node : stale) {
       st->repaired_nodes.insert(node);
       ++stats_.read_repairs;
+      if (st->tr) {
+        st->tr.Repaired(node);
+        st->tr.Event(node, fmt::format("read repair (blocking) sent to {}", node));
+      }
       if (node == placement_->self()) {
         local_->ReplicaWrite(st->keyspace, st->key, merged, finish);
       } else {
@@ -154,13 +249,18 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
       }
     }
   };
-  auto on_reply = [this, st, answer, repair](const std::string& node,
-                                             Result<PeerTransport::ReadReply> r) {
+  auto on_reply = [this, st, answer, repair, deliver](const std::string& node,
+                                                      Result<PeerTransport::ReadReply> r) {
     if (r.ok()) {
+      if (st->tr) {
+        st->tr.Answered(node);
+        st->tr.Event(node, Describe(node, r.value(), clock_->NowUs()));
+      }
       st->replies.emplace_back(node, std::move(r).value());
     } else {
       ++st->failures;
       st->saw_timeout |= r.status().code() == Code::kTimeout;
+      if (st->tr) st->tr.Event(node, fmt::format("{} failed: {}", node, r.status().ToString()));
     }
     const size_t asked = st->plan.up.size();
     if (!st->answered && st->replies.size() >= st->plan.needed) {
@@ -170,15 +270,15 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
       const size_t alive = asked - st->failures;
       if (st->saw_timeout) {
         ++stats_.timeouts;
-        st->done(Status::Timeout(fmt::format("{} of {} replicas answered", st->replies.size(),
-                                             st->plan.needed),
-                                 false));
+        deliver(Status::Timeout(fmt::format("{} of {} replicas answered", st->replies.size(),
+                                            st->plan.needed),
+                                false));
       } else {
         ++stats_.unavailable;
-        st->done(Status::Unavailable(fmt::format("{} replicas needed, {} answered",
-                                                 st->plan.needed, alive),
-                                     static_cast<uint32_t>(st->plan.needed),
-                                     static_cast<uint32_t>(alive)));
+        deliver(Status::Unavailable(fmt::format("{} replicas needed, {} answered",
+                                                st->plan.needed, alive),
+                                    static_cast<uint32_t>(st->plan.needed),
+                                    static_cast<uint32_t>(alive)));
       }
     }
     if (st->replies.size() + st->failures == asked) {
@@ -187,19 +287,25 @@ void Coordinator::Get(std::string_view keyspace, std::string_view key,
     }
   };
 
-  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, repair] {
+  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, repair, deliver] {
     if (!st->answered) {
       st->answered = true;
       ++stats_.timeouts;
-      st->done(Status::Timeout(
+      deliver(Status::Timeout(
           fmt::format("{} of {} replicas answered by the deadline", st->replies.size(),
                       st->plan.needed),
           false));
+    } else if (st->tr) {
+      st->tr.Event("", "deadline: replicas that had not answered are not repaired");
     }
     repair();
   });
 
   for (const auto& node : st->plan.up) {
+    if (st->tr) {
+      st->tr.Asked(node);
+      st->tr.Event(node, fmt::format("asked {}", node));
+    }
     if (node == placement_->self()) {
       local_->ReplicaRead(st->keyspace, st->key, [on_reply, node](Result<ReplicaReadReply> r) {
         on_reply(node, std::move(r));
@@ -225,7 +331,8 @@ void Coordinator::Put(std::string_view keyspace, std::string_view key, std::stri
   w.context.assign(context);
   w.ttl_s = ttl_s;
   w.options = options;
-  Write(std::move(w), forwarded, std::move(done));
+  Tracer tr = StartTrace(options, forwarded ? "forwarded put" : "put", keyspace, key);
+  Write(std::move(w), forwarded, std::move(tr), std::move(done));
 }
 
 void Coordinator::Del(std::string_view keyspace, std::string_view key, std::string_view context,
@@ -236,26 +343,32 @@ void Coordinator::Del(std::string_view keyspace, std::string_view key, std::stri
   w.context.assign(context);
   w.is_delete = true;
   w.options = options;
+  Tracer tr = StartTrace(options, forwarded ? "forwarded del" : "del", keyspace, key);
   if (!context.empty() || forwarded) {
-    Write(std::move(w), forwarded, std::move(done));
+    Write(std::move(w), forwarded, std::move(tr), std::move(done));
     return;
   }
   // A blind delete removes what the replicas hold, not just what this node has seen: read at the
   // same consistency first, then delete what that read saw.
-  Get(keyspace, key, options,
-      [this, w = std::move(w), done = std::move(done)](Result<ReadReply> r) mutable {
-        if (!r.ok()) return done(r.status());
-        w.context = std::move(r->context);
-        Write(std::move(w), false, std::move(done));
-      });
+  if (tr) tr.Event("", "no context: reading first, to delete what the replicas hold");
+  Read(keyspace, key, options, tr, true,
+       [this, tr, w = std::move(w), done = std::move(done)](Result<ReadReply> r) mutable {
+         if (!r.ok()) return done(r.status());
+         w.context = std::move(r->context);
+         Write(std::move(w), false, std::move(tr), std::move(done));
+       });
 }
 
-void Coordinator::Write(ForwardedWrite write, bool forwarded, WriteDone done) {
+void Coordinator::Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDone done) {
   ++stats_.writes;
   auto plan = MakePlan(write.keyspace, write.key, write.options);
-  if (!plan.ok()) return done(plan.status());
+  if (!plan.ok()) {
+    if (tr) tr.Event("", fmt::format("failed: {}", plan.status().ToString()));
+    return done(plan.status());
+  }
+  TracePlan(tr, plan.value(), "write");
   if (forwarded || Contains(plan->replicas, placement_->self())) {
-    CoordinateWrite(std::move(write), std::move(plan).value(), std::move(done));
+    CoordinateWrite(std::move(write), std::move(plan).value(), std::move(tr), std::move(done));
     return;
   }
   // Not a replica: hand the write to the first replica that is up.
@@ -264,26 +377,45 @@ void Coordinator::Write(ForwardedWrite write, bool forwarded, WriteDone done) {
   f->write = std::move(write);
   f->plan = std::move(plan).value();
   f->done = std::move(done);
+  f->tr = std::move(tr);
   ForwardNext(std::move(f));
 }
 
 void Coordinator::ForwardNext(std::shared_ptr<Forward> f) {
   const std::string target = f->plan.up[f->next++];
-  peers_->ForwardWrite(target, f->write, f->plan.deadline_us, [this, f](Result<WriteReply> r) {
+  const int64_t sent_at_us = f->tr.elapsed_us();
+  if (f->tr) {
+    f->tr.Event(target, fmt::format("not a replica of the key: forwarded to {}", target));
+  }
+  peers_->ForwardWrite(target, f->write, f->plan.deadline_us,
+                       [this, f, target, sent_at_us](Result<WriteReply> r) {
     // A replica that could not be reached at all never saw the write: the next may take it.
     if (!r.ok() && r.status().code() == Code::kUnavailable && f->next < f->plan.up.size()) {
+      if (f->tr) f->tr.Event(target, fmt::format("{} unreachable: {}", target, r.status().ToString()));
       ForwardNext(f);
       return;
+    }
+    if (f->tr) {
+      if (r.ok() && r->trace) {
+        f->tr.Append(*r->trace, target, sent_at_us);
+      } else if (!r.ok()) {
+        f->tr.Event(target, fmt::format("{} failed: {}", target, r.status().ToString()));
+      }
+      if (r.ok()) {
+        f->tr.Event("", fmt::format("answered: {} live sibling(s)", r->siblings));
+        r->trace = f->tr.Finish();
+      }
     }
     f->done(std::move(r));
   });
 }
 
-void Coordinator::CoordinateWrite(ForwardedWrite write, Plan plan, WriteDone done) {
+void Coordinator::CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done) {
   struct State {
     ForwardedWrite write;
     Plan plan;
     WriteDone done;
+    Tracer tr;
     WriteReply reply;
     size_t acks = 0, failures = 0, pending = 0;
     bool answered = false;
@@ -293,63 +425,93 @@ void Coordinator::CoordinateWrite(ForwardedWrite write, Plan plan, WriteDone don
   st->write = std::move(write);
   st->plan = std::move(plan);
   st->done = std::move(done);
+  st->tr = std::move(tr);
   const bool self_counts = Contains(st->plan.replicas, placement_->self());
 
-  auto settle = [this, st] {
+  auto fail = [st](Status s) {
+    if (st->tr) st->tr.Event("", fmt::format("failed: {}", s.ToString()));
+    st->done(std::move(s));
+  };
+  auto settle = [this, st, fail] {
     if (st->answered) return;
     if (st->acks >= st->plan.needed) {
       st->answered = true;
       timers_->Cancel(st->timer);
+      if (st->tr) {
+        st->tr.SetSiblings(st->reply.siblings);
+        st->tr.Event("", fmt::format("answered: {} of {} acknowledgements, {} live sibling(s)",
+                                     st->acks, st->plan.needed, st->reply.siblings));
+        st->reply.trace = st->tr.Finish();
+      }
       st->done(st->reply);
     } else if (st->acks + st->pending < st->plan.needed) {
       st->answered = true;
       timers_->Cancel(st->timer);
       ++stats_.timeouts;
-      st->done(Status::Timeout(
+      fail(Status::Timeout(
           fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
                       "been applied",
                       st->acks, st->plan.needed, st->failures),
           true));
     }
   };
-  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st] {
+  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, fail] {
     if (st->answered) return;
     st->answered = true;
     ++stats_.timeouts;
-    st->done(Status::Timeout(fmt::format("{} of {} replicas acknowledged by the deadline; the "
-                                         "write may have been applied",
-                                         st->acks, st->plan.needed),
-                             true));
+    fail(Status::Timeout(fmt::format("{} of {} replicas acknowledged by the deadline; the "
+                                     "write may have been applied",
+                                     st->acks, st->plan.needed),
+                         true));
   });
 
-  auto local_done = [this, st, self_counts, settle](Result<WriteReply> r) {
+  auto local_done = [this, st, self_counts, settle, fail](Result<WriteReply> r) {
     if (!r.ok()) {
       // Nothing left this node: the write was not applied anywhere.
       if (!st->answered) {
         st->answered = true;
         timers_->Cancel(st->timer);
-        st->done(r.status());
+        fail(r.status());
       }
       return;
     }
     st->reply = std::move(r).value();
+    if (st->tr) {
+      st->tr.Answered(placement_->self());
+      st->tr.Event("", fmt::format("stored locally{}: {} live sibling(s), clock {}",
+                                   self_counts ? "" : " (not a replica; forwarded here)",
+                                   st->reply.siblings, ShortClock(st->reply.object.clock())));
+    }
     if (self_counts) ++st->acks;
     for (const auto& node : st->plan.up) {
       if (node == placement_->self()) continue;
       ++st->pending;
+      if (st->tr) {
+        st->tr.Asked(node);
+        st->tr.Event(node, fmt::format("sent to {}", node));
+      }
       peers_->ReplicaWrite(node, st->write.keyspace, st->write.key, st->reply.object,
-                           st->plan.deadline_us, [st, settle](Status s) {
+                           st->plan.deadline_us, [st, settle, node](Status s) {
                              --st->pending;
                              if (s.ok()) {
                                ++st->acks;
+                               if (st->tr && !st->answered) {
+                                 st->tr.Answered(node);
+                                 st->tr.Event(node, fmt::format("{} acknowledged", node));
+                               }
                              } else {
                                ++st->failures;
+                               if (st->tr && !st->answered) {
+                                 st->tr.Event(node,
+                                              fmt::format("{} failed: {}", node, s.ToString()));
+                               }
                              }
                              settle();
                            });
     }
     settle();
   };
+  if (st->tr) st->tr.Asked(placement_->self());
   const auto& w = st->write;
   if (w.is_delete) {
     local_->Del(w.keyspace, w.key, w.context, std::move(local_done));

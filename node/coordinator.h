@@ -30,6 +30,7 @@
 #include "node/keyspaces.h"
 #include "node/kv_service.h"
 #include "node/requests.h"
+#include "node/trace.h"
 
 namespace ringkv {
 
@@ -42,6 +43,7 @@ struct CoordinatorStats {
   uint64_t reads = 0, writes = 0, forwarded = 0;
   uint64_t read_repairs = 0;   // repair writes sent
   uint64_t unavailable = 0, timeouts = 0;
+  uint64_t scans = 0, replica_scans_sent = 0;
 };
 
 class Coordinator {
@@ -61,6 +63,11 @@ class Coordinator {
   void Del(std::string_view keyspace, std::string_view key, std::string_view context,
            const RequestOptions& options, bool forwarded, WriteDone done);
 
+  // A range scan at the request's consistency (node/coordinator_scan.cc): splits the range by
+  // the ring's vnode ranges, reads R replicas of each and merges them key by key; paged.
+  using ScanDone = std::function<void(Result<ScanReply>)>;
+  void Scan(const ScanSpec& spec, const RequestOptions& options, ScanDone done);
+
   const CoordinatorStats& stats() const { return stats_; }
 
  private:
@@ -77,11 +84,18 @@ class Coordinator {
     ForwardedWrite write;
     Plan plan;
     WriteDone done;
+    Tracer tr;
     size_t next = 0;  // index into plan.up of the next replica to try
   };
-  void Write(ForwardedWrite write, bool forwarded, WriteDone done);
+  // An active tracer when options.trace, with the "received" event; else an off one.
+  Tracer StartTrace(const RequestOptions& options, std::string_view what,
+                    std::string_view keyspace, std::string_view key);
+  void TracePlan(Tracer tr, const Plan& plan, std::string_view what);
+  void Read(std::string_view keyspace, std::string_view key, const RequestOptions& options,
+            Tracer tr, bool before_delete, ReadDone done);
+  void Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDone done);
   void ForwardNext(std::shared_ptr<Forward> f);
-  void CoordinateWrite(ForwardedWrite write, Plan plan, WriteDone done);
+  void CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done);
 
   KvService* const local_;
   PeerTransport* const peers_;

@@ -16,6 +16,7 @@
 #include "common/token.h"
 #include "common/version.h"
 #include "node/requests.h"
+#include "ring/ring.h"
 
 namespace ringkv {
 
@@ -52,6 +53,12 @@ class PeerTransport {
   using ForwardDone = std::function<void(Result<WriteReply>)>;
   virtual void ForwardWrite(const std::string& peer, const ForwardedWrite& write,
                             int64_t deadline_us, ForwardDone done) = 0;
+
+  // A replica's objects in one non-wrapping range (spec.start_token < spec.end_token), tombstones
+  // included (KvService::ReplicaScan).
+  using ScanDone = std::function<void(Result<ReplicaScanReply>)>;
+  virtual void ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
+                           ScanDone done) = 0;
 };
 
 // Where keys live and which nodes are up, as this node currently believes.
@@ -63,6 +70,8 @@ class Placement {
   virtual std::vector<std::string> PreferenceList(Token token, size_t n) const = 0;
   // The failure detector's view. The node itself is always up.
   virtual bool IsUp(const std::string& node) const = 0;
+  // The ring the preference lists come from (range scans split their range by its vnodes).
+  virtual const Ring& ring() const = 0;
 };
 
 }  // namespace ringkv

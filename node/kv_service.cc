@@ -255,4 +255,38 @@ void KvService::ReplicaRead(std::string_view keyspace, std::string_view key,
   });
 }
 
+void KvService::ReplicaScan(const ScanSpec& spec, ReplicaScanDone done) {
+  ++requests_served_;
+  if (Status s = ValidateKeyspace(spec.keyspace); !s.ok()) return done(s);
+  if (spec.start_token >= spec.end_token) {
+    return done(Status::InvalidArgument("a replica scan range must not wrap"));
+  }
+  const uint32_t limit =
+      spec.limit == 0 ? kReplicaScanEntriesMax : std::min(spec.limit, kReplicaScanEntriesMax);
+  Token from = spec.start_token;
+  // Keys at the cursor's own token may follow it: start the scan just before that token.
+  if (spec.has_after && spec.after_token > from + 1) from = spec.after_token - 1;
+  ReplicaScanReply reply;
+  size_t bytes = 0;
+  Status s = storage_->Scan(
+      KeyspaceOrDefault(spec.keyspace), from, spec.end_token,
+      [&](std::string_view key, Token token, const VersionedObject& object) {
+        if (spec.has_after && (token < spec.after_token ||
+                               (token == spec.after_token && key <= spec.after_key))) {
+          return true;
+        }
+        if (key.substr(0, spec.key_prefix.size()) != spec.key_prefix) return true;
+        if (reply.entries.size() >= limit || bytes >= kReplicaScanBytesMax) {
+          reply.more = true;
+          return false;
+        }
+        bytes += key.size() + 64;
+        for (const auto& sib : object.siblings()) bytes += sib.value.size() + 48;
+        reply.entries.push_back(ReplicaScanEntry{std::string(key), token, object});
+        return true;
+      });
+  if (!s.ok()) return done(s);
+  done(std::move(reply));
+}
+
 }  // namespace ringkv

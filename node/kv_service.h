@@ -30,6 +30,9 @@
 
 namespace ringkv {
 
+inline constexpr uint32_t kReplicaScanEntriesMax = 1000;
+inline constexpr size_t kReplicaScanBytesMax = 8u << 20;
+
 struct KvServiceOptions {
   size_t value_bytes_max = kValueBytesMaxDefault;
   // A write that would make the key's stored object larger is refused with kTooManySiblings.
@@ -60,6 +63,15 @@ class KvService {
   void ReplicaWrite(std::string_view keyspace, std::string_view key, VersionedObject object,
                     std::function<void(Status)> done);
   void ReplicaRead(std::string_view keyspace, std::string_view key, ReplicaReadDone done);
+
+  // Node-to-node: the local objects of one non-wrapping range (spec.start_token <
+  // spec.end_token), tombstones included, in (token, key) order, after the cursor when
+  // spec.has_after, at most spec.limit (capped at kReplicaScanEntriesMax) and about
+  // kReplicaScanBytesMax of encoded objects; `more` when it stopped at either bound. Reads
+  // storage directly, outside the per-key queues: a write still waiting for its fsync may or may
+  // not be seen, as with any read racing a write. `done` runs before ReplicaScan returns.
+  using ReplicaScanDone = std::function<void(Result<ReplicaScanReply>)>;
+  void ReplicaScan(const ScanSpec& spec, ReplicaScanDone done);
 
   uint64_t actor() const { return actor_; }
   uint64_t requests_served() const { return requests_served_; }

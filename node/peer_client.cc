@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "node/wire_convert.h"
 #include "storage/object_codec.h"
 
 namespace ringkv {
@@ -134,7 +135,7 @@ struct PeerClient::Call {
   bool sent = false;              // handed to a write: the peer may have seen it
   std::optional<Status> decided;  // a failure waiting for its turn on the loop (DeliverLater)
 
-  bool is_write() const { return kind != Kind::kReplicaRead; }
+  bool is_write() const { return kind != Kind::kReplicaRead && kind != Kind::kReplicaScan; }
 };
 
 struct PeerClient::Peer {
@@ -300,6 +301,7 @@ void PeerClient::ForwardWrite(const std::string& peer, const ForwardedWrite& wri
       req.setW(write.options.explicit_count);
       req.setTimeoutMs(wire_timeout_ms);
       req.setForwarded(true);
+      req.setTrace(write.options.trace);
     } else {
       auto req = f.initPut();
       req.setKeyspace(AsText(write.keyspace));
@@ -311,8 +313,15 @@ void PeerClient::ForwardWrite(const std::string& peer, const ForwardedWrite& wri
       req.setW(write.options.explicit_count);
       req.setTimeoutMs(wire_timeout_ms);
       req.setForwarded(true);
+      req.setTrace(write.options.trace);
     }
   });
+}
+
+void PeerClient::ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
+                             ScanDone done) {
+  Submit(peer, Kind::kReplicaScan, std::move(done), deadline_us,
+         [&](wire::Frame::Builder f) { FillReplicaScan(f.initReplicaScan(), spec); });
 }
 
 void PeerClient::Submit(const std::string& peer_name, Kind kind, AnyDone done, int64_t deadline_us,
@@ -695,13 +704,29 @@ void PeerClient::OnAnswer(const std::shared_ptr<Link>& link, wire::Frame::Reader
       WriteReply reply;
       reply.context.assign(View(result.getContext()));
       reply.siblings = result.getSiblings();
+      if (result.hasTrace()) reply.trace = ReadTrace(result.getTrace());
       std::get<ForwardDone>(call->done)(std::move(reply));
       return;
     }
-    case Kind::kForwardDel:
+    case Kind::kForwardDel: {
       if (!frame.isDelResult()) return mismatch("delResult");
-      std::get<ForwardDone>(call->done)(WriteReply{});
+      WriteReply reply;
+      auto result = frame.getDelResult();
+      if (result.hasTrace()) reply.trace = ReadTrace(result.getTrace());
+      std::get<ForwardDone>(call->done)(std::move(reply));
       return;
+    }
+    case Kind::kReplicaScan: {
+      if (!frame.isReplicaScanResult()) return mismatch("replicaScanResult");
+      auto reply = ReadReplicaScanResult(frame.getReplicaScanResult());
+      if (!reply.ok()) {
+        Deliver(*call, Status::Corruption(fmt::format("{}: {}", peer->name,
+                                                      reply.status().message())));
+        return;
+      }
+      std::get<ScanDone>(call->done)(std::move(reply));
+      return;
+    }
   }
 }
 

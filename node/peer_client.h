@@ -143,14 +143,16 @@ class PeerClient final : public PeerTransport {
   // empty: the wire carries only the context and the sibling count.
   void ForwardWrite(const std::string& peer, const ForwardedWrite& write, int64_t deadline_us,
                     ForwardDone done) override;
+  void ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
+                   ScanDone done) override;
 
  private:
   struct Call;
   struct Peer;
   class Link;
-  enum class Kind { kReplicaWrite, kReplicaRead, kForwardPut, kForwardDel };
+  enum class Kind { kReplicaWrite, kReplicaRead, kForwardPut, kForwardDel, kReplicaScan };
 
-  using AnyDone = std::variant<WriteDone, ReadDone, ForwardDone>;
+  using AnyDone = std::variant<WriteDone, ReadDone, ForwardDone, ScanDone>;
   // Builds the request's frame under `id`.
   using FrameFn = std::function<void(wire::Frame::Builder frame)>;
   void Submit(const std::string& peer_name, Kind kind, AnyDone done, int64_t deadline_us,

@@ -7,6 +7,7 @@
 #include <array>
 #include <deque>
 
+#include "node/wire_convert.h"
 #include "storage/object_codec.h"
 
 namespace ringkv {
@@ -54,8 +55,10 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-RequestOptions OptionsFrom(wire::Consistency c, uint8_t count, uint32_t timeout_ms) {
+RequestOptions OptionsFrom(wire::Consistency c, uint8_t count, uint32_t timeout_ms,
+                           bool trace = false) {
   RequestOptions o;
+  o.trace = trace;
   const auto raw = static_cast<uint16_t>(c);
   o.consistency = raw <= static_cast<uint16_t>(Consistency::kAny) ? static_cast<Consistency>(raw)
                                                                    : Consistency::kDefault;
@@ -308,11 +311,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
                            FillSibling(list[static_cast<unsigned>(i)], r->siblings[i]);
                          }
                          out.setContext(AsData(r->context));
+                         if (r->trace) FillTrace(out.initTrace(), *r->trace);
                        });
         };
         if (Coordinator* c = server_->coordinator_) {
           c->Get(View(req.getKeyspace()), View(req.getKey()),
-                 OptionsFrom(req.getConsistency(), req.getR(), req.getTimeoutMs()), answer);
+                 OptionsFrom(req.getConsistency(), req.getR(), req.getTimeoutMs(), req.getTrace()),
+                 answer);
         } else {
           service->Get(View(req.getKeyspace()), View(req.getKey()), answer);
         }
@@ -325,7 +330,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
           // Only a peer may hand over a write to be coordinated here whatever the ring says.
           c->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
                  View(req.getContext()), req.getTtlS(),
-                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs()),
+                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace()),
                  is_peer_ && req.getForwarded(), WriteAnswer(weak, id, false));
         } else {
           service->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
@@ -338,7 +343,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (!Admit(id)) return;
         if (Coordinator* c = server_->coordinator_) {
           c->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
-                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs()),
+                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace()),
                  is_peer_ && req.getForwarded(), WriteAnswer(weak, id, true));
         } else {
           service->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
@@ -384,6 +389,41 @@ class Connection : public std::enable_shared_from_this<Connection> {
                              });
         return;
       }
+      case wire::Frame::SCAN: {
+        auto req = frame.getScan();
+        if (!Admit(id)) return;
+        Coordinator* c = server_->coordinator_;
+        if (c == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
+        }
+        ScanSpec spec;
+        spec.keyspace.assign(View(req.getKeyspace()));
+        spec.start_token = req.getStartToken();
+        spec.end_token = req.getEndToken();
+        spec.key_prefix.assign(View(req.getKeyPrefix()));
+        spec.has_after = req.getHasAfter();
+        spec.after_token = req.getAfterToken();
+        spec.after_key.assign(View(req.getAfterKey()));
+        spec.limit = req.getLimit();
+        c->Scan(spec, OptionsFrom(req.getConsistency(), req.getR(), req.getTimeoutMs()),
+                [weak, id](Result<ScanReply> r) {
+                  if (!r.ok()) return AnswerError(weak, id, r.status());
+                  Answer(weak, id, [&](wire::Frame::Builder f) { FillScanResult(f, r.value()); });
+                });
+        return;
+      }
+      case wire::Frame::REPLICA_SCAN: {
+        if (!RequirePeer(id)) return;
+        const ScanSpec spec = ReadReplicaScan(frame.getReplicaScan());
+        if (!Admit(id)) return;
+        service->ReplicaScan(spec, [weak, id](Result<ReplicaScanReply> r) {
+          if (!r.ok()) return AnswerError(weak, id, r.status());
+          Answer(weak, id, [&](wire::Frame::Builder f) {
+            FillReplicaScanResult(f.initReplicaScanResult(), r.value());
+          });
+        });
+        return;
+      }
       case wire::Frame::RING: {
         if (!Admit(id)) return;
         if (server_->membership_ == nullptr) {
@@ -422,6 +462,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::REPLICA_READ_RESULT:
       case wire::Frame::RING_RESULT:
       case wire::Frame::CREATE_KEYSPACE_RESULT:
+      case wire::Frame::SCAN_RESULT:
+      case wire::Frame::REPLICA_SCAN_RESULT:
+      case wire::Frame::DROP_KEYSPACE_RESULT:
         Fail(wire::ErrorCode::PROTOCOL,
              fmt::format("an answer (kind {}) sent as a request", static_cast<int>(frame.which())));
         return;
@@ -440,11 +483,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (!r.ok()) return AnswerError(weak, id, r.status());
       Answer(weak, id, [&](wire::Frame::Builder f) {
         if (del) {
-          f.initDelResult();
+          auto out = f.initDelResult();
+          if (r->trace) FillTrace(out.initTrace(), *r->trace);
         } else {
           auto out = f.initPutResult();
           out.setContext(AsData(r->context));
           out.setSiblings(r->siblings);
+          if (r->trace) FillTrace(out.initTrace(), *r->trace);
         }
       });
     };
@@ -496,6 +541,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             : options().limits.frame_bytes_max);
     ok.setInFlightMax(options().in_flight_max);
     Send(m);
+  }
+
+  static void FillScanResult(wire::Frame::Builder f, const ScanReply& reply) {
+    auto out = f.initScanResult();
+    auto entries = out.initEntries(static_cast<unsigned>(reply.entries.size()));
+    for (unsigned i = 0; i < reply.entries.size(); ++i) {
+      const auto& e = reply.entries[i];
+      entries[i].setKey(AsData(e.key));
+      entries[i].setToken(e.token);
+      auto sibs = entries[i].initSiblings(static_cast<unsigned>(e.siblings.size()));
+      for (unsigned j = 0; j < e.siblings.size(); ++j) FillSibling(sibs[j], e.siblings[j]);
+      entries[i].setContext(AsData(e.context));
+    }
+    out.setMore(reply.more);
   }
 
   static void FillRing(wire::RingResult::Builder out, const RingAnswer& ring) {

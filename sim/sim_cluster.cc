@@ -24,6 +24,7 @@ class SimNode::NodePlacement final : public Placement {
     SimNode* peer = cluster_->node(node);
     return peer != nullptr && peer->up() && !cluster_->IsCut(*self_, node);
   }
+  const Ring& ring() const override { return cluster_->ring(); }
 
  private:
   SimCluster* const cluster_;

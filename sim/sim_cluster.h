@@ -89,6 +89,7 @@ class SimCluster {
   SimNode* node(size_t i) { return nodes_[i].get(); }
   SimNode* node(const std::string& name);
   std::vector<std::string> PreferenceList(Token token, size_t n) const;
+  const Ring& ring() const { return ring_; }
 
   // Links. Cut(a, b) drops messages from a to b only.
   void Cut(const std::string& from, const std::string& to) { cut_.insert({from, to}); }

@@ -101,4 +101,19 @@ void SimTransport::ForwardWrite(const std::string& peer, const ForwardedWrite& w
   });
 }
 
+void SimTransport::ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
+                               ScanDone done) {
+  const uint64_t id = Register(std::move(done), deadline_us, false);
+  const std::string origin = self_->name();
+  const uint64_t origin_inc = self_->incarnation();
+  SimCluster* cluster = cluster_;
+  cluster_->Send(origin, peer, 0, [cluster, origin, origin_inc, id, peer, spec](SimNode* target) {
+    target->kv()->ReplicaScan(spec, [=](Result<ReplicaScanReply> reply) {
+      cluster->Send(peer, origin, origin_inc, [id, reply](SimNode* back) {
+        back->transport()->Answer(id, reply);
+      });
+    });
+  });
+}
+
 }  // namespace ringkv::sim

@@ -28,9 +28,11 @@ class SimTransport final : public PeerTransport {
                    int64_t deadline_us, ReadDone done) override;
   void ForwardWrite(const std::string& peer, const ForwardedWrite& write, int64_t deadline_us,
                     ForwardDone done) override;
+  void ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
+                   ScanDone done) override;
 
  private:
-  using Done = std::variant<WriteDone, ReadDone, ForwardDone>;
+  using Done = std::variant<WriteDone, ReadDone, ForwardDone, ScanDone>;
   struct Pending {
     Done done;
     Timers::TimerId timer = 0;

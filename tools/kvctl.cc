@@ -119,6 +119,9 @@ void AddKvFlags(CLI::App* command, KvFlags* flags) {
   command->add_option("--keyspace", flags->keyspace, "Keyspace (default: \"default\")");
   command->add_option("--cl", flags->consistency, "Consistency level: one|two|three|quorum|all|any")
       ->check(CLI::IsMember({"one", "two", "three", "quorum", "all", "any"}, CLI::ignore_case));
+  command->add_flag("--trace", flags->trace,
+                    "Ask the coordinator what it did (replicas asked and answering, versions, "
+                    "read repair) and print it after the result");
 }
 
 Consistency ParseConsistency(const std::string& name) {
@@ -158,6 +161,7 @@ int Main(int argc, char** argv) {
       AddGetCommand(app, globals),  AddPutCommand(app, globals),
       AddDelCommand(app, globals),  AddInfoCommand(app, globals),
       AddRingCommand(app, globals), AddGetEndpointsCommand(app, globals),
+      AddScanCommand(app, globals),
   };
   for (Command& command : AddKeyspaceCommands(app, globals)) commands.push_back(std::move(command));
 

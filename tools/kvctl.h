@@ -53,6 +53,7 @@ Command AddDelCommand(CLI::App& parent, const Globals& globals);
 Command AddInfoCommand(CLI::App& parent, const Globals& globals);
 Command AddRingCommand(CLI::App& parent, const Globals& globals);
 Command AddGetEndpointsCommand(CLI::App& parent, const Globals& globals);
+Command AddScanCommand(CLI::App& parent, const Globals& globals);
 // `keyspace create` and `keyspace list`, under a `keyspace` command of their own.
 std::vector<Command> AddKeyspaceCommands(CLI::App& parent, const Globals& globals);
 
@@ -76,9 +77,16 @@ void PrintJson(const nlohmann::json& value);
 struct KvFlags {
   std::string keyspace;
   std::string consistency;  // "" or one|two|three|quorum|all|any
+  bool trace = false;       // --trace
 };
 void AddKvFlags(CLI::App* command, KvFlags* flags);
 Consistency ParseConsistency(const std::string& name);  // REQUIRES: a name AddKvFlags accepts
+
+// A request trace (--trace): as a table after a command's text output, or as JSON
+// {"coordinator", "duration_us", "siblings", "replicas_asked", "replicas_answered",
+//  "read_repaired", "events": [{"elapsed_us", "node", "activity"}]}.
+void PrintTraceText(const TraceInfo& trace);
+nlohmann::json TraceJson(const TraceInfo& trace);
 
 }  // namespace ringkv::kvctl
 

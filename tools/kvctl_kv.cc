@@ -122,20 +122,30 @@ int RunGet(const Globals& globals, const GetFlags& flags) {
   options.keyspace = flags.kv.keyspace;
   options.consistency = ParseConsistency(flags.kv.consistency);
   options.r = static_cast<uint8_t>(flags.r);
+  options.trace = flags.kv.trace;
   auto client = MakeClient(globals);
   auto result = client->Get(flags.key, options);
   if (!result.ok()) return ReportError(globals, result.error());
   if (globals.json()) {
     nlohmann::json siblings = nlohmann::json::array();
     for (const Sibling& s : result->siblings) siblings.push_back(SiblingJson(s));
-    PrintJson({{"key", flags.key},
-               {"found", result->found},
-               {"siblings", siblings},
-               {"context", Base64Encode(result->context)}});
-  } else if (result->found) {
-    PrintGetText(result.value());
+    nlohmann::json out = {{"key", flags.key},
+                          {"found", result->found},
+                          {"siblings", siblings},
+                          {"context", Base64Encode(result->context)}};
+    if (result->trace) out["trace"] = TraceJson(*result->trace);
+    PrintJson(out);
   } else {
-    fmt::print(stderr, "kvctl: not found: {}\n", CEscape(flags.key));
+    if (result->found) {
+      PrintGetText(result.value());
+    } else {
+      fmt::print(stderr, "kvctl: not found: {}\n", CEscape(flags.key));
+    }
+    if (result->trace) {
+      std::fflush(stdout);
+      if (result->found && !::isatty(STDOUT_FILENO)) fmt::print("\n");
+      PrintTraceText(*result->trace);
+    }
   }
   return result->found ? kExitOk : kExitNotFound;
 }
@@ -157,6 +167,7 @@ bool WriteOptionsFrom(const Globals& globals, const WriteFlags& flags, WriteOpti
   options->consistency = ParseConsistency(flags.kv.consistency);
   options->w = static_cast<uint8_t>(flags.w);
   options->ttl_s = flags.ttl_s;
+  options->trace = flags.kv.trace;
   return DecodeContext(globals, flags.context_b64, &options->context, exit_code);
 }
 
@@ -181,9 +192,12 @@ int RunPut(const Globals& globals, const WriteFlags& flags, const CLI::Option* v
   if (!result.ok()) return ReportError(globals, result.error());
   const std::string context = Base64Encode(result->context);
   if (globals.json()) {
-    PrintJson({{"ok", true}, {"context", context}, {"siblings", result->siblings}});
+    nlohmann::json out = {{"ok", true}, {"context", context}, {"siblings", result->siblings}};
+    if (result->trace) out["trace"] = TraceJson(*result->trace);
+    PrintJson(out);
   } else {
     fmt::print("OK context={} siblings={}\n", context, result->siblings);
+    if (result->trace) PrintTraceText(*result->trace);
   }
   return kExitOk;
 }
@@ -196,9 +210,12 @@ int RunDel(const Globals& globals, const WriteFlags& flags) {
   auto result = client->Del(flags.key, options);
   if (!result.ok()) return ReportError(globals, result.error());
   if (globals.json()) {
-    PrintJson({{"ok", true}});
+    nlohmann::json out = {{"ok", true}};
+    if (result->trace) out["trace"] = TraceJson(*result->trace);
+    PrintJson(out);
   } else {
     fmt::print("OK\n");
+    if (result->trace) PrintTraceText(*result->trace);
   }
   return kExitOk;
 }
