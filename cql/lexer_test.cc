@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cql/parser.h"
 #include "cql/session.h"
 
 namespace ringkv::cql {
@@ -99,11 +100,19 @@ TEST(SplitTest, IsComplete) {
   EXPECT_FALSE(Session::IsComplete("  -- only a comment"));
 }
 
+TEST(CqlErrorTest, ParserErrorAsCqlshPrintsIt) {
+  auto r = ParseStatement("SELECT * FORM t");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().column, 10);
+  EXPECT_EQ(r.error().ToString(), "line 1:9 mismatched input 'FORM' expecting FROM");
+}
+
 TEST(CqlErrorTest, ToStringAsCqlsh) {
   CqlError e{ErrorKind::kSyntax, "expecting FROM", 1, 10, "FORM"};
-  EXPECT_EQ(e.ToString(), "line 1:10 mismatched input 'FORM' expecting FROM");
+  // cqlsh prints the column 0-based.
+  EXPECT_EQ(e.ToString(), "line 1:9 mismatched input 'FORM' expecting FROM");
   CqlError i{ErrorKind::kInvalid, "Undefined column name lnag", 1, 8, "lnag"};
-  EXPECT_EQ(i.ToString(), "line 1:8 Undefined column name lnag");
+  EXPECT_EQ(i.ToString(), "line 1:7 Undefined column name lnag");
   CqlError n{ErrorKind::kServer, "boom", 0, 0, ""};
   EXPECT_EQ(n.ToString(), "boom");
 }

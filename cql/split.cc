@@ -102,7 +102,10 @@ bool Session::IsComplete(std::string_view text) {
 
 std::string CqlError::ToString() const {
   if (line <= 0) return message;
-  std::string where = "line " + std::to_string(line) + ":" + std::to_string(column) + " ";
+  // cqlsh (ANTLR) prints the column 0-based: "SELECT * FORM t" -> "line 1:9". The field stays
+  // 1-based, as session.h says, for callers that draw a caret.
+  std::string where =
+      "line " + std::to_string(line) + ":" + std::to_string(column > 0 ? column - 1 : 0) + " ";
   if (kind != ErrorKind::kSyntax) return where + message;
   if (message.rfind("expecting ", 0) == 0) {
     return where + "mismatched input '" + near + "' " + message;
