@@ -329,6 +329,38 @@ TEST(ParserTest, CqlIdentQuotesWhenNeeded) {
   }
 }
 
+TEST(ParserTest, UnsupportedFormsAreClearErrors) {
+  ExpectError("INSERT INTO t (a) VALUES (1) IF NOT EXISTS", 1, 30, "IF", "lightweight",
+              ErrorKind::kInvalid);
+  ExpectError("DELETE FROM t WHERE a = 1 IF EXISTS", 1, 27, "IF", "lightweight", ErrorKind::kInvalid);
+  ExpectError("DELETE FROM t USING TTL 5 WHERE a = 1", 1, 21, "TTL", "TIMESTAMP", ErrorKind::kInvalid);
+  ExpectError("BEGIN COUNTER BATCH APPLY BATCH", 1, 7, "COUNTER", "counter", ErrorKind::kInvalid);
+  ExpectError("BEGIN BATCH SELECT * FROM t; APPLY BATCH", 1, 13, "SELECT", "expecting INSERT");
+  ExpectError("ALTER TABLE t ADD c int", 1, 1, "ALTER", "ALTER", ErrorKind::kInvalid);
+  ExpectError("SELECT JSON * FROM t", 1, 8, "JSON", "JSON", ErrorKind::kInvalid);
+  ExpectError("SELECT * FROM t WHERE tags CONTAINS 'x'", 1, 28, "CONTAINS", "CONTAINS",
+              ErrorKind::kInvalid);
+  ExpectError("SELECT * FROM t WHERE (a, b) > (1, 2)", 1, 23, "(", "multi-column", ErrorKind::kInvalid);
+  ExpectError("SELECT * FROM t WHERE a IN ?", 1, 28, "?", "IN ?", ErrorKind::kInvalid);
+  ExpectError("SELECT foo(a) FROM t", 1, 8, "foo", "unknown function", ErrorKind::kInvalid);
+  ExpectError("CREATE TABLE t (a counter PRIMARY KEY)", 1, 19, "counter", "counters",
+              ErrorKind::kInvalid);
+  ExpectError("CREATE INDEX ON t (a)", 1, 8, "INDEX", "not supported", ErrorKind::kInvalid);
+  ExpectError("UPDATE t USING TTL 1 AND TTL 2 SET a = 1 WHERE k = 1", 1, 26, "TTL", "twice",
+              ErrorKind::kInvalid);
+  // IN () is valid syntax (it selects nothing); count(1) is count(*).
+  EXPECT_TRUE(Parse<SelectStmt>("SELECT * FROM t WHERE a IN ()").where[0].terms.empty());
+  EXPECT_EQ(Parse<SelectStmt>("SELECT count(1) FROM t").selectors[0].kind, Selector::Kind::kCountStar);
+}
+
+TEST(ParserTest, TextMustBeUtf8) {
+  auto values = Parse<InsertStmt>("INSERT INTO t (a, b, c) VALUES ('\xc3\xa9t\xc3\xa9', '\xff', "
+                                  "'\xed\xa0\x80')").values;
+  EXPECT_TRUE(ConvertTerm(values[0], Type::Scalar(Kind::kText), {}).ok());
+  EXPECT_FALSE(ConvertTerm(values[1], Type::Scalar(Kind::kText), {}).ok());
+  EXPECT_FALSE(ConvertTerm(values[2], Type::Scalar(Kind::kText), {}).ok());  // a surrogate
+}
+
 TEST(ParserTest, TypeNames) {
   EXPECT_EQ(ParseTypeName("varchar"), Type::Scalar(Kind::kText));
   EXPECT_EQ(ParseTypeName("MAP<text, int>")->ToCql(), "map<text, int>");

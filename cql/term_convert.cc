@@ -42,6 +42,43 @@ bool IsTextKind(Kind k) { return k == Kind::kText; }
 bool IsIntegerKind(Kind k) { return k == Kind::kInt || k == Kind::kBigint; }
 bool IsFloatKind(Kind k) { return k == Kind::kFloat || k == Kind::kDouble; }
 
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF), as Cassandra
+// requires of text.
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // the sequence runs past the end
+    for (int k = 1; k <= n; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 Uuid RandomUuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string b(16, '\0');
@@ -209,6 +246,7 @@ class Converter {
     switch (kind) {
       case Kind::kText:
         if (t.kind != Term::Kind::kString) return Mismatch(t, type);
+        if (!IsUtf8(t.text)) return Fail(t, "String is not valid UTF-8 " + For(type) + " (use a blob)");
         *v = Value::Text(t.text);
         return true;
       case Kind::kBlob:
