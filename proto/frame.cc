@@ -1,7 +1,7 @@
 #include "proto/frame.h"
 
-#include <capnp/dynamic.h>
-#include <capnp/schema.h>
+#include "proto/frame_check.h"
+
 #include <fmt/format.h>
 #include <kj/exception.h>
 
@@ -12,37 +12,6 @@ namespace {
 
 uint32_t ReadLe32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-
-// Reads every field the schema says is set, with the schema's type, so that a pointer of the wrong
-// kind (a Text field pointing at a struct), a Text without its NUL or a Data field pointing at a
-// list of words throws here rather than in a handler. Cap'n Proto checks pointers lazily, and
-// MessageReader::totalSize() checks bounds but not kinds.
-void ReadDeep(const capnp::DynamicValue::Reader& value) {
-  switch (value.getType()) {
-    case capnp::DynamicValue::STRUCT: {
-      auto s = value.as<capnp::DynamicStruct>();
-      auto schema = s.getSchema();
-      for (auto field : schema.getNonUnionFields()) {
-        if (s.has(field)) ReadDeep(s.get(field));
-      }
-      KJ_IF_MAYBE(active, s.which()) {
-        if (s.has(*active)) ReadDeep(s.get(*active));
-      }
-      break;
-    }
-    case capnp::DynamicValue::LIST:
-      for (auto element : value.as<capnp::DynamicList>()) ReadDeep(element);
-      break;
-    case capnp::DynamicValue::TEXT:
-      (void)value.as<capnp::Text>();
-      break;
-    case capnp::DynamicValue::DATA:
-      (void)value.as<capnp::Data>();
-      break;
-    default:
-      break;  // scalars and enums live in the data section and cannot be malformed
-  }
 }
 
 capnp::ReaderOptions OptionsFor(size_t words, const FrameLimits& limits) {
@@ -127,7 +96,7 @@ FrameDecoder::Result FrameDecoder::Next(std::unique_ptr<DecodedFrame>* out, std:
     {
       // Validation spends its own reader's budget, not the handler's.
       capnp::FlatArrayMessageReader check(words.asPtr(), OptionsFor(words.size(), limits_));
-      ReadDeep(capnp::toDynamic(check.getRoot<wire::Frame>()));
+      CheckFrame(check.getRoot<wire::Frame>());
     }
     auto frame = std::make_unique<DecodedFrame>(kj::mv(words), limits_);
     *out = std::move(frame);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "proto/frame.h"
+#include "proto/frame_check.h"
 #include "proto/frame_testing.h"
 
 namespace {
@@ -68,6 +69,13 @@ void Run(const uint8_t* stream, size_t size, const std::vector<size_t>& chunks,
       if (frame->bytes() > limits.frame_bytes_max) Die("frame larger than frame_bytes_max");
       // A getter that throws on an accepted frame is a finding: the decoder promises it cannot.
       sink = sink + ReadEveryField(frame->root());
+      // The decoder checks hot frame kinds with typed readers only; the schema-driven walk must
+      // find nothing more in any frame they accepted.
+      try {
+        ringkv::proto::CheckFrameDeep(frame->root());
+      } catch (const kj::Exception&) {
+        Die("the typed check accepted a frame the deep check rejects");
+      }
     }
   }
 }

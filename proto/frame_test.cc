@@ -1,6 +1,7 @@
 // FrameDecoder: whole frames out of an untrusted byte stream, checked against the limits before a
 // body is buffered, and validated before a handler sees them.
 #include "proto/frame.h"
+#include "proto/frame_check.h"
 #include "proto/frame_testing.h"
 
 #include <capnp/any.h>
@@ -46,7 +47,8 @@ constexpr Frame::Which kAllKinds[] = {
     Frame::RING,
     Frame::RING_RESULT,
     Frame::CREATE_KEYSPACE,
-    Frame::CREATE_KEYSPACE_RESULT,
+    Frame::CREATE_KEYSPACE_RESULT, Frame::SCAN, Frame::SCAN_RESULT, Frame::REPLICA_SCAN,
+    Frame::REPLICA_SCAN_RESULT, Frame::DROP_KEYSPACE, Frame::DROP_KEYSPACE_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -107,6 +109,20 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
         sibs[i].setExpiresAtUs(i == 2 ? 123456789 : 0);
       }
       m.setContext(Bytes(std::string("\x01\x01\x05\x07", 4)));
+      auto trace = m.initTrace();
+      trace.setCoordinator("n1");
+      auto ev = trace.initEvents(2);
+      ev[0].setElapsedUs(3);
+      ev[0].setActivity("asked n2");
+      ev[1].setElapsedUs(90);
+      ev[1].setNode("n2");
+      ev[1].setActivity("n2 answered: 3 siblings");
+      trace.initReplicasAsked(2).set(0, "n1");
+      trace.getReplicasAsked().set(1, "n2");
+      trace.initReplicasAnswered(1).set(0, "n2");
+      trace.initReadRepaired(1).set(0, "n1");
+      trace.setSiblings(3);
+      trace.setDurationUs(120);
       break;
     }
     case Frame::PUT: {
@@ -212,6 +228,66 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
     }
     case Frame::CREATE_KEYSPACE_RESULT:
       f.initCreateKeyspaceResult().setCreated(true);
+      break;
+    case Frame::SCAN: {
+      auto m = f.initScan();
+      m.setKeyspace("ks");
+      m.setStartToken(-100);
+      m.setEndToken(100);
+      m.setKeyPrefix(Bytes(std::string("docs\0", 5)));
+      m.setHasAfter(true);
+      m.setAfterToken(-7);
+      m.setAfterKey(Bytes("after"));
+      m.setLimit(500);
+      m.setConsistency(wire::Consistency::TWO);
+      m.setR(2);
+      m.setTimeoutMs(77);
+      break;
+    }
+    case Frame::SCAN_RESULT: {
+      auto m = f.initScanResult();
+      auto e = m.initEntries(1)[0];
+      e.setKey(Bytes("k1"));
+      e.setToken(-3);
+      auto sib = e.initSiblings(1)[0];
+      sib.setValue(Bytes("v"));
+      sib.initDot().setActor(9);
+      e.setContext(Bytes("c"));
+      m.setMore(true);
+      break;
+    }
+    case Frame::REPLICA_SCAN: {
+      auto m = f.initReplicaScan();
+      m.setKeyspace("ks");
+      m.setStartToken(5);
+      m.setEndToken(5);
+      m.setKeyPrefix(Bytes("p"));
+      m.setHasAfter(true);
+      m.setAfterToken(6);
+      m.setAfterKey(Bytes("a"));
+      m.setLimit(10);
+      break;
+    }
+    case Frame::REPLICA_SCAN_RESULT: {
+      auto m = f.initReplicaScanResult();
+      auto e = m.initEntries(2);
+      e[0].setKey(Bytes("k"));
+      e[0].setToken(1);
+      e[0].setObject(Bytes("o"));
+      e[1].setKey(Bytes("l"));
+      e[1].setToken(2);
+      m.setMore(true);
+      break;
+    }
+    case Frame::DROP_KEYSPACE: {
+      auto m = f.initDropKeyspace();
+      m.setName("old");
+      m.setIfExists(true);
+      m.setPropagated(true);
+      break;
+    }
+    case Frame::DROP_KEYSPACE_RESULT:
+      f.initDropKeyspaceResult().setDropped(true);
       break;
   }
 }
@@ -678,6 +754,44 @@ TEST(FrameTest, AcceptedFramesNeverThrowWhenRead) {
     EXPECT_EQ(ReadFailure(o.frame->root()), "")
         << c.what << ": FrameDecoder handed out a frame whose getter throws";
   }
+}
+
+// The decoder checks the frames that carry the traffic with typed readers (frame_check.h) and the
+// rest with the schema-driven walk. Over corrupted words of every kind, the typed check never
+// accepts a frame the schema-driven walk rejects.
+TEST(FrameTest, TypedCheckNeverAcceptsWhatTheDeepCheckRejects) {
+  std::mt19937_64 rng(11);
+  int typed_accepted = 0, typed_rejected = 0;
+  for (Frame::Which kind : kAllKinds) {
+    const std::string valid = FrameBytes(kind, 1);
+    for (size_t w = 1; w < valid.size() / 8; ++w) {  // word 0 is the segment table
+      for (int p = 0; p < 8; ++p) {
+        std::string bytes = valid;
+        SetWord(&bytes, w, p < 4 ? uint64_t{1} << (16 * p) : rng());
+        auto words = kj::heapArray<capnp::word>(bytes.size() / 8);
+        std::memcpy(words.begin(), bytes.data(), bytes.size());
+        bool covered = false;
+        try {
+          capnp::FlatArrayMessageReader typed(words.asPtr());
+          covered = CheckFrameTyped(typed.getRoot<Frame>());
+        } catch (const kj::Exception&) {
+          ++typed_rejected;
+          continue;
+        }
+        if (!covered) continue;
+        ++typed_accepted;
+        try {
+          capnp::FlatArrayMessageReader deep(words.asPtr());
+          CheckFrameDeep(deep.getRoot<Frame>());
+        } catch (const kj::Exception& e) {
+          ADD_FAILURE() << "kind " << static_cast<int>(kind) << ", word " << w
+                        << ": typed check accepted, deep check threw " << e.getDescription().cStr();
+        }
+      }
+    }
+  }
+  EXPECT_GT(typed_accepted, 100);
+  EXPECT_GT(typed_rejected, 10);
 }
 
 // A chain of structs, each the first pointer of the one before: `depth` levels below the root.
