@@ -104,17 +104,21 @@ TEST(CqlErrorTest, ParserErrorAsCqlshPrintsIt) {
   auto r = ParseStatement("SELECT * FORM t");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().column, 10);
+  EXPECT_EQ(r.error().message, "mismatched input 'FORM' expecting FROM");
   EXPECT_EQ(r.error().ToString(), "line 1:9 mismatched input 'FORM' expecting FROM");
 }
 
 TEST(CqlErrorTest, ToStringAsCqlsh) {
-  CqlError e{ErrorKind::kSyntax, "expecting FROM", 1, 10, "FORM"};
-  // cqlsh prints the column 0-based.
-  EXPECT_EQ(e.ToString(), "line 1:9 mismatched input 'FORM' expecting FROM");
   CqlError i{ErrorKind::kInvalid, "Undefined column name lnag", 1, 8, "lnag"};
   EXPECT_EQ(i.ToString(), "line 1:7 Undefined column name lnag");
   CqlError n{ErrorKind::kServer, "boom", 0, 0, ""};
   EXPECT_EQ(n.ToString(), "boom");
+  auto lexical = ParseStatement("SELECT * FROM t WHERE a = 'open");
+  ASSERT_FALSE(lexical.ok());
+  EXPECT_EQ(lexical.error().ToString(), "line 1:26 unterminated string at input ''open'");
+  auto eof = ParseStatement("SELECT * FROM");
+  ASSERT_FALSE(eof.ok());
+  EXPECT_EQ(eof.error().ToString(), "line 1:13 mismatched input '<EOF>' expecting a table name");
 }
 
 }  // namespace

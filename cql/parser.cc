@@ -91,8 +91,17 @@ class Parser {
     } else {
       error_.near = std::string(t.raw.substr(0, kNearBytesMax));
     }
-    // A lexical error is reported as itself, whatever the rule expected.
-    error_.message = t.kind == TokenKind::kError ? t.text : std::move(message);
+    // A lexical error is reported as itself, whatever the rule expected. Syntax messages name the
+    // token themselves, as cqlsh's do, so that they read whole wherever they are shown.
+    if (t.kind == TokenKind::kError) message = t.text;
+    if (kind == ErrorKind::kSyntax) {
+      if (message.rfind("expecting ", 0) == 0) {
+        message = "mismatched input '" + error_.near + "' " + message;
+      } else {
+        message += " at input '" + error_.near + "'";
+      }
+    }
+    error_.message = std::move(message);
     return false;
   }
   bool FailAt(SourcePos pos, std::string near, std::string message,

@@ -103,14 +103,10 @@ bool Session::IsComplete(std::string_view text) {
 std::string CqlError::ToString() const {
   if (line <= 0) return message;
   // cqlsh (ANTLR) prints the column 0-based: "SELECT * FORM t" -> "line 1:9". The field stays
-  // 1-based, as session.h says, for callers that draw a caret.
-  std::string where =
-      "line " + std::to_string(line) + ":" + std::to_string(column > 0 ? column - 1 : 0) + " ";
-  if (kind != ErrorKind::kSyntax) return where + message;
-  if (message.rfind("expecting ", 0) == 0) {
-    return where + "mismatched input '" + near + "' " + message;
-  }
-  return where + message + (near.empty() ? "" : " at input '" + near + "'");
+  // 1-based, as session.h says, for callers that draw a caret. Syntax messages already name the
+  // token ("mismatched input 'FORM' expecting FROM").
+  return "line " + std::to_string(line) + ":" + std::to_string(column > 0 ? column - 1 : 0) + " " +
+         message;
 }
 
 }  // namespace ringkv::cql

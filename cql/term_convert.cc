@@ -404,6 +404,10 @@ class Converter {
     *out = in;
     out->type = Type::Scalar(kind);
     if (from == kind || (IsTextKind(from) && IsTextKind(kind))) {
+      if (kind == Kind::kText && !IsUtf8(std::get<std::string>(in.data))) {
+        *why = "not valid UTF-8 (use a blob)";
+        return false;
+      }
       if (kind == Kind::kInt) {
         int64_t n = std::get<int64_t>(in.data);
         if (n < INT32_MIN || n > INT32_MAX) {
