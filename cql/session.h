@@ -61,6 +61,8 @@ class [[nodiscard]] CqlResult {
   const T& value() const { return value_; }
   T* operator->() { return &value_; }
   const T* operator->() const { return &value_; }
+  T& operator*() { return value_; }
+  const T& operator*() const { return value_; }
   const CqlError& error() const { return error_; }
 
  private:
