@@ -7,7 +7,8 @@
 //         literal of an INSERT is converted for every scalar type (errors are fine, crashes not).
 //   odd:  bits 1..4 of byte 0 pick a Type, the rest is stored bytes. If DecodeValue accepts a
 //         prefix, re-encoding the value gives that prefix back (the encoding is canonical), and
-//         its ToLiteral parses back to an equal value.
+//         its ToLiteral parses back to an equal value (unless it holds text that is not UTF-8,
+//         which a literal may not).
 //
 // Seeds: RINGKV_FUZZ_WRITE_SEEDS=<dir> cql_parser_fuzz writes a small corpus to <dir> and exits.
 #include <cstddef>
@@ -94,6 +95,8 @@ void RunDecode(const Type& type, std::string_view bytes) {
   auto parsed = ParseStatement(stmt);
   if (!parsed.ok()) Die("a literal does not parse", stmt);
   auto back = ConvertTerm(std::get<InsertStmt>(parsed->statement).values[0], type, {});
+  // Stored text is not re-validated on the way out, but a literal must be UTF-8.
+  if (!back.ok() && back.error().message.find("UTF-8") != std::string::npos) return;
   if (!back.ok() || !back.value().has_value() || !(*back.value() == v)) {
     Die("a literal does not convert back", stmt);
   }
