@@ -87,6 +87,15 @@ TEST(SplitTest, StatementsCommentsQuotesBatches) {
   EXPECT_EQ(s[4].second, 9);
 }
 
+TEST(SplitTest, OnlyARealBatchHoldsSemicolons) {
+  auto s = Session::SplitStatements("BEGIN;\nSELECT 1;\nBEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (1); "
+                                    "APPLY BATCH;\nUSE ks;");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].first, "BEGIN");
+  EXPECT_EQ(s[2].first, "BEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (1); APPLY BATCH");
+  EXPECT_EQ(s[3].first, "USE ks");
+}
+
 TEST(SplitTest, IsComplete) {
   EXPECT_TRUE(Session::IsComplete("SELECT * FROM t;"));
   EXPECT_TRUE(Session::IsComplete("SELECT * FROM t; -- done"));

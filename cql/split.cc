@@ -44,6 +44,7 @@ ScriptScan Scan(std::string_view script) {
   bool in_statement = false, batch = false, command = false;
   size_t start = 0, last_end = 0;
   int start_line = 0;
+  int tokens_in_statement = 0;
   Token prev, prev2;  // the two tokens before the current one, for APPLY BATCH
   auto finish = [&](size_t end) {
     out.statements.emplace_back(Trim(script.substr(start, end - start)), start_line);
@@ -67,8 +68,19 @@ ScriptScan Scan(std::string_view script) {
       command = IsShellCommand(t);
       prev = Token();
       prev2 = Token();
+      tokens_in_statement = 0;
     }
     last_end = t.offset + t.raw.size();
+    // Only BEGIN [UNLOGGED | LOGGED | COUNTER] BATCH holds ';' inside: a stray "BEGIN;" must not
+    // swallow the rest of the script.
+    ++tokens_in_statement;
+    if (batch && tokens_in_statement == 2 && !t.IsKeyword("batch") && !t.IsKeyword("unlogged") &&
+        !t.IsKeyword("logged") && !t.IsKeyword("counter")) {
+      batch = false;
+    }
+    if (batch && tokens_in_statement == 3 && !prev.IsKeyword("batch") && !t.IsKeyword("batch")) {
+      batch = false;
+    }
     if (t.IsSymbol(";")) {
       bool batch_done = prev2.IsKeyword("apply") && prev.IsKeyword("batch");
       if (!batch || batch_done) {
