@@ -54,11 +54,26 @@ class Parser {
     if (!ParseAny(&out.statement)) return error_;
     if (Peek().IsSymbol(";")) Take();
     if (Peek().kind != TokenKind::kEnd) {
-      Fail(Peek(), "expecting end of statement (extra input after a complete statement)");
+      Fail(Peek(), "expecting " + WhatMayFollow(out.statement) + " (end of statement)");
       return error_;
     }
     out.bind_count = bind_count_;
     return out;
+  }
+
+  // For the error at extra input after a statement: what could have continued it.
+  static std::string WhatMayFollow(const Statement& statement) {
+    if (const auto* insert = std::get_if<InsertStmt>(&statement)) {
+      return insert->using_clause.ttl || insert->using_clause.timestamp ? "AND or ';'"
+                                                                        : "USING or ';'";
+    }
+    if (std::holds_alternative<UpdateStmt>(statement) ||
+        std::holds_alternative<DeleteStmt>(statement)) {
+      return "AND or ';'";
+    }
+    if (std::holds_alternative<CreateTableStmt>(statement)) return "WITH, AND or ';'";
+    if (std::holds_alternative<CreateKeyspaceStmt>(statement)) return "AND or ';'";
+    return "';'";
   }
 
   std::optional<Type> RunType() {

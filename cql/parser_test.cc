@@ -245,6 +245,8 @@ TEST(ParserTest, SyntaxErrorsPointAtTheToken) {
   ExpectError("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
               "'replication_factor': 0}", 1, 89, "0", "replication factor", ErrorKind::kInvalid);
   ExpectError("SELECT * FROM t; SELECT", 1, 18, "SELECT", "end of statement");
+  ExpectError("INSERT INTO t (a) VALUES (1) USNG TTL 5", 1, 30, "USNG", "expecting USING or ';'");
+  ExpectError("UPDATE t SET a = 1 WHERE k = 1 AN j = 2", 1, 32, "AN", "expecting AND or ';'");
   ExpectError("SELECT * FROM t WHERE a = 1 AND", 1, 32, "<EOF>", "column");
   ExpectError("SELECT * FROM select", 1, 15, "select", "table name");
   ExpectError("DROP t", 1, 6, "t", "KEYSPACE or TABLE");
