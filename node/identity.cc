@@ -76,31 +76,4 @@ Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name,
   return tokens;
 }
 
-Result<std::vector<std::pair<std::string, uint32_t>>> LoadKeyspaces(Storage* storage) {
-  std::vector<std::pair<std::string, uint32_t>> out;
-  auto stored = storage->GetMeta("keyspaces");
-  if (stored.status().code() == Code::kNotFound) return out;
-  if (!stored.ok()) return stored.status();
-  std::istringstream in(stored.value());
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    const auto colon = item.rfind(':');
-    if (colon == std::string::npos) return Status::Corruption("unreadable keyspace list");
-    out.emplace_back(item.substr(0, colon),
-                     static_cast<uint32_t>(std::strtoul(item.c_str() + colon + 1, nullptr, 10)));
-  }
-  return out;
-}
-
-Status SaveKeyspace(Storage* storage, const std::string& name, uint32_t replication_factor) {
-  auto known = LoadKeyspaces(storage);
-  if (!known.ok()) return known.status();
-  std::string text;
-  for (const auto& [n, rf] : known.value()) {
-    if (n != name) text += fmt::format("{}:{},", n, rf);
-  }
-  text += fmt::format("{}:{}", name, replication_factor);
-  return storage->PutMeta("keyspaces", text);
-}
-
 }  // namespace ringkv

@@ -36,10 +36,6 @@ Status CloseIdentity(Storage* storage, const NodeIdentity& identity);
 Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name, uint64_t host_id,
                                       uint32_t count);
 
-// Keyspaces this node has learnt, kept across restarts: "name:rf,name:rf".
-Result<std::vector<std::pair<std::string, uint32_t>>> LoadKeyspaces(Storage* storage);
-Status SaveKeyspace(Storage* storage, const std::string& name, uint32_t replication_factor);
-
 }  // namespace ringkv
 
 #endif  // RINGKV_NODE_IDENTITY_H_

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/limits.h"
+#include "common/token.h"
 
 namespace ringkv {
 
@@ -34,19 +35,58 @@ Result<KeyspaceDef> KeyspaceCatalog::Find(std::string_view name) const {
   return it->second;
 }
 
-Status KeyspaceCatalog::Create(std::string_view name, uint32_t replication_factor) {
+Status KeyspaceCatalog::Create(std::string_view name, uint32_t replication_factor,
+                               int64_t created_us) {
   if (Status s = ValidateName(name); !s.ok()) return s;
   if (replication_factor < 1 || replication_factor > kReplicationFactorMax) {
     return Status::InvalidArgument(
         fmt::format("replication factor must be 1 to {}", kReplicationFactorMax));
   }
-  auto [it, fresh] = keyspaces_.try_emplace(std::string(name),
-                                            KeyspaceDef{std::string(name), replication_factor});
+  auto [it, fresh] = keyspaces_.try_emplace(
+      std::string(name), KeyspaceDef{std::string(name), replication_factor, created_us});
   if (!fresh && it->second.replication_factor != replication_factor) {
     return Status::InvalidArgument(fmt::format("keyspace '{}' exists with replication factor {}",
                                                name, it->second.replication_factor));
   }
   return Status::Ok();
+}
+
+void KeyspaceCatalog::Touch(std::string_view name, int64_t created_us) {
+  auto it = keyspaces_.find(name);
+  if (it != keyspaces_.end() && it->second.created_us < created_us) {
+    it->second.created_us = created_us;
+  }
+}
+
+Status KeyspaceCatalog::Drop(std::string_view name, int64_t dropped_us) {
+  if (name.empty() || name == kDefaultKeyspace) {
+    return Status::InvalidArgument("the default keyspace cannot be dropped");
+  }
+  auto it = keyspaces_.find(name);
+  if (it == keyspaces_.end()) {
+    return Status::InvalidArgument(fmt::format("keyspace '{}' does not exist", name));
+  }
+  keyspaces_.erase(it);
+  RecordDropped(name, dropped_us);
+  return Status::Ok();
+}
+
+void KeyspaceCatalog::RecordDropped(std::string_view name, int64_t dropped_us) {
+  auto [it, fresh] = dropped_.try_emplace(std::string(name), dropped_us);
+  if (!fresh && it->second < dropped_us) it->second = dropped_us;
+}
+
+int64_t KeyspaceCatalog::DroppedAt(std::string_view name) const {
+  auto it = dropped_.find(name);
+  return it == dropped_.end() ? 0 : it->second;
+}
+
+std::string KeyspaceCatalog::SchemaVersion() const {
+  std::string canonical;
+  for (const auto& [name, def] : keyspaces_) {  // std::map: sorted by name
+    canonical += fmt::format("{}:{};", name, def.replication_factor);
+  }
+  return fmt::format("{:016x}", static_cast<uint64_t>(TokenOf(canonical)));
 }
 
 }  // namespace ringkv

@@ -21,6 +21,9 @@ inline constexpr uint32_t kReplicationFactorMax = 15;
 struct KeyspaceDef {
   std::string name;
   uint32_t replication_factor = kDefaultReplicationFactor;
+  // Wall clock of its creation (0: always existed). A drop later than this removes it; a creation
+  // later than a drop brings the name back (last writer wins, so every node converges).
+  int64_t created_us = 0;
 };
 
 class KeyspaceCatalog {
@@ -31,11 +34,26 @@ class KeyspaceCatalog {
   Result<KeyspaceDef> Find(std::string_view name) const;
   // Names are 1-48 characters of [A-Za-z0-9_]; factors 1..kReplicationFactorMax.
   static Status ValidateName(std::string_view name);
-  Status Create(std::string_view name, uint32_t replication_factor);
+  Status Create(std::string_view name, uint32_t replication_factor, int64_t created_us = 0);
+  // Raises a known keyspace's creation time (a later creation of the same definition).
+  void Touch(std::string_view name, int64_t created_us);
+  // Removes a keyspace and remembers when. The default keyspace cannot be dropped.
+  Status Drop(std::string_view name, int64_t dropped_us);
+  // Remembers a drop of a keyspace this node does not hold (it missed it, or learnt it late).
+  void RecordDropped(std::string_view name, int64_t dropped_us);
+  // When `name` was last dropped; 0: never.
+  int64_t DroppedAt(std::string_view name) const;
+
   const std::map<std::string, KeyspaceDef, std::less<>>& all() const { return keyspaces_; }
+  const std::map<std::string, int64_t, std::less<>>& dropped() const { return dropped_; }
+
+  // A short hex digest of the sorted (name, replication factor) pairs: equal on every node that
+  // holds the same keyspaces, whatever the order it learnt them in.
+  std::string SchemaVersion() const;
 
  private:
   std::map<std::string, KeyspaceDef, std::less<>> keyspaces_;
+  std::map<std::string, int64_t, std::less<>> dropped_;  // bounded by the names ever created
 };
 
 }  // namespace ringkv

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include "common/token.h"
+
+#include <limits>
+#include <memory>
 #include "storage/object_codec.h"
 
 namespace ringkv {
@@ -287,6 +290,38 @@ void KvService::ReplicaScan(const ScanSpec& spec, ReplicaScanDone done) {
       });
   if (!s.ok()) return done(s);
   done(std::move(reply));
+}
+
+void KvService::PurgeKeyspace(std::string keyspace,
+                              std::function<void(Status, uint64_t)> done) {
+  auto removed = std::make_shared<uint64_t>(0);
+  auto batch = std::make_shared<std::function<void()>>();
+  // The batch function refers to itself through a weak pointer; the storage completion holds the
+  // strong one, so it lives exactly while a batch is in flight.
+  std::weak_ptr<std::function<void()>> weak = batch;
+  *batch = [this, keyspace, removed, done, weak] {
+    if (keyspaces_ != nullptr && keyspaces_->Find(keyspace).ok()) return done(Status::Ok(), *removed);
+    std::vector<ObjectWrite> erases;
+    Status s = storage_->Scan(keyspace, std::numeric_limits<Token>::min(),
+                              std::numeric_limits<Token>::max(),
+                              [&](std::string_view key, Token token, const VersionedObject&) {
+                                ObjectWrite w;
+                                w.storage_key = EncodeStorageKey(keyspace, token, key);
+                                w.erase = true;
+                                erases.push_back(std::move(w));
+                                return erases.size() < kPurgeBatchKeys;
+                              });
+    if (!s.ok()) return done(s, *removed);
+    if (erases.empty()) return done(Status::Ok(), *removed);
+    const size_t n = erases.size();
+    auto self = weak.lock();
+    storage_->Write(std::move(erases), [self, removed, n, done](Status ws) {
+      if (!ws.ok()) return done(ws, *removed);
+      *removed += n;
+      (*self)();
+    });
+  };
+  (*batch)();
 }
 
 }  // namespace ringkv

@@ -31,6 +31,7 @@
 namespace ringkv {
 
 inline constexpr uint32_t kReplicaScanEntriesMax = 1000;
+inline constexpr size_t kPurgeBatchKeys = 1000;
 inline constexpr size_t kReplicaScanBytesMax = 8u << 20;
 
 struct KvServiceOptions {
@@ -72,6 +73,11 @@ class KvService {
   // not be seen, as with any read racing a write. `done` runs before ReplicaScan returns.
   using ReplicaScanDone = std::function<void(Result<ReplicaScanReply>)>;
   void ReplicaScan(const ScanSpec& spec, ReplicaScanDone done);
+
+  // Deletes every stored object of `keyspace`, which the catalog must no longer hold (a dropped
+  // keyspace), in batches of kPurgeBatchKeys erasures; `done` gets the count removed. Stops early
+  // (OK) if the keyspace exists again, so a keyspace created anew keeps its new data.
+  void PurgeKeyspace(std::string keyspace, std::function<void(Status, uint64_t removed)> done);
 
   uint64_t actor() const { return actor_; }
   uint64_t requests_served() const { return requests_served_; }

@@ -18,6 +18,7 @@
 #include "node/cluster_view.h"
 #include "node/coordinator.h"
 #include "node/identity.h"
+#include "node/keyspace_store.h"
 #include "node/kv_service.h"
 #include "node/log.h"
 #include "node/membership.h"
@@ -206,9 +207,7 @@ int main(int argc, char** argv) {
   auto tokens = OpenTokens(storage->get(), f.name, identity->host_id, f.vnodes);
   if (!tokens.ok()) return Fatal(tokens.status().ToString());
   KeyspaceCatalog keyspaces;
-  auto saved_keyspaces = LoadKeyspaces(storage->get());
-  if (!saved_keyspaces.ok()) return Fatal(saved_keyspaces.status().ToString());
-  for (const auto& [name, rf] : saved_keyspaces.value()) (void)keyspaces.Create(name, rf);
+  if (Status s = LoadKeyspaces(storage->get(), &keyspaces); !s.ok()) return Fatal(s.ToString());
 
   KvServiceOptions service_options;
   service_options.value_bytes_max = f.value_bytes_max;
@@ -246,10 +245,30 @@ int main(int argc, char** argv) {
       &view, &keyspaces, &membership_client, &timers, &log, membership_options,
       [&peers](const MemberInfo& m) { peers->SetPeerAddress(m.name, m.address); },
       [&storage, &log](const KeyspaceDef& ks) {
-        if (Status s = SaveKeyspace(storage->get(), ks.name, ks.replication_factor); !s.ok()) {
+        if (Status s = SaveKeyspace(storage->get(), ks); !s.ok()) {
           RINGKV_LOG(&log, kError, "cannot persist keyspace {}: {}", ks.name, s.ToString());
         }
       });
+  // A dropped keyspace's data is deleted in the background; a drop whose deletion a crash cut
+  // short is finished at the next start.
+  auto purge = [&service, &log](const std::string& name) {
+    service.PurgeKeyspace(name, [&log, name](Status s, uint64_t removed) {
+      if (s.ok()) {
+        if (removed > 0) RINGKV_LOG(&log, kInfo, "keyspace {}: {} objects deleted", name, removed);
+      } else {
+        RINGKV_LOG(&log, kError, "deleting keyspace {}'s data failed: {}", name, s.ToString());
+      }
+    });
+  };
+  membership.SetDropCallback([&storage, &log, purge](const std::string& name, int64_t at) {
+    if (Status s = SaveDrop(storage->get(), name, at); !s.ok()) {
+      RINGKV_LOG(&log, kError, "cannot persist the drop of keyspace {}: {}", name, s.ToString());
+    }
+    purge(name);
+  });
+  for (const auto& [name, at] : keyspaces.dropped()) {
+    if (!keyspaces.Find(name).ok()) purge(name);
+  }
 
   server_options.node_name = f.name;
   server_options.cluster_name = f.cluster_name;

@@ -65,13 +65,30 @@ void Membership::Absorb(const std::string& address, const RingAnswer& answer) {
     RINGKV_LOG(log_, kInfo, "peer {} ({}) is up", answer.self, address);
     view_->SetUp(answer.self, true);
   }
+  for (const auto& [name, dropped_us] : answer.dropped) {
+    bool dropped = false;
+    (void)DropKeyspace(name, true, dropped_us, true, &dropped);
+  }
   for (const auto& ks : answer.keyspaces) LearnKeyspace(ks);
 }
 
 void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
+  if (keyspaces_->DroppedAt(keyspace.name) >= keyspace.created_us &&
+      keyspaces_->DroppedAt(keyspace.name) > 0) {
+    return;  // dropped after this definition was made: a node that missed the drop sent it
+  }
   auto known = keyspaces_->Find(keyspace.name);
-  if (known.ok()) return;
-  if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor); !s.ok()) {
+  if (known.ok()) {
+    if (known->created_us < keyspace.created_us &&
+        known->replication_factor == keyspace.replication_factor) {
+      keyspaces_->Touch(keyspace.name, keyspace.created_us);
+      on_keyspace_(keyspaces_->Find(keyspace.name).value());
+    }
+    return;
+  }
+  if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor,
+                                    keyspace.created_us);
+      !s.ok()) {
     RINGKV_LOG(log_, kWarn, "ignoring keyspace {}: {}", keyspace.name, s.ToString());
     return;
   }
@@ -81,8 +98,14 @@ void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
 }
 
 Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists,
-                                  bool* created) {
+                                  bool propagated, bool* created) {
   *created = false;
+  if (propagated) {
+    const bool existed = keyspaces_->Find(keyspace.name).ok();
+    LearnKeyspace(keyspace);
+    *created = !existed && keyspaces_->Find(keyspace.name).ok();
+    return Status::Ok();
+  }
   auto known = keyspaces_->Find(keyspace.name);
   if (known.ok()) {
     if (known->replication_factor != keyspace.replication_factor) {
@@ -94,7 +117,11 @@ Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exist
     }
     return Status::Ok();
   }
-  if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor); !s.ok()) return s;
+  if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor,
+                                    keyspace.created_us);
+      !s.ok()) {
+    return s;
+  }
   *created = true;
   on_keyspace_(keyspace);
   RINGKV_LOG(log_, kInfo, "created keyspace {} (replication factor {})", keyspace.name,
@@ -106,11 +133,45 @@ Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exist
   return Status::Ok();
 }
 
+Status Membership::DropKeyspace(const std::string& name, bool if_exists, int64_t dropped_us,
+                                bool propagated, bool* dropped) {
+  *dropped = false;
+  if (name.empty() || name == kDefaultKeyspace) {
+    return Status::InvalidArgument("the default keyspace cannot be dropped");
+  }
+  if (Status s = KeyspaceCatalog::ValidateName(name); !s.ok()) return s;
+  auto known = keyspaces_->Find(name);
+  if (!known.ok()) {
+    if (keyspaces_->DroppedAt(name) >= dropped_us) return Status::Ok();  // knew it already
+    keyspaces_->RecordDropped(name, dropped_us);
+    if (on_drop_) on_drop_(name, dropped_us);
+    if (!propagated && !if_exists) {
+      return Status::InvalidArgument(fmt::format("keyspace '{}' does not exist", name));
+    }
+    return Status::Ok();
+  }
+  if (known->created_us >= dropped_us) {
+    if (propagated) return Status::Ok();  // created again after that drop
+    dropped_us = known->created_us + 1;   // this node's clock is behind the creator's
+  }
+  if (Status s = keyspaces_->Drop(name, dropped_us); !s.ok()) return s;
+  *dropped = true;
+  RINGKV_LOG(log_, kInfo, "dropped keyspace {}", name);
+  if (on_drop_) on_drop_(name, dropped_us);
+  if (!propagated) {
+    for (const auto& address : Targets()) {
+      transport_->PushDrop(address, name, dropped_us, options_.timeout_ms, [](Status) {});
+    }
+  }
+  return Status::Ok();
+}
+
 RingAnswer Membership::Answer() const {
   RingAnswer answer;
   answer.self = view_->self();
   for (const auto& [name, m] : view_->members()) answer.members.emplace_back(m, view_->IsUp(name));
   for (const auto& [name, ks] : keyspaces_->all()) answer.keyspaces.push_back(ks);
+  for (const auto& [name, at] : keyspaces_->dropped()) answer.dropped.emplace_back(name, at);
   return answer;
 }
 

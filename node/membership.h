@@ -27,6 +27,7 @@ struct RingAnswer {
   std::string self;  // the answering node's name
   std::vector<std::pair<MemberInfo, bool>> members;  // with its view of who is up
   std::vector<KeyspaceDef> keyspaces;
+  std::vector<std::pair<std::string, int64_t>> dropped;  // keyspace name, when it was dropped
 };
 
 // The exchanges membership needs, addressed by HOST:PORT (a seed's name is not known before it
@@ -38,6 +39,9 @@ class MembershipTransport {
                          std::function<void(Result<RingAnswer>)> done) = 0;
   virtual void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace,
                             int64_t timeout_ms, std::function<void(Status)> done) = 0;
+  virtual void PushDrop(const std::string& address, const std::string& keyspace,
+                        int64_t dropped_us, int64_t timeout_ms,
+                        std::function<void(Status)> done) = 0;
 };
 
 struct MembershipOptions {
@@ -57,10 +61,21 @@ class Membership {
 
   // Starts the periodic exchange (the first round at once).
   void Start();
-  // Creates a keyspace here and tells every member. Answers once it exists here.
-  Status CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists, bool* created);
-  // Takes a keyspace definition from a peer or a ring answer.
+  // Creates a keyspace here and, unless `propagated` (a peer passing it on), tells every member.
+  // Answers once it exists here. keyspace.created_us must be set (the creating node's clock).
+  Status CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists, bool propagated,
+                        bool* created);
+  // Takes a keyspace definition from a peer or a ring answer; ignored if dropped after it was
+  // created.
   void LearnKeyspace(const KeyspaceDef& keyspace);
+  // Drops a keyspace here (on_drop deletes its data) and, unless `propagated`, tells every
+  // member. A drop older than the keyspace's creation is ignored; `default` cannot be dropped.
+  Status DropKeyspace(const std::string& name, bool if_exists, int64_t dropped_us,
+                      bool propagated, bool* dropped);
+  // Runs for every keyspace dropped here (to persist the drop and delete the data).
+  void SetDropCallback(std::function<void(const std::string&, int64_t)> fn) {
+    on_drop_ = std::move(fn);
+  }
 
   // The ring answer this node gives.
   RingAnswer Answer() const;
@@ -78,6 +93,7 @@ class Membership {
   const MembershipOptions options_;
   std::function<void(const MemberInfo&)> on_member_;
   std::function<void(const KeyspaceDef&)> on_keyspace_;
+  std::function<void(const std::string&, int64_t)> on_drop_;
 };
 
 }  // namespace ringkv

@@ -182,8 +182,11 @@ void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
           answer->members.emplace_back(std::move(info), member.getUp());
         }
         for (auto ks : r.getKeyspaces()) {
-          answer->keyspaces.push_back(
-              KeyspaceDef{std::string(View(ks.getName())), ks.getReplicationFactor()});
+          answer->keyspaces.push_back(KeyspaceDef{std::string(View(ks.getName())),
+                                                  ks.getReplicationFactor(), ks.getCreatedUs()});
+        }
+        for (auto d : r.getDropped()) {
+          answer->dropped.emplace_back(std::string(View(d.getName())), d.getDroppedUs());
         }
         return Status::Ok();
       },
@@ -203,6 +206,7 @@ void MembershipClient::PushKeyspace(const std::string& address, const KeyspaceDe
   req.setReplicationFactor(keyspace.replication_factor);
   req.setIfNotExists(true);
   req.setPropagated(true);
+  req.setCreatedUs(keyspace.created_us);
   auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
   exchange->Run(
       address, timeout_ms, proto::EncodeFrameBytes(m),
@@ -210,6 +214,28 @@ void MembershipClient::PushKeyspace(const std::string& address, const KeyspaceDe
         return f.which() == wire::Frame::CREATE_KEYSPACE_RESULT
                    ? Status::Ok()
                    : Status::Protocol("expected createKeyspaceResult");
+      },
+      std::move(done));
+}
+
+void MembershipClient::PushDrop(const std::string& address, const std::string& keyspace,
+                                int64_t dropped_us, int64_t timeout_ms,
+                                std::function<void(Status)> done) {
+  capnp::MallocMessageBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(2);
+  auto req = frame.initDropKeyspace();
+  req.setName(keyspace);
+  req.setIfExists(true);
+  req.setPropagated(true);
+  req.setDroppedUs(dropped_us);
+  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
+  exchange->Run(
+      address, timeout_ms, proto::EncodeFrameBytes(m),
+      [](wire::Frame::Reader f) -> Status {
+        return f.which() == wire::Frame::DROP_KEYSPACE_RESULT
+                   ? Status::Ok()
+                   : Status::Protocol("expected dropKeyspaceResult");
       },
       std::move(done));
 }

@@ -51,6 +51,12 @@ class FakeTransport final : public MembershipTransport {
     pushed.emplace_back(address, ks.name);
     done(Status::Ok());
   }
+  void PushDrop(const std::string& address, const std::string& ks, int64_t, int64_t,
+                std::function<void(Status)> done) override {
+    drops.emplace_back(address, ks);
+    done(Status::Ok());
+  }
+  std::vector<std::pair<std::string, std::string>> drops;
   std::map<std::string, RingAnswer> answers;
   std::map<std::string, int> fetches;
   std::vector<std::pair<std::string, std::string>> pushed;
@@ -87,9 +93,9 @@ class MembershipTest : public ::testing::Test {
 
 TEST_F(MembershipTest, LearnsMembersTransitivelyAndNeverAsksItself) {
   // n2 (a seed) knows n3, which is not a seed.
-  RingAnswer from_n2{"n2", {{Member("n2", 7002, {-50, 50}), true}, {Member("n3", 7003, {0, 200}), true}}, {}};
+  RingAnswer from_n2{"n2", {{Member("n2", 7002, {-50, 50}), true}, {Member("n3", 7003, {0, 200}), true}}, {}, {}};
   transport_.answers["127.0.0.1:7002"] = from_n2;
-  transport_.answers["127.0.0.1:7003"] = RingAnswer{"n3", {{Member("n3", 7003, {0, 200}), true}}, {}};
+  transport_.answers["127.0.0.1:7003"] = RingAnswer{"n3", {{Member("n3", 7003, {0, 200}), true}}, {}, {}};
   membership_.Start();
   EXPECT_EQ(view_.node_count(), 3u);
   EXPECT_TRUE(view_.IsUp("n2"));
@@ -103,21 +109,21 @@ TEST_F(MembershipTest, LearnsMembersTransitivelyAndNeverAsksItself) {
 }
 
 TEST_F(MembershipTest, FailedExchangeMarksThePeerDownAndAnAnswerUpAgain) {
-  transport_.answers["127.0.0.1:7002"] = RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {}};
+  transport_.answers["127.0.0.1:7002"] = RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {}, {}};
   membership_.Start();
   ASSERT_TRUE(view_.IsUp("n2"));
   transport_.answers.erase("127.0.0.1:7002");
   timers_.Advance(1'000'000);
   EXPECT_FALSE(view_.IsUp("n2"));
   EXPECT_EQ(view_.node_count(), 2u) << "a down member stays on the ring";
-  transport_.answers["127.0.0.1:7002"] = RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {}};
+  transport_.answers["127.0.0.1:7002"] = RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {}, {}};
   timers_.Advance(1'000'000);
   EXPECT_TRUE(view_.IsUp("n2"));
 }
 
 TEST_F(MembershipTest, KeyspacesSpreadThroughRingAnswersAndCreation) {
   transport_.answers["127.0.0.1:7002"] =
-      RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {KeyspaceDef{"pipeline", 2}}};
+      RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {KeyspaceDef{"pipeline", 2, 0}}, {}};
   membership_.Start();
   auto ks = keyspaces_.Find("pipeline");
   ASSERT_TRUE(ks.ok());
@@ -125,16 +131,39 @@ TEST_F(MembershipTest, KeyspacesSpreadThroughRingAnswersAndCreation) {
   EXPECT_EQ(persisted_, std::vector<std::string>{"pipeline"});
 
   bool created = false;
-  ASSERT_TRUE(membership_.CreateKeyspace(KeyspaceDef{"features", 3}, false, &created).ok());
+  ASSERT_TRUE(membership_.CreateKeyspace(KeyspaceDef{"features", 3, 100}, false, false, &created).ok());
   EXPECT_TRUE(created);
   EXPECT_EQ(transport_.pushed,
             (std::vector<std::pair<std::string, std::string>>{{"127.0.0.1:7002", "features"}}));
-  EXPECT_FALSE(membership_.CreateKeyspace(KeyspaceDef{"features", 3}, false, &created).ok())
+  EXPECT_FALSE(membership_.CreateKeyspace(KeyspaceDef{"features", 3, 100}, false, false, &created).ok())
       << "exists, and IF NOT EXISTS was not given";
-  EXPECT_TRUE(membership_.CreateKeyspace(KeyspaceDef{"features", 3}, true, &created).ok());
+  EXPECT_TRUE(membership_.CreateKeyspace(KeyspaceDef{"features", 3, 100}, true, false, &created).ok());
   EXPECT_FALSE(created);
-  EXPECT_FALSE(membership_.CreateKeyspace(KeyspaceDef{"features", 5}, true, &created).ok())
+  EXPECT_FALSE(membership_.CreateKeyspace(KeyspaceDef{"features", 5, 100}, true, false, &created).ok())
       << "a different factor is an error even with IF NOT EXISTS";
+
+  // Dropping: gone here, pushed to the others, and a peer that missed the drop cannot bring the
+  // keyspace back through its ring answer; a later creation can.
+  std::vector<std::string> dropped_names;
+  membership_.SetDropCallback(
+      [&](const std::string& name, int64_t) { dropped_names.push_back(name); });
+  bool dropped = false;
+  const std::string before = keyspaces_.SchemaVersion();
+  ASSERT_TRUE(membership_.DropKeyspace("features", false, 200, false, &dropped).ok());
+  EXPECT_TRUE(dropped);
+  EXPECT_FALSE(keyspaces_.Find("features").ok());
+  EXPECT_NE(keyspaces_.SchemaVersion(), before);
+  EXPECT_EQ(dropped_names, std::vector<std::string>{"features"});
+  EXPECT_EQ(transport_.drops.size(), 1u);
+  membership_.LearnKeyspace(KeyspaceDef{"features", 3, 100});
+  EXPECT_FALSE(keyspaces_.Find("features").ok()) << "an older definition must not resurrect it";
+  EXPECT_FALSE(membership_.DropKeyspace("features", false, 300, false, &dropped).ok())
+      << "no such keyspace, and IF EXISTS was not given";
+  EXPECT_TRUE(membership_.DropKeyspace("features", true, 300, false, &dropped).ok());
+  EXPECT_FALSE(dropped);
+  EXPECT_FALSE(membership_.DropKeyspace("default", true, 300, false, &dropped).ok());
+  membership_.LearnKeyspace(KeyspaceDef{"features", 3, 400});
+  EXPECT_TRUE(keyspaces_.Find("features").ok()) << "created again after the drop";
 }
 
 TEST(ClusterViewTest, RefusesCollidingTokensAndAnImpostorOfItself) {

@@ -440,12 +440,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
           return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
         }
         bool created = false;
-        const KeyspaceDef def{std::string(View(req.getName())), req.getReplicationFactor()};
-        Status s = server_->membership_->CreateKeyspace(
-            def, req.getIfNotExists() || req.getPropagated(), &created);
+        // Only a peer passes on another node's creation (with that node's time).
+        const bool propagated = is_peer_ && req.getPropagated();
+        const KeyspaceDef def{std::string(View(req.getName())), req.getReplicationFactor(),
+                              propagated ? req.getCreatedUs() : server_->clock_->NowUs()};
+        Status s = server_->membership_->CreateKeyspace(def, req.getIfNotExists(), propagated,
+                                                        &created);
         if (!s.ok()) return AnswerError(weak, id, s);
         Answer(weak, id, [&](wire::Frame::Builder f) {
           f.initCreateKeyspaceResult().setCreated(created);
+        });
+        return;
+      }
+      case wire::Frame::DROP_KEYSPACE: {
+        auto req = frame.getDropKeyspace();
+        if (!Admit(id)) return;
+        if (server_->membership_ == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
+        }
+        const bool propagated = is_peer_ && req.getPropagated();
+        bool dropped = false;
+        Status s = server_->membership_->DropKeyspace(
+            std::string(View(req.getName())), req.getIfExists(),
+            propagated ? req.getDroppedUs() : server_->clock_->NowUs(), propagated, &dropped);
+        if (!s.ok()) return AnswerError(weak, id, s);
+        Answer(weak, id, [&](wire::Frame::Builder f) {
+          f.initDropKeyspaceResult().setDropped(dropped);
         });
         return;
       }
@@ -574,6 +594,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (unsigned i = 0; i < ring.keyspaces.size(); ++i) {
       keyspaces[i].setName(ring.keyspaces[i].name);
       keyspaces[i].setReplicationFactor(ring.keyspaces[i].replication_factor);
+      keyspaces[i].setCreatedUs(ring.keyspaces[i].created_us);
+    }
+    auto dropped = out.initDropped(static_cast<unsigned>(ring.dropped.size()));
+    for (unsigned i = 0; i < ring.dropped.size(); ++i) {
+      dropped[i].setName(ring.dropped[i].first);
+      dropped[i].setDroppedUs(ring.dropped[i].second);
     }
   }
 

@@ -200,6 +200,14 @@ struct ReplicaReadResult {
 struct KeyspaceDef {
   name @0 :Text;
   replicationFactor @1 :UInt32;
+  createdUs @2 :Int64;       # wall clock of its creation; 0: always existed ("default", old nodes)
+}
+
+# A keyspace dropped at `droppedUs`: it stays dropped on every node unless created again later
+# (a definition with a greater createdUs wins), so a node that missed the drop cannot bring it back.
+struct DroppedKeyspace {
+  name @0 :Text;
+  droppedUs @1 :Int64;
 }
 
 # What a node says of itself: enough for any other node, or a client, to place it on the ring.
@@ -223,6 +231,7 @@ struct RingResult {
   members @0 :List(RingMember);
   keyspaces @1 :List(KeyspaceDef);
   self @2 :Text;             # the answering node's name
+  dropped @3 :List(DroppedKeyspace);
 }
 
 # Creates a keyspace on every node the receiver knows (it passes the request on with
@@ -232,6 +241,7 @@ struct CreateKeyspace {
   replicationFactor @1 :UInt32;
   ifNotExists @2 :Bool;
   propagated @3 :Bool;
+  createdUs @4 :Int64;       # set by the node that created it (propagated copies carry it)
 }
 
 struct CreateKeyspaceResult {
@@ -295,6 +305,7 @@ struct DropKeyspace {
   name @0 :Text;
   ifExists @1 :Bool;
   propagated @2 :Bool;     # as CreateKeyspace.propagated
+  droppedUs @3 :Int64;     # set by the node that dropped it (propagated copies carry it)
 }
 
 struct DropKeyspaceResult {

@@ -151,7 +151,13 @@ void LevelDbStorage::WriterLoop() {
 
     leveldb::WriteBatch batch;
     for (const auto& p : group) {
-      for (const auto& w : p.writes) batch.Put(w.storage_key, w.encoded_object);
+      for (const auto& w : p.writes) {
+        if (w.erase) {
+          batch.Delete(w.storage_key);
+        } else {
+          batch.Put(w.storage_key, w.encoded_object);
+        }
+      }
     }
     leveldb::WriteOptions write_options;
     write_options.sync = options_.sync_mode != SyncMode::kPeriodic;
@@ -159,7 +165,10 @@ void LevelDbStorage::WriterLoop() {
     if (status.ok() && options_.sync_mode == SyncMode::kPeriodic) unsynced = true;
     if (status.ok()) {
       for (const auto& p : group) {
-        for (const auto& w : p.writes) objects_approx_ += w.creates ? 1 : 0;
+        for (const auto& w : p.writes) {
+          if (w.creates) ++objects_approx_;
+          if (w.erase && objects_approx_ > 0) --objects_approx_;
+        }
       }
     }
 

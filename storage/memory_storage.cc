@@ -24,7 +24,13 @@ size_t MemoryStorage::RunCompletions() {
       --fail_writes_;
       status = Status::IoError("injected: No space left on device");
     } else {
-      for (auto& w : p.writes) objects_[w.storage_key] = std::move(w.encoded_object);
+      for (auto& w : p.writes) {
+        if (w.erase) {
+          objects_.erase(w.storage_key);
+        } else {
+          objects_[w.storage_key] = std::move(w.encoded_object);
+        }
+      }
       ++writes_;
     }
     p.done(status);

@@ -47,6 +47,8 @@ struct ObjectWrite {
   std::string storage_key;
   std::string encoded_object;  // EncodeObject()
   bool creates = false;        // no object was stored under the key before: counts a new object
+  bool erase = false;          // remove the object stored under the key (encoded_object unused);
+                               // counts one object fewer (dropping a keyspace)
 };
 
 struct StorageStats {

@@ -37,6 +37,7 @@ text: "created keyspace NAME (replication factor N)" or "keyspace NAME exists al
 json: {"keyspace", "replication_factor", "created"})help";
 
 constexpr char kKeyspaceHelp[] = R"help(  kvctl keyspace create NAME --rf N [--if-not-exists]
+  kvctl keyspace drop NAME [--if-exists]
   kvctl keyspace list
 See kvctl keyspace create --help and kvctl keyspace list --help.)help";
 
@@ -105,6 +106,25 @@ int RunKeyspaceCreate(const Globals& globals, const KeyspaceCreateFlags& flags) 
   return kExitOk;
 }
 
+struct KeyspaceDropFlags {
+  std::string name;
+  bool if_exists = false;
+};
+
+int RunKeyspaceDrop(const Globals& globals, const KeyspaceDropFlags& flags) {
+  auto client = MakeClient(globals);
+  auto dropped = client->DropKeyspace(flags.name, flags.if_exists);
+  if (!dropped.ok()) return ReportError(globals, dropped.error());
+  if (globals.json()) {
+    PrintJson({{"keyspace", flags.name}, {"dropped", dropped.value()}});
+  } else if (dropped.value()) {
+    fmt::print("dropped keyspace {}\n", CEscape(flags.name));
+  } else {
+    fmt::print("keyspace {} does not exist\n", CEscape(flags.name));
+  }
+  return kExitOk;
+}
+
 int RunKeyspaceList(const Globals& globals) {
   auto client = MakeClient(globals);
   auto ring = client->Ring();
@@ -159,8 +179,19 @@ std::vector<Command> AddKeyspaceCommands(CLI::App& parent, const Globals& global
   CLI::App* list = keyspace->add_subcommand("list", "List the keyspaces");
   list->footer(kKeyspaceListHelp);
 
+  auto drop_flags = std::make_shared<KeyspaceDropFlags>();
+  CLI::App* drop = keyspace->add_subcommand("drop", "Drop a keyspace and delete its data");
+  drop->footer(
+      "Drops NAME on every node and deletes its data there (in the background). 'default' cannot "
+      "be dropped. Without --if-exists a missing keyspace is an error (exit 1).\n"
+      "text: \"dropped keyspace NAME\" or \"keyspace NAME does not exist\"; json: {\"keyspace\", "
+      "\"dropped\"}");
+  drop->add_option("NAME", drop_flags->name, "The keyspace's name")->required();
+  drop->add_flag("--if-exists", drop_flags->if_exists, "Succeed without change if it is missing");
+
   return {
       {create, [&globals, create_flags] { return RunKeyspaceCreate(globals, *create_flags); }},
+      {drop, [&globals, drop_flags] { return RunKeyspaceDrop(globals, *drop_flags); }},
       {list, [&globals] { return RunKeyspaceList(globals); }},
   };
 }
