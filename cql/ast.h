@@ -74,7 +74,7 @@ struct Term {
 
 // `name = value` inside WITH ... AND ...: replication = {...}, default_time_to_live = 3600, ...
 struct Property {
-  Ident name;   // lower-cased
+  Ident name;  // lower-cased
   Term value;
 };
 
@@ -87,11 +87,11 @@ struct UsingClause {
 // One restriction of a WHERE clause (the clauses are joined by AND).
 struct Relation {
   enum class Op : uint8_t { kEq, kLt, kLe, kGt, kGe, kIn, kNe };
-  SourcePos pos;          // of the column name, or of `token`
-  bool is_token = false;  // token(a, b) > 42: `columns` = {a, b}
+  SourcePos pos;               // of the column name, or of `token`
+  bool is_token = false;       // token(a, b) > 42: `columns` = {a, b}
   std::vector<Ident> columns;  // exactly one unless is_token
   Op op = Op::kEq;
-  std::vector<Term> terms;     // one, or the IN list (possibly empty)
+  std::vector<Term> terms;  // one, or the IN list (possibly empty)
 };
 
 // One item of SELECT's column list.
@@ -121,11 +121,11 @@ struct SelectStmt {
   SourcePos pos;
   TableName table;
   bool distinct = false;
-  bool star = false;                // SELECT *: `selectors` empty
+  bool star = false;  // SELECT *: `selectors` empty
   std::vector<Selector> selectors;
   std::vector<Relation> where;
   std::vector<Ordering> order_by;
-  std::optional<Term> limit;        // an integer literal or a bind marker
+  std::optional<Term> limit;  // an integer literal or a bind marker
   bool allow_filtering = false;
 };
 
@@ -149,7 +149,7 @@ struct Assignment {
     kSetElement,  // col[key] = value     (map put; list: replace at index `key`)
   };
   Op op = Op::kSet;
-  SourcePos pos;      // of the column name
+  SourcePos pos;  // of the column name
   Ident column;
   std::optional<Term> key;  // kSetElement only
   Term value;
@@ -194,13 +194,13 @@ struct CreateKeyspaceStmt {
   SourcePos pos;
   Ident keyspace;
   bool if_not_exists = false;
-  std::string replication_class;       // as written, e.g. "SimpleStrategy"
+  std::string replication_class;  // as written, e.g. "SimpleStrategy"
   // SimpleStrategy: 'replication_factor'. NetworkTopologyStrategy: the sum of the per data centre
   // factors (the parser checks each is a positive integer).
   int replication_factor = 0;
   // The replication map's other entries as written, e.g. {"dc1", "3"} for NTS.
   std::vector<std::pair<std::string, std::string>> replication_options;
-  std::vector<Property> properties;    // every WITH property, replication included
+  std::vector<Property> properties;  // every WITH property, replication included
 };
 
 struct DropKeyspaceStmt {
@@ -233,9 +233,9 @@ struct CreateTableStmt {
   SourcePos pos;
   TableName table;
   bool if_not_exists = false;
-  std::vector<ColumnDef> columns;       // in declaration order
-  std::vector<Ident> partition_key;     // at least one
-  std::vector<Ident> clustering_key;    // possibly none
+  std::vector<ColumnDef> columns;     // in declaration order
+  std::vector<Ident> partition_key;   // at least one
+  std::vector<Ident> clustering_key;  // possibly none
   // One entry per clustering column, in clustering order (ASC unless CLUSTERING ORDER BY says).
   std::vector<Ordering> clustering_order;
   ConflictMode conflict_mode = ConflictMode::kMerge;

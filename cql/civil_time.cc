@@ -83,8 +83,8 @@ std::string FormatTimestamp(int64_t ms) {
 std::optional<std::string> FormatTimestampLiteral(int64_t ms) {
   Parts p = Split(ms);
   if (p.year < 0 || p.year > 9999) return std::nullopt;
-  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:03d}+0000", p.year, p.month, p.day,
-                     p.hour, p.minute, p.second, p.millis);
+  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:03d}+0000", p.year, p.month,
+                     p.day, p.hour, p.minute, p.second, p.millis);
 }
 
 std::optional<int64_t> ParseTimestamp(std::string_view s) {

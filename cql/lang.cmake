@@ -6,6 +6,8 @@ add_library(ringkv_cql_lang STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/value.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/lexer.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/parser.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/parser_dml.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/parser_ddl.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/term_convert.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/split.cc)
 target_include_directories(ringkv_cql_lang PUBLIC ${PROJECT_SOURCE_DIR}/client/include)

@@ -6,9 +6,7 @@ namespace ringkv::cql {
 namespace {
 
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
-bool IsIdentChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
+bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 int HexValue(char c) {
@@ -118,7 +116,8 @@ Token Lexer::Next() {
       while (at_ < text_.size() && IsIdentChar(text_[at_])) ++at_;
       return Make(TokenKind::kError, start, "invalid blob literal");
     }
-    if (n % 2 != 0) return Make(TokenKind::kError, start, "blob literal has an odd number of hex digits");
+    if (n % 2 != 0)
+      return Make(TokenKind::kError, start, "blob literal has an odd number of hex digits");
     std::string bytes;
     bytes.reserve(n / 2);
     for (size_t i = digits; i < at_; i += 2) {
@@ -170,8 +169,10 @@ Token Lexer::Next() {
           continue;
         }
         ++at_;
-        if (c == '"' && out.empty()) return Make(TokenKind::kError, start, "empty quoted identifier");
-        return Make(c == '\'' ? TokenKind::kString : TokenKind::kQuotedIdent, start, std::move(out));
+        if (c == '"' && out.empty())
+          return Make(TokenKind::kError, start, "empty quoted identifier");
+        return Make(c == '\'' ? TokenKind::kString : TokenKind::kQuotedIdent, start,
+                    std::move(out));
       }
       out.push_back(text_[at_++]);
     }

@@ -23,7 +23,8 @@ std::vector<Token> Lex(std::string_view text) {
 }
 
 TEST(LexerTest, TokenKindsAndPositions) {
-  auto t = Lex("SELECT \"Name\", x_1 FROM ks.t -- comment\n WHERE a >= 1.5e3 /* c */ AND b != 'it''s'");
+  auto t =
+      Lex("SELECT \"Name\", x_1 FROM ks.t -- comment\n WHERE a >= 1.5e3 /* c */ AND b != 'it''s'");
   ASSERT_EQ(t.size(), 16u);
   EXPECT_TRUE(t[0].IsKeyword("select"));
   EXPECT_EQ(t[0].raw, "SELECT");
@@ -72,7 +73,8 @@ TEST(SplitTest, StatementsCommentsQuotesBatches) {
   auto s = Session::SplitStatements(
       "USE ks; -- a comment; not a split\n"
       "INSERT INTO t (a) VALUES ('x;y');\n"
-      "BEGIN BATCH\n  INSERT INTO t (a) VALUES ('1');\n  DELETE FROM t WHERE a = '2';\nAPPLY BATCH;\n"
+      "BEGIN BATCH\n  INSERT INTO t (a) VALUES ('1');\n  DELETE FROM t WHERE a = '2';\nAPPLY "
+      "BATCH;\n"
       ";;\nCONSISTENCY QUORUM\nSELECT * FROM t /* ; */ WHERE a = 'z'");
   ASSERT_EQ(s.size(), 5u);
   EXPECT_EQ(s[0].first, "USE ks");
@@ -88,8 +90,9 @@ TEST(SplitTest, StatementsCommentsQuotesBatches) {
 }
 
 TEST(SplitTest, OnlyARealBatchHoldsSemicolons) {
-  auto s = Session::SplitStatements("BEGIN;\nSELECT 1;\nBEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (1); "
-                                    "APPLY BATCH;\nUSE ks;");
+  auto s = Session::SplitStatements(
+      "BEGIN;\nSELECT 1;\nBEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (1); "
+      "APPLY BATCH;\nUSE ks;");
   ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[0].first, "BEGIN");
   EXPECT_EQ(s[2].first, "BEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (1); APPLY BATCH");

@@ -107,7 +107,8 @@ void WriteSeeds(const char* dir) {
       "SELECT lang, ttl(score) FROM ks.docs WHERE doc_id IN ('a', 'b') AND ts >= 10 LIMIT 5;",
       "INSERT INTO t (a, b, c, d) VALUES ('x', {'k': 1.5}, [1, 2], 0xff) USING TTL 60;",
       "UPDATE t SET l = [0] + l, m['k'] = ?, s = s - {'x'} WHERE pk = 1 AND ck = 2",
-      "BEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (?); DELETE a FROM t WHERE k = 1; APPLY BATCH;",
+      "BEGIN UNLOGGED BATCH INSERT INTO t (a) VALUES (?); DELETE a FROM t WHERE k = 1; APPLY "
+      "BATCH;",
       ("CREATE TABLE IF NOT EXISTS e (a text, b int, c timestamp, m map<text, double>, "
        "PRIMARY KEY ((a, b), c)) WITH conflict_mode = 'lww' AND CLUSTERING ORDER BY (c DESC);"),
       "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3};",
@@ -124,7 +125,8 @@ void WriteSeeds(const char* dir) {
   };
   for (const char* s : kStatements) write(std::string(1, '\0') + s);
   std::vector<Value> values = {
-      Value::Text(std::string("a\0b", 3)), Value::Int(-7), Value::Double(1.5), Value::Timestamp(1795514400123),
+      Value::Text(std::string("a\0b", 3)), Value::Int(-7), Value::Double(1.5),
+      Value::Timestamp(1795514400123),
       Value{Type{Kind::kMap, {Type::Scalar(Kind::kText), Type::Scalar(Kind::kDouble)}},
             ringkv::cql::ValueMap{{Value::Text("k"), Value::Double(2)}}}};
   for (const Value& v : values) {

@@ -32,7 +32,8 @@ void ExpectError(std::string_view text, int line, int column, std::string_view n
   EXPECT_NE(e.message.find(says), std::string::npos) << text << ": " << e.ToString();
 }
 
-std::optional<Value> Convert(const Term& t, const Type& type, const std::vector<Value>& binds = {}) {
+std::optional<Value> Convert(const Term& t, const Type& type,
+                             const std::vector<Value>& binds = {}) {
   auto r = ConvertTerm(t, type, binds, "c");
   EXPECT_TRUE(r.ok()) << r.error().ToString();
   return r.ok() ? r.value() : std::nullopt;
@@ -41,7 +42,8 @@ std::optional<Value> Convert(const Term& t, const Type& type, const std::vector<
 TEST(ParserTest, Select) {
   auto s = Parse<SelectStmt>(
       "select lang, TTL(score), writetime(score) AS w, \"Quoted\" FROM ks.docs "
-      "WHERE doc_id IN ('a', 'b') AND ts >= 10 AND ts < ? ORDER BY ts DESC LIMIT 5 ALLOW FILTERING;");
+      "WHERE doc_id IN ('a', 'b') AND ts >= 10 AND ts < ? ORDER BY ts DESC LIMIT 5 ALLOW "
+      "FILTERING;");
   EXPECT_EQ(s.table.keyspace, "ks");
   EXPECT_EQ(s.table.name, "docs");
   EXPECT_EQ(s.table.pos, (SourcePos{1, 63}));
@@ -159,12 +161,14 @@ TEST(ParserTest, Keyspaces) {
   EXPECT_EQ(k.replication_class, "SimpleStrategy");
   EXPECT_EQ(k.replication_factor, 3);
   auto trailing = Parse<CreateKeyspaceStmt>(
-      "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '2'} "
+      "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': "
+      "'2'} "
       "IF NOT EXISTS");
   EXPECT_TRUE(trailing.if_not_exists);
   EXPECT_EQ(trailing.replication_factor, 2);
   auto nts = Parse<CreateKeyspaceStmt>(
-      "CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}");
+      "CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': "
+      "1}");
   EXPECT_EQ(nts.replication_factor, 3);
   EXPECT_EQ(nts.replication_options.size(), 2u);
   auto drop = Parse<DropKeyspaceStmt>("DROP KEYSPACE IF EXISTS \"Ks\"");
@@ -198,7 +202,8 @@ TEST(ParserTest, Tables) {
   EXPECT_EQ(inline_key.columns[1].type, Type::Scalar(Kind::kText));
   EXPECT_EQ(inline_key.conflict_mode, ConflictMode::kMerge);
   auto simple = Parse<CreateTableStmt>(
-      "CREATE TABLE t (a int, b int, c list<int>, PRIMARY KEY (a, b)) WITH conflict_mode = 'siblings'");
+      "CREATE TABLE t (a int, b int, c list<int>, PRIMARY KEY (a, b)) WITH conflict_mode = "
+      "'siblings'");
   EXPECT_EQ(simple.partition_key.size(), 1u);
   EXPECT_EQ(simple.clustering_key[0].name, "b");
   EXPECT_EQ(simple.conflict_mode, ConflictMode::kSiblings);
@@ -234,16 +239,18 @@ TEST(ParserTest, SyntaxErrorsPointAtTheToken) {
               ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a int PRIMARY KEY, a text)", 1, 36, "a", "Multiple definition",
               ErrorKind::kInvalid);
-  ExpectError("CREATE TABLE t (a int PRIMARY KEY) WITH conflict_mode = 'newest'", 1, 57,
-              "newest", "conflict_mode", ErrorKind::kInvalid);
+  ExpectError("CREATE TABLE t (a int PRIMARY KEY) WITH conflict_mode = 'newest'", 1, 57, "newest",
+              "conflict_mode", ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a int, b int, PRIMARY KEY (a, b)) WITH CLUSTERING ORDER BY (a DESC)",
               1, 77, "a", "clustering", ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a varint PRIMARY KEY)", 1, 19, "varint", "not supported",
               ErrorKind::kInvalid);
   ExpectError("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy'}", 1, 39, "",
               "replication_factor", ErrorKind::kInvalid);
-  ExpectError("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
-              "'replication_factor': 0}", 1, 89, "0", "replication factor", ErrorKind::kInvalid);
+  ExpectError(
+      "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
+      "'replication_factor': 0}",
+      1, 89, "0", "replication factor", ErrorKind::kInvalid);
   ExpectError("SELECT * FROM t; SELECT", 1, 18, "SELECT", "end of statement");
   ExpectError("INSERT INTO t (a) VALUES (1) USNG TTL 5", 1, 30, "USNG", "expecting USING or ';'");
   ExpectError("UPDATE t SET a = 1 WHERE k = 1 AN j = 2", 1, 32, "AN", "expecting AND or ';'");
@@ -251,14 +258,17 @@ TEST(ParserTest, SyntaxErrorsPointAtTheToken) {
   ExpectError("SELECT * FROM select", 1, 15, "select", "table name");
   ExpectError("DROP t", 1, 6, "t", "KEYSPACE or TABLE");
   ExpectError("SELECT * FROM t WHERE a = [1, 2", 1, 32, "<EOF>", "']'");
-  ExpectError("SELECT * FROM t WHERE a = \xe2\x82\xac", 1, 27, "\xe2\x82\xac", "unexpected character");
+  ExpectError("SELECT * FROM t WHERE a = \xe2\x82\xac", 1, 27, "\xe2\x82\xac",
+              "unexpected character");
 }
 
 TEST(ParserTest, ConvertTermTypesLiterals) {
-  auto values = Parse<InsertStmt>(
-      "INSERT INTO t (a,b,c,d,e,f,g,h,i,j,k) VALUES (42, 3000000000, 1.5, 7, '2026-11-24', "
-      "'2026-11-24T10:00:00.123Z', 1795514400123, {3, 1, 3}, {'b': 2, 'a': 1, 'b': 3}, "
-      "'01234567-89ab-cdef-0123-456789abcdef', {})").values;
+  auto values =
+      Parse<InsertStmt>(
+          "INSERT INTO t (a,b,c,d,e,f,g,h,i,j,k) VALUES (42, 3000000000, 1.5, 7, '2026-11-24', "
+          "'2026-11-24T10:00:00.123Z', 1795514400123, {3, 1, 3}, {'b': 2, 'a': 1, 'b': 3}, "
+          "'01234567-89ab-cdef-0123-456789abcdef', {})")
+          .values;
   EXPECT_EQ(*Convert(values[0], Type::Scalar(Kind::kInt)), Value::Int(42));
   EXPECT_EQ(*Convert(values[1], Type::Scalar(Kind::kBigint)), Value::Bigint(3000000000));
   EXPECT_EQ(*Convert(values[2], Type::Scalar(Kind::kDouble)), Value::Double(1.5));
@@ -285,20 +295,24 @@ TEST(ParserTest, ConvertTermTypesLiterals) {
 
   // now() and uuid() through an injected context.
   ConvertContext ctx{[] { return int64_t{77}; }, [] { return Uuid{std::string(16, 'u')}; }};
-  auto fn = Parse<InsertStmt>("INSERT INTO t (a, b, c) VALUES (now(), toTimestamp(now()), uuid())").values;
+  auto fn = Parse<InsertStmt>("INSERT INTO t (a, b, c) VALUES (now(), toTimestamp(now()), uuid())")
+                .values;
   EXPECT_EQ(*ConvertTerm(fn[0], Type::Scalar(Kind::kTimestamp), {}, "a", &ctx).value(),
             Value::Timestamp(77));
   EXPECT_EQ(*ConvertTerm(fn[1], Type::Scalar(Kind::kTimestamp), {}, "b", &ctx).value(),
             Value::Timestamp(77));
-  EXPECT_EQ(std::get<Uuid>(ConvertTerm(fn[2], Type::Scalar(Kind::kUuid), {}, "c", &ctx).value()->data)
-                .bytes,
-            std::string(16, 'u'));
+  EXPECT_EQ(
+      std::get<Uuid>(ConvertTerm(fn[2], Type::Scalar(Kind::kUuid), {}, "c", &ctx).value()->data)
+          .bytes,
+      std::string(16, 'u'));
 }
 
 TEST(ParserTest, ConvertTermErrorsPointAtTheLiteral) {
-  auto values = Parse<InsertStmt>(
-      "INSERT INTO t (a, b, c, d, e) VALUES (3000000000, 'abc', '2026-13-01', [null], "
-      "99999999999999999999)").values;
+  auto values =
+      Parse<InsertStmt>(
+          "INSERT INTO t (a, b, c, d, e) VALUES (3000000000, 'abc', '2026-13-01', [null], "
+          "99999999999999999999)")
+          .values;
   auto e0 = ConvertTerm(values[0], Type::Scalar(Kind::kInt), {}, "score");
   ASSERT_FALSE(e0.ok());
   EXPECT_EQ(e0.error().message, "Invalid INTEGER constant (3000000000) for \"score\" of type int");
@@ -334,15 +348,18 @@ TEST(ParserTest, CqlIdentQuotesWhenNeeded) {
 TEST(ParserTest, UnsupportedFormsAreClearErrors) {
   ExpectError("INSERT INTO t (a) VALUES (1) IF NOT EXISTS", 1, 30, "IF", "lightweight",
               ErrorKind::kInvalid);
-  ExpectError("DELETE FROM t WHERE a = 1 IF EXISTS", 1, 27, "IF", "lightweight", ErrorKind::kInvalid);
-  ExpectError("DELETE FROM t USING TTL 5 WHERE a = 1", 1, 21, "TTL", "TIMESTAMP", ErrorKind::kInvalid);
+  ExpectError("DELETE FROM t WHERE a = 1 IF EXISTS", 1, 27, "IF", "lightweight",
+              ErrorKind::kInvalid);
+  ExpectError("DELETE FROM t USING TTL 5 WHERE a = 1", 1, 21, "TTL", "TIMESTAMP",
+              ErrorKind::kInvalid);
   ExpectError("BEGIN COUNTER BATCH APPLY BATCH", 1, 7, "COUNTER", "counter", ErrorKind::kInvalid);
   ExpectError("BEGIN BATCH SELECT * FROM t; APPLY BATCH", 1, 13, "SELECT", "expecting INSERT");
   ExpectError("ALTER TABLE t ADD c int", 1, 1, "ALTER", "ALTER", ErrorKind::kInvalid);
   ExpectError("SELECT JSON * FROM t", 1, 8, "JSON", "JSON", ErrorKind::kInvalid);
   ExpectError("SELECT * FROM t WHERE tags CONTAINS 'x'", 1, 28, "CONTAINS", "CONTAINS",
               ErrorKind::kInvalid);
-  ExpectError("SELECT * FROM t WHERE (a, b) > (1, 2)", 1, 23, "(", "multi-column", ErrorKind::kInvalid);
+  ExpectError("SELECT * FROM t WHERE (a, b) > (1, 2)", 1, 23, "(", "multi-column",
+              ErrorKind::kInvalid);
   ExpectError("SELECT * FROM t WHERE a IN ?", 1, 28, "?", "IN ?", ErrorKind::kInvalid);
   ExpectError("SELECT foo(a) FROM t", 1, 8, "foo", "unknown function", ErrorKind::kInvalid);
   ExpectError("CREATE TABLE t (a counter PRIMARY KEY)", 1, 19, "counter", "counters",
@@ -352,12 +369,15 @@ TEST(ParserTest, UnsupportedFormsAreClearErrors) {
               ErrorKind::kInvalid);
   // IN () is valid syntax (it selects nothing); count(1) is count(*).
   EXPECT_TRUE(Parse<SelectStmt>("SELECT * FROM t WHERE a IN ()").where[0].terms.empty());
-  EXPECT_EQ(Parse<SelectStmt>("SELECT count(1) FROM t").selectors[0].kind, Selector::Kind::kCountStar);
+  EXPECT_EQ(Parse<SelectStmt>("SELECT count(1) FROM t").selectors[0].kind,
+            Selector::Kind::kCountStar);
 }
 
 TEST(ParserTest, TextMustBeUtf8) {
-  auto values = Parse<InsertStmt>("INSERT INTO t (a, b, c) VALUES ('\xc3\xa9t\xc3\xa9', '\xff', "
-                                  "'\xed\xa0\x80')").values;
+  auto values = Parse<InsertStmt>(
+                    "INSERT INTO t (a, b, c) VALUES ('\xc3\xa9t\xc3\xa9', '\xff', "
+                    "'\xed\xa0\x80')")
+                    .values;
   EXPECT_TRUE(ConvertTerm(values[0], Type::Scalar(Kind::kText), {}).ok());
   EXPECT_FALSE(ConvertTerm(values[1], Type::Scalar(Kind::kText), {}).ok());
   EXPECT_FALSE(ConvertTerm(values[2], Type::Scalar(Kind::kText), {}).ok());  // a surrogate
@@ -374,10 +394,12 @@ TEST(ParserTest, TypeNames) {
 // error always has a position inside the text.
 TEST(ParserTest, GarbageNeverCrashes) {
   const std::vector<std::string> pieces = {
-      "SELECT", "*", "FROM", "t", "WHERE", "a", "=", "1", "(", ")", "[", "]", "{", "}", ",", ";",
-      "'s'", "?", "token", "IN", "AND", "BEGIN", "BATCH", "APPLY", "INSERT", "INTO", "VALUES",
-      "UPDATE", "SET", "+", "-", "CREATE", "TABLE", "PRIMARY", "KEY", "map", "<", ">", "text",
-      "'", "\"", "/*", "--", "$$", "0x", "1e", ":", ".", "now", "DELETE", "USING", "TTL", "\n"};
+      "SELECT", "*",   "FROM", "t",     "WHERE",  "a",     "=",       "1",    "(",
+      ")",      "[",   "]",    "{",     "}",      ",",     ";",       "'s'",  "?",
+      "token",  "IN",  "AND",  "BEGIN", "BATCH",  "APPLY", "INSERT",  "INTO", "VALUES",
+      "UPDATE", "SET", "+",    "-",     "CREATE", "TABLE", "PRIMARY", "KEY",  "map",
+      "<",      ">",   "text", "'",     "\"",     "/*",    "--",      "$$",   "0x",
+      "1e",     ":",   ".",    "now",   "DELETE", "USING", "TTL",     "\n"};
   std::mt19937 rng(11);
   for (int i = 0; i < 20000; ++i) {
     std::string text;

@@ -15,9 +15,9 @@ namespace {
 
 // cqlsh's own commands: they end at the end of their line (a ';' is optional), as in cqlsh.
 constexpr std::array<std::string_view, 19> kShellCommands = {
-    "capture", "clear",  "cls",    "consistency", "copy",   "debug",  "desc",
+    "capture",  "clear", "cls",    "consistency", "copy",   "debug",  "desc",
     "describe", "exit",  "expand", "help",        "login",  "paging", "quit",
-    "serial",  "show",   "source", "tracing",     "unicode"};
+    "serial",   "show",  "source", "tracing",     "unicode"};
 
 bool IsShellCommand(const Token& t) {
   return t.kind == TokenKind::kIdent &&
@@ -34,7 +34,8 @@ struct ScriptScan {
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r')) --e;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r'))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 

@@ -22,18 +22,30 @@ constexpr size_t kShownBytesMax = 100;
 
 const char* TermKindName(Term::Kind k) {
   switch (k) {
-    case Term::Kind::kString: return "STRING constant";
-    case Term::Kind::kInteger: return "INTEGER constant";
-    case Term::Kind::kFloat: return "FLOAT constant";
-    case Term::Kind::kBoolean: return "BOOLEAN constant";
-    case Term::Kind::kNull: return "null";
-    case Term::Kind::kBlob: return "HEX constant";
-    case Term::Kind::kUuid: return "UUID constant";
-    case Term::Kind::kList: return "list literal";
-    case Term::Kind::kSet: return "set literal";
-    case Term::Kind::kMap: return "map literal";
-    case Term::Kind::kBind: return "bind marker";
-    case Term::Kind::kFunction: return "function call";
+    case Term::Kind::kString:
+      return "STRING constant";
+    case Term::Kind::kInteger:
+      return "INTEGER constant";
+    case Term::Kind::kFloat:
+      return "FLOAT constant";
+    case Term::Kind::kBoolean:
+      return "BOOLEAN constant";
+    case Term::Kind::kNull:
+      return "null";
+    case Term::Kind::kBlob:
+      return "HEX constant";
+    case Term::Kind::kUuid:
+      return "UUID constant";
+    case Term::Kind::kList:
+      return "list literal";
+    case Term::Kind::kSet:
+      return "set literal";
+    case Term::Kind::kMap:
+      return "map literal";
+    case Term::Kind::kBind:
+      return "bind marker";
+    case Term::Kind::kFunction:
+      return "function call";
   }
   return "term";
 }
@@ -102,10 +114,14 @@ std::optional<Uuid> ParseUuid(std::string_view s) {
       continue;
     }
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      return std::nullopt;
     if (nibble < 0) {
       nibble = v;
     } else {
@@ -154,15 +170,31 @@ class Converter {
     constexpr size_t kNearBytesMax = 40;
     std::string near;
     switch (t.kind) {
-      case Term::Kind::kString: near = "'" + t.text + "'"; break;
-      case Term::Kind::kBlob: near = Value::Blob(t.text).ToDisplay(); break;
-      case Term::Kind::kBind: near = "?"; break;
-      case Term::Kind::kBoolean: near = t.boolean ? "true" : "false"; break;
-      case Term::Kind::kNull: near = "null"; break;
-      case Term::Kind::kList: near = "["; break;
+      case Term::Kind::kString:
+        near = "'" + t.text + "'";
+        break;
+      case Term::Kind::kBlob:
+        near = Value::Blob(t.text).ToDisplay();
+        break;
+      case Term::Kind::kBind:
+        near = "?";
+        break;
+      case Term::Kind::kBoolean:
+        near = t.boolean ? "true" : "false";
+        break;
+      case Term::Kind::kNull:
+        near = "null";
+        break;
+      case Term::Kind::kList:
+        near = "[";
+        break;
       case Term::Kind::kSet:
-      case Term::Kind::kMap: near = "{"; break;
-      default: near = t.text; break;
+      case Term::Kind::kMap:
+        near = "{";
+        break;
+      default:
+        near = t.text;
+        break;
     }
     if (near.size() > kNearBytesMax) near.resize(kNearBytesMax);
     return near;
@@ -174,7 +206,10 @@ class Converter {
       case Term::Kind::kInteger:
       case Term::Kind::kFloat:
       case Term::Kind::kUuid:
-        shown = " (" + (t.text.size() > kShownBytesMax ? t.text.substr(0, kShownBytesMax) + "..." : t.text) + ")";
+        shown =
+            " (" +
+            (t.text.size() > kShownBytesMax ? t.text.substr(0, kShownBytesMax) + "..." : t.text) +
+            ")";
         break;
       case Term::Kind::kBoolean:
         shown = t.boolean ? " (true)" : " (false)";
@@ -225,11 +260,13 @@ class Converter {
     }
     static constexpr std::string_view kKnown[] = {"now", "uuid", "totimestamp", "currenttimestamp"};
     if (std::find(std::begin(kKnown), std::end(kKnown), f) == std::end(kKnown)) {
-      return Fail(t, "Unknown function '" + f + "' (now(), uuid(), toTimestamp(now()), "
-                     "currentTimestamp())");
+      return Fail(t, "Unknown function '" + f +
+                         "' (now(), uuid(), toTimestamp(now()), "
+                         "currentTimestamp())");
     }
     return Fail(t, "Invalid call to " + f + "(" + (no_args ? "" : "...") + ") " +
-                       For(Type::Scalar(kind)) + " (now() and toTimestamp(now()) give a timestamp, "
+                       For(Type::Scalar(kind)) +
+                       " (now() and toTimestamp(now()) give a timestamp, "
                        "uuid() a uuid)");
   }
 
@@ -246,7 +283,8 @@ class Converter {
     switch (kind) {
       case Kind::kText:
         if (t.kind != Term::Kind::kString) return Mismatch(t, type);
-        if (!IsUtf8(t.text)) return Fail(t, "String is not valid UTF-8 " + For(type) + " (use a blob)");
+        if (!IsUtf8(t.text))
+          return Fail(t, "String is not valid UTF-8 " + For(type) + " (use a blob)");
         *v = Value::Text(t.text);
         return true;
       case Kind::kBlob:
@@ -264,7 +302,8 @@ class Converter {
       }
       case Kind::kFloat:
       case Kind::kDouble: {
-        if (t.kind != Term::Kind::kInteger && t.kind != Term::Kind::kFloat) return Mismatch(t, type);
+        if (t.kind != Term::Kind::kInteger && t.kind != Term::Kind::kFloat)
+          return Mismatch(t, type);
         errno = 0;
         char* end = nullptr;
         double d = std::strtod(t.text.c_str(), &end);
@@ -378,7 +417,8 @@ class Converter {
 
  public:
   static ValueList NormalizeSet(ValueList list) {
-    std::sort(list.begin(), list.end(), [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
+    std::sort(list.begin(), list.end(),
+              [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
     list.erase(std::unique(list.begin(), list.end(),
                            [](const Value& a, const Value& b) { return Compare(a, b) == 0; }),
                list.end());
@@ -419,7 +459,8 @@ class Converter {
         *why = "a uuid has 16 bytes";
         return false;
       }
-      if (kind == Kind::kFloat) out->data = static_cast<double>(static_cast<float>(std::get<double>(in.data)));
+      if (kind == Kind::kFloat)
+        out->data = static_cast<double>(static_cast<float>(std::get<double>(in.data)));
       return true;
     }
     if ((IsIntegerKind(from) || from == Kind::kTimestamp) &&
@@ -432,7 +473,8 @@ class Converter {
       return true;
     }
     if (IsFloatKind(from) && IsFloatKind(kind)) {
-      if (kind == Kind::kFloat) out->data = static_cast<double>(static_cast<float>(std::get<double>(in.data)));
+      if (kind == Kind::kFloat)
+        out->data = static_cast<double>(static_cast<float>(std::get<double>(in.data)));
       return true;
     }
     if (IsIntegerKind(from) && IsFloatKind(kind)) {
@@ -484,11 +526,11 @@ class Converter {
 
 CqlResult<std::optional<Value>> ConvertTerm(const Term& term, const Type& type,
                                             const std::vector<Value>& binds,
-                                            std::string_view column, const ConvertContext* context) {
-  if (type.is_collection() &&
-      (type.params.size() != (type.kind == Kind::kMap ? 2u : 1u) ||
-       std::any_of(type.params.begin(), type.params.end(),
-                   [](const Type& p) { return p.is_collection(); }))) {
+                                            std::string_view column,
+                                            const ConvertContext* context) {
+  if (type.is_collection() && (type.params.size() != (type.kind == Kind::kMap ? 2u : 1u) ||
+                               std::any_of(type.params.begin(), type.params.end(),
+                                           [](const Type& p) { return p.is_collection(); }))) {
     return CqlError{ErrorKind::kInvalid, "malformed collection type " + type.ToCql(), term.pos.line,
                     term.pos.column, ""};
   }

@@ -23,18 +23,30 @@ constexpr uint32_t kCollectionElementsMax = 1u << 24;
 
 const char* ScalarName(Kind k) {
   switch (k) {
-    case Kind::kText: return "text";
-    case Kind::kBlob: return "blob";
-    case Kind::kInt: return "int";
-    case Kind::kBigint: return "bigint";
-    case Kind::kFloat: return "float";
-    case Kind::kDouble: return "double";
-    case Kind::kBoolean: return "boolean";
-    case Kind::kTimestamp: return "timestamp";
-    case Kind::kUuid: return "uuid";
-    case Kind::kList: return "list";
-    case Kind::kSet: return "set";
-    case Kind::kMap: return "map";
+    case Kind::kText:
+      return "text";
+    case Kind::kBlob:
+      return "blob";
+    case Kind::kInt:
+      return "int";
+    case Kind::kBigint:
+      return "bigint";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kBoolean:
+      return "boolean";
+    case Kind::kTimestamp:
+      return "timestamp";
+    case Kind::kUuid:
+      return "uuid";
+    case Kind::kList:
+      return "list";
+    case Kind::kSet:
+      return "set";
+    case Kind::kMap:
+      return "map";
   }
   return "?";
 }
@@ -438,7 +450,8 @@ bool DecodeValue(const Type& type, std::string_view* in, Value* out) {
       map.reserve(n);
       for (uint64_t i = 0; i < n; ++i) {
         Value k, v;
-        if (!DecodeValue(type.params[0], in, &k) || !DecodeValue(type.params[1], in, &v)) return false;
+        if (!DecodeValue(type.params[0], in, &k) || !DecodeValue(type.params[1], in, &v))
+          return false;
         if (!map.empty() && Compare(map.back().first, k) >= 0) return false;
         map.emplace_back(std::move(k), std::move(v));
       }

@@ -15,7 +15,9 @@ Type ListOf(Kind k) { return Type{Kind::kList, {Type::Scalar(k)}}; }
 Type SetOf(Kind k) { return Type{Kind::kSet, {Type::Scalar(k)}}; }
 Type MapOf(Kind k, Kind v) { return Type{Kind::kMap, {Type::Scalar(k), Type::Scalar(v)}}; }
 Value Float(double d) { return Value{Type::Scalar(Kind::kFloat), d}; }
-Value UuidValue(std::string bytes) { return Value{Type::Scalar(Kind::kUuid), Uuid{std::move(bytes)}}; }
+Value UuidValue(std::string bytes) {
+  return Value{Type::Scalar(Kind::kUuid), Uuid{std::move(bytes)}};
+}
 
 std::string Encode(const Value& v) {
   std::string out;
@@ -47,22 +49,43 @@ void ExpectLiteralRoundTrip(const Value& v) {
 
 std::vector<Value> Samples() {
   return {
-      Value::Text(""), Value::Text("a"), Value::Text("it's"), Value::Text(std::string("a\0b", 3)),
-      Value::Text("\xc3\xa9t\xc3\xa9"), Value::Blob(""), Value::Blob(std::string("\0\xff\x01", 3)),
-      Value::Int(0), Value::Int(-1), Value::Int(INT32_MIN), Value::Int(INT32_MAX),
-      Value::Bigint(INT64_MIN), Value::Bigint(INT64_MAX), Value::Bigint(42),
-      Value::Double(0.5), Value::Double(-0.0), Value::Double(1e300), Value::Double(-2.25e-300),
+      Value::Text(""),
+      Value::Text("a"),
+      Value::Text("it's"),
+      Value::Text(std::string("a\0b", 3)),
+      Value::Text("\xc3\xa9t\xc3\xa9"),
+      Value::Blob(""),
+      Value::Blob(std::string("\0\xff\x01", 3)),
+      Value::Int(0),
+      Value::Int(-1),
+      Value::Int(INT32_MIN),
+      Value::Int(INT32_MAX),
+      Value::Bigint(INT64_MIN),
+      Value::Bigint(INT64_MAX),
+      Value::Bigint(42),
+      Value::Double(0.5),
+      Value::Double(-0.0),
+      Value::Double(1e300),
+      Value::Double(-2.25e-300),
       Value::Double(std::numeric_limits<double>::infinity()),
       Value::Double(-std::numeric_limits<double>::infinity()),
-      Value::Double(std::nan("")), Float(1.5), Float(-3.25), Float(static_cast<float>(0.1)),
-      Value::Boolean(true), Value::Boolean(false), Value::Timestamp(0),
-      Value::Timestamp(1795860000123), Value::Timestamp(-1), Value::Timestamp(INT64_MIN),
-      UuidValue(std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16)),
+      Value::Double(std::nan("")),
+      Float(1.5),
+      Float(-3.25),
+      Float(static_cast<float>(0.1)),
+      Value::Boolean(true),
+      Value::Boolean(false),
+      Value::Timestamp(0),
+      Value::Timestamp(1795860000123),
+      Value::Timestamp(-1),
+      Value::Timestamp(INT64_MIN),
+      UuidValue(
+          std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16)),
       Value{ListOf(Kind::kText), ValueList{Value::Text("b"), Value::Text("a"), Value::Text("b")}},
       Value{ListOf(Kind::kInt), ValueList{}},
       Value{SetOf(Kind::kInt), ValueList{Value::Int(-5), Value::Int(1), Value::Int(7)}},
-      Value{MapOf(Kind::kText, Kind::kDouble),
-            ValueMap{{Value::Text("a"), Value::Double(1.5)}, {Value::Text("b"), Value::Double(-2)}}},
+      Value{MapOf(Kind::kText, Kind::kDouble), ValueMap{{Value::Text("a"), Value::Double(1.5)},
+                                                        {Value::Text("b"), Value::Double(-2)}}},
   };
 }
 
@@ -76,8 +99,8 @@ TEST(ValueTest, LiteralRoundTrips) {
 
 TEST(ValueTest, DecodeRejectsMalformed) {
   Value out;
-  for (std::string bad : {std::string(""), std::string("abc"), std::string("a\0\x02", 3),
-                          std::string("a\0", 2)}) {
+  for (std::string bad :
+       {std::string(""), std::string("abc"), std::string("a\0\x02", 3), std::string("a\0", 2)}) {
     std::string_view in = bad;
     EXPECT_FALSE(DecodeValue(Type::Scalar(Kind::kText), &in, &out)) << bad;
   }
@@ -111,20 +134,28 @@ TEST(ValueTest, EncodingOrderMatchesCompare) {
         for (char& c : s) c = "\0\1a\xff"[rng() % 4];
         return k == Kind::kText ? Value::Text(s) : Value::Blob(s);
       }
-      case Kind::kInt: return Value::Int(static_cast<int32_t>(rng()) >> (rng() % 32));
-      case Kind::kBigint: return Value::Bigint(static_cast<int64_t>(rng()) >> (rng() % 64));
-      case Kind::kTimestamp: return Value::Timestamp(static_cast<int64_t>(rng()) >> (rng() % 64));
+      case Kind::kInt:
+        return Value::Int(static_cast<int32_t>(rng()) >> (rng() % 32));
+      case Kind::kBigint:
+        return Value::Bigint(static_cast<int64_t>(rng()) >> (rng() % 64));
+      case Kind::kTimestamp:
+        return Value::Timestamp(static_cast<int64_t>(rng()) >> (rng() % 64));
       case Kind::kDouble: {
-        static const double kSpecial[] = {0.0, -0.0, std::numeric_limits<double>::infinity(),
-                                          -std::numeric_limits<double>::infinity(), std::nan(""),
-                                          1e-310, -1e-310};
+        static const double kSpecial[] = {0.0,
+                                          -0.0,
+                                          std::numeric_limits<double>::infinity(),
+                                          -std::numeric_limits<double>::infinity(),
+                                          std::nan(""),
+                                          1e-310,
+                                          -1e-310};
         if (rng() % 4 == 0) return Value::Double(kSpecial[rng() % 7]);
         return Value::Double(std::ldexp(static_cast<double>(static_cast<int64_t>(rng()) >> 11),
                                         static_cast<int>(rng() % 200) - 100));
       }
       case Kind::kFloat:
         return Float(static_cast<float>(static_cast<int32_t>(rng()) >> (rng() % 31)) / 1024.0f);
-      case Kind::kBoolean: return Value::Boolean(rng() % 2 == 1);
+      case Kind::kBoolean:
+        return Value::Boolean(rng() % 2 == 1);
       default: {
         std::string b(16, '\0');
         for (char& c : b) c = static_cast<char>(rng() % 3 == 0 ? 0xff : rng());
@@ -159,8 +190,9 @@ TEST(ValueTest, DisplayAsCqlsh) {
   EXPECT_EQ(Value::Timestamp(-1).ToDisplay(), "1969-12-31 23:59:59.999000+0000");
   // 2026-11-24 10:00:00.123 UTC
   EXPECT_EQ(Value::Timestamp(1795514400123).ToDisplay(), "2026-11-24 10:00:00.123000+0000");
-  EXPECT_EQ((Value{ListOf(Kind::kText), ValueList{Value::Text("a"), Value::Text("b'c")}}).ToDisplay(),
-            "['a', 'b''c']");
+  EXPECT_EQ(
+      (Value{ListOf(Kind::kText), ValueList{Value::Text("a"), Value::Text("b'c")}}).ToDisplay(),
+      "['a', 'b''c']");
   EXPECT_EQ((Value{MapOf(Kind::kText, Kind::kInt), ValueMap{{Value::Text("k"), Value::Int(1)}}})
                 .ToDisplay(),
             "{'k': 1}");
@@ -176,8 +208,9 @@ TEST(ValueTest, CompareOrders) {
   EXPECT_LT(Compare(Value::Boolean(false), Value::Boolean(true)), 0);
   EXPECT_LT(Compare(Value::Double(-0.0), Value::Double(0.0)), 0);
   EXPECT_EQ(Compare(Value::Double(std::nan("")), Value::Double(std::nan(""))), 0);
-  EXPECT_GT(Compare(Value::Double(std::nan("")),
-                    Value::Double(std::numeric_limits<double>::infinity())), 0);
+  EXPECT_GT(
+      Compare(Value::Double(std::nan("")), Value::Double(std::numeric_limits<double>::infinity())),
+      0);
   EXPECT_FALSE(Value::Int(1) == Value::Bigint(1));  // different types
 }
 
