@@ -102,7 +102,8 @@ void KvService::Get(std::string_view keyspace, std::string_view key, ReadDone do
   auto skey_or = StorageKeyFor(keyspace, key);
   if (!skey_or.ok()) return done(skey_or.status());
   std::string skey = std::move(skey_or).value();
-  WithKey(skey, [this, skey, done = std::move(done)] {
+  const int64_t start_us = clock_->MonoUs();
+  WithKey(skey, [this, skey, start_us, done = std::move(done)] {
     bool exists = false;
     auto object = Load(skey, &exists);
     if (!object.ok()) {
@@ -113,6 +114,7 @@ void KvService::Get(std::string_view keyspace, std::string_view key, ReadDone do
     reply.siblings = object->Live(clock_->NowUs());
     reply.found = !reply.siblings.empty();
     reply.context = object->clock().EncodeContext();
+    CountRead(skey, start_us);
     done(std::move(reply));
     return false;
   });
@@ -153,7 +155,8 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
   auto ctx = VersionVector::DecodeContext(context);
   if (!ctx.ok()) return done(ctx.status());
   std::string skey = EncodeStorageKey(KeyspaceOrDefault(keyspace), TokenOf(key), key);
-  WithKey(skey, [this, skey, sibling = std::move(sibling), ctx = std::move(ctx).value(),
+  const int64_t start_us = clock_->MonoUs();
+  WithKey(skey, [this, skey, start_us, sibling = std::move(sibling), ctx = std::move(ctx).value(),
                  context_is_everything_seen, done = std::move(done)]() mutable {
     bool exists = false;
     auto object = Load(skey, &exists);
@@ -161,6 +164,8 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
       done(object.status());
       return false;
     }
+    // TODO(perf): the stored size could come with the stored bytes instead of a re-encoding.
+    const size_t old_bytes = exists ? EncodeObject(object.value()).size() : 0;
     if (context_is_everything_seen) ctx = object->clock();
     const int64_t now_us = clock_->NowUs();
     auto dot = object->ApplyWrite(ctx, actor_, std::move(sibling), now_us);
@@ -178,11 +183,14 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
     reply.siblings = static_cast<uint32_t>(object->Live(now_us).size());
     reply.object = std::move(object).value();
     std::vector<ObjectWrite> writes;
+    const size_t new_bytes = encoded->size();
     writes.push_back(ObjectWrite{skey, std::move(encoded).value(), !exists});
-    storage_->Write(std::move(writes), [this, skey, reply = std::move(reply),
+    storage_->Write(std::move(writes), [this, skey, start_us, exists, old_bytes, new_bytes,
+                                        reply = std::move(reply),
                                         done = std::move(done)](Status s) mutable {
       // Answer before releasing: the reply must not overtake a later request's on this key.
       if (s.ok()) {
+        CountWrite(skey, start_us, exists, old_bytes, new_bytes);
         done(std::move(reply));
       } else {
         done(s);
@@ -199,7 +207,8 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
   auto skey_or = StorageKeyFor(keyspace, key);
   if (!skey_or.ok()) return done(skey_or.status());
   std::string skey = std::move(skey_or).value();
-  WithKey(skey, [this, skey, incoming = std::move(incoming), done = std::move(done)] {
+  const int64_t start_us = clock_->MonoUs();
+  WithKey(skey, [this, skey, start_us, incoming = std::move(incoming), done = std::move(done)] {
     bool exists = false;
     auto object = Load(skey, &exists);
     if (!object.ok()) {
@@ -229,9 +238,13 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
       done(encoded.status());
       return false;
     }
+    const size_t old_bytes = exists ? EncodeObject(object.value()).size() : 0;
+    const size_t new_bytes = encoded->size();
     std::vector<ObjectWrite> writes;
     writes.push_back(ObjectWrite{skey, std::move(encoded).value(), !exists});
-    storage_->Write(std::move(writes), [this, skey, done = std::move(done)](Status s) {
+    storage_->Write(std::move(writes), [this, skey, start_us, exists, old_bytes, new_bytes,
+                                        done = std::move(done)](Status s) {
+      if (s.ok()) CountWrite(skey, start_us, exists, old_bytes, new_bytes);
       done(s);
       Release(skey);
     });
@@ -245,8 +258,10 @@ void KvService::ReplicaRead(std::string_view keyspace, std::string_view key,
   auto skey_or = StorageKeyFor(keyspace, key);
   if (!skey_or.ok()) return done(skey_or.status());
   std::string skey = std::move(skey_or).value();
-  WithKey(skey, [this, skey, done = std::move(done)] {
+  const int64_t start_us = clock_->MonoUs();
+  WithKey(skey, [this, skey, start_us, done = std::move(done)] {
     auto stored = storage_->Get(skey);
+    if (stored.ok() || stored.status().code() == Code::kNotFound) CountRead(skey, start_us);
     if (stored.ok()) {
       done(ReplicaReadReply{true, std::move(stored).value()});
     } else if (stored.status().code() == Code::kNotFound) {
@@ -314,6 +329,7 @@ void KvService::PurgeKeyspace(std::string keyspace,
     if (!s.ok()) return done(s, *removed);
     if (erases.empty()) return done(Status::Ok(), *removed);
     const size_t n = erases.size();
+    table_stats_.DropKeyspace(keyspace);
     auto self = weak.lock();
     storage_->Write(std::move(erases), [self, removed, n, done](Status ws) {
       if (!ws.ok()) return done(ws, *removed);
@@ -322,6 +338,22 @@ void KvService::PurgeKeyspace(std::string keyspace,
     });
   };
   (*batch)();
+}
+
+void KvService::CountRead(const std::string& skey, int64_t start_us) {
+  StorageKeyParts parts;
+  if (!DecodeStorageKey(skey, &parts)) return;
+  ++reads_;
+  table_stats_.RecordRead(parts.keyspace, parts.user_key, clock_->MonoUs() - start_us);
+}
+
+void KvService::CountWrite(const std::string& skey, int64_t start_us, bool existed,
+                           size_t old_bytes, size_t new_bytes) {
+  StorageKeyParts parts;
+  if (!DecodeStorageKey(skey, &parts)) return;
+  ++writes_;
+  table_stats_.RecordWrite(parts.keyspace, parts.user_key, clock_->MonoUs() - start_us, existed,
+                           old_bytes, new_bytes);
 }
 
 }  // namespace ringkv

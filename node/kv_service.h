@@ -26,6 +26,7 @@
 #include "common/version.h"
 #include "node/keyspaces.h"
 #include "node/requests.h"
+#include "node/table_stats.h"
 #include "storage/storage.h"
 
 namespace ringkv {
@@ -81,6 +82,11 @@ class KvService {
 
   uint64_t actor() const { return actor_; }
   uint64_t requests_served() const { return requests_served_; }
+  // Local replica reads and writes completed (all keyspaces), and per keyspace / table.
+  uint64_t replica_reads() const { return reads_; }
+  uint64_t replica_writes() const { return writes_; }
+  const TableStats& table_stats() const { return table_stats_; }
+  TableStats* mutable_table_stats() { return &table_stats_; }
 
   Status ValidateKeyspace(std::string_view keyspace) const;
   static Status ValidateKey(std::string_view key);
@@ -118,7 +124,13 @@ class KvService {
   const KvServiceOptions options_;
   const KeyspaceCatalog* const keyspaces_;  // may be null
   std::unordered_map<std::string, KeyQueue> busy_;
+  void CountRead(const std::string& skey, int64_t start_us);
+  void CountWrite(const std::string& skey, int64_t start_us, bool existed, size_t old_bytes,
+                  size_t new_bytes);
+
   uint64_t requests_served_ = 0;
+  uint64_t reads_ = 0, writes_ = 0;
+  TableStats table_stats_;
 };
 
 }  // namespace ringkv

@@ -213,6 +213,13 @@ int main(int argc, char** argv) {
   service_options.value_bytes_max = f.value_bytes_max;
   service_options.object_bytes_max = std::max(f.object_bytes_max, f.value_bytes_max + 1024);
   KvService service(storage->get(), &clock, identity->actor, service_options, &keyspaces);
+  {
+    std::vector<std::string> names;
+    for (const auto& [name, def] : keyspaces.all()) names.push_back(name);
+    if (Status s = service.mutable_table_stats()->Load(storage->get(), names); !s.ok()) {
+      return Fatal(fmt::format("cannot count the stored keys: {}", s.ToString()));
+    }
+  }
 
   // The cluster: this node's view of the ring, its connections to peers, the coordinator that
   // runs client requests across replicas, and membership from the seeds.
@@ -275,6 +282,8 @@ int main(int argc, char** argv) {
   server_options.cluster_secret = secret;
   server_options.data_dir = f.data;
   server_options.sync_mode = std::string(SyncModeName(sync_mode));
+  server_options.host_id = identity->host_id;
+  server_options.vnodes = static_cast<uint32_t>(tokens->size());
   server_options.in_flight_max = f.in_flight_max;
   server_options.connections_max = f.connections_max;
   server_options.handshake_timeout_ms = f.handshake_timeout_ms;
@@ -286,7 +295,7 @@ int main(int argc, char** argv) {
       std::max(server_options.limits.frame_bytes_max,
                service_options.object_bytes_max + kKeyBytesMax + (1u << 20));
   Server server(&io, &service, storage->get(), &clock, &log, server_options);
-  server.AttachCluster(coordinator.get(), &membership);
+  server.AttachCluster(coordinator.get(), &membership, &keyspaces);
   server.SetPeerSeenCallback([&view, &log](const std::string& node) {
     if (view.members().count(node) > 0 && !view.IsUp(node)) {
       RINGKV_LOG(&log, kInfo, "peer {} is up (it connected to this node)", node);

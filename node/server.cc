@@ -618,6 +618,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out.setStorageBytesApprox(stats.bytes_approx);
     out.setConnections(static_cast<uint32_t>(server_->connections()));
     out.setRequestsServed(server_->service_->requests_served());
+    out.setHostId(options().host_id);
+    out.setTokens(options().vnodes);
+    if (server_->keyspaces_ != nullptr) out.setSchemaVersion(server_->keyspaces_->SchemaVersion());
+    out.setHttpAddress(options().http_address);
+    const auto rows = server_->service_->table_stats().Rows();
+    auto list = out.initKeyspaceStats(static_cast<unsigned>(rows.size()));
+    for (unsigned i = 0; i < rows.size(); ++i) {
+      const auto& f = rows[i].figures;
+      list[i].setKeyspace(rows[i].keyspace);
+      list[i].setTable(rows[i].table);
+      list[i].setReads(f.reads);
+      list[i].setWrites(f.writes);
+      list[i].setReadLatencyUsTotal(f.read_latency_us_total);
+      list[i].setWriteLatencyUsTotal(f.write_latency_us_total);
+      list[i].setKeysApprox(static_cast<uint64_t>(std::max<int64_t>(f.keys, 0)));
+      list[i].setBytesApprox(static_cast<uint64_t>(std::max<int64_t>(f.bytes, 0)));
+    }
   }
 
   Server* const server_;

@@ -39,6 +39,9 @@ struct ServerOptions {
   uint16_t listen_port = 7000;
   std::string data_dir;        // for info
   std::string sync_mode;       // for info
+  uint64_t host_id = 0;        // for info
+  uint32_t vnodes = 0;         // for info: tokens this node holds
+  std::string http_address;    // for info: where /metrics is served; empty: nowhere
   proto::FrameLimits limits;              // for clients
   size_t peer_frame_bytes_max = 0;        // after a peer's handshake; 0: as limits
   uint32_t in_flight_max = 128;          // per connection
@@ -60,9 +63,12 @@ class Server {
   // Makes this server a cluster node: client requests go through the coordinator, and ring and
   // keyspace requests to membership. Without it, requests go straight to the KvService (a
   // standalone replica, as in tests). Both must outlive the server.
-  void AttachCluster(Coordinator* coordinator, Membership* membership) {
+  // `keyspaces` (may be null) gives Info its schema version.
+  void AttachCluster(Coordinator* coordinator, Membership* membership,
+                     const KeyspaceCatalog* keyspaces = nullptr) {
     coordinator_ = coordinator;
     membership_ = membership;
+    keyspaces_ = keyspaces;
   }
 
   // Runs with the peer's node name whenever a peer completes a handshake: proof it is up, which
@@ -91,6 +97,7 @@ class Server {
   KvService* const service_;
   Coordinator* coordinator_ = nullptr;
   Membership* membership_ = nullptr;
+  const KeyspaceCatalog* keyspaces_ = nullptr;
   std::function<void(const std::string&)> on_peer_seen_;
   Storage* const storage_;
   const Clock* const clock_;

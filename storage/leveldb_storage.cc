@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "storage/object_codec.h"
 
@@ -236,6 +237,15 @@ StorageStats LevelDbStorage::Stats() {
   leveldb::Range all(std::string(1, '\x01'), std::string(1, '\x02'));
   uint64_t size = 0;
   db_->GetApproximateSizes(&all, 1, &size);
+  // GetApproximateSizes counts table files only: until the first memtable flush it says 0 however
+  // much was written. The write-ahead log holds exactly what the memtable does, so add its size.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.path, ec)) {
+    if (entry.path().extension() == ".log") {
+      const auto bytes = entry.file_size(ec);
+      if (!ec) size += bytes;
+    }
+  }
   stats.bytes_approx = size;
   std::lock_guard lock(mu_);
   stats.writes_queued = queue_.size();

@@ -53,7 +53,7 @@ struct ObjectWrite {
 
 struct StorageStats {
   uint64_t objects_approx = 0;
-  uint64_t bytes_approx = 0;
+  uint64_t bytes_approx = 0;  // on disk: table files plus the write-ahead log (LevelDB)
   uint64_t writes_queued = 0;
   uint64_t fsyncs = 0;
 };

@@ -30,10 +30,22 @@ int RunInfo(const Globals& globals) {
       {"storage_bytes_approx", i.storage_bytes_approx},
       {"connections", i.connections},
       {"requests_served", i.requests_served},
+      {"host_id", fmt::format("{:016x}", i.host_id)},
+      {"tokens", i.tokens},
+      {"schema_version", i.schema_version},
+      {"http_address", i.http_address},
   };
   if (globals.json()) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& [name, value] : fields) out[name] = value;
+    nlohmann::json stats = nlohmann::json::array();
+    for (const auto& k : i.keyspace_stats) {
+      stats.push_back({{"keyspace", k.keyspace}, {"table", k.table}, {"reads", k.reads},
+                       {"writes", k.writes}, {"read_latency_us_total", k.read_latency_us_total},
+                       {"write_latency_us_total", k.write_latency_us_total},
+                       {"keys_approx", k.keys_approx}, {"bytes_approx", k.bytes_approx}});
+    }
+    out["keyspace_stats"] = stats;
     PrintJson(out);
   } else {
     for (const auto& [name, value] : fields) {
@@ -48,7 +60,10 @@ int RunInfo(const Globals& globals) {
 
 Command AddInfoCommand(CLI::App& parent, const Globals& globals) {
   CLI::App* info = parent.add_subcommand("info", "Show what the node says about itself");
-  info->footer("text: one \"name: value\" line per field; json: one object.");
+  info->footer("text: one \"name: value\" line per field (per-table figures: kvctl tablestats); "
+               "json: one object, with \"keyspace_stats\": [{\"keyspace\", \"table\", \"reads\", "
+               "\"writes\", \"read_latency_us_total\", \"write_latency_us_total\", \"keys_approx\", "
+               "\"bytes_approx\"}].");
   return {info, [&globals] { return RunInfo(globals); }};
 }
 
