@@ -4,8 +4,9 @@
 #
 #   scripts/fuzz.sh [SECONDS]
 #
-# Targets: frame_fuzz (proto/frame_fuzz.cc: FrameDecoder over a chunked stream, every field read)
-# and object_fuzz (storage/object_fuzz.cc: DecodeObject, then a round trip). Seeds are written by
+# Targets: frame_fuzz (proto/frame_fuzz.cc: FrameDecoder over a chunked stream, every field read),
+# object_fuzz (storage/object_fuzz.cc: DecodeObject, then a round trip) and cql_parser_fuzz
+# (cql/parser_fuzz.cc: CQL-lite statement text, splitting, literal typing, stored values). Seeds are written by
 # the targets themselves (RINGKV_FUZZ_WRITE_SEEDS), so they follow the schema and the encoding. The
 # corpus grows in build-fuzz/corpus/<target>/ across runs; findings land in
 # build-fuzz/findings/<target>-crash-* and reproduce with: build-fuzz/<dir>/<target> <file>.
@@ -19,7 +20,7 @@ fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
-targets=(frame_fuzz object_fuzz)
+targets=(frame_fuzz object_fuzz cql_parser_fuzz)
 
 for tool in clang clang++ cmake ninja; do
   command -v "$tool" >/dev/null || { echo "fuzz: $tool not found (scripts/install-deps.sh)" >&2; exit 2; }
@@ -38,6 +39,7 @@ binary() {
   case "$1" in
     frame_fuzz) echo "$build/proto/frame_fuzz" ;;
     object_fuzz) echo "$build/storage/object_fuzz" ;;
+    cql_parser_fuzz) echo "$build/cql/cql_parser_fuzz" ;;
   esac
 }
 
@@ -69,7 +71,7 @@ for target in "${targets[@]}"; do
     status=1
     artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)"
     echo "fuzz $target: FINDING after ${execs:-?} executions (exit $rc)"
-    grep -m1 -E "^==[0-9]+==ERROR|^SUMMARY|deadly signal|uncaught exception|terminate called|frame_fuzz: |object_fuzz: " "$log" |
+    grep -m1 -E "^==[0-9]+==ERROR|^SUMMARY|deadly signal|uncaught exception|terminate called|frame_fuzz: |object_fuzz: |cql_parser_fuzz: " "$log" |
       sed 's/^/  /' || true
     grep -m1 "what():" "$log" | sed 's/^/  /' || true
     [ -n "$artifact" ] && echo "  reproduce: $bin $artifact"
