@@ -19,7 +19,9 @@
 #include "node/coordinator.h"
 #include "node/identity.h"
 #include "node/keyspace_store.h"
+#include "node/http_server.h"
 #include "node/kv_service.h"
+#include "node/metrics_export.h"
 #include "node/log.h"
 #include "node/membership.h"
 #include "node/membership_client.h"
@@ -107,7 +109,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
   app.add_flag("--blocking-read-repair", f.blocking_read_repair,
                "repair stale replicas before answering a read (monotonic reads)");
-  app.add_option("--http", f.http, "HOST:PORT for metrics and admin HTTP (not served yet)");
+  app.add_option("--http", f.http, "HOST:PORT to serve Prometheus metrics on (GET /metrics)");
   app.add_option("--cluster-name", f.cluster_name, "cluster name; clients may insist on it")
       ->capture_default_str();
   app.add_option("--cluster-secret-file", f.cluster_secret_file,
@@ -158,10 +160,6 @@ int main(int argc, char** argv) {
     return Fatal(fmt::format("--listen '{}' is not HOST:PORT", f.listen));
   }
   Logger log(f.name, level);
-  if (!f.http.empty()) {
-    RINGKV_LOG(&log, kWarn, "--http given, but this build has no HTTP endpoint yet; ignoring {}",
-               f.http);
-  }
   std::string secret;
   if (!f.cluster_secret_file.empty()) {
     std::ifstream in(f.cluster_secret_file, std::ios::binary);
@@ -294,7 +292,31 @@ int main(int argc, char** argv) {
   server_options.peer_frame_bytes_max =
       std::max(server_options.limits.frame_bytes_max,
                service_options.object_bytes_max + kKeyBytesMax + (1u << 20));
+  // /metrics: the same loop builds the page, so it reads every component without locks.
+  NodeMetrics request_metrics;
+  const int64_t started_us = clock.MonoUs();
+  Server* server_ptr = nullptr;
+  HttpServer http(&io, &log, [&] {
+    MetricsSources sources;
+    sources.node_name = f.name;
+    sources.version = RINGKV_VERSION;
+    sources.requests = &request_metrics;
+    sources.server = server_ptr;
+    sources.coordinator = coordinator.get();
+    sources.service = &service;
+    sources.storage = storage->get();
+    sources.view = &view;
+    sources.clock = &clock;
+    sources.started_us = started_us;
+    return RenderMetrics(sources);
+  });
+  if (!f.http.empty()) {
+    if (Status s = http.Start(f.http); !s.ok()) return Fatal(s.ToString());
+    server_options.http_address = http.address();
+  }
   Server server(&io, &service, storage->get(), &clock, &log, server_options);
+  server_ptr = &server;
+  server.SetMetrics(&request_metrics);
   server.AttachCluster(coordinator.get(), &membership, &keyspaces);
   server.SetPeerSeenCallback([&view, &log](const std::string& node) {
     if (view.members().count(node) > 0 && !view.IsUp(node)) {
@@ -314,6 +336,7 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     RINGKV_LOG(&log, kInfo, "signal {}: finishing requests in flight, then stopping", signo);
+    http.Stop();
     server.Shutdown([&io] { io.stop(); });
     shutdown_deadline.expires_after(std::chrono::milliseconds(f.shutdown_timeout_ms));
     shutdown_deadline.async_wait([&](const boost::system::error_code& tec) {

@@ -67,6 +67,19 @@ RequestOptions OptionsFrom(wire::Consistency c, uint8_t count, uint32_t timeout_
   return o;
 }
 
+// Times one client request for NodeMetrics, from admission to answer. Copyable into the answer's
+// closure; Done runs once, when the answer is decided.
+struct Observer {
+  NodeMetrics* metrics = nullptr;  // null: not measured
+  const Clock* clock = nullptr;
+  MetricOp op = MetricOp::kGet;
+  Consistency consistency = Consistency::kDefault;
+  int64_t start_us = 0;
+  void Done(Code code) const {
+    if (metrics != nullptr) metrics->Finished(op, consistency, code, clock->MonoUs() - start_us);
+  }
+};
+
 void FillSibling(wire::Sibling::Builder out, const Sibling& s) {
   out.setValue(AsData(s.value));
   auto dot = out.initDot();
@@ -301,7 +314,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::GET: {
         auto req = frame.getGet();
         if (!Admit(id)) return;
-        auto answer = [weak, id](Result<ReadReply> r) {
+        const Observer obs = Observe(MetricOp::kGet, req.getConsistency(), req.getR());
+        auto answer = [weak, id, obs](Result<ReadReply> r) {
+                       obs.Done(r.status().code());
                        if (!r.ok()) return AnswerError(weak, id, r.status());
                        Answer(weak, id, [&](wire::Frame::Builder f) {
                          auto out = f.initGetResult();
@@ -331,10 +346,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
           c->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
                  View(req.getContext()), req.getTtlS(),
                  OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace()),
-                 is_peer_ && req.getForwarded(), WriteAnswer(weak, id, false));
+                 is_peer_ && req.getForwarded(),
+                 WriteAnswer(weak, id, false, Observe(MetricOp::kPut, req.getConsistency(), req.getW())));
         } else {
           service->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
-                       View(req.getContext()), req.getTtlS(), WriteAnswer(weak, id, false));
+                       View(req.getContext()), req.getTtlS(),
+                       WriteAnswer(weak, id, false, Observe(MetricOp::kPut, req.getConsistency(), req.getW())));
         }
         return;
       }
@@ -344,10 +361,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (Coordinator* c = server_->coordinator_) {
           c->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
                  OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace()),
-                 is_peer_ && req.getForwarded(), WriteAnswer(weak, id, true));
+                 is_peer_ && req.getForwarded(),
+                 WriteAnswer(weak, id, true, Observe(MetricOp::kDel, req.getConsistency(), req.getW())));
         } else {
           service->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
-                       WriteAnswer(weak, id, true));
+                       WriteAnswer(weak, id, true, Observe(MetricOp::kDel, req.getConsistency(), req.getW())));
         }
         return;
       }
@@ -405,8 +423,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         spec.after_token = req.getAfterToken();
         spec.after_key.assign(View(req.getAfterKey()));
         spec.limit = req.getLimit();
+        const Observer obs = Observe(MetricOp::kScan, req.getConsistency(), req.getR());
         c->Scan(spec, OptionsFrom(req.getConsistency(), req.getR(), req.getTimeoutMs()),
-                [weak, id](Result<ScanReply> r) {
+                [weak, id, obs](Result<ScanReply> r) {
+                  obs.Done(r.status().code());
                   if (!r.ok()) return AnswerError(weak, id, r.status());
                   Answer(weak, id, [&](wire::Frame::Builder f) { FillScanResult(f, r.value()); });
                 });
@@ -498,8 +518,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  static KvService::WriteDone WriteAnswer(std::weak_ptr<Connection> weak, uint64_t id, bool del) {
-    return [weak = std::move(weak), id, del](Result<WriteReply> r) {
+  // Starts timing a client request (forwarded writes from peers are timed where they began).
+  Observer Observe(MetricOp op, wire::Consistency c, uint8_t explicit_count) {
+    Observer obs;
+    if (server_->metrics_ == nullptr || is_peer_) return obs;
+    obs.metrics = server_->metrics_;
+    obs.clock = server_->clock_;
+    obs.op = op;
+    obs.consistency = explicit_count > 0 ? Consistency::kDefault
+                                         : OptionsFrom(c, 0, 0).consistency;
+    obs.start_us = server_->clock_->MonoUs();
+    server_->metrics_->Started();
+    return obs;
+  }
+
+  static KvService::WriteDone WriteAnswer(std::weak_ptr<Connection> weak, uint64_t id, bool del,
+                                          Observer obs) {
+    return [weak = std::move(weak), id, del, obs](Result<WriteReply> r) {
+      obs.Done(r.status().code());
       if (!r.ok()) return AnswerError(weak, id, r.status());
       Answer(weak, id, [&](wire::Frame::Builder f) {
         if (del) {

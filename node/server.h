@@ -25,6 +25,7 @@
 #include "node/coordinator.h"
 #include "node/kv_service.h"
 #include "node/membership.h"
+#include "node/metrics.h"
 #include "node/log.h"
 #include "proto/frame.h"
 #include "storage/storage.h"
@@ -71,6 +72,9 @@ class Server {
     keyspaces_ = keyspaces;
   }
 
+  // Records client request latencies, errors and requests in flight. Must outlive the server.
+  void SetMetrics(NodeMetrics* metrics) { metrics_ = metrics; }
+
   // Runs with the peer's node name whenever a peer completes a handshake: proof it is up, which
   // the failure detector may take before its own next probe.
   void SetPeerSeenCallback(std::function<void(const std::string&)> fn) {
@@ -98,6 +102,7 @@ class Server {
   Coordinator* coordinator_ = nullptr;
   Membership* membership_ = nullptr;
   const KeyspaceCatalog* keyspaces_ = nullptr;
+  NodeMetrics* metrics_ = nullptr;
   std::function<void(const std::string&)> on_peer_seen_;
   Storage* const storage_;
   const Clock* const clock_;

@@ -1,0 +1,135 @@
+#include "node/metrics_export.h"
+
+#include <fmt/format.h>
+
+#include "node/server.h"
+
+namespace ringkv {
+namespace {
+
+class Page {
+ public:
+  void Family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  void Sample(std::string_view name, std::string_view labels, double value) {
+    out_ += labels.empty() ? fmt::format("{} {}\n", name, Number(value))
+                           : fmt::format("{}{{{}}} {}\n", name, labels, Number(value));
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  static std::string Number(double v) {
+    if (v == static_cast<double>(static_cast<int64_t>(v))) {
+      return fmt::format("{}", static_cast<int64_t>(v));
+    }
+    return fmt::format("{}", v);
+  }
+  std::string out_;
+};
+
+std::string Label(std::string_view name, std::string_view value) {
+  return fmt::format("{}=\"{}\"", name, EscapeLabelValue(value));
+}
+
+std::string ConsistencyLabel(Consistency c) {
+  // kDefault is what the client did not name (or an explicit R / W): the node's default.
+  return c == Consistency::kDefault ? "default" : std::string(ConsistencyName(c));
+}
+
+}  // namespace
+
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderMetrics(const MetricsSources& s) {
+  Page p;
+  p.Family("ringkv_build_info", "gauge", "Build of this node (always 1).");
+  p.Sample("ringkv_build_info",
+           Label("version", s.version) + "," + Label("node", s.node_name), 1);
+  p.Family("ringkv_uptime_seconds", "gauge", "Seconds since the node started.");
+  p.Sample("ringkv_uptime_seconds", "",
+           static_cast<double>((s.clock->MonoUs() - s.started_us) / 1'000'000));
+
+  p.Family("ringkv_request_duration_seconds", "histogram",
+           "Client requests coordinated here, from admission to answer, by operation and "
+           "consistency level.");
+  for (const auto& [key, h] : s.requests->latency()) {
+    const std::string labels = Label("op", MetricOpName(key.first)) + "," +
+                               Label("consistency", ConsistencyLabel(key.second));
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < kLatencyBucketsS.size(); ++i) {
+      cumulative += h.counts[i];
+      p.Sample("ringkv_request_duration_seconds_bucket",
+               labels + "," + Label("le", fmt::format("{}", kLatencyBucketsS[i])),
+               static_cast<double>(cumulative));
+    }
+    p.Sample("ringkv_request_duration_seconds_bucket", labels + "," + Label("le", "+Inf"),
+             static_cast<double>(h.count));
+    p.Sample("ringkv_request_duration_seconds_sum", labels, h.sum_s);
+    p.Sample("ringkv_request_duration_seconds_count", labels, static_cast<double>(h.count));
+  }
+  p.Family("ringkv_request_errors_total", "counter",
+           "Client requests answered with an error, by operation and error class.");
+  for (const auto& [key, n] : s.requests->errors()) {
+    p.Sample("ringkv_request_errors_total",
+             Label("op", MetricOpName(key.first)) + "," + Label("class", CodeName(key.second)),
+             static_cast<double>(n));
+  }
+  p.Family("ringkv_requests_in_flight", "gauge", "Client requests admitted and not yet answered.");
+  p.Sample("ringkv_requests_in_flight", "", static_cast<double>(s.requests->in_flight()));
+  p.Family("ringkv_connections", "gauge", "Open connections to this node (clients and peers).");
+  p.Sample("ringkv_connections", "", static_cast<double>(s.server->connections()));
+
+  p.Family("ringkv_peer_up", "gauge", "1 if the failure detector believes the peer up, else 0.");
+  for (const auto& [name, m] : s.view->members()) {
+    if (name == s.view->self()) continue;
+    p.Sample("ringkv_peer_up", Label("peer", name), s.view->IsUp(name) ? 1 : 0);
+  }
+  p.Family("ringkv_ring_nodes", "gauge", "Nodes in this node's ring.");
+  p.Sample("ringkv_ring_nodes", "", static_cast<double>(s.view->node_count()));
+
+  const CoordinatorStats& c = s.coordinator->stats();
+  const std::pair<const char*, std::pair<uint64_t, const char*>> counters[] = {
+      {"ringkv_coordinator_reads_total", {c.reads, "Reads coordinated here (gets, and the reads of blind deletes)."}},
+      {"ringkv_coordinator_writes_total", {c.writes, "Writes (puts, deletes) coordinated or forwarded here."}},
+      {"ringkv_coordinator_scans_total", {c.scans, "Range scans coordinated here."}},
+      {"ringkv_forwarded_writes_total", {c.forwarded, "Writes forwarded to a replica of the key."}},
+      {"ringkv_read_repairs_total", {c.read_repairs, "Read repair writes sent to stale replicas."}},
+      {"ringkv_coordinator_unavailable_total", {c.unavailable, "Requests failed as UNAVAILABLE (too few replicas up)."}},
+      {"ringkv_coordinator_timeouts_total", {c.timeouts, "Requests failed by their deadline."}},
+      {"ringkv_replica_reads_total", {s.service->replica_reads(), "Local replica reads served."}},
+      {"ringkv_replica_writes_total", {s.service->replica_writes(), "Local replica writes applied."}},
+  };
+  for (const auto& [name, v] : counters) {
+    p.Family(name, "counter", v.second);
+    p.Sample(name, "", static_cast<double>(v.first));
+  }
+
+  const StorageStats st = s.storage->Stats();
+  p.Family("ringkv_storage_bytes", "gauge",
+           "Approximate bytes on disk: LevelDB table files plus the write-ahead log.");
+  p.Sample("ringkv_storage_bytes", "", static_cast<double>(st.bytes_approx));
+  p.Family("ringkv_storage_keys", "gauge", "Approximate objects stored (tombstones included).");
+  p.Sample("ringkv_storage_keys", "", static_cast<double>(st.objects_approx));
+  p.Family("ringkv_storage_fsyncs_total", "counter", "fsyncs of the write-ahead log.");
+  p.Sample("ringkv_storage_fsyncs_total", "", static_cast<double>(st.fsyncs));
+  p.Family("ringkv_storage_writes_queued", "gauge", "Writes waiting for the storage writer.");
+  p.Sample("ringkv_storage_writes_queued", "", static_cast<double>(st.writes_queued));
+  return p.Take();
+}
+
+}  // namespace ringkv

@@ -1,0 +1,46 @@
+// RenderMetrics: the node's /metrics page in the Prometheus text exposition format 0.0.4, read
+// from the components at scrape time. Every family has HELP and TYPE lines; counters end in
+// _total; latencies are histograms in seconds with cumulative `le` buckets, _sum and _count.
+//
+// Not exported because they do not exist yet (no made-up values): hints pending, anti-entropy
+// repair bytes, gossip rounds.
+//
+// Thread safety: call on the node's loop (the components are the loop's).
+#ifndef RINGKV_NODE_METRICS_EXPORT_H_
+#define RINGKV_NODE_METRICS_EXPORT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "common/clock.h"
+#include "node/cluster_view.h"
+#include "node/coordinator.h"
+#include "node/kv_service.h"
+#include "node/metrics.h"
+#include "storage/storage.h"
+
+namespace ringkv {
+
+class Server;
+
+struct MetricsSources {
+  std::string node_name;
+  std::string version;
+  const NodeMetrics* requests = nullptr;
+  const Server* server = nullptr;
+  const Coordinator* coordinator = nullptr;
+  const KvService* service = nullptr;
+  Storage* storage = nullptr;
+  const ClusterView* view = nullptr;
+  const Clock* clock = nullptr;
+  int64_t started_us = 0;  // clock->MonoUs() at start
+};
+
+std::string RenderMetrics(const MetricsSources& sources);
+
+// "a\"b" -> "a\\\"b": a label value as the exposition format quotes it.
+std::string EscapeLabelValue(std::string_view value);
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_METRICS_EXPORT_H_
