@@ -304,6 +304,9 @@ LoadReport RunLoad(Client& client, const LoadOptions& options) {
   std::vector<TableColumn> columns;
   {
     cql::Session meta(client);
+    // The schema is small and changes rarely: one replica's copy is enough to know the columns,
+    // and a cluster short of a quorum then fails on the writes, with the rows in the error file.
+    meta.set_consistency(Consistency::kOne);
     auto cols = meta.Columns(options.keyspace, options.table);
     if (!cols.ok()) {
       if (IsClusterError(cols.error().kind)) {
