@@ -40,30 +40,37 @@ Cell TombCell(int64_t timestamp_us, int64_t now_s) {
   return c;
 }
 
+// Writes `cell` unless the row holds a cell there that wins over it (a newer one): a statement's
+// cells merge into the partition exactly as a sibling would.
+void PutCell(Row* row, CellKey key, Cell cell) {
+  auto [it, inserted] = row->cells.try_emplace(std::move(key), cell);
+  if (!inserted && !CellWins(it->second, cell)) it->second = std::move(cell);
+}
+
 // `col = value` (or INSERT's value): replaces the whole column.
 void SetColumn(Row* row, const ColumnSchema& col, const std::optional<Value>& v,
                const WriteStamp& st) {
   const Kind kind = col.type.kind;
   if (kind == Kind::kSet || kind == Kind::kMap) {
     // Cassandra's overwrite: delete the collection just before the new elements' timestamp.
-    row->cells[{col.name, ""}] = TombCell(st.timestamp_us - 1, st.now_s);
+    PutCell(row, {col.name, ""}, TombCell(st.timestamp_us - 1, st.now_s));
     if (!v) return;
     if (kind == Kind::kSet) {
       for (const Value& e : std::get<ValueList>(v->data)) {
-        row->cells[{col.name, Encoded(e)}] = LiveCell("", st);
+        PutCell(row, {col.name, Encoded(e)}, LiveCell("", st));
       }
     } else {
       for (const auto& [k, val] : std::get<ValueMap>(v->data)) {
-        row->cells[{col.name, Encoded(k)}] = LiveCell(Encoded(val), st);
+        PutCell(row, {col.name, Encoded(k)}, LiveCell(Encoded(val), st));
       }
     }
     return;
   }
   const bool empty_list = v && kind == Kind::kList && std::get<ValueList>(v->data).empty();
   if (!v || empty_list) {
-    row->cells[{col.name, ""}] = TombCell(st.timestamp_us, st.now_s);
+    PutCell(row, {col.name, ""}, TombCell(st.timestamp_us, st.now_s));
   } else {
-    row->cells[{col.name, ""}] = LiveCell(Encoded(*v), st);
+    PutCell(row, {col.name, ""}, LiveCell(Encoded(*v), st));
   }
 }
 
@@ -407,11 +414,11 @@ CqlResult<std::vector<PartitionWrite>> Session::Impl::PlanUpdate(const UpdateStm
             WriteList(&p->rows[rk], col, std::move(list), st);
           } else if (col.type.kind == Kind::kSet) {
             for (const Value& e : std::get<ValueList>(v.data)) {
-              row.cells[{col.name, Encoded(e)}] = LiveCell("", st);
+              PutCell(&row, {col.name, Encoded(e)}, LiveCell("", st));
             }
           } else {
             for (const auto& [k, val] : std::get<ValueMap>(v.data)) {
-              row.cells[{col.name, Encoded(k)}] = LiveCell(Encoded(val), st);
+              PutCell(&row, {col.name, Encoded(k)}, LiveCell(Encoded(val), st));
             }
           }
           return std::optional<CqlError>();
@@ -440,7 +447,7 @@ CqlResult<std::vector<PartitionWrite>> Session::Impl::PlanUpdate(const UpdateStm
           } else {
             Row& row = p->rows[rk];
             for (const Value& e : items) {
-              row.cells[{col.name, Encoded(e)}] = TombCell(st.timestamp_us, st.now_s);
+              PutCell(&row, {col.name, Encoded(e)}, TombCell(st.timestamp_us, st.now_s));
             }
           }
           return std::optional<CqlError>();
@@ -465,8 +472,8 @@ CqlResult<std::vector<PartitionWrite>> Session::Impl::PlanUpdate(const UpdateStm
                                                           int64_t now_s) -> std::optional<CqlError> {
           Row& row = p->rows[rk];
           if (col.type.kind == Kind::kMap) {
-            row.cells[{col.name, Encoded(k)}] =
-                v ? LiveCell(Encoded(*v), st) : TombCell(st.timestamp_us, st.now_s);
+            PutCell(&row, {col.name, Encoded(k)},
+                    v ? LiveCell(Encoded(*v), st) : TombCell(st.timestamp_us, st.now_s));
             return std::nullopt;
           }
           ValueList list = CurrentList(*p, rk, col, now_s);
@@ -583,7 +590,7 @@ CqlResult<std::vector<PartitionWrite>> Session::Impl::PlanDelete(const DeleteStm
     if (!target.key) {
       changes.push_back([col, st](Partition* p, const std::string& rk, int64_t) {
         // Scalars and lists: the cell; sets and maps: a collection tombstone (element "").
-        p->rows[rk].cells[{col.name, ""}] = TombCell(st.timestamp_us, st.now_s);
+        PutCell(&p->rows[rk], {col.name, ""}, TombCell(st.timestamp_us, st.now_s));
         return std::optional<CqlError>();
       });
       continue;
@@ -601,7 +608,7 @@ CqlResult<std::vector<PartitionWrite>> Session::Impl::PlanDelete(const DeleteStm
     changes.push_back([col, k = **k, st, pos](Partition* p, const std::string& rk,
                                               int64_t now_s) -> std::optional<CqlError> {
       if (col.type.kind == Kind::kMap) {
-        p->rows[rk].cells[{col.name, Encoded(k)}] = TombCell(st.timestamp_us, st.now_s);
+        PutCell(&p->rows[rk], {col.name, Encoded(k)}, TombCell(st.timestamp_us, st.now_s));
         return std::nullopt;
       }
       ValueList list = CurrentList(*p, rk, col, now_s);
