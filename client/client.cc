@@ -286,6 +286,7 @@ void Client::Impl::Route(Request& request) {
     case Request::Target::kAddress: {
       auto parsed = client_internal::ParseHostPort(*request.address);
       if (parsed.ok()) request.route = router_.AddressRoute(parsed.value());
+      connections_.resize(router_.size());  // the address may be a new endpoint
       if (request.route.empty()) request.route = router_.ContactRoute(false, 1, now);
       break;
     }

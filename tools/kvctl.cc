@@ -164,6 +164,7 @@ int Main(int argc, char** argv) {
       AddScanCommand(app, globals),
   };
   for (Command& command : AddKeyspaceCommands(app, globals)) commands.push_back(std::move(command));
+  for (Command& command : AddAdminCommands(app, globals)) commands.push_back(std::move(command));
 
   for (const Command& command : commands) {
     command.app->footer(command.app->get_footer() + kCommandFooter);

@@ -1,0 +1,275 @@
+// kvctl status / describecluster / tablestats: the cluster as nodetool shows it, from the ring a
+// contact point knows and from Info of each member.
+#include <fmt/format.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "tools/kvctl.h"
+#include "tools/kvctl_format.h"
+
+namespace ringkv::kvctl {
+namespace {
+
+constexpr char kStatusHelp[] = R"help(A nodetool-status table of the ring a contact point knows: a
+Datacenter line, the legend, then one row per node: UN / DN (Up or Down, as the contact point's
+failure detector sees it, State always Normal for now), address, load (storage bytes reported by
+the node itself; "?" when it cannot be asked), tokens (vnodes), owns (effective: the share of keys
+it replicates at KEYSPACE's replication factor, "default" unless given) and host id.
+json: {"datacenter", "keyspace", "replication_factor", "nodes": [{"status" ("UN"|"DN"), "up",
+  "state", "name", "address", "load_bytes" (null when unknown), "tokens", "owns", "host_id"}]})help";
+
+constexpr char kDescribeHelp[] = R"help(Cluster name, partitioner and the schema versions the
+members hold (a digest of their keyspace definitions): each version with the nodes holding it,
+whether they agree, and the nodes that could not be asked.
+json: {"name", "partitioner", "schema_versions": {"VERSION": ["address", ...]}, "agree",
+  "unreachable": ["address", ...]})help";
+
+constexpr char kTablestatsHelp[] = R"help(Per keyspace and per CQL table (keys "<table>\0..."; other
+keys are table ""), the local figures of every reachable node summed: replica reads and writes and
+their mean local latency, and estimates of keys and bytes (each replica counts its own copy, so a
+key of a keyspace with replication factor 3 counts three times). KEYSPACE or KEYSPACE.TABLE
+narrows it.
+json: {"keyspaces": [{"keyspace", "reads", "writes", "keys_approx", "bytes_approx",
+  "tables": [{"table", "reads", "writes", "read_latency_ms_mean", "write_latency_ms_mean",
+  "keys_approx", "bytes_approx"}]}], "unreachable": [...]})help";
+
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.2f} {}", v, units[u]);
+}
+
+// Info of every member, by name; nullopt for those that could not be asked.
+std::map<std::string, std::optional<NodeInfo>> InfoOfAll(Client& client, const RingInfo& ring) {
+  std::map<std::string, std::optional<NodeInfo>> out;
+  for (const auto& m : ring.members) {
+    auto info = client.InfoOf(m.address);
+    out[m.name] = info.ok() ? std::optional<NodeInfo>(info.value()) : std::nullopt;
+  }
+  return out;
+}
+
+struct StatusFlags {
+  std::string keyspace;
+};
+
+int RunStatus(const Globals& globals, const StatusFlags& flags) {
+  auto client = MakeClient(globals);
+  auto ring = client->Ring(flags.keyspace);
+  if (!ring.ok()) return ReportError(globals, ring.error());
+  auto infos = InfoOfAll(*client, ring.value());
+  nlohmann::json nodes = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows = {
+      {"--", "Address", "Load", "Tokens", "Owns (effective)", "Host ID"}};
+  for (const auto& m : ring->members) {
+    const auto& info = infos[m.name];
+    // A node that answers Info is up whatever the contact point thinks; one that does not, down.
+    const bool up = m.up && info.has_value();
+    const std::string status = up ? "UN" : "DN";
+    nodes.push_back({{"status", status},
+                     {"up", up},
+                     {"state", "Normal"},
+                     {"name", m.name},
+                     {"address", m.address},
+                     {"load_bytes", info ? nlohmann::json(info->storage_bytes_approx) : nullptr},
+                     {"tokens", m.tokens.size()},
+                     {"owns", m.ownership},
+                     {"host_id", fmt::format("{:016x}", m.host_id)}});
+    rows.push_back({status, m.address, info ? HumanBytes(info->storage_bytes_approx) : "?",
+                    std::to_string(m.tokens.size()), FormatPercent(m.ownership),
+                    fmt::format("{:016x}", m.host_id)});
+  }
+  const std::string keyspace = ring->keyspace;
+  if (globals.json()) {
+    PrintJson({{"datacenter", "datacenter1"},
+               {"keyspace", keyspace},
+               {"replication_factor", ring->replication_factor},
+               {"nodes", nodes}});
+    return kExitOk;
+  }
+  fmt::print("Datacenter: datacenter1\n=======================\n");
+  fmt::print("Status=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n");
+  fmt::print("{}", FormatTable(rows));
+  fmt::print("\nOwnership at keyspace {} (replication factor {}).\n", keyspace,
+             ring->replication_factor);
+  return kExitOk;
+}
+
+int RunDescribeCluster(const Globals& globals) {
+  auto client = MakeClient(globals);
+  auto ring = client->Ring();
+  if (!ring.ok()) return ReportError(globals, ring.error());
+  auto infos = InfoOfAll(*client, ring.value());
+  std::map<std::string, std::vector<std::string>> versions;
+  std::vector<std::string> unreachable;
+  std::string cluster_name;
+  for (const auto& m : ring->members) {
+    const auto& info = infos[m.name];
+    if (!info) {
+      unreachable.push_back(m.address);
+      continue;
+    }
+    if (cluster_name.empty()) cluster_name = info->cluster_name;
+    versions[info->schema_version].push_back(m.address);
+  }
+  const bool agree = versions.size() <= 1;
+  if (globals.json()) {
+    nlohmann::json v = nlohmann::json::object();
+    for (const auto& [version, nodes] : versions) v[version] = nodes;
+    PrintJson({{"name", cluster_name},
+               {"partitioner", "Murmur3Partitioner"},
+               {"schema_versions", v},
+               {"agree", agree},
+               {"unreachable", unreachable}});
+    return kExitOk;
+  }
+  fmt::print("Cluster Information:\n");
+  fmt::print("\tName: {}\n", cluster_name);
+  fmt::print("\tPartitioner: Murmur3Partitioner (Cassandra-compatible tokens)\n");
+  fmt::print("\tSchema versions:\n");
+  for (const auto& [version, nodes] : versions) {
+    fmt::print("\t\t{}: [{}]\n", version, fmt::join(nodes, ", "));
+  }
+  if (!unreachable.empty()) {
+    fmt::print("\t\tUNREACHABLE: [{}]\n", fmt::join(unreachable, ", "));
+  }
+  fmt::print("\t{}\n", agree ? (unreachable.empty() ? "All nodes agree on the schema."
+                                                    : "All reachable nodes agree on the schema.")
+                             : "Schema versions DISAGREE: a schema change has not reached "
+                               "every node yet.");
+  return kExitOk;
+}
+
+struct TablestatsFlags {
+  std::string target;  // "", KEYSPACE or KEYSPACE.TABLE
+};
+
+int RunTablestats(const Globals& globals, const TablestatsFlags& flags) {
+  std::string want_ks = flags.target, want_table;
+  bool table_given = false;
+  if (auto dot = flags.target.find('.'); dot != std::string::npos) {
+    want_ks = flags.target.substr(0, dot);
+    want_table = flags.target.substr(dot + 1);
+    table_given = true;
+  }
+  auto client = MakeClient(globals);
+  auto ring = client->Ring();
+  if (!ring.ok()) return ReportError(globals, ring.error());
+  auto infos = InfoOfAll(*client, ring.value());
+  // keyspace -> table -> summed figures
+  std::map<std::string, std::map<std::string, KeyspaceStats>> sums;
+  for (const auto& ks : ring->keyspaces) {
+    if (want_ks.empty() || ks.name == want_ks) sums[ks.name];
+  }
+  std::vector<std::string> unreachable;
+  for (const auto& m : ring->members) {
+    const auto& info = infos[m.name];
+    if (!info) {
+      unreachable.push_back(m.address);
+      continue;
+    }
+    for (const auto& k : info->keyspace_stats) {
+      if (!want_ks.empty() && k.keyspace != want_ks) continue;
+      if (table_given && k.table != want_table) continue;
+      KeyspaceStats& s = sums[k.keyspace][k.table];
+      s.keyspace = k.keyspace;
+      s.table = k.table;
+      s.reads += k.reads;
+      s.writes += k.writes;
+      s.read_latency_us_total += k.read_latency_us_total;
+      s.write_latency_us_total += k.write_latency_us_total;
+      s.keys_approx += k.keys_approx;
+      s.bytes_approx += k.bytes_approx;
+    }
+  }
+  if (!want_ks.empty() && sums.empty()) {
+    return ReportError(globals, Error(ErrorCode::kInvalidArgument,
+                                      fmt::format("unknown keyspace '{}'", want_ks)));
+  }
+  auto mean_ms = [](uint64_t total_us, uint64_t n) {
+    return n == 0 ? 0.0 : static_cast<double>(total_us) / 1000.0 / static_cast<double>(n);
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [ks, tables] : sums) {
+    KeyspaceStats total;
+    nlohmann::json jt = nlohmann::json::array();
+    for (const auto& [table, s] : tables) {
+      total.reads += s.reads;
+      total.writes += s.writes;
+      total.keys_approx += s.keys_approx;
+      total.bytes_approx += s.bytes_approx;
+      total.read_latency_us_total += s.read_latency_us_total;
+      total.write_latency_us_total += s.write_latency_us_total;
+      jt.push_back({{"table", table},
+                    {"reads", s.reads},
+                    {"writes", s.writes},
+                    {"read_latency_ms_mean", mean_ms(s.read_latency_us_total, s.reads)},
+                    {"write_latency_ms_mean", mean_ms(s.write_latency_us_total, s.writes)},
+                    {"keys_approx", s.keys_approx},
+                    {"bytes_approx", s.bytes_approx}});
+    }
+    out.push_back({{"keyspace", ks},
+                   {"reads", total.reads},
+                   {"writes", total.writes},
+                   {"keys_approx", total.keys_approx},
+                   {"bytes_approx", total.bytes_approx},
+                   {"tables", jt}});
+    if (globals.json()) continue;
+    fmt::print("Keyspace : {}\n", ks);
+    fmt::print("\tRead Count: {}\n", total.reads);
+    fmt::print("\tRead Latency: {:.3f} ms\n", mean_ms(total.read_latency_us_total, total.reads));
+    fmt::print("\tWrite Count: {}\n", total.writes);
+    fmt::print("\tWrite Latency: {:.3f} ms\n", mean_ms(total.write_latency_us_total, total.writes));
+    for (const auto& [table, s] : tables) {
+      fmt::print("\t\tTable: {}\n", table.empty() ? "(no table: plain keys)" : table);
+      fmt::print("\t\tNumber of partitions (estimate): {}\n", s.keys_approx);
+      fmt::print("\t\tSpace used (estimate): {}\n", s.bytes_approx);
+      fmt::print("\t\tLocal read count: {}\n", s.reads);
+      fmt::print("\t\tLocal read latency: {:.3f} ms\n", mean_ms(s.read_latency_us_total, s.reads));
+      fmt::print("\t\tLocal write count: {}\n", s.writes);
+      fmt::print("\t\tLocal write latency: {:.3f} ms\n", mean_ms(s.write_latency_us_total, s.writes));
+      fmt::print("\n");
+    }
+    fmt::print("----------------\n");
+  }
+  if (globals.json()) {
+    PrintJson({{"keyspaces", out}, {"unreachable", unreachable}});
+  } else if (!unreachable.empty()) {
+    fmt::print("Unreachable (not counted): {}\n", fmt::join(unreachable, ", "));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Command> AddAdminCommands(CLI::App& parent, const Globals& globals) {
+  auto status_flags = std::make_shared<StatusFlags>();
+  CLI::App* status = parent.add_subcommand("status", "nodetool-style status of every node");
+  status->footer(kStatusHelp);
+  status->add_option("KEYSPACE", status_flags->keyspace, "Ownership at this keyspace's factor");
+
+  CLI::App* describe =
+      parent.add_subcommand("describecluster", "Cluster name, partitioner, schema agreement");
+  describe->footer(kDescribeHelp);
+
+  auto ts_flags = std::make_shared<TablestatsFlags>();
+  CLI::App* tablestats =
+      parent.add_subcommand("tablestats", "Per keyspace / table reads, writes, keys, space");
+  tablestats->footer(kTablestatsHelp);
+  tablestats->add_option("KEYSPACE[.TABLE]", ts_flags->target, "Only this keyspace or table");
+
+  return {
+      {status, [&globals, status_flags] { return RunStatus(globals, *status_flags); }},
+      {describe, [&globals] { return RunDescribeCluster(globals); }},
+      {tablestats, [&globals, ts_flags] { return RunTablestats(globals, *ts_flags); }},
+  };
+}
+
+}  // namespace ringkv::kvctl
