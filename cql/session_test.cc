@@ -504,6 +504,14 @@ TEST(SessionSiblingsTest, ConflictModesShowSiblingsAndTheNextWriteResolvesThem) 
   // n2, n3 down: n1 alone takes a = 'a1'.
   cluster.node(1).Kill();
   cluster.node(2).Kill();
+  // At the default level (QUORUM) the cluster's answer maps to Unavailable, with the counts.
+  s1.set_consistency(Consistency::kDefault);
+  auto unavailable = s1.Execute("SELECT * FROM t_merge WHERE k = 'p'");
+  ASSERT_FALSE(unavailable.ok());
+  EXPECT_EQ(unavailable.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(unavailable.error().message,
+            "Cannot achieve consistency level QUORUM: needed 2, alive 1");
+  s1.set_consistency(Consistency::kOne);
   for (const char* mode : {"merge", "lww", "siblings"}) {
     ASSERT_EQ(ok(s1.Execute(fmt::format("UPDATE t_{} SET a = 'a1' WHERE k = 'p'", mode))), "");
   }
