@@ -168,6 +168,9 @@ bool Pipeline::ForEach(const std::string& stage, size_t n, const Work& work) {
         std::lock_guard lock(mu);
         while (!hooks.empty() && next >= hooks.front().first) {
           RunHook(hooks.front().second);
+          Say(fmt::format("  [{}] the stage carries on: reads and writes at QUORUM need 2 of 3 "
+                          "replicas",
+                          hooks.front().second));
           hooks.erase(hooks.begin());
         }
         if (next >= n) return;
