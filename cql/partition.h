@@ -101,7 +101,8 @@ void MergeInto(Partition* a, const Partition& b);
 // results are valid without it; Compact keeps the stored form small and canonical.
 void Compact(Partition* p, int64_t now_s);
 
-// Whether a cell / row marker is live (written, not shadowed by `shadow_us`, not expired).
+// Whether a cell / row marker is live: written, not a tombstone, not expired at `now_s`.
+// Shadowing by deletions is Compact's job: call these on compacted partitions.
 bool CellLive(const Cell& c, int64_t now_s);
 bool MarkerLive(const RowMarker& m, int64_t now_s);
 // A row exists for SELECT when its marker or any cell is live (after Compact).
