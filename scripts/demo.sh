@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # The main command: installs the dependencies, builds, starts a fresh three-node ringkv cluster on
-# 127.0.0.1:7000-7002 with tools/ringkv-cluster, writes a few LLM-pipeline records, reads them back
-# at QUORUM, then kills a node to show QUORUM still works with two of three replicas (and ALL does
-# not), and restarts it. The cluster keeps running; `scripts/demo.sh stop` stops it.
+# 127.0.0.1:7000-7002 with tools/ringkv-cluster, writes and reads a raw record at QUORUM, then runs
+# the LLM data pipeline demo: a synthetic web corpus bulk-loaded with kvload, near-dedup by MinHash
+# bands, a quality filter during which node n2 is killed (QUORUM carries on with 2 of 3), shard
+# assignment, n2 restarted and caught up by read repair, and one shard exported by token ranges.
+# It ends in the CQL-lite shell (kvsh -k pipeline) on the loaded data; when stdin is not a
+# terminal it runs a few example queries with kvsh -e instead. The cluster keeps running;
+# `scripts/demo.sh stop` stops it.
 #   RINGKV_BUILD_DIR  build directory (default: build)
-#   RINGKV_RUN_DIR    where the cluster's data and logs go (default: run; the cluster is run/cluster)
+#   RINGKV_RUN_DIR    where the cluster's data and logs go (default: run; the cluster is run/cluster,
+#                     the pipeline's files run/pipeline)
+#   RINGKV_DEMO_DOCS  documents in the synthetic corpus (default 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${RINGKV_BUILD_DIR:-build}
@@ -19,8 +25,14 @@ if [ "$cluster_dir" != "$PWD/run/cluster" ]; then
 fi
 hosts=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
 
+pipeline_dir=$run_dir/pipeline
+docs=${RINGKV_DEMO_DOCS:-2000}
+
 cluster() { tools/ringkv-cluster --dir "$cluster_dir" "$@"; }
 kvctl() { "$build_dir/tools/kvctl" "$@"; }
+kvload() { "$build_dir/tools/kvload/kvload" "$@"; }
+ringkv-pipeline() { "$build_dir/tools/pipeline/ringkv-pipeline" "$@"; }
+kvsh() { "$build_dir/tools/kvsh/kvsh" "$@"; }
 
 # The single node an earlier version of this demo started (run/n1.pid): stop it, so that it
 # neither keeps 127.0.0.1:7000 nor outlives 'demo.sh stop'. Only a kvnode is ever signalled.
@@ -51,6 +63,9 @@ show() {
   shift
   case $first in
     kvctl) line=$build_dir/tools/kvctl ;;
+    kvload) line=$build_dir/tools/kvload/kvload ;;
+    ringkv-pipeline) line=$build_dir/tools/pipeline/ringkv-pipeline ;;
+    kvsh) line=$build_dir/tools/kvsh/kvsh ;;
     cluster) line=tools/ringkv-cluster${launcher_dir_flag} ;;
     *) line=$first ;;
   esac
@@ -106,52 +121,79 @@ if [ -d "$cluster_dir" ]; then cluster wipe; fi
 run cluster start -n 3 --base-port 7000 --sync batch
 wait_all_three_up
 
-section "Pipeline records, written and read back at QUORUM (2 of 3 replicas)"
-records=(
-  'doc:0001={"url":"https://example.org/a","lang":"en","quality":0.91,"dedup_sig":"mh:5f1c9a2e","shard":17,"stage":"dedup"}'
-  'doc:0002={"url":"https://example.de/b","lang":"de","quality":0.78,"dedup_sig":"mh:0be47d13","shard":4,"stage":"quality"}'
-  'doc:0003={"url":"https://example.fr/c","lang":"fr","quality":0.42,"dedup_sig":"mh:5f1c9a2e","shard":17,"stage":"dropped:duplicate"}'
-)
-for record in "${records[@]}"; do
-  run kvctl --host "$hosts" put "${record%%=*}" "${record#*=}" --cl quorum
-done
-for record in "${records[@]}"; do
-  run kvctl --host "$hosts" get "${record%%=*}" --cl quorum
-done
-run kvctl --host "$hosts" --format json get doc:0001 --cl quorum
-
-section "What a node says about itself, and about the ring"
-run kvctl --host 127.0.0.1:7000 info
-if has_command ring; then run kvctl --host 127.0.0.1:7000 ring; fi
-if has_command getendpoints; then run kvctl --host 127.0.0.1:7000 getendpoints doc:0001; fi
-
-section "n3 crashes (SIGKILL): QUORUM needs 2 of 3 replicas, so it still works"
-run cluster kill n3
-run cluster status
-run kvctl --host "$hosts" put doc:0004 \
-  '{"url":"https://example.org/d","lang":"en","quality":0.88,"dedup_sig":"mh:77aa01c4","shard":9,"stage":"tokenized"}' \
-  --cl quorum
-run kvctl --host "$hosts" get doc:0004 --cl quorum
+section "A raw record, written and read back at QUORUM (2 of 3 replicas)"
+run kvctl --host "$hosts" put doc:0001 \
+  '{"url":"https://example.org/a","lang":"en","quality":0.91,"shard":17,"stage":"dedup"}' --cl quorum
 run kvctl --host "$hosts" get doc:0001 --cl quorum
-echo "# ALL needs all three replicas: UNAVAILABLE at once (exit status 4), not a timeout"
-run --may-fail kvctl --host "$hosts" get doc:0004 --cl all
 if has_command ring; then run kvctl --host 127.0.0.1:7000 ring; fi
 
-section "n3 restarts on its data and rejoins"
-run cluster restart n3
-wait_all_three_up
-echo "# doc:0004 was written while n3 was down; ALL reads it from all three (and read-repairs n3)"
-run kvctl --host "$hosts" get doc:0004 --cl all
-run cluster status
+section "The pipeline: a synthetic web corpus, its schema, and a bulk load with kvload"
+mkdir -p "$pipeline_dir"
+rm -f "$pipeline_dir"/*.jsonl
+run ringkv-pipeline generate --docs "$docs" --out "$pipeline_dir/corpus.jsonl"
+echo "# one record (MinHash band keys, quality features; planted_dup_of marks a planted near-duplicate):"
+grep -m 1 planted_dup_of "$pipeline_dir/corpus.jsonl"
+run ringkv-pipeline --host "$hosts" run --stages setup
+run kvload --host "$hosts" --keyspace pipeline --table docs --progress plain \
+  --errors "$pipeline_dir/docs.errors.jsonl" "$pipeline_dir/corpus.jsonl"
+echo "# a file with two bad rows: they go to the error file with their line numbers, the good row"
+echo "# loads, and the exit status is 1 (loading it again is safe: rows are upserts)"
+printf '%s\n' '{"doc_id":"doc-extra-1","url":"https://extra.example/1","lang":"en","lang_score":0.9}' \
+  '{"doc_id":"doc-extra-2","lang_score":"high"}' '{"url":"https://extra.example/3"}' \
+  >"$pipeline_dir/extra.jsonl"
+run --may-fail kvload --host "$hosts" --keyspace pipeline --table docs --progress none \
+  --errors "$pipeline_dir/extra.errors.jsonl" "$pipeline_dir/extra.jsonl"
+cat "$pipeline_dir/extra.errors.jsonl"
+
+section "The stages; n2 is killed half-way through the quality filter and restarted before catch-up"
+run ringkv-pipeline --host "$hosts" run --stages dedup,quality,shard,catchup,export \
+  --export "$pipeline_dir/shard-0.jsonl" --export-shard 0 \
+  --at "quality:50=tools/ringkv-cluster --dir $cluster_dir kill n2" \
+  --at "catchup=tools/ringkv-cluster --dir $cluster_dir restart n2"
+echo "# the first lines of the exported shard:"
+head -n 3 "$pipeline_dir/shard-0.jsonl"
+
+# A planted near-duplicate and its first band key, for the example queries.
+dup_line=$(grep -m 1 planted_dup_of "$pipeline_dir/corpus.jsonl" || true)
+dup_id=$(sed 's/^{"doc_id":"\([^"]*\)".*/\1/' <<<"$dup_line")
+dup_band=$(grep -o 'b0:[0-9a-f]*' <<<"$dup_line" | head -n 1 || true)
+examples=(
+  "SELECT * FROM stage_runs;"
+  "SELECT doc_id, status, reason, dup_of, planted_dup_of FROM docs WHERE doc_id = '${dup_id:-doc-000042}';"
+  "SELECT docs FROM bands WHERE band_key = '${dup_band:-b0:0}';"
+  "SELECT doc_id, lang, status, reason, shard FROM docs LIMIT 8;"
+  "SELECT count(*) FROM docs;"
+)
+interactive_only=(
+  "TRACING ON;   -- then a SELECT shows which replicas answered and any read repair"
+  "CONSISTENCY ALL;"
+  "DESCRIBE TABLE docs;"
+)
+
+if [ -t 0 ] && [ -t 1 ]; then
+  section "The CQL-lite shell on the pipeline's data (kvsh -k pipeline); queries to try first:"
+  for q in "${examples[@]}" "${interactive_only[@]}"; do echo "  $q"; done
+  cat <<EOF
+
+When you leave the shell (EXIT or Ctrl-D) the cluster keeps running:
+stop it with '${stop_env}scripts/demo.sh stop'.
+EOF
+  kvsh 127.0.0.1:7000 -k pipeline || true
+else
+  section "Example queries with kvsh -e (stdin is not a terminal: no interactive shell)"
+  for q in "${examples[@]}"; do
+    run --may-fail kvsh 127.0.0.1:7000 -k pipeline -e "$q"
+  done
+fi
 
 cat <<EOF
 
 demo: the cluster keeps running: n1 127.0.0.1:7000, n2 127.0.0.1:7001, n3 127.0.0.1:7002
-      (data and logs: $cluster_dir). Try:
-  $build_dir/tools/kvctl --host $hosts get doc:0002 --cl quorum
-  $build_dir/tools/kvctl --host $hosts put doc:0005 '{"lang":"en","stage":"dedup"}' --cl all
-  $build_dir/tools/kvctl --host $hosts --format json get doc:0001
-  $build_dir/tools/kvctl --help
+      (data and logs: $cluster_dir; the pipeline's files: $pipeline_dir). Try:
+  $build_dir/tools/kvsh/kvsh -k pipeline                  # the CQL-lite shell
+  $build_dir/tools/kvload/kvload --help                   # the bulk loader
+  $build_dir/tools/pipeline/ringkv-pipeline --help        # the pipeline's stages and hooks
+  $build_dir/tools/kvctl --host $hosts get doc:0001 --cl quorum
   tools/ringkv-cluster$launcher_dir_flag status     # also: kill|pause|resume|restart|logs NODE
 demo: stop it with '${stop_env}scripts/demo.sh stop' (or 'tools/ringkv-cluster$launcher_dir_flag stop all').
 EOF

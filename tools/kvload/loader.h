@@ -37,7 +37,7 @@ struct LoadOptions {
   std::string table;
   std::vector<std::string> files;
   std::optional<Format> format;  // unset: from each file's extension
-  int concurrency = 4;
+  int concurrency = 8;
   int batch_size = 50;
   double rate_rows_per_s = 0;    // 0: unlimited
   std::string errors_path;       // empty: "<table>.errors.jsonl"

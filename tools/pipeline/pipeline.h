@@ -44,7 +44,7 @@ namespace ringkv::pipeline {
 struct PipelineOptions {
   std::string keyspace = "pipeline";
   int replication_factor = 3;
-  int concurrency = 4;   // 1..64
+  int concurrency = 8;   // 1..64
   int shards = 8;        // 1..10000
   int export_shard = 0;
   std::string export_path = "shard-0.jsonl";
