@@ -10,7 +10,7 @@
 //
 // Options (WITH name = value AND ...): HEADER (false), DELIMITER (','), QUOTE ('"'), NULL (''),
 // MAXBATCHSIZE (20, 1..1000), INGESTRATE (100000 rows/s), MAXROWS (-1: all), CONCURRENCY or
-// NUMPROCESSES (2, 1..16), PAGESIZE (1000, 1..100000), MAXERRORS (-1: no limit), ERRFILE (none),
+// NUMPROCESSES (4, 1..16), PAGESIZE (1000, 1..100000), MAXERRORS (-1: no limit), ERRFILE (none),
 // SKIPROWS (0).
 //
 // Thread safety: RunCopy uses the given Backend on the calling thread and makes others with
@@ -37,7 +37,7 @@ struct CopyOptions {
   uint32_t max_batch_size = 20;
   uint64_t ingest_rate = 100000;
   int64_t max_rows = -1;
-  uint32_t concurrency = 2;
+  uint32_t concurrency = 4;
   uint32_t page_size = 1000;
   int64_t max_errors = -1;
   std::string err_file;
