@@ -362,7 +362,14 @@ class Tmux {
   explicit Tmux(std::string tmux)
       : tmux_(std::move(tmux)), socket_(fmt::format("kvsh-test-{}", ::getpid())) {}
   // Ends only this test's own tmux server (its private socket).
-  ~Tmux() { RunCommand({tmux_, "-L", socket_, "kill-server"}); }
+  // Its socket file outlives the server; remove it too (default socket directory only).
+  ~Tmux() {
+    RunCommand({tmux_, "-L", socket_, "kill-server"});
+    if (std::getenv("TMUX_TMPDIR") == nullptr) {
+      std::error_code ignored;
+      std::filesystem::remove(fmt::format("/tmp/tmux-{}/{}", ::getuid(), socket_), ignored);
+    }
+  }
 
   bool Start(const std::string& command) {
     return RunCommand({tmux_, "-L", socket_, "-f", "/dev/null", "new-session", "-d", "-x", "160",
