@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cassert>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -118,7 +120,7 @@ void Connection::OnConnected(const boost::system::error_code& ec) {
   socket_.set_option(tcp::no_delay(true), ignored);
   state_ = State::kHandshaking;
 
-  capnp::MallocMessageBuilder message;
+  proto::FrameBuilder message(options_.cluster_name.size() + options_.client_name.size());
   hello_id_ = next_wire_id_++;
   BuildHello(message.initRoot<wire::Frame>(), hello_id_, options_.cluster_name,
              options_.client_name);
@@ -296,12 +298,24 @@ void Connection::Pump() {
     in_flight_[request->wire_id] = request;
     write_queue_.push_back(std::move(request));
   }
-  Write();
+  WriteLater();
+}
+
+void Connection::WriteLater() {
+  if (write_active_ || write_posted_ || write_queue_.empty()) return;
+  write_posted_ = true;
+  asio::post(io_, [self = shared_from_this()] {
+    self->write_posted_ = false;
+    self->Write();
+  });
 }
 
 void Connection::Write() {
   if (write_active_ || state_ != State::kReady) return;
-  std::vector<asio::const_buffer> buffers;
+  // Kept with its capacity across writes and passed as a span, which the write operation copies
+  // instead of a vector: no allocation per write.
+  std::vector<asio::const_buffer>& buffers = gather_;
+  buffers.clear();
   size_t bytes = 0;
   while (!write_queue_.empty() && writing_.size() < kWriteBatchFramesMax &&
          bytes < kWriteBatchBytesMax) {
@@ -324,7 +338,7 @@ void Connection::Write() {
   if (writing_.empty()) return;
   write_active_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, buffers,
+  asio::async_write(socket_, std::span<const asio::const_buffer>(buffers),
                     [self](const boost::system::error_code& ec, size_t) { self->OnWritten(ec); });
 }
 

@@ -100,6 +100,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void HandleAnswer(std::unique_ptr<proto::DecodedFrame> frame);
   // Moves queued requests into free in-flight slots and starts a write.
   void Pump();
+  // Starts a gathered write on a later turn of the loop, so the requests queued in this turn go
+  // out in one write call.
+  void WriteLater();
   void Write();
   void OnWritten(const boost::system::error_code& ec);
   // An Error of `code` whose message names this node.
@@ -136,7 +139,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<std::shared_ptr<Request>> write_queue_;
   // The frames of the write in progress, kept alive until its handler runs.
   std::vector<std::shared_ptr<const kj::Array<capnp::word>>> writing_;
+  std::vector<boost::asio::const_buffer> gather_;  // the active write's buffers (Write)
   bool write_active_ = false;
+  bool write_posted_ = false;  // a Write is posted to the loop (WriteLater)
 };
 
 }  // namespace ringkv::client_internal

@@ -59,7 +59,8 @@ struct Request {
   uint64_t id = 0;        // the Client's registry key; not the wire id
   // TODO(perf): a put/del, once written, is never encoded again; its builder (a copy of the
   // value) could be released then instead of at completion.
-  capnp::MallocMessageBuilder message;
+  // Sized for a small request (proto::FrameBuilder); a large value grows it by a segment.
+  proto::FrameBuilder message;
   // The encoded frame of the current attempt. Shared so that a write in progress keeps its bytes
   // alive even if the request moves on to another attempt meanwhile.
   std::shared_ptr<const kj::Array<capnp::word>> frame;

@@ -89,7 +89,7 @@ class MembershipClient::Exchange : public std::enable_shared_from_this<Exchange>
 
  private:
   void Send() {
-    capnp::MallocMessageBuilder m;
+    proto::FrameBuilder m;
     auto frame = m.initRoot<wire::Frame>();
     frame.setRequestId(1);
     auto hello = frame.initHello();
@@ -160,7 +160,7 @@ MembershipClient::~MembershipClient() { *alive_ = false; }
 
 void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
                                  std::function<void(Result<RingAnswer>)> done) {
-  capnp::MallocMessageBuilder m;
+  proto::FrameBuilder m;
   auto frame = m.initRoot<wire::Frame>();
   frame.setRequestId(2);
   frame.initRing();
@@ -198,7 +198,7 @@ void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
 
 void MembershipClient::PushKeyspace(const std::string& address, const KeyspaceDef& keyspace,
                                     int64_t timeout_ms, std::function<void(Status)> done) {
-  capnp::MallocMessageBuilder m;
+  proto::FrameBuilder m;
   auto frame = m.initRoot<wire::Frame>();
   frame.setRequestId(2);
   auto req = frame.initCreateKeyspace();
@@ -221,7 +221,7 @@ void MembershipClient::PushKeyspace(const std::string& address, const KeyspaceDe
 void MembershipClient::PushDrop(const std::string& address, const std::string& keyspace,
                                 int64_t dropped_us, int64_t timeout_ms,
                                 std::function<void(Status)> done) {
-  capnp::MallocMessageBuilder m;
+  proto::FrameBuilder m;
   auto frame = m.initRoot<wire::Frame>();
   frame.setRequestId(2);
   auto req = frame.initDropKeyspace();

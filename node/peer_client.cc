@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_set>
 #include <vector>
 
@@ -131,7 +132,8 @@ struct PeerClient::Call {
   Peer* peer = nullptr;
   kj::Array<capnp::word> frame;  // until handed to a write
   size_t bytes = 0;
-  Timers::TimerId timer = 0;      // the deadline, or the deferred answer
+  int64_t deadline_us = 0;
+  Timers::TimerId timer = 0;      // the deferred answer (DeliverLater)
   bool sent = false;              // handed to a write: the peer may have seen it
   std::optional<Status> decided;  // a failure waiting for its turn on the loop (DeliverLater)
 
@@ -180,8 +182,10 @@ class PeerClient::Link {
   size_t window = 1;             // requests on the wire at most
   uint64_t frame_bytes_max = 0;  // the peer's; 0: it named none
   std::vector<kj::Array<capnp::word>> writing;  // owned by the active write
+  std::vector<asio::const_buffer> gather;        // the active write's buffers (Pump)
   size_t writing_bytes = 0;  // request bytes in `writing` (the hello is not counted)
   bool write_active = false;
+  bool pump_posted = false;  // a Pump is posted to the loop (PumpLater)
 };
 
 PeerClient::PeerClient(asio::io_context* io, const Clock* clock, Logger* log,
@@ -265,18 +269,21 @@ void PeerClient::ReplicaWrite(const std::string& peer, std::string_view keyspace
                               std::string_view key, const VersionedObject& object,
                               int64_t deadline_us, WriteDone done) {
   const std::string ks(keyspace);
-  Submit(peer, Kind::kReplicaWrite, std::move(done), deadline_us, [&](wire::Frame::Builder f) {
-    auto req = f.initReplicaWrite();
-    req.setKeyspace(AsText(ks));
-    req.setKey(AsData(key));
-    req.setObject(AsData(EncodeObject(object)));
-  });
+  const std::string encoded = EncodeObject(object);
+  Submit(peer, Kind::kReplicaWrite, std::move(done), deadline_us,
+         ks.size() + key.size() + encoded.size(), [&](wire::Frame::Builder f) {
+           auto req = f.initReplicaWrite();
+           req.setKeyspace(AsText(ks));
+           req.setKey(AsData(key));
+           req.setObject(AsData(encoded));
+         });
 }
 
 void PeerClient::ReplicaRead(const std::string& peer, std::string_view keyspace,
                              std::string_view key, int64_t deadline_us, ReadDone done) {
   const std::string ks(keyspace);
-  Submit(peer, Kind::kReplicaRead, std::move(done), deadline_us, [&](wire::Frame::Builder f) {
+  Submit(peer, Kind::kReplicaRead, std::move(done), deadline_us, ks.size() + key.size(),
+         [&](wire::Frame::Builder f) {
     auto req = f.initReplicaRead();
     req.setKeyspace(AsText(ks));
     req.setKey(AsData(key));
@@ -291,7 +298,9 @@ void PeerClient::ForwardWrite(const std::string& peer, const ForwardedWrite& wri
   const auto wire_timeout_ms =
       static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
   const Kind kind = write.is_delete ? Kind::kForwardDel : Kind::kForwardPut;
-  Submit(peer, kind, std::move(done), deadline_us, [&](wire::Frame::Builder f) {
+  const size_t payload_bytes =
+      write.keyspace.size() + write.key.size() + write.value.size() + write.context.size();
+  Submit(peer, kind, std::move(done), deadline_us, payload_bytes, [&](wire::Frame::Builder f) {
     if (write.is_delete) {
       auto req = f.initDel();
       req.setKeyspace(AsText(write.keyspace));
@@ -321,11 +330,12 @@ void PeerClient::ForwardWrite(const std::string& peer, const ForwardedWrite& wri
 void PeerClient::ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
                              ScanDone done) {
   Submit(peer, Kind::kReplicaScan, std::move(done), deadline_us,
+         spec.keyspace.size() + spec.key_prefix.size() + spec.after_key.size(),
          [&](wire::Frame::Builder f) { FillReplicaScan(f.initReplicaScan(), spec); });
 }
 
 void PeerClient::Submit(const std::string& peer_name, Kind kind, AnyDone done, int64_t deadline_us,
-                        const FrameFn& fill) {
+                        size_t payload_bytes, const FrameFn& fill) {
   auto call = std::make_unique<Call>();
   call->id = next_id_++;
   call->kind = kind;
@@ -365,7 +375,7 @@ void PeerClient::Submit(const std::string& peer_name, Kind kind, AnyDone done, i
                                  peer->last_failure, (peer->retry_at_us - now_us + 999) / 1000)));
   }
 
-  capnp::MallocMessageBuilder message;
+  proto::FrameBuilder message(payload_bytes);
   auto root = message.initRoot<wire::Frame>();
   root.setRequestId(call->id);
   fill(root);
@@ -388,7 +398,8 @@ void PeerClient::Submit(const std::string& peer_name, Kind kind, AnyDone done, i
 
   const uint64_t id = call->id;
   call->peer = peer;
-  call->timer = timers_.After(deadline_us - now_us, [this, id] { OnDeadline(id); });
+  call->deadline_us = deadline_us;
+  AddDeadline(id, deadline_us);
   peer->waiting.insert(id);
   ++peer->pending;
   peer->queued_bytes += call->bytes;
@@ -396,8 +407,17 @@ void PeerClient::Submit(const std::string& peer_name, Kind kind, AnyDone done, i
   if (!peer->link) {
     Connect(peer);
   } else {
-    Pump(peer);
+    PumpLater(peer->link);
   }
+}
+
+void PeerClient::PumpLater(const std::shared_ptr<Link>& link) {
+  if (link->pump_posted || link->write_active) return;  // the write's completion pumps
+  link->pump_posted = true;
+  asio::post(*io_, [link] {
+    link->pump_posted = false;
+    if (link->state != Link::State::kClosed) link->owner->Pump(link->peer);
+  });
 }
 
 std::unique_ptr<PeerClient::Call> PeerClient::Take(uint64_t id) {
@@ -405,7 +425,7 @@ std::unique_ptr<PeerClient::Call> PeerClient::Take(uint64_t id) {
   if (it == calls_.end()) return nullptr;
   std::unique_ptr<Call> call = std::move(it->second);
   calls_.erase(it);
-  timers_.Cancel(call->timer);
+  if (call->timer != 0) timers_.Cancel(call->timer);
   call->timer = 0;
   if (Peer* peer = call->peer) {
     assert(peer->pending > 0);
@@ -436,6 +456,47 @@ void PeerClient::DeliverLater(std::unique_ptr<Call> call, Status status) {
     if (c) Deliver(*c, *c->decided);
   });
   calls_.emplace(id, std::move(call));
+}
+
+void PeerClient::AddDeadline(uint64_t id, int64_t at_us) {
+  if (deadlines_.size() >= 2 * calls_.size() + 1024) CompactDeadlines();
+  deadlines_.push(Deadline{at_us, id});
+  if (sweep_timer_ == 0 || at_us < sweep_at_us_) ArmSweep(at_us);
+}
+
+void PeerClient::ArmSweep(int64_t at_us) {
+  if (sweep_timer_ != 0) timers_.Cancel(sweep_timer_);
+  sweep_at_us_ = at_us;
+  sweep_timer_ = timers_.After(at_us - clock_->MonoUs(), [this] {
+    sweep_timer_ = 0;
+    Sweep();
+  });
+}
+
+void PeerClient::Sweep() {
+  // Due: every deadline up to the one the timer was armed for, and any the clock says has passed.
+  const int64_t due_us = std::max(sweep_at_us_, clock_->MonoUs());
+  while (!deadlines_.empty() && deadlines_.top().at_us <= due_us) {
+    const uint64_t id = deadlines_.top().id;
+    deadlines_.pop();
+    auto it = calls_.find(id);
+    // Answered already, or a failure waiting for its turn (DeliverLater): nothing to time out.
+    if (it == calls_.end() || it->second->peer == nullptr) continue;
+    OnDeadline(id);  // its callback may make calls, which add deadlines
+  }
+  if (!deadlines_.empty() && (sweep_timer_ == 0 || deadlines_.top().at_us < sweep_at_us_)) {
+    ArmSweep(deadlines_.top().at_us);
+  }
+}
+
+void PeerClient::CompactDeadlines() {
+  std::vector<Deadline> live;
+  live.reserve(calls_.size());
+  for (const auto& [id, call] : calls_) {
+    if (call->peer != nullptr) live.push_back(Deadline{call->deadline_us, id});
+  }
+  // The armed timer may now be early for what is left; its Sweep finds nothing due and re-arms.
+  deadlines_ = decltype(deadlines_)(LaterFirst(), std::move(live));
 }
 
 void PeerClient::OnDeadline(uint64_t id) {
@@ -526,7 +587,8 @@ void PeerClient::OnConnected(const std::shared_ptr<Link>& link,
   // Requests are small and latency-bound; Nagle would hold them back behind unacknowledged ones.
   link->socket.set_option(tcp::no_delay(true), ignored);
 
-  capnp::MallocMessageBuilder message;
+  proto::FrameBuilder message(options_.cluster_name.size() + options_.self_name.size() +
+                              options_.cluster_secret.size());
   auto root = message.initRoot<wire::Frame>();
   root.setRequestId(link->hello_id);
   auto hello = root.initHello();
@@ -746,7 +808,10 @@ void PeerClient::Pump(Peer* peer) {
     if (!peer->link) Connect(peer);
     return;
   }
-  std::vector<asio::const_buffer> buffers;
+  // Kept with its capacity across writes and passed as a span, which the write operation copies
+  // instead of a vector: no allocation per write.
+  std::vector<asio::const_buffer>& buffers = link->gather;
+  buffers.clear();
   size_t bytes = 0;
   while (!peer->waiting.empty() && link->outstanding.size() < link->window &&
          link->writing.size() < kWriteGatherFramesMax && bytes < kWriteGatherBytesMax) {
@@ -774,7 +839,8 @@ void PeerClient::Pump(Peer* peer) {
   }
   if (link->writing.empty()) return;
   link->write_active = true;
-  asio::async_write(link->socket, buffers, [link](const boost::system::error_code& ec, size_t) {
+  asio::async_write(link->socket, std::span<const asio::const_buffer>(buffers),
+                    [link](const boost::system::error_code& ec, size_t) {
     if (link->state != Link::State::kClosed) link->owner->OnWritten(link, ec);
   });
 }

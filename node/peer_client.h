@@ -58,10 +58,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/limits.h"
@@ -153,10 +155,11 @@ class PeerClient final : public PeerTransport {
   enum class Kind { kReplicaWrite, kReplicaRead, kForwardPut, kForwardDel, kReplicaScan };
 
   using AnyDone = std::variant<WriteDone, ReadDone, ForwardDone, ScanDone>;
-  // Builds the request's frame under `id`.
+  // Builds the request's frame under `id`. `payload_bytes`: about how many bytes of blobs `fill`
+  // sets (keys, values, objects), to size the frame's builder.
   using FrameFn = std::function<void(wire::Frame::Builder frame)>;
   void Submit(const std::string& peer_name, Kind kind, AnyDone done, int64_t deadline_us,
-              const FrameFn& fill);
+              size_t payload_bytes, const FrameFn& fill);
 
   // Removes a pending call from every structure that knows it and cancels its timer; null when
   // it was answered already.
@@ -167,6 +170,13 @@ class PeerClient final : public PeerTransport {
   // is still inside a call of ours.
   void DeliverLater(std::unique_ptr<Call> call, Status status);
   void OnDeadline(uint64_t id);
+  // Deadlines: one timer, armed for the earliest pending call's deadline, instead of one timer per
+  // call (each cost allocations and, once answered, a cancelled handler's run). Answered calls'
+  // entries stay in the heap until they come up; CompactDeadlines drops them when they pile up.
+  void AddDeadline(uint64_t id, int64_t at_us);
+  void ArmSweep(int64_t at_us);
+  void Sweep();
+  void CompactDeadlines();
 
   void Connect(Peer* peer);
   void OnConnected(const std::shared_ptr<Link>& link, const boost::system::error_code& ec);
@@ -176,6 +186,9 @@ class PeerClient final : public PeerTransport {
   void OnAnswer(const std::shared_ptr<Link>& link, wire::Frame::Reader frame);
   // Sends what waits, as far as the window allows, when no write is active.
   void Pump(Peer* peer);
+  // Pumps on a later turn of the loop, so that the calls made in this turn (the replica writes of
+  // every put read from one client buffer) go out in one gathered write, not one write each.
+  void PumpLater(const std::shared_ptr<Link>& link);
   void OnWritten(const std::shared_ptr<Link>& link, const boost::system::error_code& ec);
   enum class CloseKind {
     kConnectFailed,  // never completed the handshake: backoff, waiting calls get `why`
@@ -198,6 +211,16 @@ class PeerClient final : public PeerTransport {
   PeerStateFn on_peer_state_;
   PeerClientStats stats_;
   bool shutting_down_ = false;
+  struct Deadline {
+    int64_t at_us;
+    uint64_t id;
+  };
+  struct LaterFirst {
+    bool operator()(const Deadline& a, const Deadline& b) const { return a.at_us > b.at_us; }
+  };
+  std::priority_queue<Deadline, std::vector<Deadline>, LaterFirst> deadlines_;
+  Timers::TimerId sweep_timer_ = 0;  // 0: none armed
+  int64_t sweep_at_us_ = 0;          // the deadline sweep_timer_ is armed for
   // Declared last: destroyed first, so no deadline or deferred answer fires into a half-destroyed
   // PeerClient.
   AsioTimers timers_;

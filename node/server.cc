@@ -6,6 +6,8 @@
 
 #include <array>
 #include <deque>
+#include <span>
+#include <vector>
 
 #include "node/wire_convert.h"
 #include "storage/object_codec.h"
@@ -79,6 +81,14 @@ struct Observer {
     if (metrics != nullptr) metrics->Finished(op, consistency, code, clock->MonoUs() - start_us);
   }
 };
+
+// About the blob bytes of a getResult, to size its builder: values, context, and each sibling's
+// struct and dot.
+size_t ReadReplyBytes(const ReadReply& r) {
+  size_t bytes = r.context.size();
+  for (const auto& s : r.siblings) bytes += s.value.size() + 64;
+  return bytes;
+}
 
 void FillSibling(wire::Sibling::Builder out, const Sibling& s) {
   out.setValue(AsData(s.value));
@@ -200,7 +210,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A connection-level error: tell the peer why, then close.
   void Fail(wire::ErrorCode code, std::string message) {
     RINGKV_LOG(server_->log_, kInfo, "connection {}: {}", remote_, message);
-    capnp::MallocMessageBuilder m;
+    proto::FrameBuilder m(message.size());
     auto frame = m.initRoot<wire::Frame>();
     frame.setRequestId(0);
     auto err = frame.initError();
@@ -211,7 +221,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void SendError(uint64_t id, const Status& s) {
-    capnp::MallocMessageBuilder m;
+    proto::FrameBuilder m(s.message().size());
     auto frame = m.initRoot<wire::Frame>();
     frame.setRequestId(id);
     auto err = frame.initError();
@@ -223,25 +233,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Send(m);
   }
 
+  // Queues a frame. The write starts on a later turn of the loop, so that every answer decided
+  // in this turn (a read's worth of requests, a group of storage completions) goes out in one
+  // gathered write instead of one write call each.
   void Send(capnp::MessageBuilder& m) {
     if (closed_) return;
     auto words = proto::EncodeFrame(m);
     out_bytes_ += words.size() * sizeof(capnp::word);
     out_.push_back(kj::mv(words));
-    Flush();
+    if (writing_ || flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->Flush();
+      self->MaybeClose();
+    });
   }
 
   void Flush() {
     if (writing_ || out_.empty() || closed_) return;
     writing_ = true;
-    std::vector<asio::const_buffer> buffers;
+    // gather_ is kept (with its capacity) across writes and passed as a span, which the write
+    // operation copies instead of a vector: no allocation per write.
+    gather_.clear();
     const size_t count = std::min(out_.size(), kWriteGatherMax);
-    buffers.reserve(count);
     for (size_t i = 0; i < count; ++i) {
       auto bytes = out_[i].asBytes();
-      buffers.emplace_back(bytes.begin(), bytes.size());
+      gather_.emplace_back(bytes.begin(), bytes.size());
     }
-    asio::async_write(socket_, buffers,
+    asio::async_write(socket_, std::span<const asio::const_buffer>(gather_),
                       [self = shared_from_this(), count](boost::system::error_code ec, size_t) {
                         self->writing_ = false;
                         if (self->closed_) return;
@@ -260,7 +280,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void MaybeClose() {
-    if (closing_ && in_flight_ == 0 && out_.empty() && !writing_) Close();
+    if (closing_ && in_flight_ == 0 && out_.empty() && !writing_ && !flush_posted_) Close();
   }
 
   // Every request holds an in-flight slot until its answer is queued.
@@ -276,12 +296,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Runs when a request's answer is ready; the connection may be gone by then.
+  // `payload_bytes`: about how many bytes of blobs `fill` adds, to size the builder (0: unknown;
+  // the builder grows as needed).
   template <typename Fill>
-  static void Answer(const std::weak_ptr<Connection>& weak, uint64_t id, Fill fill) {
+  static void Answer(const std::weak_ptr<Connection>& weak, uint64_t id, Fill fill,
+                     size_t payload_bytes = 0) {
     auto self = weak.lock();
     if (!self || self->closed_) return;
     --self->in_flight_;
-    capnp::MallocMessageBuilder m;
+    proto::FrameBuilder m(payload_bytes);
     auto frame = m.initRoot<wire::Frame>();
     frame.setRequestId(id);
     fill(frame);
@@ -327,7 +350,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                          }
                          out.setContext(AsData(r->context));
                          if (r->trace) FillTrace(out.initTrace(), *r->trace);
-                       });
+                       }, ReadReplyBytes(r.value()));
         };
         if (Coordinator* c = server_->coordinator_) {
           c->Get(View(req.getKeyspace()), View(req.getKey()),
@@ -399,11 +422,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
         service->ReplicaRead(View(req.getKeyspace()), View(req.getKey()),
                              [weak, id](Result<ReplicaReadReply> r) {
                                if (!r.ok()) return AnswerError(weak, id, r.status());
+                               const std::string object =
+                                   r->found ? EncodeObject(r->object) : std::string();
                                Answer(weak, id, [&](wire::Frame::Builder f) {
                                  auto out = f.initReplicaReadResult();
                                  out.setFound(r->found);
-                                 if (r->found) out.setObject(AsData(EncodeObject(r->object)));
-                               });
+                                 if (r->found) out.setObject(AsData(object));
+                               }, object.size());
                              });
         return;
       }
@@ -547,7 +572,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
           out.setSiblings(r->siblings);
           if (r->trace) FillTrace(out.initTrace(), *r->trace);
         }
-      });
+      }, r->context.size());
     };
   }
 
@@ -585,7 +610,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (server_->on_peer_seen_) server_->on_peer_seen_(std::string(View(hello.getNodeName())));
     }
     hello_done_ = true;
-    capnp::MallocMessageBuilder m;
+    proto::FrameBuilder m(options().node_name.size() + options().cluster_name.size());
     auto frame = m.initRoot<wire::Frame>();
     frame.setRequestId(id);
     auto ok = frame.initHelloOk();
@@ -679,12 +704,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   proto::FrameDecoder decoder_;
   std::array<uint8_t, kReadChunkBytes> buf_;
   std::deque<kj::Array<capnp::word>> out_;
+  std::vector<asio::const_buffer> gather_;  // the active write's buffers (Flush)
   size_t out_bytes_ = 0;
   const int64_t connected_us_;
   std::string remote_;
   uint32_t in_flight_ = 0;
   bool reading_ = false;
   bool writing_ = false;
+  bool flush_posted_ = false;  // a Flush is posted to the loop
   bool hello_done_ = false;
   bool is_peer_ = false;
   bool closing_ = false;

@@ -26,9 +26,7 @@ capnp::ReaderOptions OptionsFor(size_t words, const FrameLimits& limits) {
 }  // namespace
 
 DecodedFrame::DecodedFrame(kj::Array<capnp::word> words, const FrameLimits& limits)
-    : words_(kj::mv(words)),
-      reader_(std::make_unique<capnp::FlatArrayMessageReader>(words_.asPtr(),
-                                                               OptionsFor(words_.size(), limits))) {}
+    : words_(kj::mv(words)), reader_(words_.asPtr(), OptionsFor(words_.size(), limits)) {}
 
 void FrameDecoder::Feed(const uint8_t* data, size_t n) {
   if (failed_ || n == 0) return;

@@ -41,12 +41,12 @@ class DecodedFrame {
   DecodedFrame(const DecodedFrame&) = delete;
   DecodedFrame& operator=(const DecodedFrame&) = delete;
 
-  wire::Frame::Reader root() { return reader_->getRoot<wire::Frame>(); }
+  wire::Frame::Reader root() { return reader_.getRoot<wire::Frame>(); }
   size_t bytes() const { return words_.size() * sizeof(capnp::word); }
 
  private:
   kj::Array<capnp::word> words_;
-  std::unique_ptr<capnp::FlatArrayMessageReader> reader_;
+  capnp::FlatArrayMessageReader reader_;  // reads words_; declared after it
 };
 
 class FrameDecoder {
@@ -75,6 +75,27 @@ class FrameDecoder {
   size_t pos_ = 0;
   bool failed_ = false;
   std::string failure_;
+};
+
+// Words for a frame builder's first segment: room for the envelope (the Frame struct, one request
+// or answer struct, a trace pointer or two) plus `payload_bytes` of blobs (keys, values, objects,
+// contexts). Cap'n Proto's default first segment is 1024 words, calloc'ed and so zeroed for every
+// message: for a ~200-byte message that zeroing was a fifth of a node's instructions. A frame that
+// outgrows the estimate only gets a further segment, so the estimate needs to be good, not exact.
+constexpr unsigned FrameFirstSegmentWords(size_t payload_bytes) {
+  constexpr size_t kEnvelopeWords = 48;
+  constexpr size_t kWordsMax = size_t{1} << 26;  // 512 MiB: past any frame limit
+  const size_t words = kEnvelopeWords + (payload_bytes + 7) / 8;
+  return static_cast<unsigned>(words < kWordsMax ? words : kWordsMax);
+}
+
+// The builder every outgoing frame is made in: a first segment sized by FrameFirstSegmentWords,
+// growing as Cap'n Proto's default does if the estimate was short.
+class FrameBuilder : public capnp::MallocMessageBuilder {
+ public:
+  explicit FrameBuilder(size_t payload_bytes = 0)
+      : capnp::MallocMessageBuilder(FrameFirstSegmentWords(payload_bytes),
+                                    capnp::AllocationStrategy::GROW_HEURISTICALLY) {}
 };
 
 // Serialises a message as one frame.
