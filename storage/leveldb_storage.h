@@ -14,6 +14,7 @@
 #define RINGKV_STORAGE_LEVELDB_STORAGE_H_
 
 #include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -69,6 +70,7 @@ class LevelDbStorage final : public Storage {
   const LevelDbOptions options_;
   const Poster post_;
   std::unique_ptr<leveldb::Cache> cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
 
   std::mutex mu_;
