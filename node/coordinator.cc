@@ -443,7 +443,9 @@ void Coordinator::CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, Wr
                                      st->acks, st->plan.needed, st->reply.siblings));
         st->reply.trace = st->tr.Finish();
       }
-      st->done(st->reply);
+      // Nothing reads the reply after the answer (the replica writes were encoded when sent), so
+      // it moves: copying it copied the whole stored object per put.
+      st->done(std::move(st->reply));
     } else if (st->acks + st->pending < st->plan.needed) {
       st->answered = true;
       timers_->Cancel(st->timer);

@@ -39,10 +39,19 @@ Status KvService::ValidateKey(std::string_view key) {
   return Status::Ok();
 }
 
-void KvService::WithKey(const std::string& skey, KeyOp op) {
-  auto& queue = busy_[skey];
-  queue.waiting.push_back(std::move(op));
-  if (!queue.held && queue.waiting.size() == 1) Drain(skey);
+template <typename Op>
+void KvService::WithKey(const std::string& skey, Op&& op) {
+  auto [it, inserted] = busy_.try_emplace(skey);
+  if (!inserted) {
+    // Busy: wait behind the operations already there.
+    it->second.waiting.emplace_back(std::forward<Op>(op));
+    if (!it->second.held && it->second.waiting.size() == 1) Drain(skey);
+    return;
+  }
+  // Free: run now, marked held as Drain does, since op's callbacks may queue more on this key.
+  it->second.held = true;
+  if (op()) return;  // its storage write's completion releases the key
+  Release(skey);
 }
 
 void KvService::Release(const std::string& skey) {

@@ -13,7 +13,7 @@
 #define RINGKV_NODE_KV_SERVICE_H_
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -97,12 +97,15 @@ class KvService {
   // key: the write's completion must call Release.
   using KeyOp = std::function<bool()>;
   struct KeyQueue {
-    std::deque<KeyOp> waiting;
+    // A list, not a deque: an empty std::deque allocates, and most keys never have a waiter.
+    std::list<KeyOp> waiting;
     bool held = false;
   };
 
-  // Runs `op` now if the key is free, else after the operations ahead of it.
-  void WithKey(const std::string& skey, KeyOp op);
+  // Runs `op` (callable as bool()) now if the key is free, else after the operations ahead of it.
+  // A template so that the common case, a free key, runs `op` without wrapping it in a KeyOp.
+  template <typename Op>
+  void WithKey(const std::string& skey, Op&& op);
   // The write that held the key completed: run what waits for it.
   void Release(const std::string& skey);
   // Runs waiting operations until one holds the key or none is left. Iterative, so a long queue of
