@@ -24,6 +24,11 @@ ClusterView::ClusterView(MemberInfo self) : self_name_(self.name) {
 }
 
 std::vector<std::string> ClusterView::PreferenceList(Token token, size_t n) const {
+  if (!settled_) {
+    std::vector<std::string> unknown;
+    for (size_t i = 1; i <= n; ++i) unknown.push_back(fmt::format("(ring settling {})", i));
+    return unknown;
+  }
   return ring_.PreferenceList(token, static_cast<uint32_t>(n));
 }
 

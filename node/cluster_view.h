@@ -49,11 +49,20 @@ class ClusterView final : public Placement {
   const Ring& ring() const override { return ring_; }
   std::optional<std::string> AddressOf(const std::string& node) const;
 
+  // A node that has not yet heard from its seeds knows only part of the ring; a write it placed
+  // on that part could land where a later read of the whole ring does not look. Until membership
+  // calls it settled, every preference list holds only placeholder replicas that are never up,
+  // so every request is UNAVAILABLE (needed / alive say why) instead of silently misplaced.
+  // Settled from construction: a node without seeds, the simulator and unit tests.
+  void set_settled(bool settled) { settled_ = settled; }
+  bool settled() const { return settled_; }
+
  private:
   std::string self_name_;
   std::map<std::string, MemberInfo> members_;
   std::set<std::string> up_;
   Ring ring_;
+  bool settled_ = true;
 };
 
 }  // namespace ringkv

@@ -16,9 +16,30 @@ Membership::Membership(ClusterView* view, KeyspaceCatalog* keyspaces,
       log_(log),
       options_(std::move(options)),
       on_member_(std::move(on_member)),
-      on_keyspace_(std::move(on_keyspace)) {}
+      on_keyspace_(std::move(on_keyspace)) {
+  const auto self_address = view_->AddressOf(view_->self());
+  for (const auto& seed : options_.seeds) {
+    if (!self_address || seed != *self_address) seeds_unheard_.insert(seed);
+  }
+  view_->set_settled(seeds_unheard_.empty());
+}
 
-void Membership::Start() { Round(); }
+void Membership::Start() {
+  if (!view_->settled()) {
+    timers_->After(options_.settle_timeout_ms * 1000, [this] {
+      if (!view_->settled()) Settle("waited long enough for the seeds that did not answer");
+    });
+  }
+  Round();
+}
+
+void Membership::Settle(const char* why) {
+  view_->set_settled(true);
+  std::string unheard;
+  for (const auto& seed : seeds_unheard_) unheard += (unheard.empty() ? "" : ", ") + seed;
+  RINGKV_LOG(log_, kInfo, "ring settled with {} node(s) ({}); serving requests{}",
+             view_->node_count(), why, unheard.empty() ? "" : "; seeds not heard from: " + unheard);
+}
 
 std::vector<std::string> Membership::Targets() const {
   std::set<std::string> targets(options_.seeds.begin(), options_.seeds.end());
@@ -70,6 +91,9 @@ void Membership::Absorb(const std::string& address, const RingAnswer& answer) {
     (void)DropKeyspace(name, true, dropped_us, true, &dropped);
   }
   for (const auto& ks : answer.keyspaces) LearnKeyspace(ks);
+  if (seeds_unheard_.erase(address) > 0 && seeds_unheard_.empty() && !view_->settled()) {
+    Settle("heard from every seed");
+  }
 }
 
 void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {

@@ -13,6 +13,7 @@
 #define RINGKV_NODE_MEMBERSHIP_H_
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ struct MembershipOptions {
   std::vector<std::string> seeds;  // HOST:PORT; this node's own address may be among them
   int64_t period_ms = 1000;
   int64_t timeout_ms = 800;
+  // The node serves (ClusterView::settled) once every seed but itself has answered, or after this
+  // long without them (a seed that is down must not keep the cluster from serving).
+  int64_t settle_timeout_ms = 10'000;
 };
 
 class Membership {
@@ -83,6 +87,7 @@ class Membership {
  private:
   void Round();
   void Absorb(const std::string& address, const RingAnswer& answer);
+  void Settle(const char* why);
   std::vector<std::string> Targets() const;
 
   ClusterView* const view_;
@@ -94,6 +99,7 @@ class Membership {
   std::function<void(const MemberInfo&)> on_member_;
   std::function<void(const KeyspaceDef&)> on_keyspace_;
   std::function<void(const std::string&, int64_t)> on_drop_;
+  std::set<std::string> seeds_unheard_;  // seeds (not this node) that have not answered yet
 };
 
 }  // namespace ringkv

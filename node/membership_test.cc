@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace ringkv {
 namespace {
@@ -119,6 +120,36 @@ TEST_F(MembershipTest, FailedExchangeMarksThePeerDownAndAnAnswerUpAgain) {
   transport_.answers["127.0.0.1:7002"] = RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {}, {}};
   timers_.Advance(1'000'000);
   EXPECT_TRUE(view_.IsUp("n2"));
+}
+
+TEST_F(MembershipTest, NoReplicasUntilEverySeedHasAnswered) {
+  // Nothing answers yet: the node knows only itself, so it must not place keys.
+  EXPECT_FALSE(view_.settled());
+  membership_.Start();
+  auto list = view_.PreferenceList(TokenOf("k"), 3);
+  ASSERT_EQ(list.size(), 3u) << "as many replicas as asked, so quorums count them";
+  for (const auto& node : list) EXPECT_FALSE(view_.IsUp(node)) << node;
+  // The seed answers: settled, and the preference list is the real one.
+  transport_.answers["127.0.0.1:7002"] = RingAnswer{"n2", {{Member("n2", 7002, {-50, 50}), true}}, {}, {}};
+  timers_.Advance(1'000'000);
+  EXPECT_TRUE(view_.settled());
+  list = view_.PreferenceList(TokenOf("k"), 3);
+  EXPECT_EQ(std::set<std::string>(list.begin(), list.end()), (std::set<std::string>{"n1", "n2"}));
+}
+
+TEST_F(MembershipTest, SettlesWithoutASeedThatNeverAnswers) {
+  membership_.Start();
+  timers_.Advance(9'000'000);
+  EXPECT_FALSE(view_.settled());
+  timers_.Advance(1'100'000);
+  EXPECT_TRUE(view_.settled()) << "a dead seed must not keep the node from serving";
+  EXPECT_EQ(view_.PreferenceList(TokenOf("k"), 3), std::vector<std::string>{"n1"});
+}
+
+TEST(ClusterViewSettleTest, ANodeWithoutSeedsServesAtOnce) {
+  ClusterView view(Member("solo", 7009, {1}));
+  EXPECT_TRUE(view.settled());
+  EXPECT_EQ(view.PreferenceList(TokenOf("k"), 3), std::vector<std::string>{"solo"});
 }
 
 TEST_F(MembershipTest, KeyspacesSpreadThroughRingAnswersAndCreation) {
