@@ -75,6 +75,14 @@ std::optional<CqlError> Session::Impl::EnsureSchemaKeyspace() {
 CqlResult<std::optional<std::string>> Session::Impl::ReadRecord(const std::string& key,
                                                                 std::string* context) {
   auto got = client_.Get(key, SchemaRead(false));
+  // Too few replicas for QUORUM: read the schema from any replica that answers. Cassandra's nodes
+  // hold the schema locally, so a statement at ONE works while most nodes are down; so does ours,
+  // at the price of possibly missing a schema change made during the outage.
+  if (!got.ok() && got.error().code() == ErrorCode::kUnavailable) {
+    ReadOptions any_replica = SchemaRead(false);
+    any_replica.consistency = Consistency::kOne;
+    got = client_.Get(key, any_replica);
+  }
   if (!got.ok()) {
     if (IsUnknownKeyspace(got.error())) return std::optional<std::string>();
     return FromClient(got.error(), false);
@@ -119,6 +127,11 @@ CqlResult<std::vector<std::string>> Session::Impl::ScanRecordKeys(const std::str
   o.limit = kScanPageKeys;
   for (uint64_t page = 0; page < kScanPagesMax; ++page) {
     auto got = client_.Scan(o);
+    if (!got.ok() && got.error().code() == ErrorCode::kUnavailable &&
+        o.consistency != Consistency::kOne) {
+      o.consistency = Consistency::kOne;  // as ReadRecord: any replica's schema will do
+      got = client_.Scan(o);
+    }
     if (!got.ok()) {
       if (IsUnknownKeyspace(got.error())) return keys;
       return FromClient(got.error(), false);

@@ -511,6 +511,12 @@ TEST(SessionSiblingsTest, ConflictModesShowSiblingsAndTheNextWriteResolvesThem) 
   EXPECT_EQ(unavailable.error().kind, ErrorKind::kUnavailable);
   EXPECT_EQ(unavailable.error().message,
             "Cannot achieve consistency level QUORUM: needed 2, alive 1");
+  {
+    // A Session with nothing cached, at ONE, reads the schema from the one replica up.
+    Session fresh_one(*via1);
+    fresh_one.set_consistency(Consistency::kOne);
+    ASSERT_EQ(ok(fresh_one.Execute("SELECT * FROM sib.t_merge WHERE k = 'p'")), "");
+  }
   s1.set_consistency(Consistency::kOne);
   for (const char* mode : {"merge", "lww", "siblings"}) {
     ASSERT_EQ(ok(s1.Execute(fmt::format("UPDATE t_{} SET a = 'a1' WHERE k = 'p'", mode))), "");
