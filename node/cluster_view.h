@@ -49,7 +49,7 @@ class ClusterView final : public Placement {
   const Ring& ring() const override { return ring_; }
   std::optional<std::string> AddressOf(const std::string& node) const;
 
-  // A node that has not yet heard from its seeds knows only part of the ring; a write it placed
+  // A node that does not yet know its seeds' tokens knows only part of the ring; a write it placed
   // on that part could land where a later read of the whole ring does not look. Until membership
   // calls it settled, every preference list holds only placeholder replicas that are never up,
   // so every request is UNAVAILABLE (needed / alive say why) instead of silently misplaced.

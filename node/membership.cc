@@ -91,9 +91,11 @@ void Membership::Absorb(const std::string& address, const RingAnswer& answer) {
     (void)DropKeyspace(name, true, dropped_us, true, &dropped);
   }
   for (const auto& ks : answer.keyspaces) LearnKeyspace(ks);
-  if (seeds_unheard_.erase(address) > 0 && seeds_unheard_.empty() && !view_->settled()) {
-    Settle("heard from every seed");
-  }
+  // A seed is accounted for once it answered or another node's answer told its tokens: either
+  // way its part of the ring is known.
+  seeds_unheard_.erase(address);
+  for (const auto& [name, m] : view_->members()) seeds_unheard_.erase(m.address);
+  if (seeds_unheard_.empty() && !view_->settled()) Settle("every seed's tokens are known");
 }
 
 void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {

@@ -49,8 +49,9 @@ struct MembershipOptions {
   std::vector<std::string> seeds;  // HOST:PORT; this node's own address may be among them
   int64_t period_ms = 1000;
   int64_t timeout_ms = 800;
-  // The node serves (ClusterView::settled) once every seed but itself has answered, or after this
-  // long without them (a seed that is down must not keep the cluster from serving).
+  // The node serves (ClusterView::settled) once it knows every seed's tokens (from the seed, or
+  // from another member's answer), or after this long without (a seed down since the cluster
+  // first formed must not keep it from serving).
   int64_t settle_timeout_ms = 10'000;
 };
 
@@ -99,7 +100,7 @@ class Membership {
   std::function<void(const MemberInfo&)> on_member_;
   std::function<void(const KeyspaceDef&)> on_keyspace_;
   std::function<void(const std::string&, int64_t)> on_drop_;
-  std::set<std::string> seeds_unheard_;  // seeds (not this node) that have not answered yet
+  std::set<std::string> seeds_unheard_;  // seeds (not this node) whose tokens are not known yet
 };
 
 }  // namespace ringkv

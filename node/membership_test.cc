@@ -146,6 +146,24 @@ TEST_F(MembershipTest, SettlesWithoutASeedThatNeverAnswers) {
   EXPECT_EQ(view_.PreferenceList(TokenOf("k"), 3), std::vector<std::string>{"n1"});
 }
 
+TEST_F(MembershipTest, ASeedThatIsDownButKnownToAnotherMemberDoesNotDelayServing) {
+  // n1 restarts while seed n2 is down.
+  MembershipOptions o;
+  o.seeds = {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"};
+  ClusterView view(Member("n1", 7001, {-100, 100}));
+  FakeTransport transport;
+  ManualTimers timers;
+  KeyspaceCatalog keyspaces;
+  Membership m(&view, &keyspaces, &transport, &timers, &log_, o, [](const MemberInfo&) {},
+               [](const KeyspaceDef&) {});
+  // n2 is down; n3 answers and knows n2's tokens.
+  transport.answers["127.0.0.1:7003"] =
+      RingAnswer{"n3", {{Member("n3", 7003, {0, 200}), true}, {Member("n2", 7002, {-50, 50}), false}}, {}, {}};
+  m.Start();
+  EXPECT_TRUE(view.settled()) << "n2's tokens are known from n3: the ring is whole";
+  EXPECT_EQ(view.node_count(), 3u);
+}
+
 TEST(ClusterViewSettleTest, ANodeWithoutSeedsServesAtOnce) {
   ClusterView view(Member("solo", 7009, {1}));
   EXPECT_TRUE(view.settled());
