@@ -124,9 +124,11 @@ void LevelDbStorage::WriterLoop() {
   bool unsynced = false;
   std::unique_lock lock(mu_);
   while (true) {
-    if (options_.sync_mode == SyncMode::kPeriodic) {
+    if (options_.sync_mode == SyncMode::kPeriodic && unsynced) {
       work_cv_.wait_until(lock, next_sync, [&] { return stopping_ || !queue_.empty(); });
     } else {
+      // Nothing to sync: wait for work only. (A deadline here, once passed, made this loop spin
+      // for as long as no write came: a core burnt on every idle or read-only node.)
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     }
     if (options_.sync_mode == SyncMode::kPeriodic && unsynced &&
@@ -171,7 +173,11 @@ void LevelDbStorage::WriterLoop() {
     leveldb::WriteOptions write_options;
     write_options.sync = options_.sync_mode != SyncMode::kPeriodic;
     const Status status = FromLevelDb(db_->Write(write_options, &batch));
-    if (status.ok() && options_.sync_mode == SyncMode::kPeriodic) unsynced = true;
+    if (status.ok() && options_.sync_mode == SyncMode::kPeriodic && !unsynced) {
+      // The period starts with the first write it has to make durable.
+      unsynced = true;
+      next_sync = Clock::now() + std::chrono::milliseconds(options_.sync_period_ms);
+    }
     if (status.ok()) {
       for (const auto& p : group) {
         for (const auto& w : p.writes) {

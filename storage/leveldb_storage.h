@@ -5,7 +5,9 @@
 //   always   - one LevelDB write with sync=true per Write() call;
 //   batch    - group commit: every Write() queued while the previous fsync ran is combined into one
 //              LevelDB batch with sync=true, so concurrent writers share one fsync;
-//   periodic - writes without sync; the writer thread fsyncs the log every sync_period_ms.
+//   periodic - writes without sync, every Write() queued while the previous group was written
+//              combined into one LevelDB batch; the writer thread fsyncs the log sync_period_ms
+//              after the first write not yet synced (and never while nothing waits to be synced).
 // Completions are handed back to the owner's loop through the Poster.
 //
 // Thread safety: as Storage. The writer thread touches only the LevelDB handle (thread-safe) and
