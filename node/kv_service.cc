@@ -4,6 +4,7 @@
 
 #include "common/token.h"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include "storage/object_codec.h"
@@ -189,7 +190,10 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
     }
     WriteReply reply;
     reply.context = object->clock().EncodeContext();
-    reply.siblings = static_cast<uint32_t>(object->Live(now_us).size());
+    // Counted in place: Live() copies every live sibling, values included, into a new vector.
+    reply.siblings = static_cast<uint32_t>(
+        std::count_if(object->siblings().begin(), object->siblings().end(),
+                      [now_us](const Sibling& s) { return s.LiveAt(now_us); }));
     reply.object = std::move(object).value();
     std::vector<ObjectWrite> writes;
     const size_t new_bytes = encoded->size();
