@@ -43,6 +43,8 @@ class DecodedFrame {
 
   wire::Frame::Reader root() { return reader_.getRoot<wire::Frame>(); }
   size_t bytes() const { return words_.size() * sizeof(capnp::word); }
+  // The frame's words, for a second reader with a budget of its own (tests, fuzzing).
+  kj::ArrayPtr<const capnp::word> words() const { return words_.asPtr(); }
 
  private:
   kj::Array<capnp::word> words_;
