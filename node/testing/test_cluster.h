@@ -42,9 +42,11 @@ class TestCluster {
   uint16_t ExtraPort(size_t i) const { return static_cast<uint16_t>(nodes_.at(i)->port() + 1000); }
   // The tail of every node's log, for failure messages.
   std::string Logs() const;
+  // True once every node coordinates writes that need every replica (Start waits for it; call it
+  // again after restarting nodes).
+  bool WaitFormed();
 
  private:
-  bool WaitFormed();
 
   TestClusterOptions options_;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;

@@ -2,6 +2,7 @@
 // good and bad rows load their good rows (read back through a Session), the bad ones land in the
 // error file with their line numbers and reasons, and the exit status says which happened;
 // loading again changes nothing; a cluster that cannot be reached is exit 3; usage errors are 2.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -20,12 +21,12 @@ namespace {
 
 using ringkv::testing::CommandResult;
 using ringkv::testing::RunCommand;
-using ringkv::testing::TestCluster;
+using ringkv::testing::ToolTestCluster;
 
 class KvloadTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new TestCluster("kvload");
+    cluster_ = new ToolTestCluster("kvload");
     Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString() << cluster_->Logs();
     client_ = cluster_->NewClient().release();
@@ -93,12 +94,12 @@ class KvloadTest : public ::testing::Test {
     return out;
   }
 
-  static TestCluster* cluster_;
+  static ToolTestCluster* cluster_;
   static Client* client_;
   std::string dir_;
 };
 
-TestCluster* KvloadTest::cluster_ = nullptr;
+ToolTestCluster* KvloadTest::cluster_ = nullptr;
 Client* KvloadTest::client_ = nullptr;
 
 constexpr char kJsonl[] =

@@ -1,96 +1,47 @@
-// TestCluster: three real kvnode processes on 127.0.0.1 for the kvload and pipeline end-to-end
-// tests (static membership: every node gets --seeds naming all three). Ports are three
-// consecutive ones from a random base in [20000, 32000); a taken port moves the whole cluster.
-// Start() returns once every node coordinates a write that needs all three replicas (polled
-// with a deadline, never a fixed sleep).
+// ToolTestCluster: the three-node cluster of the kvload and pipeline end-to-end tests. A thin
+// layer over node/testing's TestCluster (which starts the nodes and waits until every one
+// coordinates a write that needs all three replicas) that adds what these tests share: a
+// temporary directory of its own, removed unless keep() was called (a failed test keeps it for
+// a post-mortem), and clients of the cluster.
 //
-// Thread safety: none. Ownership: the nodes are its children; the destructor SIGKILLs them and
-// removes their data unless keep() was called (a failed test keeps it for a post-mortem).
+// Thread safety: none. The nodes are its children; the destructor SIGKILLs them.
 #ifndef RINGKV_TOOLS_KVLOAD_TEST_CLUSTER_H_
 #define RINGKV_TOOLS_KVLOAD_TEST_CLUSTER_H_
 
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <memory>
-#include <random>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "node/testing/node_process.h"
+#include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 
 namespace ringkv::testing {
 
-// Calls `attempt` until it returns true or `timeout` passes.
-inline bool PollUntil(std::chrono::milliseconds timeout, const std::function<bool()>& attempt) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (attempt()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-class TestCluster {
+class ToolTestCluster {
  public:
-  static constexpr size_t kNodes = 3;
-
-  explicit TestCluster(std::string tag) : dir_(TempDir(tag)) {}
-  ~TestCluster() {
-    nodes_.clear();
+  explicit ToolTestCluster(const std::string& tag)
+      : dir_(TempDir(tag)) {
+    TestClusterOptions options;
+    options.nodes = 3;
+    options.dir = dir_;
+    cluster_ = std::make_unique<TestCluster>(std::move(options));
+  }
+  ~ToolTestCluster() {
+    cluster_.reset();  // the nodes stop before their data goes
     if (!keep_) std::filesystem::remove_all(dir_);
   }
-  TestCluster(const TestCluster&) = delete;
-  TestCluster& operator=(const TestCluster&) = delete;
+  ToolTestCluster(const ToolTestCluster&) = delete;
+  ToolTestCluster& operator=(const ToolTestCluster&) = delete;
 
+  [[nodiscard]] Status Start() { return cluster_->Start(); }
+  // After nodes were restarted: true once every node again coordinates writes at W=3.
+  bool WaitFormed() { return cluster_->WaitFormed(); }
   void keep() { keep_ = true; }
   const std::string& dir() const { return dir_; }
-
-  Status Start() {
-    std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ std::random_device{}());
-    Status last = Status::IoError("no attempt made");
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      const auto base = static_cast<uint16_t>(20000 + rng() % (12000 - kNodes));
-      std::string seeds;
-      for (size_t i = 0; i < kNodes; ++i) {
-        seeds += fmt::format("{}127.0.0.1:{}", i == 0 ? "" : ",", base + i);
-      }
-      nodes_.clear();
-      last = Status::Ok();
-      for (size_t i = 0; i < kNodes && last.ok(); ++i) {
-        NodeProcessOptions options;
-        options.name = fmt::format("n{}", i + 1);
-        options.data_dir = fmt::format("{}/try{}/n{}", dir_, attempt, i + 1);
-        options.port = static_cast<uint16_t>(base + i);
-        options.extra_args = {"--seeds", seeds};
-        nodes_.push_back(std::make_unique<NodeProcess>(options));
-        last = nodes_.back()->Start();
-      }
-      if (last.ok()) return WaitFormed() ? last : Status::IoError("the cluster did not form");
-      if (last.message().find("cannot listen") == std::string::npos) return last;
-    }
-    return last;
-  }
-
-  // Every node coordinates a write that needs all three replicas: each knows the others up.
-  bool WaitFormed() {
-    std::vector<std::unique_ptr<Client>> clients;
-    for (const auto& n : nodes_) clients.push_back(NewClient({n->address()}, false));
-    return PollUntil(std::chrono::milliseconds(30'000), [&] {
-      for (size_t i = 0; i < clients.size(); ++i) {
-        WriteOptions w;
-        w.w = 3;
-        if (!clients[i]->Put(fmt::format("probe:{}", i), "x", w).ok()) return false;
-      }
-      return true;
-    });
-  }
 
   std::unique_ptr<Client> NewClient(std::vector<std::string> contact_points = {},
                                     bool token_aware = true) const {
@@ -100,27 +51,15 @@ class TestCluster {
     options.token_aware = token_aware;
     return std::make_unique<Client>(options);
   }
-  std::vector<std::string> addresses() const {
-    std::vector<std::string> out;
-    for (const auto& n : nodes_) out.push_back(n->address());
-    return out;
-  }
-  std::string hosts() const { return fmt::format("{}", fmt::join(addresses(), ",")); }
-  NodeProcess& node(size_t i) { return *nodes_.at(i); }
-  std::string Logs() const {
-    std::string out;
-    for (const auto& n : nodes_) {
-      std::string log = n->log();
-      if (log.size() > 3000) log = "..." + log.substr(log.size() - 3000);
-      out += fmt::format("\n----- {} -----\n{}", n->address(), log);
-    }
-    return out;
-  }
+  std::vector<std::string> addresses() const { return cluster_->Addresses(); }
+  std::string hosts() const { return cluster_->HostList(); }
+  NodeProcess& node(size_t i) { return cluster_->node(i); }
+  std::string Logs() const { return cluster_->Logs(); }
 
  private:
   std::string dir_;
   bool keep_ = false;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::unique_ptr<TestCluster> cluster_;
 };
 
 }  // namespace ringkv::testing

@@ -1,6 +1,7 @@
 // ringkv-pipeline end to end: the binary with a small corpus against a real three-node cluster
 // (tools/kvload/test_cluster.h). The planted near-duplicates are all found (and nothing else),
 // and the exported shard file holds exactly the kept docs of that shard, as the table says.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,10 +17,10 @@ namespace ringkv::pipeline {
 namespace {
 
 using ringkv::testing::RunCommand;
-using ringkv::testing::TestCluster;
+using ringkv::testing::ToolTestCluster;
 
 TEST(PipelineE2eTest, FindsThePlantedDuplicatesAndExportsExactlyTheKeptDocsOfTheShard) {
-  TestCluster cluster("pipeline");
+  ToolTestCluster cluster("pipeline");
   Status s = cluster.Start();
   ASSERT_TRUE(s.ok()) << s.ToString() << cluster.Logs();
   std::string export_path = cluster.dir() + "/shard-1.jsonl";
