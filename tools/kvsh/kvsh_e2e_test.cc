@@ -15,13 +15,13 @@
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "node/testing/node_process.h"
+#include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 #include "tools/kvsh/csv.h"
 
@@ -29,21 +29,8 @@ namespace ringkv::testing {
 namespace {
 
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
-constexpr size_t kNodes = 3;
-constexpr milliseconds kFormTimeout{30'000};
-constexpr milliseconds kPollInterval{50};
 constexpr milliseconds kScreenTimeout{15'000};
-
-bool PollUntil(milliseconds timeout, const std::function<bool()>& attempt) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (true) {
-    if (attempt()) return true;
-    if (steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,67 +59,28 @@ std::vector<std::string> SortedRecords(const std::string& csv) {
   return out;
 }
 
+// The suite's cluster: node/testing's TestCluster (three nodes, formed when Start returns) and
+// the directory the tests write their files to.
 class Cluster {
  public:
-  explicit Cluster(std::string dir) : dir_(std::move(dir)) {}
+  explicit Cluster(std::string dir) : dir_(std::move(dir)), cluster_(Options(dir_)) {}
 
-  Status Start() {
-    std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ std::random_device{}());
-    Status last = Status::IoError("no attempt made");
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      const uint16_t base = static_cast<uint16_t>(20000 + rng() % (12000 - kNodes));
-      std::string seeds;
-      for (size_t i = 0; i < kNodes; ++i) {
-        seeds += fmt::format("{}127.0.0.1:{}", i == 0 ? "" : ",", base + i);
-      }
-      nodes_.clear();
-      last = Status::Ok();
-      for (size_t i = 0; i < kNodes && last.ok(); ++i) {
-        NodeProcessOptions options;
-        options.name = fmt::format("n{}", i + 1);
-        options.data_dir = fmt::format("{}/try{}/n{}", dir_, attempt, i + 1);
-        options.port = static_cast<uint16_t>(base + i);
-        options.extra_args = {"--seeds", seeds};
-        nodes_.push_back(std::make_unique<NodeProcess>(options));
-        last = nodes_.back()->Start();
-      }
-      if (last.ok()) return last;
-      if (last.message().find("cannot listen") == std::string::npos) return last;
-    }
-    return last;
-  }
-
-  // Every node coordinates a write to all three replicas: each knows the other two, up.
-  bool WaitFormed() {
-    std::vector<std::unique_ptr<Client>> clients;
-    for (const auto& node : nodes_) {
-      ClientOptions options;
-      options.contact_points = {node->address()};
-      options.token_aware = false;
-      options.request_timeout = milliseconds(4000);
-      clients.push_back(std::make_unique<Client>(options));
-    }
-    return PollUntil(kFormTimeout, [&] {
-      for (size_t i = 0; i < clients.size(); ++i) {
-        WriteOptions all;
-        all.w = 3;
-        if (!clients[i]->Put(fmt::format("probe:{}", i), "x", all).ok()) return false;
-      }
-      return true;
-    });
-  }
-
-  std::string address(size_t i) const { return nodes_.at(i)->address(); }
-  std::string Logs() const {
-    std::string out;
-    for (const auto& n : nodes_) out += "\n--- node log ---\n" + n->log();
-    return out;
-  }
+  Status Start() { return cluster_.Start(); }
+  bool WaitFormed() { return cluster_.WaitFormed(); }
+  std::string address(size_t i) { return cluster_.node(i).address(); }
+  std::string Logs() const { return cluster_.Logs(); }
   const std::string& dir() const { return dir_; }
 
  private:
+  static TestClusterOptions Options(const std::string& dir) {
+    TestClusterOptions options;
+    options.nodes = 3;
+    options.dir = dir;
+    return options;
+  }
+
   std::string dir_;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  TestCluster cluster_;
 };
 
 class KvshE2eTest : public ::testing::Test {

@@ -25,7 +25,6 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -33,25 +32,14 @@
 #include <vector>
 
 #include "node/testing/node_process.h"
+#include "node/testing/test_cluster.h"
 
 namespace ringkv::testing {
 namespace {
 
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
-constexpr size_t kNodes = 3;
 constexpr milliseconds kWaitTimeout{30'000};
-constexpr milliseconds kPollInterval{100};
-
-bool PollUntil(milliseconds timeout, const std::function<bool()>& attempt) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (true) {
-    if (attempt()) return true;
-    if (steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -66,53 +54,30 @@ size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// node/testing's TestCluster in a directory of its own, kept when the test failed.
 class SiblingsCluster {
  public:
-  SiblingsCluster() : dir_(TempDir("kvsh-siblings")) {}
+  SiblingsCluster() : dir_(TempDir("kvsh-siblings")) {
+    TestClusterOptions options;
+    options.nodes = 3;
+    options.dir = dir_;
+    cluster_ = std::make_unique<TestCluster>(std::move(options));
+  }
   ~SiblingsCluster() {
-    nodes_.clear();  // SIGKILLs this test's own nodes still running
+    cluster_.reset();  // SIGKILLs this test's own nodes still running, before their data goes
     if (!keep_) std::filesystem::remove_all(dir_);
   }
   void keep() { keep_ = true; }
 
-  Status Start() {
-    std::filesystem::create_directories(dir_);
-    std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ std::random_device{}());
-    Status last = Status::IoError("no attempt made");
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      const uint16_t base = static_cast<uint16_t>(20000 + rng() % (12000 - kNodes));
-      std::string seeds;
-      for (size_t i = 0; i < kNodes; ++i) {
-        seeds += fmt::format("{}127.0.0.1:{}", i == 0 ? "" : ",", base + i);
-      }
-      nodes_.clear();
-      last = Status::Ok();
-      for (size_t i = 0; i < kNodes && last.ok(); ++i) {
-        NodeProcessOptions options;
-        options.name = fmt::format("n{}", i + 1);
-        options.data_dir = fmt::format("{}/try{}/n{}", dir_, attempt, i + 1);
-        options.port = static_cast<uint16_t>(base + i);
-        options.extra_args = {"--seeds", seeds};
-        nodes_.push_back(std::make_unique<NodeProcess>(options));
-        last = nodes_.back()->Start();
-      }
-      if (last.ok()) return last;
-      if (last.message().find("cannot listen") == std::string::npos) return last;
-    }
-    return last;
-  }
-
-  NodeProcess& node(size_t i) { return *nodes_.at(i); }
-  std::string Logs() const {
-    std::string out;
-    for (const auto& n : nodes_) out += "\n--- node log ---\n" + n->log();
-    return out;
-  }
+  Status Start() { return cluster_->Start(); }
+  NodeProcess& node(size_t i) { return cluster_->node(i); }
+  size_t size() const { return cluster_->size(); }
+  std::string Logs() const { return cluster_->Logs(); }
 
  private:
   std::string dir_;
   bool keep_ = false;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::unique_ptr<TestCluster> cluster_;
 };
 
 class KvshSiblingsTest : public ::testing::Test {
@@ -139,7 +104,7 @@ class KvshSiblingsTest : public ::testing::Test {
   // smaller ring's replicas only.
   bool WaitAllUp() {
     return PollUntil(kWaitTimeout, [&] {
-      for (size_t i = 0; i < kNodes; ++i) {
+      for (size_t i = 0; i < cluster_.size(); ++i) {
         CommandResult st = RunCommand({NodeProcess::KvctlPath(), "--host",
                                        cluster_.node(i).address(), "--timeout-ms", "3000",
                                        "status"});
@@ -151,7 +116,7 @@ class KvshSiblingsTest : public ::testing::Test {
           if (line.compare(at, 3, "UN ") == 0) ++up;
           if (line.compare(at, 3, "DN ") == 0) ++down;
         }
-        if (up != kNodes || down != 0) return false;
+        if (up != cluster_.size() || down != 0) return false;
         if (Kvsh(i, "CONSISTENCY ALL; INSERT INTO ks.probe (k, v) VALUES ('probe', 'x');")
                 .exit_code != 0) {
           return false;
