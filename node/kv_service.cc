@@ -189,6 +189,7 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
       return false;
     }
     WriteReply reply;
+    reply.dot = dot.value();
     reply.context = object->clock().EncodeContext();
     // Counted in place: Live() copies every live sibling, values included, into a new vector.
     reply.siblings = static_cast<uint32_t>(

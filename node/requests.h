@@ -34,6 +34,7 @@ struct WriteReply {
   std::string context;    // the object's clock after the write
   uint32_t siblings = 0;  // live siblings after the write
   VersionedObject object; // the object as stored by the coordinator: what replicas receive
+  Dot dot;                // the dot the write took (not carried by a forward over the wire)
   std::optional<Trace> trace;  // when RequestOptions::trace
 };
 
