@@ -11,8 +11,7 @@
 
 namespace ringkv::sim {
 
-// The node's view of the ring and of who is up: a perfect failure detector, except that a node
-// cannot see a peer across a cut link (so one-way partitions make it believe the peer down).
+// The node's view of the ring and of who is up: SimCluster::BelievesUp.
 class SimNode::NodePlacement final : public Placement {
  public:
   NodePlacement(SimCluster* cluster, const std::string* self) : cluster_(cluster), self_(self) {}
@@ -20,10 +19,7 @@ class SimNode::NodePlacement final : public Placement {
   std::vector<std::string> PreferenceList(Token token, size_t n) const override {
     return cluster_->PreferenceList(token, n);
   }
-  bool IsUp(const std::string& node) const override {
-    SimNode* peer = cluster_->node(node);
-    return peer != nullptr && peer->up() && !cluster_->IsCut(*self_, node);
-  }
+  bool IsUp(const std::string& node) const override { return cluster_->BelievesUp(*self_, node); }
   const Ring& ring() const override { return cluster_->ring(); }
 
  private:
@@ -85,6 +81,15 @@ SimCluster::SimCluster(World* world, SimOptions options) : world_(world), option
   for (auto& n : nodes_) n->Start();
 }
 
+bool SimCluster::BelievesUp(const std::string& observer, const std::string& subject) const {
+  auto it = misjudged_.find({observer, subject});
+  if (it != misjudged_.end() && world_->now_us() < it->second.second) return it->second.first;
+  for (const auto& n : nodes_) {
+    if (n->name() == subject) return n->up() && !IsCut(observer, subject);
+  }
+  return false;
+}
+
 SimNode* SimCluster::node(const std::string& name) {
   for (auto& n : nodes_) {
     if (n->name() == name) return n.get();
@@ -107,9 +112,9 @@ void SimCluster::Partition(const std::vector<std::string>& side_a,
 }
 
 void SimCluster::Send(const std::string& from, const std::string& to, uint64_t to_incarnation,
-                      std::function<void(SimNode*)> deliver) {
+                      std::function<void(SimNode*)> deliver, bool may_duplicate) {
   if (IsCut(from, to) || world_->Chance(faults_.loss)) return;
-  const int copies = world_->Chance(faults_.duplicate) ? 2 : 1;
+  const int copies = may_duplicate && world_->Chance(faults_.duplicate) ? 2 : 1;
   auto shared = std::make_shared<std::function<void(SimNode*)>>(std::move(deliver));
   for (int i = 0; i < copies; ++i) {
     world_->After(world_->Uniform(faults_.delay_min_us, faults_.delay_max_us),

@@ -99,10 +99,26 @@ class SimCluster {
     return cut_.count({from, to}) > 0;
   }
 
+  // Failure-detector mistakes: until `until_us` (virtual), `observer` believes `subject` up (a
+  // dead or unreachable node believed alive) or down (a live one believed dead), whatever the
+  // truth. Cleared by ClearMisjudgements (and by heal).
+  void Misjudge(const std::string& observer, const std::string& subject, bool believed_up,
+                int64_t until_us) {
+    misjudged_[{observer, subject}] = {believed_up, until_us};
+  }
+  void ClearMisjudgements() { misjudged_.clear(); }
+  // What `observer`'s failure detector says of `subject`: a perfect detector but for cut links
+  // (a node cannot see a peer across a cut, so one-way partitions make it believe the peer down)
+  // and the mistakes above.
+  bool BelievesUp(const std::string& observer, const std::string& subject) const;
+
   // Delivers `deliver` to node `to` after a network delay, unless the link is cut, the message is
   // lost, or `to` is down (or has restarted, when `to_incarnation` is non-zero) on arrival.
+  // `may_duplicate`: the message may be delivered twice. False for a message that is not
+  // idempotent and that the real transport never resends (a forwarded client write: TCP does not
+  // duplicate, and a forward that timed out is reported in doubt, not retried).
   void Send(const std::string& from, const std::string& to, uint64_t to_incarnation,
-            std::function<void(SimNode*)> deliver);
+            std::function<void(SimNode*)> deliver, bool may_duplicate = true);
 
  private:
   World* const world_;
@@ -112,6 +128,7 @@ class SimCluster {
   std::vector<std::unique_ptr<SimNode>> nodes_;
   Ring ring_;
   std::set<std::pair<std::string, std::string>> cut_;
+  std::map<std::pair<std::string, std::string>, std::pair<bool, int64_t>> misjudged_;
 };
 
 }  // namespace ringkv::sim

@@ -6,9 +6,19 @@ namespace ringkv::sim {
 
 void SimStorage::Write(std::vector<ObjectWrite> writes, std::function<void(Status)> done) {
   auto id = std::make_shared<World::TaskId>(0);
-  *id = world_->After(world_->Uniform(50, 2000), [this, id, writes = std::move(writes),
-                                                  done = std::move(done)]() mutable {
+  // Decided now, so the outcome does not depend on what else ran meanwhile.
+  const bool write_fails = world_->Chance(faults_.write_error);
+  const bool fsync_fails = !write_fails && world_->Chance(faults_.fsync_error);
+  const int64_t latency_us = world_->Uniform(faults_.latency_min_us, faults_.latency_max_us);
+  *id = world_->After(latency_us, [this, id, write_fails, fsync_fails, writes = std::move(writes),
+                                   done = std::move(done)]() mutable {
     in_flight_.erase(*id);
+    if (write_fails || fsync_fails) {
+      ++failed_writes_;
+      done(Status(Code::kIoError, write_fails ? "simulated write error (EIO)"
+                                              : "simulated fsync error (EIO)"));
+      return;
+    }
     durable_.Write(std::move(writes), [](Status) {});
     durable_.RunCompletions();  // now durable
     done(Status::Ok());

@@ -3,6 +3,10 @@
 // killed before its fsync would. Reads see only durable data (KvService never reads a key with a
 // write in flight).
 //
+// Disk faults (DiskFaults): a write or its fsync fails, returning kIoError with nothing applied
+// (ENOSPC or EIO before the data reached the disk), and a slow disk (latencies up to
+// latency_max_us).
+//
 // Thread safety: none.
 #ifndef RINGKV_SIM_SIM_STORAGE_H_
 #define RINGKV_SIM_SIM_STORAGE_H_
@@ -15,6 +19,13 @@
 #include "storage/memory_storage.h"
 
 namespace ringkv::sim {
+
+struct DiskFaults {
+  double write_error = 0;  // probability a write fails with kIoError, nothing applied
+  double fsync_error = 0;  // probability its fsync fails: kIoError, nothing applied
+  int64_t latency_min_us = 50;
+  int64_t latency_max_us = 2000;
+};
 
 class SimStorage final : public Storage {
  public:
@@ -37,10 +48,15 @@ class SimStorage final : public Storage {
   // The process died: writes in flight are lost and their completions never run.
   void Crash();
 
+  DiskFaults& faults() { return faults_; }
+  uint64_t failed_writes() const { return failed_writes_; }
+
  private:
   World* world_;
   MemoryStorage durable_;
   std::set<World::TaskId> in_flight_;
+  DiskFaults faults_;
+  uint64_t failed_writes_ = 0;
 };
 
 }  // namespace ringkv::sim

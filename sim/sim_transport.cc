@@ -98,7 +98,7 @@ void SimTransport::ForwardWrite(const std::string& peer, const ForwardedWrite& w
       target->coordinator()->Put(write.keyspace, write.key, write.value, write.context,
                                  write.ttl_s, write.options, true, reply);
     }
-  });
+  }, /*may_duplicate=*/false);
 }
 
 void SimTransport::ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,

@@ -12,6 +12,8 @@
 #include <map>
 #include <random>
 #include <utility>
+#include <vector>
+#include <algorithm>
 
 #include "common/clock.h"
 #include "node/effects.h"
@@ -56,13 +58,37 @@ class World {
 class SimClock final : public Clock {
  public:
   explicit SimClock(const World* world) : world_(world) {}
-  int64_t NowUs() const override { return 1'700'000'000'000'000 + world_->now_us() + skew_us_; }
+  int64_t NowUs() const override { return kEpochUs + world_->now_us() + skew_us_; }
   int64_t MonoUs() const override { return world_->now_us(); }
-  void set_skew_us(int64_t skew) { skew_us_ = skew; }
+  void set_skew_us(int64_t skew) {
+    skew_us_ = skew;
+    skew_log_.emplace_back(world_->now_us(), skew);
+  }
+  // The lowest wall time this clock showed at any virtual time in [from_us, to_us]: what a
+  // judgement made somewhere in that interval (a TTL's expiry) saw at least.
+  int64_t MinWallBetween(int64_t from_us, int64_t to_us) const {
+    int64_t skew = 0, best = 0;
+    bool any = false;
+    auto consider = [&](int64_t at_us) {
+      const int64_t wall = kEpochUs + at_us + skew;
+      if (!any || wall < best) best = wall;
+      any = true;
+    };
+    for (const auto& [at_us, s] : skew_log_) {
+      if (at_us > to_us) break;
+      if (at_us > from_us) consider(from_us);  // the previous skew held from from_us
+      skew = s;
+      from_us = std::max(from_us, at_us);
+    }
+    consider(from_us);
+    return best;
+  }
 
  private:
+  static constexpr int64_t kEpochUs = 1'700'000'000'000'000;
   const World* world_;
   int64_t skew_us_ = 0;
+  std::vector<std::pair<int64_t, int64_t>> skew_log_;  // (virtual time, skew from then on)
 };
 
 // A node's timers. Cancelled as a whole when the node crashes.

@@ -1,0 +1,108 @@
+#include "sim/faults.h"
+
+#include "sim/workload.h"
+
+namespace ringkv::sim {
+
+SimNode* FaultSchedule::RandomNode() {
+  World* w = cluster_->world();
+  return cluster_->node(static_cast<size_t>(w->Uniform(0, static_cast<int64_t>(cluster_->size()) - 1)));
+}
+
+void FaultSchedule::Start() {
+  auto stopped = stopped_;
+  cluster_->world()->After(cluster_->world()->Uniform(0, 5'000), [this, stopped] {
+    if (!*stopped) Step();
+  });
+}
+
+void FaultSchedule::Step() {
+  World* w = cluster_->world();
+  ++injected_;
+  switch (w->Uniform(0, 10)) {
+    case 0: {  // a random two-sided partition
+      std::vector<std::string> a, b;
+      for (size_t i = 0; i < cluster_->size(); ++i) {
+        (w->Chance(0.5) ? a : b).push_back(cluster_->node(i)->name());
+      }
+      cluster_->Partition(a, b);
+      break;
+    }
+    case 1:  // a one-way cut
+      cluster_->Cut(RandomNode()->name(), RandomNode()->name());
+      break;
+    case 2:
+    case 3:
+      cluster_->HealAll();
+      break;
+    case 4: {  // crash a node, restart it later
+      SimNode* n = RandomNode();
+      if (n->up()) {
+        n->Crash();
+        w->After(w->Uniform(5'000, 80'000), [n] {
+          if (!n->up()) n->Start();
+        });
+      }
+      break;
+    }
+    case 5:
+      cluster_->faults().loss = w->Chance(0.5) ? 0.0 : 0.05;
+      cluster_->faults().duplicate = w->Chance(0.5) ? 0.0 : 0.05;
+      break;
+    case 6:
+      cluster_->faults().delay_max_us = w->Chance(0.5) ? 3'000 : 60'000;
+      break;
+    case 7:
+      RandomNode()->clock()->set_skew_us(w->Uniform(-2'000'000, 2'000'000));
+      break;
+    case 8: {  // a bad disk for a while: failing writes or fsyncs, or a slow one
+      SimNode* n = RandomNode();
+      DiskFaults& d = n->storage()->faults();
+      d = DiskFaults{};
+      switch (w->Uniform(0, 2)) {
+        case 0: d.write_error = 0.3; break;
+        case 1: d.fsync_error = 0.3; break;
+        case 2: d.latency_max_us = 80'000; break;
+      }
+      w->After(w->Uniform(10'000, 100'000), [n] { n->storage()->faults() = DiskFaults{}; });
+      break;
+    }
+    case 9:
+    case 10: {  // a failure-detector mistake, for a while
+      SimNode* observer = RandomNode();
+      SimNode* subject = RandomNode();
+      if (observer == subject) break;
+      // Mostly the truth inverted: a live node believed down, a dead one believed up.
+      const bool believed_up = w->Chance(0.8) ? !subject->up() : subject->up();
+      cluster_->Misjudge(observer->name(), subject->name(), believed_up,
+                         w->now_us() + w->Uniform(5'000, 150'000));
+      break;
+    }
+  }
+  auto stopped = stopped_;
+  w->After(w->Uniform(2'000, 30'000), [this, stopped] {
+    if (!*stopped) Step();
+  });
+}
+
+void HealAndRepair(SimCluster* c, const std::vector<std::string>& keys) {
+  World* w = c->world();
+  c->HealAll();
+  c->ClearMisjudgements();
+  c->faults() = NetworkFaults{};
+  for (size_t i = 0; i < c->size(); ++i) {
+    SimNode* n = c->node(i);
+    n->storage()->faults() = DiskFaults{};
+    n->clock()->set_skew_us(0);
+    if (!n->up()) n->Start();
+  }
+  w->RunToQuiescence();
+  RequestOptions all;
+  all.consistency = Consistency::kAll;
+  for (const auto& key : keys) {
+    c->node(0)->coordinator()->Get(kSimKeyspace, key, all, [](Result<ReadReply>) {});
+  }
+  w->RunToQuiescence();
+}
+
+}  // namespace ringkv::sim

@@ -1,0 +1,48 @@
+// The fault schedule of the randomized simulation tests: while the workload runs, a fault every
+// few virtual milliseconds, drawn from the World's seeded generator.
+//
+//   network    two-sided partitions of random shape, one-way cuts, heals; message loss,
+//              duplication, and delays long enough to reorder and to outlast request deadlines
+//   process    crash (losing every write not yet durable) and restart later
+//   disk       a node's writes or fsyncs fail (kIoError, nothing applied) for a while; a slow disk
+//   detector   a live node believed down by one peer for a while; a dead one believed up
+//   clock      a node's wall clock skewed by up to +-2 s (TTL expiry and LWW timestamps see it)
+//
+// Thread safety: none; runs on the World's thread.
+#ifndef RINGKV_SIM_FAULTS_H_
+#define RINGKV_SIM_FAULTS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/sim_cluster.h"
+
+namespace ringkv::sim {
+
+class FaultSchedule {
+ public:
+  // `cluster` must outlive the schedule.
+  explicit FaultSchedule(SimCluster* cluster) : cluster_(cluster) {}
+  // Starts injecting; Stop() ends it (pending steps do nothing).
+  void Start();
+  void Stop() { *stopped_ = true; }
+  size_t faults_injected() const { return injected_; }
+
+ private:
+  void Step();
+  SimNode* RandomNode();
+
+  SimCluster* const cluster_;
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+  size_t injected_ = 0;
+};
+
+// Ends every fault: heals the network and the disks, forgets detector mistakes and skew, restarts
+// the dead, lets everything in flight land, then reads every key at ALL (read repair) and lets the
+// repairs land.
+void HealAndRepair(SimCluster* cluster, const std::vector<std::string>& keys);
+
+}  // namespace ringkv::sim
+
+#endif  // RINGKV_SIM_FAULTS_H_
