@@ -2,24 +2,31 @@
 
 #include <fmt/format.h>
 
-#include <map>
-
 namespace ringkv::sim {
 namespace {
 
-constexpr std::string_view kKeyspace = "sim";
+// What a get is the first half of.
+enum Then : int { kJustRead = 0, kThenPut = 1, kThenDelete = 2 };
 
-Dot DotOfValue(const VersionedObject& object, const std::string& value) {
-  for (const auto& s : object.siblings()) {
-    if (s.value == value) return s.dot;
+// Outcomes by what an error promises: only an error raised before anything was applied is a
+// failure. A timeout, or an error from a disk that may hold part of the write, leaves it in doubt.
+Op::Outcome OutcomeOf(const Status& s) {
+  switch (s.code()) {
+    case Code::kUnavailable:
+    case Code::kInvalidArgument:
+    case Code::kTooManySiblings:
+    case Code::kOverloaded:
+    case Code::kNotFound:
+      return Op::Outcome::kFail;
+    default:
+      return Op::Outcome::kInfo;
   }
-  return Dot{};
 }
 
 }  // namespace
 
 Workload::Workload(SimCluster* cluster, WorkloadOptions options)
-    : cluster_(cluster), options_(options) {}
+    : cluster_(cluster), options_(std::move(options)) {}
 
 std::vector<std::string> Workload::keys() const {
   std::vector<std::string> out;
@@ -43,18 +50,57 @@ SimNode* Workload::PickNode() {
   return up[static_cast<size_t>(cluster_->world()->Uniform(0, static_cast<int64_t>(up.size()) - 1))];
 }
 
-size_t Workload::Invoke(Op op) {
+std::string Workload::PickKey() {
+  World* w = cluster_->world();
+  const bool hot = w->Chance(options_.p_hot);
+  const int64_t hi = static_cast<int64_t>(hot ? options_.hot_keys : options_.keys) - 1;
+  return fmt::format("key{}", w->Uniform(0, hi));
+}
+
+RequestOptions Workload::PickLevel(const std::vector<Level>& levels, size_t* needed) {
+  const Level& l =
+      levels[static_cast<size_t>(cluster_->world()->Uniform(0, static_cast<int64_t>(levels.size()) - 1))];
+  RequestOptions options;
+  options.consistency = l.consistency;
+  options.explicit_count = l.explicit_count;
+  *needed = RequiredReplicas(l.consistency, l.explicit_count, cluster_->options().replication_factor);
+  return options;
+}
+
+size_t Workload::Invoke(Op op, SimNode* node) {
+  op.node = node->name();
   op.invoke_us = cluster_->world()->now_us();
+  op.invoke_wall_us = node->clock()->NowUs();
   history_.push_back(std::move(op));
   return history_.size() - 1;
 }
 
 void Workload::Complete(size_t index, Op::Outcome outcome, Status error) {
   Op& op = history_[index];
-  if (op.outcome != Op::Outcome::kPending) return;  // the client's own timeout came first
+  if (op.outcome != Op::Outcome::kPending) return;
   op.outcome = outcome;
   op.error = std::move(error);
   op.complete_us = cluster_->world()->now_us();
+  SimNode* node = cluster_->node(op.node);
+  op.complete_wall_us = node->clock()->NowUs();
+}
+
+void Workload::ContinueLater(size_t client, size_t remaining) {
+  World* w = cluster_->world();
+  w->After(w->Uniform(options_.think_min_us, options_.think_max_us),
+           [this, client, remaining] { NextOp(client, remaining - 1); });
+}
+
+std::shared_ptr<bool> Workload::GiveUpLater(size_t index, size_t client, size_t remaining) {
+  auto settled = std::make_shared<bool>(false);
+  const int64_t client_timeout_us = cluster_->options().request_timeout_ms * 1000 * 4;
+  cluster_->world()->After(client_timeout_us, [this, index, settled, client, remaining] {
+    if (*settled) return;
+    *settled = true;
+    Complete(index, Op::Outcome::kInfo, Status::Timeout("client gave up", true));
+    ContinueLater(client, remaining);
+  });
+  return settled;
 }
 
 void Workload::NextOp(size_t client, size_t remaining) {
@@ -68,181 +114,127 @@ void Workload::NextOp(size_t client, size_t remaining) {
     world->After(10'000, [this, client, remaining] { NextOp(client, remaining); });
     return;
   }
-  auto continue_later = [this, client, remaining] {
-    cluster_->world()->After(cluster_->world()->Uniform(100, 5000),
-                             [this, client, remaining] { NextOp(client, remaining - 1); });
+  const std::string key = PickKey();
+  double roll = std::uniform_real_distribution<double>(0, 1)(world->rng());
+  auto take = [&roll](double p) {
+    roll -= p;
+    return roll < 0;
   };
-  const std::string key =
-      fmt::format("key{}", world->Uniform(0, static_cast<int64_t>(options_.keys) - 1));
-  // A client gives up on a coordinator that died with its request: the op stays in doubt.
-  const int64_t client_timeout_us = cluster_->options().request_timeout_ms * 1000 * 4;
-  const double roll = std::uniform_real_distribution<double>(0, 1)(world->rng());
+  if (take(options_.p_blind_put)) return Write(client, remaining, node, Op::Kind::kPut, key, "");
+  if (take(options_.p_blind_delete)) return Write(client, remaining, node, Op::Kind::kDel, key, "");
+  if (take(options_.p_scan)) return Scan(client, remaining, node);
+  if (take(options_.p_rmw_put)) return Get(client, remaining, node, key, kThenPut);
+  if (take(options_.p_delete)) return Get(client, remaining, node, key, kThenDelete);
+  Get(client, remaining, node, key, kJustRead);
+}
 
-  auto write = [this, continue_later, client_timeout_us](SimNode* node, Op::Kind kind,
-                                                         std::string key, std::string context) {
-    Op op;
-    op.kind = kind;
-    op.key = key;
-    op.node = node->name();
-    op.context_used = context;
-    if (kind == Op::Kind::kPut) op.value = fmt::format("v{}", next_value_++);
-    const std::string value = op.value;
-    const size_t index = Invoke(std::move(op));
-    auto settled = std::make_shared<bool>(false);
-    auto done = [this, index, settled, continue_later, value](Result<WriteReply> r) {
-      if (*settled) return;
-      *settled = true;
-      if (r.ok()) {
-        history_[index].dot = DotOfValue(r->object, value);
-        Complete(index, Op::Outcome::kOk, Status::Ok());
-      } else {
-        const bool in_doubt = r.status().code() == Code::kTimeout;
-        Complete(index, in_doubt ? Op::Outcome::kInfo : Op::Outcome::kFail, r.status());
-      }
-      continue_later();
-    };
-    cluster_->world()->After(client_timeout_us, [this, index, settled, continue_later] {
-      if (*settled) return;
-      *settled = true;
-      Complete(index, Op::Outcome::kInfo, Status::Timeout("client gave up", true));
-      continue_later();
-    });
-    if (kind == Op::Kind::kPut) {
-      node->coordinator()->Put(kKeyspace, key, value, context, 0, options_.request, false, done);
-    } else {
-      node->coordinator()->Del(kKeyspace, key, context, options_.request, false, done);
-    }
-  };
-
-  if (roll < options_.p_blind_put) {
-    write(node, Op::Kind::kPut, key, "");
-    return;
-  }
-  // A read, alone or as the first half of a read-modify-write or a delete.
-  const bool then_write = roll >= options_.p_blind_put + options_.p_get;
-  const bool then_delete = roll < options_.p_blind_put + options_.p_get + options_.p_delete &&
-                           roll >= options_.p_blind_put + options_.p_get;
+void Workload::Get(size_t client, size_t remaining, SimNode* node, const std::string& key,
+                   int then) {
   Op op;
   op.kind = Op::Kind::kGet;
+  op.client = client;
   op.key = key;
-  op.node = node->name();
-  const size_t index = Invoke(std::move(op));
-  auto settled = std::make_shared<bool>(false);
+  const RequestOptions options = PickLevel(options_.read_levels, &op.needed);
+  const size_t index = Invoke(std::move(op), node);
+  auto settled = GiveUpLater(index, client, remaining);
   const std::string node_name = node->name();
-  cluster_->world()->After(client_timeout_us, [this, index, settled, continue_later] {
-    if (*settled) return;
-    *settled = true;
-    Complete(index, Op::Outcome::kInfo, Status::Timeout("client gave up", false));
-    continue_later();
-  });
   node->coordinator()->Get(
-      kKeyspace, key, options_.request,
-      [this, index, settled, continue_later, write, then_write, then_delete, key,
-       node_name](Result<ReadReply> r) {
+      kSimKeyspace, key, options,
+      [this, index, settled, client, remaining, then, key, node_name](Result<ReadReply> r) {
         if (*settled) return;
         *settled = true;
         if (!r.ok()) {
-          Complete(index, r.status().code() == Code::kTimeout ? Op::Outcome::kInfo
-                                                              : Op::Outcome::kFail,
-                   r.status());
-          continue_later();
-          return;
+          Complete(index, OutcomeOf(r.status()), r.status());
+          return ContinueLater(client, remaining);
         }
         history_[index].read = r.value();
         Complete(index, Op::Outcome::kOk, Status::Ok());
         SimNode* again = cluster_->node(node_name);
-        if (then_write && again != nullptr && again->up()) {
-          write(again, then_delete ? Op::Kind::kDel : Op::Kind::kPut, key, r->context);
-        } else {
-          continue_later();
+        if (then == kJustRead || again == nullptr || !again->up()) {
+          return ContinueLater(client, remaining);
         }
+        Write(client, remaining, again, then == kThenDelete ? Op::Kind::kDel : Op::Kind::kPut,
+              key, r->context);
       });
 }
 
-std::vector<std::string> CheckHistory(SimCluster* cluster, const std::vector<Op>& history,
-                                      const std::vector<std::string>& keys,
-                                      const std::string& keyspace) {
-  std::vector<std::string> violations;
-  std::map<std::string, const Op*> put_by_value;
-  for (const auto& op : history) {
-    if (op.kind == Op::Kind::kPut) put_by_value[op.value] = &op;
+void Workload::Write(size_t client, size_t remaining, SimNode* node, Op::Kind kind,
+                     const std::string& key, std::string context) {
+  World* w = cluster_->world();
+  Op op;
+  op.kind = kind;
+  op.client = client;
+  op.key = key;
+  op.blind = context.empty();
+  op.context_used = context;
+  if (kind == Op::Kind::kPut) {
+    op.value = fmt::format("v{}", next_value_++);
+    if (w->Chance(options_.p_ttl)) op.ttl_s = static_cast<uint32_t>(w->Uniform(1, options_.ttl_s_max));
   }
-  auto context_of = [](const Op& op) {
-    auto vv = VersionVector::DecodeContext(op.context_used);
-    return vv.ok() ? vv.value() : VersionVector();
+  const RequestOptions options = PickLevel(options_.write_levels, &op.needed);
+  const std::string value = op.value;
+  const uint32_t ttl_s = op.ttl_s;
+  const size_t index = Invoke(std::move(op), node);
+  auto settled = GiveUpLater(index, client, remaining);
+  auto done = [this, index, settled, client, remaining, value](Result<WriteReply> r) {
+    if (*settled) return;
+    *settled = true;
+    if (r.ok()) {
+      Op& op = history_[index];
+      op.dot = r->dot;
+      for (const auto& s : r->object.siblings()) {
+        if (s.dot == r->dot) op.expires_at_us = s.expires_at_us;
+      }
+      Complete(index, Op::Outcome::kOk, Status::Ok());
+    } else {
+      Complete(index, OutcomeOf(r.status()), r.status());
+    }
+    ContinueLater(client, remaining);
   };
-
-  // 1 and 2.
-  for (const auto& read : history) {
-    if (read.kind != Op::Kind::kGet || read.outcome != Op::Outcome::kOk) continue;
-    auto seen = VersionVector::DecodeContext(read.read.context);
-    if (!seen.ok()) {
-      violations.push_back(fmt::format("read of {} returned a malformed context", read.key));
-      continue;
-    }
-    for (const auto& w : history) {
-      if (w.kind != Op::Kind::kPut || w.outcome != Op::Outcome::kOk || w.key != read.key) continue;
-      if (w.complete_us < read.invoke_us && !seen->Covers(w.dot)) {
-        violations.push_back(fmt::format(
-            "stale read: {} at {}us (via {}) did not see {} acknowledged at {}us (dot {}:{})",
-            read.key, read.invoke_us, read.node, w.value, w.complete_us, w.dot.actor,
-            w.dot.counter));
-      }
-    }
-    const auto& sibs = read.read.siblings;
-    for (size_t i = 0; i < sibs.size(); ++i) {
-      for (size_t j = 0; j < sibs.size(); ++j) {
-        if (i == j) continue;
-        auto it = put_by_value.find(sibs[i].value);
-        if (it == put_by_value.end()) continue;
-        if (context_of(*it->second).Covers(sibs[j].dot)) {
-          violations.push_back(fmt::format("false sibling in a read of {}: {} was written with a "
-                                           "context covering {}",
-                                           read.key, sibs[i].value, sibs[j].value));
-        }
-      }
-    }
+  if (kind == Op::Kind::kPut) {
+    node->coordinator()->Put(kSimKeyspace, key, value, context, ttl_s, options, false, done);
+  } else {
+    node->coordinator()->Del(kSimKeyspace, key, context, options, false, done);
   }
+}
 
-  // 3 and 4, on the healed and repaired cluster.
-  for (const auto& key : keys) {
-    const auto replicas = cluster->PreferenceList(TokenOf(key), cluster->options().replication_factor);
-    std::optional<VersionedObject> first;
-    for (const auto& name : replicas) {
-      VersionedObject object;
-      cluster->node(name)->kv()->ReplicaRead(keyspace, key, [&](Result<ReplicaReadReply> r) {
-        if (r.ok()) object = std::move(r->object);
-      });
-      if (!first) {
-        first = object;
-      } else if (!(object == *first)) {
-        violations.push_back(fmt::format("replicas disagree on {} after repair ({} vs {})", key,
-                                         replicas.front(), name));
-      }
+void Workload::Scan(size_t client, size_t remaining, SimNode* node) {
+  Op op;
+  op.kind = Op::Kind::kScan;
+  op.client = client;
+  const RequestOptions options = PickLevel(options_.read_levels, &op.needed);
+  const size_t index = Invoke(std::move(op), node);
+  auto settled = GiveUpLater(index, client, remaining);
+  ScanSpec spec;
+  spec.keyspace = std::string(kSimKeyspace);
+  // The whole ring (start == end), in small pages so that paging is exercised.
+  spec.limit = static_cast<uint32_t>(cluster_->world()->Uniform(2, 8));
+  ScanPage(index, settled, client, remaining, options, spec);
+}
+
+void Workload::ScanPage(size_t index, std::shared_ptr<bool> settled, size_t client,
+                        size_t remaining, RequestOptions options, ScanSpec spec) {
+  SimNode* node = cluster_->node(history_[index].node);
+  if (node == nullptr || !node->up()) return;  // the client's timeout settles it
+  node->coordinator()->Scan(spec, options, [=, this](Result<ScanReply> r) mutable {
+    if (*settled) return;
+    if (!r.ok()) {
+      *settled = true;
+      Complete(index, OutcomeOf(r.status()), r.status());
+      return ContinueLater(client, remaining);
     }
-    if (!first) continue;
-    for (const auto& w : history) {
-      if (w.kind != Op::Kind::kPut || w.outcome != Op::Outcome::kOk || w.key != key) continue;
-      bool superseded = false;
-      for (const auto& x : history) {
-        // A write that failed outright was applied nowhere; one in doubt may have been.
-        if (x.key == key && x.kind != Op::Kind::kGet && x.outcome != Op::Outcome::kFail &&
-            &x != &w && context_of(x).Covers(w.dot)) {
-          superseded = true;
-          break;
-        }
-      }
-      if (superseded) continue;
-      bool present = false;
-      for (const auto& s : first->siblings()) present |= s.value == w.value;
-      if (!present) {
-        violations.push_back(fmt::format("lost write: {} = {} (dot {}:{}) acknowledged at {}us, "
-                                         "superseded by nothing, is gone",
-                                         key, w.value, w.dot.actor, w.dot.counter, w.complete_us));
-      }
+    auto& out = history_[index].scan;
+    for (auto& e : r->entries) out.push_back(std::move(e));
+    if (r->more && !out.empty()) {
+      spec.has_after = true;
+      spec.after_token = out.back().token;
+      spec.after_key = out.back().key;
+      return ScanPage(index, settled, client, remaining, options, spec);
     }
-  }
-  return violations;
+    *settled = true;
+    Complete(index, Op::Outcome::kOk, Status::Ok());
+    ContinueLater(client, remaining);
+  });
 }
 
 }  // namespace ringkv::sim
