@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <memory>
-#include <set>
 
 #include "common/token.h"
+#include "node/read_op.h"
 
 namespace ringkv {
 namespace {
@@ -62,18 +62,11 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   return plan;
 }
 
-// ---- reads ----------------------------------------------------------------------------------
-
-namespace {
-
-std::string Describe(const std::string& node, const ReplicaReadReply& r, int64_t now_us) {
-  if (!r.found) return fmt::format("{} answered: not found", node);
-  const size_t live = r.object.Live(now_us).size();
-  return fmt::format("{} answered: {} sibling(s), {} live, clock {}", node,
-                     r.object.siblings().size(), live, ShortClock(r.object.clock()));
+OpEnv Coordinator::Env() {
+  return OpEnv{local_, peers_, placement_, timers_, clock_, &options_, &stats_};
 }
 
-}  // namespace
+// ---- reads ----------------------------------------------------------------------------------
 
 Tracer Coordinator::StartTrace(const RequestOptions& options, std::string_view what,
                                std::string_view keyspace, std::string_view key) {
@@ -116,207 +109,10 @@ void Coordinator::Read(std::string_view keyspace, std::string_view key,
     return done(plan.status());
   }
   TracePlan(tr, plan.value(), "read");
-
-  struct State {
-    Plan plan;
-    std::string keyspace, key;
-    ReadDone done;
-    Tracer tr;
-    std::vector<std::pair<std::string, PeerTransport::ReadReply>> replies;
-    size_t failures = 0;
-    bool saw_timeout = false;
-    bool answered = false;   // the outcome is decided (the answer may wait for repairs)
-    bool repaired = false;
-    std::set<std::string> repaired_nodes;  // already sent the merge (blocking repair)
-    // Traced reads answer once read repair has been decided, so the trace can say what it did.
-    std::optional<ReadReply> held;
-    bool before_delete = false;  // the read of a blind delete: for the trace's wording
-    Timers::TimerId timer = 0;
-  };
-  auto st = std::make_shared<State>();
-  st->plan = std::move(plan).value();
-  st->keyspace.assign(keyspace);
-  st->key.assign(key);
-  st->done = std::move(done);
-  st->tr = tr;
-  st->before_delete = before_delete;
-
-  auto merge_replies = [](const State& s) {
-    VersionedObject merged;
-    for (const auto& [node, reply] : s.replies) {
-      if (reply.found) merged = VersionedObject::Merge(merged, reply.object);
-    }
-    return merged;
-  };
-  // Delivers a traced answer (or a failure) with the trace as it stands.
-  auto deliver = [st](Result<ReadReply> r) {
-    if (r.ok() && st->tr) {
-      st->tr.Event("", fmt::format("{}: {} live sibling(s)",
-                                   st->before_delete ? "read before the delete done" : "answered",
-                                   r->siblings.size()));
-      r->trace = st->tr.Finish();
-    } else if (!r.ok() && st->tr) {
-      st->tr.Event("", fmt::format("failed: {}", r.status().ToString()));
-    }
-    st->done(std::move(r));
-  };
-  // Sends the merge to every replica that answered with less. Runs once, when every replica has
-  // answered or the deadline has passed.
-  auto repair = [this, st, merge_replies, deliver] {
-    if (st->repaired) return;
-    st->repaired = true;
-    const VersionedObject merged = merge_replies(*st);
-    if (!merged.empty()) {
-      for (const auto& [node, reply] : st->replies) {
-        if (reply.found && reply.object == merged) continue;
-        if (st->repaired_nodes.count(node) > 0) continue;
-        ++stats_.read_repairs;
-        if (st->tr) {
-          st->tr.Repaired(node);
-          st->tr.Event(node, fmt::format("read repair sent to {}: clock {}", node,
-                                         ShortClock(merged.clock())));
-        }
-        if (node == placement_->self()) {
-          local_->ReplicaWrite(st->keyspace, st->key, merged, [](Status) {});
-        } else {
-          peers_->ReplicaWrite(node, st->keyspace, st->key, merged,
-                               clock_->MonoUs() + options_.default_timeout_ms * 1000,
-                               [](Status) {});
-        }
-      }
-    }
-    if (st->held) {
-      auto reply = std::move(*st->held);
-      st->held.reset();
-      if (st->tr && st->tr.repaired_count() == 0) {
-        st->tr.Event("", "no read repair needed");
-      }
-      deliver(std::move(reply));
-    }
-  };
-  auto answer = [this, st, merge_replies, deliver] {
-    st->answered = true;
-    const VersionedObject merged = merge_replies(*st);
-    ReadReply reply;
-    reply.siblings = merged.Live(clock_->NowUs());
-    reply.found = !reply.siblings.empty();
-    reply.context = merged.clock().EncodeContext();
-    if (st->tr) {
-      st->tr.SetSiblings(static_cast<uint32_t>(reply.siblings.size()));
-      st->tr.Event("", fmt::format("merged {} answer(s): {} live sibling(s), clock {}",
-                                   st->replies.size(), reply.siblings.size(),
-                                   ShortClock(merged.clock())));
-    }
-    std::vector<std::string> stale;
-    if (options_.blocking_read_repair && !merged.empty()) {
-      for (const auto& [node, r] : st->replies) {
-        if (!r.found || !(r.object == merged)) stale.push_back(node);
-      }
-    }
-    if (stale.empty()) {
-      if (st->tr && !st->repaired) {
-        st->held = std::move(reply);  // answered by repair()
-        return;
-      }
-      return deliver(std::move(reply));
-    }
-    // Monotonic reads: every replica that answered holds the merge before the client sees it, so
-    // a later read at the same R cannot go back. The deadline still applies.
-    auto pending = std::make_shared<size_t>(stale.size());
-    auto failed = std::make_shared<bool>(false);
-    auto finish = [this, st, pending, failed, deliver, reply = std::move(reply)](Status s) mutable {
-      if (!s.ok()) *failed = true;
-      if (--*pending > 0) return;
-      timers_->Cancel(st->timer);
-      if (*failed) {
-        ++stats_.timeouts;
-        return deliver(Status::Timeout("read repair before answering did not complete", false));
-      }
-      deliver(std::move(reply));
-    };
-    const int64_t deadline = st->plan.deadline_us;
-    for (const auto& node : stale) {
-      st->repaired_nodes.insert(node);
-      ++stats_.read_repairs;
-      if (st->tr) {
-        st->tr.Repaired(node);
-        st->tr.Event(node, fmt::format("read repair (blocking) sent to {}", node));
-      }
-      if (node == placement_->self()) {
-        local_->ReplicaWrite(st->keyspace, st->key, merged, finish);
-      } else {
-        peers_->ReplicaWrite(node, st->keyspace, st->key, merged, deadline, finish);
-      }
-    }
-  };
-  auto on_reply = [this, st, answer, repair, deliver](const std::string& node,
-                                                      Result<PeerTransport::ReadReply> r) {
-    if (r.ok()) {
-      if (st->tr) {
-        st->tr.Answered(node);
-        st->tr.Event(node, Describe(node, r.value(), clock_->NowUs()));
-      }
-      st->replies.emplace_back(node, std::move(r).value());
-    } else {
-      ++st->failures;
-      st->saw_timeout |= r.status().code() == Code::kTimeout;
-      if (st->tr) st->tr.Event(node, fmt::format("{} failed: {}", node, r.status().ToString()));
-    }
-    const size_t asked = st->plan.up.size();
-    if (!st->answered && st->replies.size() >= st->plan.needed) {
-      answer();
-    } else if (!st->answered && asked - st->failures < st->plan.needed) {
-      st->answered = true;
-      const size_t alive = asked - st->failures;
-      if (st->saw_timeout) {
-        ++stats_.timeouts;
-        deliver(Status::Timeout(fmt::format("{} of {} replicas answered", st->replies.size(),
-                                            st->plan.needed),
-                                false));
-      } else {
-        ++stats_.unavailable;
-        deliver(Status::Unavailable(fmt::format("{} replicas needed, {} answered",
-                                                st->plan.needed, alive),
-                                    static_cast<uint32_t>(st->plan.needed),
-                                    static_cast<uint32_t>(alive)));
-      }
-    }
-    if (st->replies.size() + st->failures == asked) {
-      timers_->Cancel(st->timer);
-      repair();
-    }
-  };
-
-  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, repair, deliver] {
-    if (!st->answered) {
-      st->answered = true;
-      ++stats_.timeouts;
-      deliver(Status::Timeout(
-          fmt::format("{} of {} replicas answered by the deadline", st->replies.size(),
-                      st->plan.needed),
-          false));
-    } else if (st->tr) {
-      st->tr.Event("", "deadline: replicas that had not answered are not repaired");
-    }
-    repair();
-  });
-
-  for (const auto& node : st->plan.up) {
-    if (st->tr) {
-      st->tr.Asked(node);
-      st->tr.Event(node, fmt::format("asked {}", node));
-    }
-    if (node == placement_->self()) {
-      local_->ReplicaRead(st->keyspace, st->key, [on_reply, node](Result<ReplicaReadReply> r) {
-        on_reply(node, std::move(r));
-      });
-    } else {
-      peers_->ReplicaRead(node, st->keyspace, st->key, st->plan.deadline_us,
-                          [on_reply, node](Result<PeerTransport::ReadReply> r) {
-                            on_reply(node, std::move(r));
-                          });
-    }
-  }
+  auto op = std::make_shared<ReadOp>(Env(), std::move(plan).value(), std::string(keyspace),
+                                     std::string(key), std::move(tr), before_delete,
+                                     std::move(done));
+  op->Start();
 }
 
 // ---- writes ---------------------------------------------------------------------------------

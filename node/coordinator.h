@@ -14,8 +14,12 @@
 // naming needed and alive. The deadline passing first -> kTimeout; for writes in_doubt is set,
 // since some replicas may have applied it.
 //
+// A read runs as a ReadOp (node/read_op.h), an operation object with named states, owned by the
+// callbacks it waits on (node/coordinator_op.h).
+//
 // Thread safety: none; everything runs on the node's loop. Pointers given to the constructor must
-// outlive the coordinator; pending requests hold none of the coordinator's state beyond them.
+// outlive the coordinator, and the coordinator must outlive the callbacks of `peers` and `timers`:
+// pending operations count into its stats.
 #ifndef RINGKV_NODE_COORDINATOR_H_
 #define RINGKV_NODE_COORDINATOR_H_
 
@@ -26,6 +30,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "node/coordinator_op.h"
 #include "node/effects.h"
 #include "node/keyspaces.h"
 #include "node/kv_service.h"
@@ -71,12 +76,7 @@ class Coordinator {
   const CoordinatorStats& stats() const { return stats_; }
 
  private:
-  struct Plan {
-    std::vector<std::string> replicas;  // preference list
-    std::vector<std::string> up;        // those the failure detector believes up
-    size_t needed = 0;
-    int64_t deadline_us = 0;
-  };
+  using Plan = ReplicaPlan;
   // Works out replicas and the count needed; fails with kInvalidArgument or kUnavailable.
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
                         const RequestOptions& options);
@@ -91,11 +91,13 @@ class Coordinator {
   Tracer StartTrace(const RequestOptions& options, std::string_view what,
                     std::string_view keyspace, std::string_view key);
   void TracePlan(Tracer tr, const Plan& plan, std::string_view what);
+  // Plans a read and starts a ReadOp; `before_delete`: the read of a blind delete.
   void Read(std::string_view keyspace, std::string_view key, const RequestOptions& options,
             Tracer tr, bool before_delete, ReadDone done);
   void Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDone done);
   void ForwardNext(std::shared_ptr<Forward> f);
   void CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done);
+  OpEnv Env();
 
   KvService* const local_;
   PeerTransport* const peers_;
