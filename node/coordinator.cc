@@ -6,7 +6,9 @@
 #include <memory>
 
 #include "common/token.h"
+#include "node/forward_op.h"
 #include "node/read_op.h"
+#include "node/write_op.h"
 
 namespace ringkv {
 namespace {
@@ -164,158 +166,16 @@ void Coordinator::Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDo
   }
   TracePlan(tr, plan.value(), "write");
   if (forwarded || Contains(plan->replicas, placement_->self())) {
-    CoordinateWrite(std::move(write), std::move(plan).value(), std::move(tr), std::move(done));
+    std::make_shared<WriteOp>(Env(), std::move(write), std::move(plan).value(), std::move(tr),
+                              std::move(done))
+        ->Start();
     return;
   }
   // Not a replica: hand the write to the first replica that is up.
   ++stats_.forwarded;
-  auto f = std::make_shared<Forward>();
-  f->write = std::move(write);
-  f->plan = std::move(plan).value();
-  f->done = std::move(done);
-  f->tr = std::move(tr);
-  ForwardNext(std::move(f));
-}
-
-void Coordinator::ForwardNext(std::shared_ptr<Forward> f) {
-  const std::string target = f->plan.up[f->next++];
-  const int64_t sent_at_us = f->tr.elapsed_us();
-  if (f->tr) {
-    f->tr.Event(target, fmt::format("not a replica of the key: forwarded to {}", target));
-  }
-  peers_->ForwardWrite(target, f->write, f->plan.deadline_us,
-                       [this, f, target, sent_at_us](Result<WriteReply> r) {
-    // A replica that could not be reached at all never saw the write: the next may take it.
-    if (!r.ok() && r.status().code() == Code::kUnavailable && f->next < f->plan.up.size()) {
-      if (f->tr) f->tr.Event(target, fmt::format("{} unreachable: {}", target, r.status().ToString()));
-      ForwardNext(f);
-      return;
-    }
-    if (f->tr) {
-      if (r.ok() && r->trace) {
-        f->tr.Append(*r->trace, target, sent_at_us);
-      } else if (!r.ok()) {
-        f->tr.Event(target, fmt::format("{} failed: {}", target, r.status().ToString()));
-      }
-      if (r.ok()) {
-        f->tr.Event("", fmt::format("answered: {} live sibling(s)", r->siblings));
-        r->trace = f->tr.Finish();
-      }
-    }
-    f->done(std::move(r));
-  });
-}
-
-void Coordinator::CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done) {
-  struct State {
-    ForwardedWrite write;
-    Plan plan;
-    WriteDone done;
-    Tracer tr;
-    WriteReply reply;
-    size_t acks = 0, failures = 0, pending = 0;
-    bool answered = false;
-    Timers::TimerId timer = 0;
-  };
-  auto st = std::make_shared<State>();
-  st->write = std::move(write);
-  st->plan = std::move(plan);
-  st->done = std::move(done);
-  st->tr = std::move(tr);
-  const bool self_counts = Contains(st->plan.replicas, placement_->self());
-
-  auto fail = [st](Status s) {
-    if (st->tr) st->tr.Event("", fmt::format("failed: {}", s.ToString()));
-    st->done(std::move(s));
-  };
-  auto settle = [this, st, fail] {
-    if (st->answered) return;
-    if (st->acks >= st->plan.needed) {
-      st->answered = true;
-      timers_->Cancel(st->timer);
-      if (st->tr) {
-        st->tr.SetSiblings(st->reply.siblings);
-        st->tr.Event("", fmt::format("answered: {} of {} acknowledgements, {} live sibling(s)",
-                                     st->acks, st->plan.needed, st->reply.siblings));
-        st->reply.trace = st->tr.Finish();
-      }
-      // Nothing reads the reply after the answer (the replica writes were encoded when sent), so
-      // it moves: copying it copied the whole stored object per put.
-      st->done(std::move(st->reply));
-    } else if (st->acks + st->pending < st->plan.needed) {
-      st->answered = true;
-      timers_->Cancel(st->timer);
-      ++stats_.timeouts;
-      fail(Status::Timeout(
-          fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
-                      "been applied",
-                      st->acks, st->plan.needed, st->failures),
-          true));
-    }
-  };
-  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, fail] {
-    if (st->answered) return;
-    st->answered = true;
-    ++stats_.timeouts;
-    fail(Status::Timeout(fmt::format("{} of {} replicas acknowledged by the deadline; the "
-                                     "write may have been applied",
-                                     st->acks, st->plan.needed),
-                         true));
-  });
-
-  auto local_done = [this, st, self_counts, settle, fail](Result<WriteReply> r) {
-    if (!r.ok()) {
-      // Nothing left this node: the write was not applied anywhere.
-      if (!st->answered) {
-        st->answered = true;
-        timers_->Cancel(st->timer);
-        fail(r.status());
-      }
-      return;
-    }
-    st->reply = std::move(r).value();
-    if (st->tr) {
-      st->tr.Answered(placement_->self());
-      st->tr.Event("", fmt::format("stored locally{}: {} live sibling(s), clock {}",
-                                   self_counts ? "" : " (not a replica; forwarded here)",
-                                   st->reply.siblings, ShortClock(st->reply.object.clock())));
-    }
-    if (self_counts) ++st->acks;
-    for (const auto& node : st->plan.up) {
-      if (node == placement_->self()) continue;
-      ++st->pending;
-      if (st->tr) {
-        st->tr.Asked(node);
-        st->tr.Event(node, fmt::format("sent to {}", node));
-      }
-      peers_->ReplicaWrite(node, st->write.keyspace, st->write.key, st->reply.object,
-                           st->plan.deadline_us, [st, settle, node](Status s) {
-                             --st->pending;
-                             if (s.ok()) {
-                               ++st->acks;
-                               if (st->tr && !st->answered) {
-                                 st->tr.Answered(node);
-                                 st->tr.Event(node, fmt::format("{} acknowledged", node));
-                               }
-                             } else {
-                               ++st->failures;
-                               if (st->tr && !st->answered) {
-                                 st->tr.Event(node,
-                                              fmt::format("{} failed: {}", node, s.ToString()));
-                               }
-                             }
-                             settle();
-                           });
-    }
-    settle();
-  };
-  if (st->tr) st->tr.Asked(placement_->self());
-  const auto& w = st->write;
-  if (w.is_delete) {
-    local_->Del(w.keyspace, w.key, w.context, std::move(local_done));
-  } else {
-    local_->Put(w.keyspace, w.key, w.value, w.context, w.ttl_s, std::move(local_done));
-  }
+  std::make_shared<ForwardOp>(Env(), std::move(write), std::move(plan).value(), std::move(tr),
+                              std::move(done))
+      ->Start();
 }
 
 }  // namespace ringkv

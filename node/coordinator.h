@@ -14,8 +14,8 @@
 // naming needed and alive. The deadline passing first -> kTimeout; for writes in_doubt is set,
 // since some replicas may have applied it.
 //
-// A read runs as a ReadOp (node/read_op.h), an operation object with named states, owned by the
-// callbacks it waits on (node/coordinator_op.h).
+// Each request runs as an operation object with named states: node/read_op.h, node/write_op.h,
+// node/forward_op.h. The callbacks an operation waits on own it (node/coordinator_op.h).
 //
 // Thread safety: none; everything runs on the node's loop. Pointers given to the constructor must
 // outlive the coordinator, and the coordinator must outlive the callbacks of `peers` and `timers`:
@@ -80,13 +80,6 @@ class Coordinator {
   // Works out replicas and the count needed; fails with kInvalidArgument or kUnavailable.
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
                         const RequestOptions& options);
-  struct Forward {
-    ForwardedWrite write;
-    Plan plan;
-    WriteDone done;
-    Tracer tr;
-    size_t next = 0;  // index into plan.up of the next replica to try
-  };
   // An active tracer when options.trace, with the "received" event; else an off one.
   Tracer StartTrace(const RequestOptions& options, std::string_view what,
                     std::string_view keyspace, std::string_view key);
@@ -94,9 +87,8 @@ class Coordinator {
   // Plans a read and starts a ReadOp; `before_delete`: the read of a blind delete.
   void Read(std::string_view keyspace, std::string_view key, const RequestOptions& options,
             Tracer tr, bool before_delete, ReadDone done);
+  // Plans a write and starts a WriteOp here, or a ForwardOp when this node is no replica.
   void Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDone done);
-  void ForwardNext(std::shared_ptr<Forward> f);
-  void CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done);
   OpEnv Env();
 
   KvService* const local_;
