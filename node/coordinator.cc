@@ -39,9 +39,9 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   plan.replicas = placement_->PreferenceList(TokenOf(key), def->replication_factor);
   plan.needed = RequiredReplicas(options.consistency, options.explicit_count, plan.replicas.size());
   if (plan.needed > def->replication_factor) {
-    return Status::InvalidArgument(fmt::format(
-        "the request needs {} replicas but keyspace '{}' has replication factor {}", plan.needed,
-        def->name, def->replication_factor));
+    return Status::InvalidArgument(
+        fmt::format("the request needs {} replicas but keyspace '{}' has replication factor {}",
+                    plan.needed, def->name, def->replication_factor));
   }
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);
@@ -49,17 +49,19 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   if (plan.up.size() < plan.needed) {
     ++stats_.unavailable;
     const std::string level =
-        options.explicit_count ? fmt::format("{} replicas", options.explicit_count)
-                               : std::string(ConsistencyName(options.consistency == Consistency::kDefault
-                                                                 ? Consistency::kQuorum
-                                                                 : options.consistency));
+        options.explicit_count
+            ? fmt::format("{} replicas", options.explicit_count)
+            : std::string(ConsistencyName(options.consistency == Consistency::kDefault
+                                              ? Consistency::kQuorum
+                                              : options.consistency));
     return Status::Unavailable(fmt::format("cannot achieve {}: too few of the key's {} replicas "
                                            "are up",
                                            level, plan.replicas.size()),
                                static_cast<uint32_t>(plan.needed),
                                static_cast<uint32_t>(plan.up.size()));
   }
-  const int64_t timeout_ms = options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
+  const int64_t timeout_ms =
+      options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
   plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
   return plan;
 }
@@ -91,9 +93,8 @@ void Coordinator::TracePlan(Tracer tr, const Plan& plan, std::string_view what) 
   std::string replicas, up;
   for (const auto& n : plan.replicas) replicas += (replicas.empty() ? "" : ", ") + n;
   for (const auto& n : plan.up) up += (up.empty() ? "" : ", ") + n;
-  tr.Event(
-      "", fmt::format("replicas [{}], up [{}]: {} needed for the {}", replicas, up, plan.needed,
-                      what));
+  tr.Event("", fmt::format("replicas [{}], up [{}]: {} needed for the {}", replicas, up,
+                           plan.needed, what));
 }
 
 void Coordinator::Get(std::string_view keyspace, std::string_view key,
@@ -111,9 +112,9 @@ void Coordinator::Read(std::string_view keyspace, std::string_view key,
     return done(plan.status());
   }
   TracePlan(tr, plan.value(), "read");
-  auto op = std::make_shared<ReadOp>(Env(), std::move(plan).value(), std::string(keyspace),
-                                     std::string(key), std::move(tr), before_delete,
-                                     std::move(done));
+  auto op =
+      std::make_shared<ReadOp>(Env(), std::move(plan).value(), std::string(keyspace),
+                               std::string(key), std::move(tr), before_delete, std::move(done));
   op->Start();
 }
 

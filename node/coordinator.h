@@ -46,7 +46,7 @@ struct CoordinatorOptions {
 
 struct CoordinatorStats {
   uint64_t reads = 0, writes = 0, forwarded = 0;
-  uint64_t read_repairs = 0;   // repair writes sent
+  uint64_t read_repairs = 0;  // repair writes sent
   uint64_t unavailable = 0, timeouts = 0;
   uint64_t scans = 0, replica_scans_sent = 0;
 };
@@ -54,7 +54,8 @@ struct CoordinatorStats {
 class Coordinator {
  public:
   Coordinator(KvService* local, PeerTransport* peers, const Placement* placement, Timers* timers,
-              const Clock* clock, const KeyspaceCatalog* keyspaces, CoordinatorOptions options = {});
+              const Clock* clock, const KeyspaceCatalog* keyspaces,
+              CoordinatorOptions options = {});
 
   using ReadDone = std::function<void(Result<ReadReply>)>;
   using WriteDone = std::function<void(Result<WriteReply>)>;
@@ -81,8 +82,8 @@ class Coordinator {
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
                         const RequestOptions& options);
   // An active tracer when options.trace, with the "received" event; else an off one.
-  Tracer StartTrace(const RequestOptions& options, std::string_view what,
-                    std::string_view keyspace, std::string_view key);
+  Tracer StartTrace(const RequestOptions& options, std::string_view what, std::string_view keyspace,
+                    std::string_view key);
   void TracePlan(Tracer tr, const Plan& plan, std::string_view what);
   // Plans a read and starts a ReadOp; `before_delete`: the read of a blind delete.
   void Read(std::string_view keyspace, std::string_view key, const RequestOptions& options,
