@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <memory>
-#include <set>
 
 #include "common/token.h"
+#include "node/forward_op.h"
+#include "node/read_op.h"
+#include "node/write_op.h"
 
 namespace ringkv {
 namespace {
@@ -37,9 +39,9 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   plan.replicas = placement_->PreferenceList(TokenOf(key), def->replication_factor);
   plan.needed = RequiredReplicas(options.consistency, options.explicit_count, plan.replicas.size());
   if (plan.needed > def->replication_factor) {
-    return Status::InvalidArgument(fmt::format(
-        "the request needs {} replicas but keyspace '{}' has replication factor {}", plan.needed,
-        def->name, def->replication_factor));
+    return Status::InvalidArgument(
+        fmt::format("the request needs {} replicas but keyspace '{}' has replication factor {}",
+                    plan.needed, def->name, def->replication_factor));
   }
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);
@@ -47,33 +49,28 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   if (plan.up.size() < plan.needed) {
     ++stats_.unavailable;
     const std::string level =
-        options.explicit_count ? fmt::format("{} replicas", options.explicit_count)
-                               : std::string(ConsistencyName(options.consistency == Consistency::kDefault
-                                                                 ? Consistency::kQuorum
-                                                                 : options.consistency));
+        options.explicit_count
+            ? fmt::format("{} replicas", options.explicit_count)
+            : std::string(ConsistencyName(options.consistency == Consistency::kDefault
+                                              ? Consistency::kQuorum
+                                              : options.consistency));
     return Status::Unavailable(fmt::format("cannot achieve {}: too few of the key's {} replicas "
                                            "are up",
                                            level, plan.replicas.size()),
                                static_cast<uint32_t>(plan.needed),
                                static_cast<uint32_t>(plan.up.size()));
   }
-  const int64_t timeout_ms = options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
+  const int64_t timeout_ms =
+      options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
   plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
   return plan;
 }
 
-// ---- reads ----------------------------------------------------------------------------------
-
-namespace {
-
-std::string Describe(const std::string& node, const ReplicaReadReply& r, int64_t now_us) {
-  if (!r.found) return fmt::format("{} answered: not found", node);
-  const size_t live = r.object.Live(now_us).size();
-  return fmt::format("{} answered: {} sibling(s), {} live, clock {}", node,
-                     r.object.siblings().size(), live, ShortClock(r.object.clock()));
+OpEnv Coordinator::Env() {
+  return OpEnv{local_, peers_, placement_, timers_, clock_, &options_, &stats_};
 }
 
-}  // namespace
+// ---- reads ----------------------------------------------------------------------------------
 
 Tracer Coordinator::StartTrace(const RequestOptions& options, std::string_view what,
                                std::string_view keyspace, std::string_view key) {
@@ -96,9 +93,8 @@ void Coordinator::TracePlan(Tracer tr, const Plan& plan, std::string_view what) 
   std::string replicas, up;
   for (const auto& n : plan.replicas) replicas += (replicas.empty() ? "" : ", ") + n;
   for (const auto& n : plan.up) up += (up.empty() ? "" : ", ") + n;
-  tr.Event(
-      "", fmt::format("replicas [{}], up [{}]: {} needed for the {}", replicas, up, plan.needed,
-                      what));
+  tr.Event("", fmt::format("replicas [{}], up [{}]: {} needed for the {}", replicas, up,
+                           plan.needed, what));
 }
 
 void Coordinator::Get(std::string_view keyspace, std::string_view key,
@@ -116,207 +112,10 @@ void Coordinator::Read(std::string_view keyspace, std::string_view key,
     return done(plan.status());
   }
   TracePlan(tr, plan.value(), "read");
-
-  struct State {
-    Plan plan;
-    std::string keyspace, key;
-    ReadDone done;
-    Tracer tr;
-    std::vector<std::pair<std::string, PeerTransport::ReadReply>> replies;
-    size_t failures = 0;
-    bool saw_timeout = false;
-    bool answered = false;   // the outcome is decided (the answer may wait for repairs)
-    bool repaired = false;
-    std::set<std::string> repaired_nodes;  // already sent the merge (blocking repair)
-    // Traced reads answer once read repair has been decided, so the trace can say what it did.
-    std::optional<ReadReply> held;
-    bool before_delete = false;  // the read of a blind delete: for the trace's wording
-    Timers::TimerId timer = 0;
-  };
-  auto st = std::make_shared<State>();
-  st->plan = std::move(plan).value();
-  st->keyspace.assign(keyspace);
-  st->key.assign(key);
-  st->done = std::move(done);
-  st->tr = tr;
-  st->before_delete = before_delete;
-
-  auto merge_replies = [](const State& s) {
-    VersionedObject merged;
-    for (const auto& [node, reply] : s.replies) {
-      if (reply.found) merged = VersionedObject::Merge(merged, reply.object);
-    }
-    return merged;
-  };
-  // Delivers a traced answer (or a failure) with the trace as it stands.
-  auto deliver = [st](Result<ReadReply> r) {
-    if (r.ok() && st->tr) {
-      st->tr.Event("", fmt::format("{}: {} live sibling(s)",
-                                   st->before_delete ? "read before the delete done" : "answered",
-                                   r->siblings.size()));
-      r->trace = st->tr.Finish();
-    } else if (!r.ok() && st->tr) {
-      st->tr.Event("", fmt::format("failed: {}", r.status().ToString()));
-    }
-    st->done(std::move(r));
-  };
-  // Sends the merge to every replica that answered with less. Runs once, when every replica has
-  // answered or the deadline has passed.
-  auto repair = [this, st, merge_replies, deliver] {
-    if (st->repaired) return;
-    st->repaired = true;
-    const VersionedObject merged = merge_replies(*st);
-    if (!merged.empty()) {
-      for (const auto& [node, reply] : st->replies) {
-        if (reply.found && reply.object == merged) continue;
-        if (st->repaired_nodes.count(node) > 0) continue;
-        ++stats_.read_repairs;
-        if (st->tr) {
-          st->tr.Repaired(node);
-          st->tr.Event(node, fmt::format("read repair sent to {}: clock {}", node,
-                                         ShortClock(merged.clock())));
-        }
-        if (node == placement_->self()) {
-          local_->ReplicaWrite(st->keyspace, st->key, merged, [](Status) {});
-        } else {
-          peers_->ReplicaWrite(node, st->keyspace, st->key, merged,
-                               clock_->MonoUs() + options_.default_timeout_ms * 1000,
-                               [](Status) {});
-        }
-      }
-    }
-    if (st->held) {
-      auto reply = std::move(*st->held);
-      st->held.reset();
-      if (st->tr && st->tr.repaired_count() == 0) {
-        st->tr.Event("", "no read repair needed");
-      }
-      deliver(std::move(reply));
-    }
-  };
-  auto answer = [this, st, merge_replies, deliver] {
-    st->answered = true;
-    const VersionedObject merged = merge_replies(*st);
-    ReadReply reply;
-    reply.siblings = merged.Live(clock_->NowUs());
-    reply.found = !reply.siblings.empty();
-    reply.context = merged.clock().EncodeContext();
-    if (st->tr) {
-      st->tr.SetSiblings(static_cast<uint32_t>(reply.siblings.size()));
-      st->tr.Event("", fmt::format("merged {} answer(s): {} live sibling(s), clock {}",
-                                   st->replies.size(), reply.siblings.size(),
-                                   ShortClock(merged.clock())));
-    }
-    std::vector<std::string> stale;
-    if (options_.blocking_read_repair && !merged.empty()) {
-      for (const auto& [node, r] : st->replies) {
-        if (!r.found || !(r.object == merged)) stale.push_back(node);
-      }
-    }
-    if (stale.empty()) {
-      if (st->tr && !st->repaired) {
-        st->held = std::move(reply);  // answered by repair()
-        return;
-      }
-      return deliver(std::move(reply));
-    }
-    // Monotonic reads: every replica that answered holds the merge before the client sees it, so
-    // a later read at the same R cannot go back. The deadline still applies.
-    auto pending = std::make_shared<size_t>(stale.size());
-    auto failed = std::make_shared<bool>(false);
-    auto finish = [this, st, pending, failed, deliver, reply = std::move(reply)](Status s) mutable {
-      if (!s.ok()) *failed = true;
-      if (--*pending > 0) return;
-      timers_->Cancel(st->timer);
-      if (*failed) {
-        ++stats_.timeouts;
-        return deliver(Status::Timeout("read repair before answering did not complete", false));
-      }
-      deliver(std::move(reply));
-    };
-    const int64_t deadline = st->plan.deadline_us;
-    for (const auto& node : stale) {
-      st->repaired_nodes.insert(node);
-      ++stats_.read_repairs;
-      if (st->tr) {
-        st->tr.Repaired(node);
-        st->tr.Event(node, fmt::format("read repair (blocking) sent to {}", node));
-      }
-      if (node == placement_->self()) {
-        local_->ReplicaWrite(st->keyspace, st->key, merged, finish);
-      } else {
-        peers_->ReplicaWrite(node, st->keyspace, st->key, merged, deadline, finish);
-      }
-    }
-  };
-  auto on_reply = [this, st, answer, repair, deliver](const std::string& node,
-                                                      Result<PeerTransport::ReadReply> r) {
-    if (r.ok()) {
-      if (st->tr) {
-        st->tr.Answered(node);
-        st->tr.Event(node, Describe(node, r.value(), clock_->NowUs()));
-      }
-      st->replies.emplace_back(node, std::move(r).value());
-    } else {
-      ++st->failures;
-      st->saw_timeout |= r.status().code() == Code::kTimeout;
-      if (st->tr) st->tr.Event(node, fmt::format("{} failed: {}", node, r.status().ToString()));
-    }
-    const size_t asked = st->plan.up.size();
-    if (!st->answered && st->replies.size() >= st->plan.needed) {
-      answer();
-    } else if (!st->answered && asked - st->failures < st->plan.needed) {
-      st->answered = true;
-      const size_t alive = asked - st->failures;
-      if (st->saw_timeout) {
-        ++stats_.timeouts;
-        deliver(Status::Timeout(fmt::format("{} of {} replicas answered", st->replies.size(),
-                                            st->plan.needed),
-                                false));
-      } else {
-        ++stats_.unavailable;
-        deliver(Status::Unavailable(fmt::format("{} replicas needed, {} answered",
-                                                st->plan.needed, alive),
-                                    static_cast<uint32_t>(st->plan.needed),
-                                    static_cast<uint32_t>(alive)));
-      }
-    }
-    if (st->replies.size() + st->failures == asked) {
-      timers_->Cancel(st->timer);
-      repair();
-    }
-  };
-
-  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, repair, deliver] {
-    if (!st->answered) {
-      st->answered = true;
-      ++stats_.timeouts;
-      deliver(Status::Timeout(
-          fmt::format("{} of {} replicas answered by the deadline", st->replies.size(),
-                      st->plan.needed),
-          false));
-    } else if (st->tr) {
-      st->tr.Event("", "deadline: replicas that had not answered are not repaired");
-    }
-    repair();
-  });
-
-  for (const auto& node : st->plan.up) {
-    if (st->tr) {
-      st->tr.Asked(node);
-      st->tr.Event(node, fmt::format("asked {}", node));
-    }
-    if (node == placement_->self()) {
-      local_->ReplicaRead(st->keyspace, st->key, [on_reply, node](Result<ReplicaReadReply> r) {
-        on_reply(node, std::move(r));
-      });
-    } else {
-      peers_->ReplicaRead(node, st->keyspace, st->key, st->plan.deadline_us,
-                          [on_reply, node](Result<PeerTransport::ReadReply> r) {
-                            on_reply(node, std::move(r));
-                          });
-    }
-  }
+  auto op =
+      std::make_shared<ReadOp>(Env(), std::move(plan).value(), std::string(keyspace),
+                               std::string(key), std::move(tr), before_delete, std::move(done));
+  op->Start();
 }
 
 // ---- writes ---------------------------------------------------------------------------------
@@ -368,158 +167,16 @@ void Coordinator::Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDo
   }
   TracePlan(tr, plan.value(), "write");
   if (forwarded || Contains(plan->replicas, placement_->self())) {
-    CoordinateWrite(std::move(write), std::move(plan).value(), std::move(tr), std::move(done));
+    std::make_shared<WriteOp>(Env(), std::move(write), std::move(plan).value(), std::move(tr),
+                              std::move(done))
+        ->Start();
     return;
   }
   // Not a replica: hand the write to the first replica that is up.
   ++stats_.forwarded;
-  auto f = std::make_shared<Forward>();
-  f->write = std::move(write);
-  f->plan = std::move(plan).value();
-  f->done = std::move(done);
-  f->tr = std::move(tr);
-  ForwardNext(std::move(f));
-}
-
-void Coordinator::ForwardNext(std::shared_ptr<Forward> f) {
-  const std::string target = f->plan.up[f->next++];
-  const int64_t sent_at_us = f->tr.elapsed_us();
-  if (f->tr) {
-    f->tr.Event(target, fmt::format("not a replica of the key: forwarded to {}", target));
-  }
-  peers_->ForwardWrite(target, f->write, f->plan.deadline_us,
-                       [this, f, target, sent_at_us](Result<WriteReply> r) {
-    // A replica that could not be reached at all never saw the write: the next may take it.
-    if (!r.ok() && r.status().code() == Code::kUnavailable && f->next < f->plan.up.size()) {
-      if (f->tr) f->tr.Event(target, fmt::format("{} unreachable: {}", target, r.status().ToString()));
-      ForwardNext(f);
-      return;
-    }
-    if (f->tr) {
-      if (r.ok() && r->trace) {
-        f->tr.Append(*r->trace, target, sent_at_us);
-      } else if (!r.ok()) {
-        f->tr.Event(target, fmt::format("{} failed: {}", target, r.status().ToString()));
-      }
-      if (r.ok()) {
-        f->tr.Event("", fmt::format("answered: {} live sibling(s)", r->siblings));
-        r->trace = f->tr.Finish();
-      }
-    }
-    f->done(std::move(r));
-  });
-}
-
-void Coordinator::CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done) {
-  struct State {
-    ForwardedWrite write;
-    Plan plan;
-    WriteDone done;
-    Tracer tr;
-    WriteReply reply;
-    size_t acks = 0, failures = 0, pending = 0;
-    bool answered = false;
-    Timers::TimerId timer = 0;
-  };
-  auto st = std::make_shared<State>();
-  st->write = std::move(write);
-  st->plan = std::move(plan);
-  st->done = std::move(done);
-  st->tr = std::move(tr);
-  const bool self_counts = Contains(st->plan.replicas, placement_->self());
-
-  auto fail = [st](Status s) {
-    if (st->tr) st->tr.Event("", fmt::format("failed: {}", s.ToString()));
-    st->done(std::move(s));
-  };
-  auto settle = [this, st, fail] {
-    if (st->answered) return;
-    if (st->acks >= st->plan.needed) {
-      st->answered = true;
-      timers_->Cancel(st->timer);
-      if (st->tr) {
-        st->tr.SetSiblings(st->reply.siblings);
-        st->tr.Event("", fmt::format("answered: {} of {} acknowledgements, {} live sibling(s)",
-                                     st->acks, st->plan.needed, st->reply.siblings));
-        st->reply.trace = st->tr.Finish();
-      }
-      // Nothing reads the reply after the answer (the replica writes were encoded when sent), so
-      // it moves: copying it copied the whole stored object per put.
-      st->done(std::move(st->reply));
-    } else if (st->acks + st->pending < st->plan.needed) {
-      st->answered = true;
-      timers_->Cancel(st->timer);
-      ++stats_.timeouts;
-      fail(Status::Timeout(
-          fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
-                      "been applied",
-                      st->acks, st->plan.needed, st->failures),
-          true));
-    }
-  };
-  st->timer = timers_->After(st->plan.deadline_us - clock_->MonoUs(), [this, st, fail] {
-    if (st->answered) return;
-    st->answered = true;
-    ++stats_.timeouts;
-    fail(Status::Timeout(fmt::format("{} of {} replicas acknowledged by the deadline; the "
-                                     "write may have been applied",
-                                     st->acks, st->plan.needed),
-                         true));
-  });
-
-  auto local_done = [this, st, self_counts, settle, fail](Result<WriteReply> r) {
-    if (!r.ok()) {
-      // Nothing left this node: the write was not applied anywhere.
-      if (!st->answered) {
-        st->answered = true;
-        timers_->Cancel(st->timer);
-        fail(r.status());
-      }
-      return;
-    }
-    st->reply = std::move(r).value();
-    if (st->tr) {
-      st->tr.Answered(placement_->self());
-      st->tr.Event("", fmt::format("stored locally{}: {} live sibling(s), clock {}",
-                                   self_counts ? "" : " (not a replica; forwarded here)",
-                                   st->reply.siblings, ShortClock(st->reply.object.clock())));
-    }
-    if (self_counts) ++st->acks;
-    for (const auto& node : st->plan.up) {
-      if (node == placement_->self()) continue;
-      ++st->pending;
-      if (st->tr) {
-        st->tr.Asked(node);
-        st->tr.Event(node, fmt::format("sent to {}", node));
-      }
-      peers_->ReplicaWrite(node, st->write.keyspace, st->write.key, st->reply.object,
-                           st->plan.deadline_us, [st, settle, node](Status s) {
-                             --st->pending;
-                             if (s.ok()) {
-                               ++st->acks;
-                               if (st->tr && !st->answered) {
-                                 st->tr.Answered(node);
-                                 st->tr.Event(node, fmt::format("{} acknowledged", node));
-                               }
-                             } else {
-                               ++st->failures;
-                               if (st->tr && !st->answered) {
-                                 st->tr.Event(node,
-                                              fmt::format("{} failed: {}", node, s.ToString()));
-                               }
-                             }
-                             settle();
-                           });
-    }
-    settle();
-  };
-  if (st->tr) st->tr.Asked(placement_->self());
-  const auto& w = st->write;
-  if (w.is_delete) {
-    local_->Del(w.keyspace, w.key, w.context, std::move(local_done));
-  } else {
-    local_->Put(w.keyspace, w.key, w.value, w.context, w.ttl_s, std::move(local_done));
-  }
+  std::make_shared<ForwardOp>(Env(), std::move(write), std::move(plan).value(), std::move(tr),
+                              std::move(done))
+      ->Start();
 }
 
 }  // namespace ringkv

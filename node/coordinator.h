@@ -14,8 +14,12 @@
 // naming needed and alive. The deadline passing first -> kTimeout; for writes in_doubt is set,
 // since some replicas may have applied it.
 //
+// Each request runs as an operation object with named states: node/read_op.h, node/write_op.h,
+// node/forward_op.h. The callbacks an operation waits on own it (node/coordinator_op.h).
+//
 // Thread safety: none; everything runs on the node's loop. Pointers given to the constructor must
-// outlive the coordinator; pending requests hold none of the coordinator's state beyond them.
+// outlive the coordinator, and the coordinator must outlive the callbacks of `peers` and `timers`:
+// pending operations count into its stats.
 #ifndef RINGKV_NODE_COORDINATOR_H_
 #define RINGKV_NODE_COORDINATOR_H_
 
@@ -26,6 +30,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "node/coordinator_op.h"
 #include "node/effects.h"
 #include "node/keyspaces.h"
 #include "node/kv_service.h"
@@ -41,7 +46,7 @@ struct CoordinatorOptions {
 
 struct CoordinatorStats {
   uint64_t reads = 0, writes = 0, forwarded = 0;
-  uint64_t read_repairs = 0;   // repair writes sent
+  uint64_t read_repairs = 0;  // repair writes sent
   uint64_t unavailable = 0, timeouts = 0;
   uint64_t scans = 0, replica_scans_sent = 0;
 };
@@ -49,7 +54,8 @@ struct CoordinatorStats {
 class Coordinator {
  public:
   Coordinator(KvService* local, PeerTransport* peers, const Placement* placement, Timers* timers,
-              const Clock* clock, const KeyspaceCatalog* keyspaces, CoordinatorOptions options = {});
+              const Clock* clock, const KeyspaceCatalog* keyspaces,
+              CoordinatorOptions options = {});
 
   using ReadDone = std::function<void(Result<ReadReply>)>;
   using WriteDone = std::function<void(Result<WriteReply>)>;
@@ -71,31 +77,20 @@ class Coordinator {
   const CoordinatorStats& stats() const { return stats_; }
 
  private:
-  struct Plan {
-    std::vector<std::string> replicas;  // preference list
-    std::vector<std::string> up;        // those the failure detector believes up
-    size_t needed = 0;
-    int64_t deadline_us = 0;
-  };
+  using Plan = ReplicaPlan;
   // Works out replicas and the count needed; fails with kInvalidArgument or kUnavailable.
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
                         const RequestOptions& options);
-  struct Forward {
-    ForwardedWrite write;
-    Plan plan;
-    WriteDone done;
-    Tracer tr;
-    size_t next = 0;  // index into plan.up of the next replica to try
-  };
   // An active tracer when options.trace, with the "received" event; else an off one.
-  Tracer StartTrace(const RequestOptions& options, std::string_view what,
-                    std::string_view keyspace, std::string_view key);
+  Tracer StartTrace(const RequestOptions& options, std::string_view what, std::string_view keyspace,
+                    std::string_view key);
   void TracePlan(Tracer tr, const Plan& plan, std::string_view what);
+  // Plans a read and starts a ReadOp; `before_delete`: the read of a blind delete.
   void Read(std::string_view keyspace, std::string_view key, const RequestOptions& options,
             Tracer tr, bool before_delete, ReadDone done);
+  // Plans a write and starts a WriteOp here, or a ForwardOp when this node is no replica.
   void Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDone done);
-  void ForwardNext(std::shared_ptr<Forward> f);
-  void CoordinateWrite(ForwardedWrite write, Plan plan, Tracer tr, WriteDone done);
+  OpEnv Env();
 
   KvService* const local_;
   PeerTransport* const peers_;

@@ -1,0 +1,76 @@
+// What the coordinator's operations share (node/read_op.h, node/write_op.h, node/forward_op.h):
+// the plan a request is run by, and the effects and coordinator state an operation reaches.
+//
+// Ownership: an operation is created by the Coordinator with std::make_shared and owned by the
+// callbacks it waits on (replica answers, its deadline timer); it lives exactly as long as one of
+// them can still reach it, so it may outlive the call that started it. It reaches the
+// Coordinator only through OpEnv's pointers to its options and stats.
+//
+// Thread safety: none; everything runs on the node's loop.
+#ifndef RINGKV_NODE_COORDINATOR_OP_H_
+#define RINGKV_NODE_COORDINATOR_OP_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "node/effects.h"
+#include "node/kv_service.h"
+
+namespace ringkv {
+
+struct CoordinatorOptions;
+struct CoordinatorStats;
+
+// The replicas one request runs on, worked out once when it arrives (Coordinator::MakePlan).
+struct ReplicaPlan {
+  std::vector<std::string> replicas;  // preference list
+  std::vector<std::string> up;        // those the failure detector believes up; self always is
+  size_t needed = 0;                  // R or W
+  int64_t deadline_us = 0;            // Clock::MonoUs time by which the client is answered
+};
+
+// The effects an operation reaches the world through, and the coordinator state it updates.
+// Every pointer must outlive the operations: `options` and `stats` point into the Coordinator,
+// so the Coordinator must outlive every callback of the transport and timers (kvnode_main
+// destroys the peer client, which answers its pending calls, before the coordinator).
+struct OpEnv {
+  KvService* local;
+  PeerTransport* peers;
+  const Placement* placement;
+  Timers* timers;
+  const Clock* clock;
+  const CoordinatorOptions* options;
+  CoordinatorStats* stats;
+
+  bool IsSelf(const std::string& node) const { return node == placement->self(); }
+
+  // A replica's whole copy of a key: this node's from the local service (which may answer before
+  // returning), any other's over the transport.
+  void ReplicaRead(const std::string& node, std::string_view keyspace, std::string_view key,
+                   int64_t deadline_us, PeerTransport::ReadDone done) const {
+    if (IsSelf(node)) {
+      local->ReplicaRead(keyspace, key, std::move(done));
+    } else {
+      peers->ReplicaRead(node, keyspace, key, deadline_us, std::move(done));
+    }
+  }
+
+  // Merges `object` into a replica's copy, this node's or another's.
+  void ReplicaWrite(const std::string& node, std::string_view keyspace, std::string_view key,
+                    const VersionedObject& object, int64_t deadline_us,
+                    PeerTransport::WriteDone done) const {
+    if (IsSelf(node)) {
+      local->ReplicaWrite(keyspace, key, object, std::move(done));
+    } else {
+      peers->ReplicaWrite(node, keyspace, key, object, deadline_us, std::move(done));
+    }
+  }
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_COORDINATOR_OP_H_

@@ -1,0 +1,266 @@
+// The coordinator's operations (ReadOp, WriteOp, ForwardOp) on node n1 of a three-replica key,
+// over a transport that holds every call until the test answers it, manual timers and a
+// MemoryStorage whose writes land when the test says: each test walks one path of a state
+// machine. The randomized coverage of the same code is sim/sim_test.
+#include "node/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+#include "storage/memory_storage.h"
+
+namespace ringkv {
+namespace {
+
+// Holds each call; the test answers it by index.
+class HeldPeers final : public PeerTransport {
+ public:
+  struct Call {
+    std::string kind, peer;
+    WriteDone write_done;
+    ReadDone read_done;
+    ForwardDone forward_done;
+  };
+  void ReplicaWrite(const std::string& peer, std::string_view, std::string_view,
+                    const VersionedObject&, int64_t, WriteDone done) override {
+    calls.push_back(Call{"write", peer, std::move(done), nullptr, nullptr});
+  }
+  void ReplicaRead(const std::string& peer, std::string_view, std::string_view, int64_t,
+                   ReadDone done) override {
+    calls.push_back(Call{"read", peer, nullptr, std::move(done), nullptr});
+  }
+  void ForwardWrite(const std::string& peer, const ForwardedWrite&, int64_t,
+                    ForwardDone done) override {
+    calls.push_back(Call{"forward", peer, nullptr, nullptr, std::move(done)});
+  }
+  void ReplicaScan(const std::string&, const ScanSpec&, int64_t, ScanDone done) override {
+    done(Status::Internal("not used"));
+  }
+  // The calls of one kind, as "peer" strings in order.
+  std::vector<std::string> Peers(const std::string& kind) const {
+    std::vector<std::string> out;
+    for (const auto& c : calls) {
+      if (c.kind == kind) out.push_back(c.peer);
+    }
+    return out;
+  }
+  std::vector<Call> calls;
+};
+
+class ManualTimers final : public Timers {
+ public:
+  TimerId After(int64_t, std::function<void()> fn) override {
+    live_[next_] = std::move(fn);
+    return next_++;
+  }
+  void Cancel(TimerId id) override { live_.erase(id); }
+  // Runs every live timer: the deadline has passed.
+  void FireAll() {
+    auto live = std::move(live_);
+    live_.clear();
+    for (auto& [id, fn] : live) fn();
+  }
+  size_t live() const { return live_.size(); }
+
+ private:
+  std::map<TimerId, std::function<void()>> live_;
+  TimerId next_ = 1;
+};
+
+class FixedPlacement final : public Placement {
+ public:
+  explicit FixedPlacement(std::string self) : self_(std::move(self)) {}
+  const std::string& self() const override { return self_; }
+  std::vector<std::string> PreferenceList(Token, size_t) const override {
+    return {"n1", "n2", "n3"};
+  }
+  bool IsUp(const std::string&) const override { return true; }
+  const Ring& ring() const override { return ring_; }
+
+ private:
+  std::string self_;
+  Ring ring_;
+};
+
+ReplicaReadReply Found(const VersionedObject& object) { return ReplicaReadReply{true, object}; }
+ReplicaReadReply NotFound() { return ReplicaReadReply{}; }
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  explicit CoordinatorTest(bool blocking_read_repair = false, std::string self = "n1")
+      : service_(&storage_, &clock_, 0xa1, KvServiceOptions{}, &keyspaces_),
+        placement_(std::move(self)),
+        coordinator_(&service_, &peers_, &placement_, &timers_, &clock_, &keyspaces_,
+                     CoordinatorOptions{2000, blocking_read_repair}) {}
+
+  // Stores `value` on n1 only and returns the stored object.
+  VersionedObject StoreLocally(std::string_view value) {
+    std::optional<Result<WriteReply>> out;
+    service_.Put("", "k", value, "", 0, [&](Result<WriteReply> r) { out = std::move(r); });
+    storage_.RunCompletions();
+    EXPECT_TRUE(out && out->ok());
+    return out->value().object;
+  }
+  void Get(const RequestOptions& options = {}) {
+    coordinator_.Get("", "k", options, [this](Result<ReadReply> r) { read_ = std::move(r); });
+  }
+  void Put(const RequestOptions& options = {}) {
+    coordinator_.Put("", "k", "v", "", 0, options, false,
+                     [this](Result<WriteReply> r) { write_ = std::move(r); });
+  }
+  // Answers the i-th held call.
+  void AnswerRead(size_t i, Result<ReplicaReadReply> r) { peers_.calls.at(i).read_done(r); }
+  void AnswerWrite(size_t i, Status s) { peers_.calls.at(i).write_done(s); }
+
+  MemoryStorage storage_;
+  ManualClock clock_;
+  KeyspaceCatalog keyspaces_;
+  KvService service_;
+  HeldPeers peers_;
+  ManualTimers timers_;
+  FixedPlacement placement_;
+  Coordinator coordinator_;
+  std::optional<Result<ReadReply>> read_;
+  std::optional<Result<WriteReply>> write_;
+};
+
+TEST_F(CoordinatorTest, ReadAnswersAtRAndRepairsOnceEveryReplicaAnswered) {
+  StoreLocally("v1");
+  Get();  // QUORUM: n1 answers at once, from its own storage
+  ASSERT_EQ(peers_.Peers("read"), (std::vector<std::string>{"n2", "n3"}));
+  AnswerRead(0, NotFound());
+  ASSERT_TRUE(read_ && read_->ok());
+  EXPECT_EQ(read_->value().siblings.size(), 1u);
+  EXPECT_TRUE(peers_.Peers("write").empty()) << "n3 has not answered: no repair yet";
+  AnswerRead(1, NotFound());
+  EXPECT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
+  EXPECT_EQ(coordinator_.stats().read_repairs, 2u);
+  EXPECT_EQ(timers_.live(), 0u);
+}
+
+TEST_F(CoordinatorTest, TracedReadHoldsItsAnswerUntilTheRepairIsDecided) {
+  const VersionedObject stored = StoreLocally("v1");
+  RequestOptions traced;
+  traced.trace = true;
+  Get(traced);
+  AnswerRead(0, Found(stored));
+  EXPECT_FALSE(read_) << "R answers are in, but n3 may still need repair";
+  AnswerRead(1, NotFound());
+  ASSERT_TRUE(read_ && read_->ok());
+  const auto& events = read_->value().trace->events;
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].activity.rfind("read repair sent to n3", 0), 0u);
+  EXPECT_EQ(events.back().activity, "answered: 1 live sibling(s)");
+}
+
+TEST_F(CoordinatorTest, ReadOutOfReachIsUnavailableUnlessAReplicaTimedOut) {
+  RequestOptions all;
+  all.consistency = Consistency::kAll;
+  Get(all);
+  AnswerRead(0, Status::Unavailable("no connection", 0, 0));
+  ASSERT_TRUE(read_);
+  EXPECT_EQ(read_->status().code(), Code::kUnavailable);
+  EXPECT_EQ(read_->status().needed(), 3u);
+  EXPECT_EQ(read_->status().alive(), 2u);
+
+  read_.reset();
+  Get(all);
+  AnswerRead(2, Status::Timeout("no answer", false));
+  ASSERT_TRUE(read_);
+  EXPECT_EQ(read_->status().code(), Code::kTimeout);
+  EXPECT_FALSE(read_->status().in_doubt());
+}
+
+TEST_F(CoordinatorTest, ReadDeadlineWhileGatheringTimesOutAndGivesUpOnTheRest) {
+  StoreLocally("v1");
+  RequestOptions all;
+  all.consistency = Consistency::kAll;
+  Get(all);
+  timers_.FireAll();
+  ASSERT_TRUE(read_);
+  EXPECT_EQ(read_->status().ToString(), "Timeout: 1 of 3 replicas answered by the deadline");
+  AnswerRead(0, NotFound());  // late: the repair was decided at the deadline
+  EXPECT_TRUE(peers_.Peers("write").empty());
+  EXPECT_EQ(coordinator_.stats().timeouts, 1u);
+}
+
+class BlockingRepairTest : public CoordinatorTest {
+ protected:
+  BlockingRepairTest() : CoordinatorTest(/*blocking_read_repair=*/true) {}
+};
+
+TEST_F(BlockingRepairTest, AnswersOnceTheStaleReplicaHoldsTheMerge) {
+  StoreLocally("v1");
+  Get();
+  AnswerRead(0, NotFound());
+  ASSERT_EQ(peers_.Peers("write"), std::vector<std::string>{"n2"});
+  EXPECT_FALSE(read_);
+  AnswerWrite(2, Status::Ok());
+  ASSERT_TRUE(read_ && read_->ok());
+  AnswerRead(1, NotFound());  // the third replica: repaired after the answer
+  EXPECT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
+}
+
+TEST_F(BlockingRepairTest, AFailedRepairWriteIsATimeout) {
+  StoreLocally("v1");
+  Get();
+  AnswerRead(0, NotFound());
+  AnswerWrite(2, Status::Unavailable("no connection", 0, 0));
+  ASSERT_TRUE(read_);
+  EXPECT_EQ(read_->status().ToString(), "Timeout: read repair before answering did not complete");
+}
+
+TEST_F(CoordinatorTest, WriteAnswersAtW) {
+  Put();
+  storage_.RunCompletions();  // the local write lands: the fan-out starts
+  ASSERT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
+  EXPECT_FALSE(write_);
+  AnswerWrite(1, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok());
+  AnswerWrite(0, Status::Unavailable("late", 0, 0));  // after the answer: changes nothing
+  EXPECT_EQ(coordinator_.stats().timeouts, 0u);
+}
+
+TEST_F(CoordinatorTest, WriteWithWOutOfReachIsInDoubt) {
+  Put();
+  storage_.RunCompletions();
+  AnswerWrite(0, Status::Unavailable("no connection", 0, 0));
+  EXPECT_FALSE(write_);
+  AnswerWrite(1, Status::Overloaded("busy"));
+  ASSERT_TRUE(write_);
+  EXPECT_TRUE(write_->status().in_doubt());
+  EXPECT_EQ(write_->status().message(),
+            "only 1 of 2 replicas acknowledged the write (2 failed); it may have been applied");
+}
+
+TEST_F(CoordinatorTest, DeadlineDuringTheLocalWriteIsInDoubtAndTheWriteStillSpreads) {
+  Put();
+  timers_.FireAll();
+  ASSERT_TRUE(write_);
+  EXPECT_TRUE(write_->status().in_doubt());
+  EXPECT_TRUE(peers_.calls.empty());
+  storage_.RunCompletions();
+  EXPECT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
+}
+
+class ForwardTest : public CoordinatorTest {
+ protected:
+  ForwardTest() : CoordinatorTest(false, "n9") {}
+};
+
+TEST_F(ForwardTest, TriesTheNextReplicaOnlyWhenOneWasUnreachable) {
+  Put();
+  ASSERT_EQ(peers_.Peers("forward"), std::vector<std::string>{"n1"});
+  peers_.calls[0].forward_done(Status::Unavailable("no connection", 0, 0));
+  ASSERT_EQ(peers_.Peers("forward"), (std::vector<std::string>{"n1", "n2"}));
+  peers_.calls[1].forward_done(Status::Timeout("no answer", true));
+  ASSERT_TRUE(write_);
+  EXPECT_EQ(write_->status().code(), Code::kTimeout) << "n2 may have applied it: not retried";
+  EXPECT_EQ(peers_.Peers("forward").size(), 2u);
+  EXPECT_EQ(coordinator_.stats().forwarded, 1u);
+}
+
+}  // namespace
+}  // namespace ringkv

@@ -1,0 +1,171 @@
+#include "node/write_op.h"
+
+#include <fmt/format.h>
+
+#include <cassert>
+#include <utility>
+
+#include "node/coordinator.h"
+
+namespace ringkv {
+
+WriteOp::WriteOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Tracer tr, Done done)
+    : env_(env),
+      write_(std::move(write)),
+      plan_(std::move(plan)),
+      tr_(std::move(tr)),
+      done_(std::move(done)) {
+  // This node is in plan_.up exactly when it is in the preference list (MakePlan counts itself
+  // up), so its local write counts towards W exactly then.
+  replicas_.reserve(plan_.up.size());
+  self_ = plan_.up.size();
+  for (size_t i = 0; i < plan_.up.size(); ++i) {
+    replicas_.push_back(Replica{plan_.up[i]});
+    if (env_.IsSelf(plan_.up[i])) self_ = i;
+  }
+}
+
+void WriteOp::Start() {
+  timer_ = env_.timers->After(plan_.deadline_us - env_.clock->MonoUs(),
+                              [self = shared_from_this()] { self->OnDeadline(); });
+  if (tr_) tr_.Asked(env_.placement->self());
+  if (self_ < replicas_.size()) replicas_[self_].ack = Ack::kPending;
+  auto done = [self = shared_from_this()](Result<WriteReply> r) {
+    self->OnLocalDone(std::move(r));
+  };
+  const ForwardedWrite& w = write_;
+  if (w.is_delete) {
+    env_.local->Del(w.keyspace, w.key, w.context, std::move(done));
+  } else {
+    env_.local->Put(w.keyspace, w.key, w.value, w.context, w.ttl_s, std::move(done));
+  }
+}
+
+void WriteOp::OnLocalDone(Result<WriteReply> r) {
+  assert(state_ == State::kLocalWrite || state_ == State::kLocalWriteTimedOut);
+  const bool self_counts = self_ < replicas_.size();
+  if (!r.ok()) {
+    if (self_counts) replicas_[self_].ack = Ack::kFailed;
+    // Nothing left this node: the write was applied nowhere, so it failed, not in doubt.
+    const bool answered = state_ == State::kLocalWriteTimedOut;
+    state_ = State::kDone;
+    if (!answered) {
+      env_.timers->Cancel(timer_);
+      Fail(r.status());
+    }
+    return;
+  }
+  reply_ = std::move(r).value();
+  if (tr_) {
+    tr_.Answered(env_.placement->self());
+    tr_.Event("", fmt::format("stored locally{}: {} live sibling(s), clock {}",
+                              self_counts ? "" : " (not a replica; forwarded here)",
+                              reply_.siblings, ShortClock(reply_.object.clock())));
+  }
+  if (self_counts) replicas_[self_].ack = Ack::kAcked;
+  // Past the deadline the client was told the write is in doubt; it still goes to the replicas,
+  // which is what in doubt allows.
+  state_ = state_ == State::kLocalWrite ? State::kFanOut : State::kAnswered;
+  FanOut();
+  Settle();
+  DoneOnceNoneOut();
+}
+
+void WriteOp::FanOut() {
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    if (i == self_) continue;
+    // Marked as each is sent: a transport that answers at once (the peer client shutting down)
+    // has Settle() count only what was sent so far.
+    // TODO(bug): so it may answer in doubt before the rest are sent, and an Answer() there moves
+    // reply_ from under the later sends. Unreachable while transports answer on a later turn.
+    replicas_[i].ack = Ack::kPending;
+    const std::string& node = replicas_[i].node;
+    if (tr_) {
+      tr_.Asked(node);
+      tr_.Event(node, fmt::format("sent to {}", node));
+    }
+    env_.peers->ReplicaWrite(
+        node, write_.keyspace, write_.key, reply_.object, plan_.deadline_us,
+        [self = shared_from_this(), i](Status s) { self->OnReplicaAck(i, std::move(s)); });
+  }
+}
+
+void WriteOp::OnReplicaAck(size_t i, Status s) {
+  assert(replicas_[i].ack == Ack::kPending);
+  assert(state_ == State::kFanOut || state_ == State::kAnswered);
+  replicas_[i].ack = s.ok() ? Ack::kAcked : Ack::kFailed;
+  // After the answer the trace has been handed over, or the outcome was a failure, whose trace
+  // nobody sees.
+  if (tr_ && state_ == State::kFanOut) {
+    const std::string& node = replicas_[i].node;
+    if (s.ok()) {
+      tr_.Answered(node);
+      tr_.Event(node, fmt::format("{} acknowledged", node));
+    } else {
+      tr_.Event(node, fmt::format("{} failed: {}", node, s.ToString()));
+    }
+  }
+  Settle();
+  DoneOnceNoneOut();
+}
+
+void WriteOp::OnDeadline() {
+  // Answering cancels the timer; so does a local write that failed.
+  assert(state_ == State::kLocalWrite || state_ == State::kFanOut);
+  state_ = state_ == State::kLocalWrite ? State::kLocalWriteTimedOut : State::kAnswered;
+  ++env_.stats->timeouts;
+  Fail(Status::Timeout(fmt::format("{} of {} replicas acknowledged by the deadline; the "
+                                   "write may have been applied",
+                                   Count(Ack::kAcked), plan_.needed),
+                       true));
+}
+
+void WriteOp::Settle() {
+  if (state_ != State::kFanOut) return;
+  if (EnoughAcks()) return Answer();
+  if (CannotReachW()) {
+    // Some replicas failed, but any of them may have applied it: in doubt, not failed.
+    state_ = State::kAnswered;
+    env_.timers->Cancel(timer_);
+    ++env_.stats->timeouts;
+    Fail(Status::Timeout(
+        fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
+                    "been applied",
+                    Count(Ack::kAcked), plan_.needed, Count(Ack::kFailed)),
+        true));
+  }
+}
+
+void WriteOp::Answer() {
+  state_ = State::kAnswered;
+  env_.timers->Cancel(timer_);
+  if (tr_) {
+    tr_.SetSiblings(reply_.siblings);
+    tr_.Event("", fmt::format("answered: {} of {} acknowledgements, {} live sibling(s)",
+                              Count(Ack::kAcked), plan_.needed, reply_.siblings));
+    reply_.trace = tr_.Finish();
+  }
+  // Nothing reads the reply after the answer (the replica writes were encoded when sent), so it
+  // moves: copying it copied the whole stored object per put.
+  done_(std::move(reply_));
+}
+
+void WriteOp::Fail(Status s) {
+  if (tr_) tr_.Event("", fmt::format("failed: {}", s.ToString()));
+  done_(std::move(s));
+}
+
+void WriteOp::DoneOnceNoneOut() {
+  // kUnsent too: an ack that comes at once, inside FanOut(), is not the last.
+  if (state_ == State::kAnswered && Count(Ack::kPending) + Count(Ack::kUnsent) == 0) {
+    state_ = State::kDone;
+  }
+}
+
+size_t WriteOp::Count(Ack a) const {
+  size_t n = 0;
+  for (const Replica& r : replicas_) n += r.ack == a;
+  return n;
+}
+
+}  // namespace ringkv

@@ -1,0 +1,89 @@
+// WriteOp: one write (put or delete) coordinated by this node (DESIGN.md §4). The node writes
+// locally first, which issues the new dot, then sends the stored object to every other replica
+// that is up, and answers once W replicas (itself included, when it is one) hold it.
+//
+// States (state_), and what moves each on:
+//
+//   kLocalWrite          OnLocalDone(ok): FanOut() -> kFanOut
+//                        OnLocalDone(error): a plain failure, applied nowhere -> kDone
+//                        OnDeadline: in doubt -> kLocalWriteTimedOut
+//   kFanOut              W acks: Answer() -> kAnswered
+//                        W out of reach, or OnDeadline: in doubt -> kAnswered
+//   kLocalWriteTimedOut  OnLocalDone(ok): FanOut() all the same -> kAnswered
+//                        OnLocalDone(error) -> kDone
+//   kAnswered            no replica left to send to or to hear from -> kDone
+//
+// Each replica's outcome is kept in replicas_ (pending, acked, failed), not in counters, so what
+// the write reached is known replica by replica.
+//
+// Thread safety: none; the node's loop. Ownership: see node/coordinator_op.h.
+#ifndef RINGKV_NODE_WRITE_OP_H_
+#define RINGKV_NODE_WRITE_OP_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node/coordinator_op.h"
+#include "node/requests.h"
+#include "node/trace.h"
+
+namespace ringkv {
+
+class WriteOp : public std::enable_shared_from_this<WriteOp> {
+ public:
+  using Done = std::function<void(Result<WriteReply>)>;
+
+  // `plan.up` may lack this node: a write forwarded here by a node whose view of the ring differs
+  // is still coordinated here, but the local copy does not count towards W.
+  WriteOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Tracer tr, Done done);
+
+  // Arms the deadline and writes locally. REQUIRES: owned by a shared_ptr. `done` may run before
+  // Start returns.
+  void Start();
+
+ private:
+  enum class State { kLocalWrite, kFanOut, kLocalWriteTimedOut, kAnswered, kDone };
+
+  // A replica the write goes to: those of plan_.up, in its order. This node's entry is pending
+  // during the local write; another's is unsent until the fan-out, then pending until it answers.
+  enum class Ack { kUnsent, kPending, kAcked, kFailed };
+  struct Replica {
+    std::string node;
+    Ack ack = Ack::kUnsent;
+  };
+
+  // Transitions.
+  void OnLocalDone(Result<WriteReply> r);
+  void FanOut();
+  void OnReplicaAck(size_t replica, Status s);
+  void OnDeadline();
+  // While fanning out: answers at W acks, or in doubt once W is out of reach.
+  void Settle();
+  void Answer();
+  // Hands a failure to the client, with the trace's last event.
+  void Fail(Status s);
+  // kAnswered -> kDone once no replica is still to be sent to or awaited.
+  void DoneOnceNoneOut();
+
+  // Decisions.
+  bool EnoughAcks() const { return Count(Ack::kAcked) >= plan_.needed; }
+  bool CannotReachW() const { return Count(Ack::kAcked) + Count(Ack::kPending) < plan_.needed; }
+  size_t Count(Ack a) const;
+
+  const OpEnv env_;
+  const ForwardedWrite write_;
+  const ReplicaPlan plan_;
+  const Tracer tr_;
+  Done done_;
+  State state_ = State::kLocalWrite;
+  std::vector<Replica> replicas_;
+  size_t self_ = 0;   // this node's index in replicas_; replicas_.size() when not a replica
+  WriteReply reply_;  // the local write's answer: its object is what the replicas receive
+  Timers::TimerId timer_ = 0;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_WRITE_OP_H_
