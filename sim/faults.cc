@@ -1,5 +1,7 @@
 #include "sim/faults.h"
 
+#include <fmt/format.h>
+
 #include "sim/workload.h"
 
 namespace ringkv::sim {
@@ -85,7 +87,7 @@ void FaultSchedule::Step() {
   });
 }
 
-void HealAndRepair(SimCluster* c, const std::vector<std::string>& keys) {
+std::vector<std::string> HealAndRepair(SimCluster* c, Workload* workload) {
   World* w = c->world();
   c->HealAll();
   c->ClearMisjudgements();
@@ -97,12 +99,37 @@ void HealAndRepair(SimCluster* c, const std::vector<std::string>& keys) {
     if (!n->up()) n->Start();
   }
   w->RunToQuiescence();
+
+  std::vector<std::string> violations;
+  const auto probes = workload->ProbeWrites();
+  w->RunToQuiescence();
+  for (size_t index : probes) {
+    const Op& op = workload->history()[index];
+    if (op.outcome != Op::Outcome::kOk) {
+      violations.push_back(fmt::format("probe write of {} via {} in the healed cluster ended {}",
+                                       op.key, op.node, op.error.ToString()));
+      continue;
+    }
+    for (const auto& name : c->PreferenceList(TokenOf(op.key), c->options().replication_factor)) {
+      bool holds = false;
+      c->node(name)->kv()->ReplicaRead(kSimKeyspace, op.key, [&](Result<ReplicaReadReply> r) {
+        holds = r.ok() && r->found && r->object.clock().Covers(op.dot);
+      });
+      if (!holds) {
+        violations.push_back(fmt::format("under-replicated: {} = {} written via {} in the healed "
+                                         "cluster never reached replica {}",
+                                         op.key, op.value, op.node, name));
+      }
+    }
+  }
+
   RequestOptions all;
   all.consistency = Consistency::kAll;
-  for (const auto& key : keys) {
+  for (const auto& key : workload->keys()) {
     c->node(0)->coordinator()->Get(kSimKeyspace, key, all, [](Result<ReadReply>) {});
   }
   w->RunToQuiescence();
+  return violations;
 }
 
 }  // namespace ringkv::sim

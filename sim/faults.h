@@ -39,9 +39,13 @@ class FaultSchedule {
 };
 
 // Ends every fault: heals the network and the disks, forgets detector mistakes and skew, restarts
-// the dead, lets everything in flight land, then reads every key at ALL (read repair) and lets the
-// repairs land.
-void HealAndRepair(SimCluster* cluster, const std::vector<std::string>& keys);
+// the dead, and lets everything in flight land. Then, in the healthy cluster, writes every key once
+// more at ONE (Workload::ProbeWrites) and checks, before any repair, that each of those writes
+// reached all N replicas: a coordinator must send a write to every replica it believes up, not just
+// to W of them (a skipped replica would otherwise hide behind the repair round). Last, reads every
+// key at ALL (read repair) and lets the repairs land. Returns the violations of the probe check.
+class Workload;
+std::vector<std::string> HealAndRepair(SimCluster* cluster, Workload* workload);
 
 }  // namespace ringkv::sim
 

@@ -85,11 +85,12 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   // Bounded in virtual time: far more than the workload needs.
   while (!workload.done() && world.now_us() < 600'000'000) world.RunUntil(world.now_us() + 10'000);
   schedule.Stop();
-  HealAndRepair(&cluster, workload.keys());
+  auto probe_violations = HealAndRepair(&cluster, &workload);
   CheckOptions co;
   co.replication_factor = options.replication_factor;
   co.blocking_read_repair = options.blocking_read_repair;
   result.report = CheckHistory(&cluster, workload.history(), workload.keys(), co);
+  for (auto& v : probe_violations) result.report.violations.push_back(std::move(v));
   if (!workload.done()) result.report.violations.push_back("workload did not finish");
   for (const auto& op : workload.history()) {
     ++result.ops;

@@ -198,6 +198,33 @@ void Workload::Write(size_t client, size_t remaining, SimNode* node, Op::Kind ki
   }
 }
 
+std::vector<size_t> Workload::ProbeWrites() {
+  std::vector<size_t> out;
+  const auto all = keys();
+  for (size_t k = 0; k < all.size(); ++k) {
+    SimNode* node = cluster_->node(k % cluster_->size());
+    Op op;
+    op.kind = Op::Kind::kPut;
+    op.client = options_.clients;  // a client of its own
+    op.key = all[k];
+    op.blind = true;
+    op.value = fmt::format("probe{}", next_value_++);
+    op.needed = 1;
+    RequestOptions one;
+    one.consistency = Consistency::kOne;
+    const std::string value = op.value;
+    const size_t index = Invoke(std::move(op), node);
+    out.push_back(index);
+    node->coordinator()->Put(kSimKeyspace, all[k], value, "", 0, one, false,
+                             [this, index](Result<WriteReply> r) {
+                               if (r.ok()) history_[index].dot = r->dot;
+                               Complete(index, r.ok() ? Op::Outcome::kOk : OutcomeOf(r.status()),
+                                        r.ok() ? Status::Ok() : r.status());
+                             });
+  }
+  return out;
+}
+
 void Workload::Scan(size_t client, size_t remaining, SimNode* node) {
   Op op;
   op.kind = Op::Kind::kScan;

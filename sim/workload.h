@@ -81,6 +81,10 @@ class Workload {
   Workload(SimCluster* cluster, WorkloadOptions options);
   void Start();
   bool done() const { return finished_clients_ == options_.clients; }
+  // A blind put at ONE of a fresh value to every key, each through the next node in turn, recorded
+  // in the history like any other (for after the heal: see sim/faults.h). Returns the indexes of
+  // the ops in history().
+  std::vector<size_t> ProbeWrites();
   const std::vector<Op>& history() const { return history_; }
   std::vector<std::string> keys() const;
 
