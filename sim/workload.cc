@@ -150,6 +150,12 @@ void Workload::Get(size_t client, size_t remaining, SimNode* node, const std::st
         history_[index].read = r.value();
         Complete(index, Op::Outcome::kOk, Status::Ok());
         SimNode* again = cluster_->node(node_name);
+        if (then == kJustRead && remaining > 1 &&
+            cluster_->world()->Chance(options_.p_reread)) {
+          // At once, through another node: where monotonic reads would break, if they do.
+          SimNode* other = PickNode();
+          if (other != nullptr) return Get(client, remaining - 1, other, key, kJustRead);
+        }
         if (then == kJustRead || again == nullptr || !again->up()) {
           return ContinueLater(client, remaining);
         }

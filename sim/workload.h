@@ -4,7 +4,8 @@
 // Clients run one operation at a time, each against a random live node: gets, blind puts,
 // read-modify-writes that carry the context just read, deletes with a context and blind deletes,
 // puts with a TTL, and paged token-range scans. Keys come from a small hot set most of the time and
-// from a wider set otherwise. Every put writes a value no other put writes, so a value returned by
+// from a wider set otherwise. A get is often followed at once by the same client's get of the same
+// key through another node (a session's reads). Every put writes a value no other put writes, so a value returned by
 // a read names the write it came from. Each operation draws its consistency from the workload's
 // mix, so one history holds pairs of operations whose R + W overlap and pairs whose do not; the
 // checker judges each pair by what its setting promises.
@@ -67,6 +68,7 @@ struct WorkloadOptions {
   double p_delete = 0.06;
   double p_blind_delete = 0.04;
   double p_scan = 0.03;
+  double p_reread = 0.4;  // of gets: the same client reads the key again at once
   double p_ttl = 0.15;  // of puts: with a TTL of 1 to ttl_s_max seconds
   uint32_t ttl_s_max = 2;
   int64_t think_min_us = 1'000;  // between one client's operations
