@@ -4,7 +4,7 @@
 // deadlines that stop as soon as the awaited thing happens. All traffic stays on 127.0.0.1.
 //
 // AsioTimers is tested here too: it is the PeerClient's clock of deadlines.
-#include "node/peer_client.h"
+#include "node/server/peer_client.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include <optional>
 #include <random>
 
-#include "node/asio_timers.h"
+#include "node/server/asio_timers.h"
 #include "node/kv_service.h"
-#include "node/server.h"
+#include "node/server/server.h"
 #include "storage/leveldb_storage.h"
 
 namespace ringkv {
