@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
   if (!SplitHostPort(f.listen, &server_options.listen_host, &server_options.listen_port)) {
     return Fatal(fmt::format("--listen '{}' is not HOST:PORT", f.listen));
   }
-  Logger log(f.name, level);
+  SystemClock clock(f.clock_offset_ms);
+  Logger log(f.name, level, &clock);
   std::string secret;
   if (!f.cluster_secret_file.empty()) {
     std::ifstream in(f.cluster_secret_file, std::ios::binary);
@@ -184,7 +185,6 @@ int main(int argc, char** argv) {
   if (fs_error) return Fatal(fmt::format("cannot create --data {}: {}", f.data, fs_error.message()));
 
   boost::asio::io_context io(1);
-  SystemClock clock(f.clock_offset_ms);
   LevelDbOptions db_options;
   db_options.path = (std::filesystem::path(f.data) / "db").string();
   db_options.sync_mode = sync_mode;

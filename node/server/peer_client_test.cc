@@ -428,7 +428,7 @@ class PeerClientTest : public ::testing::Test {
   // Declared first: destroyed last, after everything that posts to it or waits on it.
   asio::io_context io_{1};
   SystemClock clock_;
-  Logger log_{"peer-test", LogLevel::kWarn};
+  Logger log_{"peer-test", LogLevel::kWarn, &clock_};
   std::mt19937 rng_{std::random_device{}()};
   std::vector<std::unique_ptr<TestNode>> nodes_;
   std::unique_ptr<PeerClient> client_;
