@@ -1,6 +1,6 @@
 #include "node/log.h"
 
-#include <chrono>
+#include <cstdint>
 #include <ctime>
 
 namespace ringkv {
@@ -16,12 +16,18 @@ bool ParseLogLevel(std::string_view name, LogLevel* level) {
 
 void Logger::Write(LogLevel level, std::string_view message) {
   static constexpr const char* kNames[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const std::time_t secs = system_clock::to_time_t(now);
-  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  // Whole seconds and milliseconds of the clock's wall time, rounded down also before 1970.
+  const int64_t now_us = clock_->NowUs();
+  int64_t secs = now_us / 1'000'000;
+  int64_t sub_us = now_us % 1'000'000;
+  if (sub_us < 0) {
+    secs -= 1;
+    sub_us += 1'000'000;
+  }
+  const std::time_t time = static_cast<std::time_t>(secs);
+  const int64_t ms = sub_us / 1000;
   std::tm tm{};
-  gmtime_r(&secs, &tm);
+  gmtime_r(&time, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
   std::lock_guard lock(mu_);

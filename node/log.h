@@ -1,16 +1,22 @@
 // Logger: one line per event, readable by a person:
 //   2026-11-24T16:40:00.123Z INFO  n1: listening on 127.0.0.1:7000
-// main() builds one and hands a pointer to whatever logs. Thread safety: Log may be called from any
-// thread; lines are written whole.
+// main() builds one and hands a pointer to whatever logs. The time of a line is the wall time of the
+// Clock main() passes in (DESIGN.md §2: the core never reads the system clock itself), so a node
+// started with --clock-offset-ms stamps its lines with its own skewed time, and a logger under a
+// ManualClock or the simulator's clock stamps virtual time.
+// Thread safety: Log may be called from any thread (Clock allows that too); lines are written whole.
 #ifndef RINGKV_NODE_LOG_H_
 #define RINGKV_NODE_LOG_H_
 
 #include <fmt/format.h>
 
+#include <cassert>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include "common/clock.h"
 
 namespace ringkv {
 
@@ -19,8 +25,11 @@ bool ParseLogLevel(std::string_view name, LogLevel* level);
 
 class Logger {
  public:
-  Logger(std::string node_name, LogLevel level, std::FILE* out = stderr)
-      : node_name_(std::move(node_name)), level_(level), out_(out) {}
+  // REQUIRES: clock is not null (there is no default clock) and, like out, outlives the Logger.
+  Logger(std::string node_name, LogLevel level, const Clock* clock, std::FILE* out = stderr)
+      : node_name_(std::move(node_name)), level_(level), clock_(clock), out_(out) {
+    assert(clock_ != nullptr);
+  }
 
   bool Enabled(LogLevel level) const { return level >= level_; }
 
@@ -35,6 +44,7 @@ class Logger {
 
   const std::string node_name_;
   const LogLevel level_;
+  const Clock* const clock_;
   std::FILE* const out_;
   std::mutex mu_;
 };

@@ -71,7 +71,7 @@ MemberInfo Member(const std::string& name, int port, std::vector<Token> tokens) 
 class MembershipTest : public ::testing::Test {
  protected:
   MembershipTest()
-      : log_("n1", LogLevel::kError),
+      : log_("n1", LogLevel::kError, &clock_),
         view_(Member("n1", 7001, {-100, 100})),
         membership_(&view_, &keyspaces_, &transport_, &timers_, &log_, Options(),
                     [this](const MemberInfo& m) { learnt_.push_back(m.name); },
@@ -83,6 +83,7 @@ class MembershipTest : public ::testing::Test {
     return o;
   }
 
+  ManualClock clock_;
   Logger log_;
   ClusterView view_;
   KeyspaceCatalog keyspaces_;

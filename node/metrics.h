@@ -1,7 +1,7 @@
 // NodeMetrics: the request figures the transport records as it answers clients, for /metrics:
 // latency histograms per operation and consistency level, errors by class and operation, and
 // requests in flight. Everything else /metrics shows is read from the components at scrape time
-// (node/metrics_export.h).
+// (node/server/metrics_export.h).
 //
 // Thread safety: none; the node's loop records and the HTTP endpoint (same loop) reads.
 #ifndef RINGKV_NODE_METRICS_H_

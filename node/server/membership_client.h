@@ -5,8 +5,8 @@
 //
 // Thread safety: the io_context's thread only. Exchanges still running when the client is
 // destroyed are abandoned: their callbacks never run.
-#ifndef RINGKV_NODE_MEMBERSHIP_CLIENT_H_
-#define RINGKV_NODE_MEMBERSHIP_CLIENT_H_
+#ifndef RINGKV_NODE_SERVER_MEMBERSHIP_CLIENT_H_
+#define RINGKV_NODE_SERVER_MEMBERSHIP_CLIENT_H_
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
 #include <utility>
@@ -48,4 +48,4 @@ class MembershipClient final : public MembershipTransport {
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_MEMBERSHIP_CLIENT_H_
+#endif  // RINGKV_NODE_SERVER_MEMBERSHIP_CLIENT_H_

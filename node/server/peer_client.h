@@ -46,8 +46,8 @@
 // Thread safety: none. Construct, call and destroy on the io_context's single thread; every
 // callback (answers, on_peer_state) runs there. A callback may call any method except the
 // destructor.
-#ifndef RINGKV_NODE_PEER_CLIENT_H_
-#define RINGKV_NODE_PEER_CLIENT_H_
+#ifndef RINGKV_NODE_SERVER_PEER_CLIENT_H_
+#define RINGKV_NODE_SERVER_PEER_CLIENT_H_
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
 #include <utility>
@@ -67,7 +67,7 @@
 
 #include "common/clock.h"
 #include "common/limits.h"
-#include "node/asio_timers.h"
+#include "node/server/asio_timers.h"
 #include "node/effects.h"
 #include "node/log.h"
 #include "proto/frame.h"
@@ -228,4 +228,4 @@ class PeerClient final : public PeerTransport {
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_PEER_CLIENT_H_
+#endif  // RINGKV_NODE_SERVER_PEER_CLIENT_H_

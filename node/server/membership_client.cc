@@ -1,4 +1,4 @@
-#include "node/membership_client.h"
+#include "node/server/membership_client.h"
 
 #include <capnp/message.h>
 #include <fmt/format.h>

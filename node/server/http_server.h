@@ -8,8 +8,8 @@
 // connection (the answer closes it).
 //
 // Thread safety: the io_context's single thread.
-#ifndef RINGKV_NODE_HTTP_SERVER_H_
-#define RINGKV_NODE_HTTP_SERVER_H_
+#ifndef RINGKV_NODE_SERVER_HTTP_SERVER_H_
+#define RINGKV_NODE_SERVER_HTTP_SERVER_H_
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
 #include <utility>
@@ -50,4 +50,4 @@ class HttpServer {
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_HTTP_SERVER_H_
+#endif  // RINGKV_NODE_SERVER_HTTP_SERVER_H_

@@ -2,8 +2,8 @@
 // form (proto/ringkv.capnp), shared by the server (answers) and the peer client (requests).
 //
 // Thread safety: free functions; builders and readers belong to the caller.
-#ifndef RINGKV_NODE_WIRE_CONVERT_H_
-#define RINGKV_NODE_WIRE_CONVERT_H_
+#ifndef RINGKV_NODE_SERVER_WIRE_CONVERT_H_
+#define RINGKV_NODE_SERVER_WIRE_CONVERT_H_
 
 #include <string>
 #include <string_view>
@@ -35,4 +35,4 @@ Result<ReplicaScanReply> ReadReplicaScanResult(wire::ReplicaScanResult::Reader i
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_WIRE_CONVERT_H_
+#endif  // RINGKV_NODE_SERVER_WIRE_CONVERT_H_

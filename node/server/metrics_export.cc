@@ -1,8 +1,8 @@
-#include "node/metrics_export.h"
+#include "node/server/metrics_export.h"
 
 #include <fmt/format.h>
 
-#include "node/server.h"
+#include "node/server/server.h"
 
 namespace ringkv {
 namespace {

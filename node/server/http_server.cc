@@ -1,4 +1,4 @@
-#include "node/http_server.h"
+#include "node/server/http_server.h"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

@@ -14,19 +14,19 @@
 
 #include "common/clock.h"
 #include "common/limits.h"
-#include "node/asio_timers.h"
+#include "node/server/asio_timers.h"
 #include "node/cluster_view.h"
 #include "node/coordinator.h"
 #include "node/identity.h"
 #include "node/keyspace_store.h"
-#include "node/http_server.h"
+#include "node/server/http_server.h"
 #include "node/kv_service.h"
-#include "node/metrics_export.h"
+#include "node/server/metrics_export.h"
 #include "node/log.h"
 #include "node/membership.h"
-#include "node/membership_client.h"
-#include "node/peer_client.h"
-#include "node/server.h"
+#include "node/server/membership_client.h"
+#include "node/server/peer_client.h"
+#include "node/server/server.h"
 #include "ring/tokens.h"
 #include "storage/leveldb_storage.h"
 
@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
   if (!SplitHostPort(f.listen, &server_options.listen_host, &server_options.listen_port)) {
     return Fatal(fmt::format("--listen '{}' is not HOST:PORT", f.listen));
   }
-  Logger log(f.name, level);
+  SystemClock clock(f.clock_offset_ms);
+  Logger log(f.name, level, &clock);
   std::string secret;
   if (!f.cluster_secret_file.empty()) {
     std::ifstream in(f.cluster_secret_file, std::ios::binary);
@@ -184,7 +185,6 @@ int main(int argc, char** argv) {
   if (fs_error) return Fatal(fmt::format("cannot create --data {}: {}", f.data, fs_error.message()));
 
   boost::asio::io_context io(1);
-  SystemClock clock(f.clock_offset_ms);
   LevelDbOptions db_options;
   db_options.path = (std::filesystem::path(f.data) / "db").string();
   db_options.sync_mode = sync_mode;

@@ -4,7 +4,7 @@
 // deadlines that stop as soon as the awaited thing happens. All traffic stays on 127.0.0.1.
 //
 // AsioTimers is tested here too: it is the PeerClient's clock of deadlines.
-#include "node/peer_client.h"
+#include "node/server/peer_client.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include <optional>
 #include <random>
 
-#include "node/asio_timers.h"
+#include "node/server/asio_timers.h"
 #include "node/kv_service.h"
-#include "node/server.h"
+#include "node/server/server.h"
 #include "storage/leveldb_storage.h"
 
 namespace ringkv {
@@ -428,7 +428,7 @@ class PeerClientTest : public ::testing::Test {
   // Declared first: destroyed last, after everything that posts to it or waits on it.
   asio::io_context io_{1};
   SystemClock clock_;
-  Logger log_{"peer-test", LogLevel::kWarn};
+  Logger log_{"peer-test", LogLevel::kWarn, &clock_};
   std::mt19937 rng_{std::random_device{}()};
   std::vector<std::unique_ptr<TestNode>> nodes_;
   std::unique_ptr<PeerClient> client_;

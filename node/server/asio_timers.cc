@@ -1,4 +1,4 @@
-#include "node/asio_timers.h"
+#include "node/server/asio_timers.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "node/server.h"
+#include "node/server/server.h"
 
 #include <capnp/message.h>
 #include <fmt/format.h>
@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "node/wire_convert.h"
+#include "node/server/wire_convert.h"
 #include "storage/object_codec.h"
 
 namespace ringkv {

@@ -6,8 +6,8 @@
 // repair bytes, gossip rounds.
 //
 // Thread safety: call on the node's loop (the components are the loop's).
-#ifndef RINGKV_NODE_METRICS_EXPORT_H_
-#define RINGKV_NODE_METRICS_EXPORT_H_
+#ifndef RINGKV_NODE_SERVER_METRICS_EXPORT_H_
+#define RINGKV_NODE_SERVER_METRICS_EXPORT_H_
 
 #include <cstdint>
 #include <string>
@@ -43,4 +43,4 @@ std::string EscapeLabelValue(std::string_view value);
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_METRICS_EXPORT_H_
+#endif  // RINGKV_NODE_SERVER_METRICS_EXPORT_H_

@@ -8,8 +8,8 @@
 // still pending. The io_context must outlive the AsioTimers.
 //
 // Thread safety: none. Every call, and every callback, happens on the io_context's single thread.
-#ifndef RINGKV_NODE_ASIO_TIMERS_H_
-#define RINGKV_NODE_ASIO_TIMERS_H_
+#ifndef RINGKV_NODE_SERVER_ASIO_TIMERS_H_
+#define RINGKV_NODE_SERVER_ASIO_TIMERS_H_
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
 #include <utility>
@@ -51,4 +51,4 @@ class AsioTimers final : public Timers {
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_ASIO_TIMERS_H_
+#endif  // RINGKV_NODE_SERVER_ASIO_TIMERS_H_

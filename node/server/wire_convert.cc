@@ -1,4 +1,4 @@
-#include "node/wire_convert.h"
+#include "node/server/wire_convert.h"
 
 #include <fmt/format.h>
 

@@ -9,8 +9,8 @@
 // sends affects other connections.
 //
 // Thread safety: all of it runs on the io_context's single thread, with the KvService.
-#ifndef RINGKV_NODE_SERVER_H_
-#define RINGKV_NODE_SERVER_H_
+#ifndef RINGKV_NODE_SERVER_SERVER_H_
+#define RINGKV_NODE_SERVER_SERVER_H_
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
 #include <utility>
@@ -118,4 +118,4 @@ class Server {
 
 }  // namespace ringkv
 
-#endif  // RINGKV_NODE_SERVER_H_
+#endif  // RINGKV_NODE_SERVER_SERVER_H_

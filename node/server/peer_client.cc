@@ -1,4 +1,4 @@
-#include "node/peer_client.h"
+#include "node/server/peer_client.h"
 
 #include <capnp/message.h>
 #include <fmt/format.h>
@@ -13,7 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "node/wire_convert.h"
+#include "node/server/wire_convert.h"
 #include "storage/object_codec.h"
 
 namespace ringkv {
