@@ -31,6 +31,11 @@
 //
 // A clean shutdown drains every write (and fsyncs, under periodic) first, so the next start keeps
 // the actor whatever the mode.
+//
+// TODO(versions): the same reuse happens without a crash when the node erases a key's object while
+// another replica still holds its clock: PurgeKeyspace after a drop that a re-creation of the same
+// name overtakes (the purge stops, or another node never ran it), and any future tombstone purge.
+// The next write then restarts at (A, 1), which that replica's clock already covers.
 #ifndef RINGKV_NODE_IDENTITY_H_
 #define RINGKV_NODE_IDENTITY_H_
 
