@@ -19,7 +19,7 @@ inline constexpr size_t kSiblingsMax = 100;
 // Stored objects are bounded by this (and by the object byte bound) instead; a new write is refused
 // past kSiblingsMax, a write that resolves siblings never is.
 inline constexpr size_t kSiblingsStoredMax = 10 * kSiblingsMax;
-// A version vector has one entry per actor (a node incarnation that coordinated a write).
+// A version vector has one entry per actor (a node that coordinated a write: node/identity.h).
 inline constexpr size_t kClockEntriesMax = 64;
 inline constexpr size_t kContextBytesMax = 16 + 16 * kClockEntriesMax;
 inline constexpr uint32_t kTtlSecondsMax = 20 * 365 * 24 * 3600;

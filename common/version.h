@@ -9,8 +9,8 @@
 //   - two writes whose contexts do not cover each other's dots both survive, as siblings;
 //   - Merge (replica sync) is commutative, associative and idempotent.
 //
-// An actor is one incarnation of a node (node/actor.h says when a node takes a new one): a node that
-// may have lost unsynced writes in a crash must not reissue their dots for other values.
+// An actor names a node's writes (node/identity.h says when a node takes a new one): a node that
+// may have lost writes it had exposed must not reissue their dots for other values.
 //
 // Thread safety: values; no shared state.
 #ifndef RINGKV_COMMON_VERSION_H_

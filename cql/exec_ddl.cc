@@ -3,10 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 #include "cql/keys.h"
+#include "cql/schema_agreement.h"
 #include "cql/session_impl.h"
 
 namespace ringkv::cql {
@@ -42,24 +41,6 @@ bool IsUnknownKeyspace(const Error& e) {
          e.message().find("keyspace") != std::string::npos;
 }
 
-// A keyspace just created reaches the other nodes shortly after the answer: until they know it
-// they do not count as replicas. Waits (bounded) until a QUORUM read in it is not unavailable.
-void WaitKeyspaceReady(Client& client, const std::string& keyspace) {
-  constexpr auto kReadyTimeout = std::chrono::seconds(10);
-  const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
-  ReadOptions o;
-  o.keyspace = keyspace;
-  o.consistency = Consistency::kQuorum;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto got = client.Get(std::string("\0ready"), o);
-    if (got.ok() || (got.error().code() != ErrorCode::kUnavailable &&
-                     !IsUnknownKeyspace(got.error()))) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 }  // namespace
 
 std::optional<CqlError> Session::Impl::EnsureSchemaKeyspace() {
@@ -67,7 +48,8 @@ std::optional<CqlError> Session::Impl::EnsureSchemaKeyspace() {
   auto created = client_.CreateKeyspace(kSchemaKeyspace, kSchemaReplicationFactor,
                                         /*if_not_exists=*/true);
   if (!created.ok()) return FromClient(created.error(), /*write=*/true);
-  if (created.value()) WaitKeyspaceReady(client_, kSchemaKeyspace);
+  // Whether this call created it or another did a moment ago, every node must know it first.
+  if (auto e = AwaitSchemaAgreement(client_, kSchemaKeyspace)) return e;
   schema_keyspace_ready_ = true;
   return std::nullopt;
 }
@@ -272,7 +254,9 @@ CqlResult<ResultSet> Session::Impl::CreateKeyspace(const CreateKeyspaceStmt& s) 
   // The ringkv keyspace may exist without a CQL record (made by kvctl): use it as it is.
   auto created = client_.CreateKeyspace(name, k.replication_factor, /*if_not_exists=*/true);
   if (!created.ok()) return FromClient(created.error(), true);
-  if (created.value()) WaitKeyspaceReady(client_, name);
+  // Before the record: a CQL keyspace whose record exists is usable through every node. If this
+  // fails, a retry finds no record and waits again.
+  if (auto e = AwaitSchemaAgreement(client_, name)) return *e;
   if (auto e = WriteRecord(KeyspaceRecordKey(name), k.ToJson(), context)) return *e;
   keyspaces_[name] = k;
   rs.message = fmt::format("created keyspace {} (replication factor {})", name,

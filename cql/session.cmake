@@ -9,6 +9,7 @@ add_library(ringkv_cql STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/schema.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/session.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/exec_ddl.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/schema_agreement.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/exec_write.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/exec_select.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/keys.cc)
@@ -20,5 +21,7 @@ target_link_libraries(ringkv_cql
 ringkv_test(partition_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/partition_test.cc
   LIBS ringkv_cql_partition)
 ringkv_test(schema_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/schema_test.cc LIBS ringkv_cql)
+ringkv_test(schema_agreement_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/schema_agreement_test.cc
+  LIBS ringkv_cql)
 ringkv_test(session_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/session_test.cc
   LIBS ringkv_cql ringkv_testing fmt::fmt)

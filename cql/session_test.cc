@@ -1,7 +1,8 @@
 // The Session end to end on a real three-node cluster (kvnode processes on 127.0.0.1, static
 // membership with --seeds): every statement form through Session::Execute, errors with their kind
-// and position, paging, token ranges, TTL / WRITETIME, batches, truncate, drop, and siblings under
-// each conflict mode. Every wait polls a deadline; nodes are killed only by their own PIDs.
+// and position, paging, token ranges, TTL / WRITETIME, batches, truncate, drop, schema agreement
+// after CREATE KEYSPACE, and siblings under each conflict mode. Every wait polls a deadline; nodes
+// are killed only by their own PIDs.
 #include "cql/session.h"
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cql/schema_agreement.h"
 #include "node/testing/node_process.h"
 #include "ringkv/client.h"
 
@@ -463,6 +465,41 @@ TEST_F(SessionTest, BatchesTruncateAndTracing) {
   EXPECT_EQ(Lines(Run("SELECT COUNT(*) FROM kv")), std::vector<std::string>{"0"});
   Run("INSERT INTO kv (k, v) VALUES ('after', 1)");
   EXPECT_EQ(Lines(Run("SELECT k, v FROM kv")), std::vector<std::string>{"after|1"});
+}
+
+// CREATE KEYSPACE returns once every node holds the keyspace (schema agreement): a QUORUM write
+// in it works at once through each node, with no retry. Each round creates through another node.
+TEST_F(SessionTest, CreatedKeyspaceIsWritableThroughEveryNodeAtOnce) {
+  const auto addresses = cluster_->addresses();
+  std::vector<std::unique_ptr<Client>> direct;  // each sends every request to its one node
+  for (const auto& address : addresses) direct.push_back(cluster_->NewClient({address}, false));
+  for (size_t round = 0; round < 6; ++round) {
+    const std::string ks = fmt::format("agreed{}", round);
+    auto contact = cluster_->NewClient({addresses[round % addresses.size()]}, false);
+    Session creator(*contact);
+    auto created = creator.Execute(fmt::format(
+        "CREATE KEYSPACE {} WITH replication = {{'class': 'SimpleStrategy', "
+        "'replication_factor': 3}}",
+        ks));
+    ASSERT_TRUE(created.ok()) << created.error().ToString();
+    for (size_t i = 0; i < direct.size(); ++i) {
+      WriteOptions w;
+      w.keyspace = ks;
+      w.consistency = Consistency::kQuorum;
+      auto put = direct[i]->Put("k", "v", w);
+      EXPECT_TRUE(put.ok()) << ks << " through " << addresses[i] << ": "
+                            << (put.ok() ? "" : put.error().ToString());
+    }
+  }
+  // The deadline: a keyspace no node holds never reaches agreement, and the error says why.
+  auto never = AwaitSchemaAgreement(*client_, "never_created", milliseconds(200));
+  ASSERT_TRUE(never.has_value());
+  EXPECT_EQ(never->kind, ErrorKind::kTimeout);
+  EXPECT_NE(never->message.find("schema agreement not reached within 200 ms"), std::string::npos)
+      << never->message;
+  EXPECT_NE(never->message.find("(the contact point) does not hold the keyspace"),
+            std::string::npos)
+      << never->message;
 }
 
 // Siblings: two versions of one partition written concurrently (each while the other's

@@ -19,25 +19,43 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finaliser: spreads host id and epoch
   return x ^ (x >> 31);
 }
 
+// The record: "<host id hex> <epoch> <clean 0|1> <sync mode>". Records written before the sync
+// mode was recorded lack the fourth field; they still parse, as periodic (see identity.h).
 Status Store(Storage* storage, const NodeIdentity& id, bool clean) {
-  return storage->PutMeta(kMetaName,
-                          fmt::format("{:016x} {} {}", id.host_id, id.epoch, clean ? 1 : 0));
+  return storage->PutMeta(kMetaName, fmt::format("{:016x} {} {} {}", id.host_id, id.epoch,
+                                                 clean ? 1 : 0, SyncModeName(id.sync_mode)));
 }
+
+// Whether a run under `mode` that stopped uncleanly may have lost a dot it had exposed (sent to a
+// replica or acknowledged): only if it acknowledged writes before their fsync.
+bool MayHaveLostExposedDots(SyncMode mode) { return mode == SyncMode::kPeriodic; }
 
 }  // namespace
 
-Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id) {
+Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id,
+                                  SyncMode sync_mode) {
   NodeIdentity id;
+  id.sync_mode = sync_mode;
   auto stored = storage->GetMeta(kMetaName);
   if (stored.ok()) {
     unsigned long long host = 0, epoch = 0;
     int clean = 0;
-    if (std::sscanf(stored->c_str(), "%llx %llu %d", &host, &epoch, &clean) != 3) {
+    char mode_name[16] = {0};
+    const int fields =
+        std::sscanf(stored->c_str(), "%llx %llu %d %15s", &host, &epoch, &clean, mode_name);
+    if (fields < 3 || (clean != 0 && clean != 1)) {
       return Status::Corruption(fmt::format("unreadable node identity '{}'", stored.value()));
     }
+    SyncMode last_mode = SyncMode::kPeriodic;  // a record from before modes: assume the worst
+    if (fields == 4 && !ParseSyncMode(mode_name, &last_mode)) {
+      return Status::Corruption(
+          fmt::format("node identity '{}' names an unknown sync mode", stored.value()));
+    }
     id.host_id = host;
-    id.epoch = clean ? epoch : epoch + 1;
     id.recovered_unclean = !clean;
+    id.last_sync_mode = last_mode;
+    id.new_actor = id.recovered_unclean && MayHaveLostExposedDots(last_mode);
+    id.epoch = id.new_actor ? epoch + 1 : epoch;
   } else if (stored.status().code() == Code::kNotFound) {
     id.host_id = fresh_host_id;
     id.epoch = 1;

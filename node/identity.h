@@ -1,10 +1,41 @@
 // A node's identity on disk: a host id chosen at first start, and an incarnation epoch.
 //
-// Writes are named by dots of an actor id derived from both. A node that may have lost unsynced
-// writes in a crash (sync=periodic) must not reuse the dots those writes took, or a later write
-// would wear the same dot as a different value and replicas would merge them as one. So the epoch,
-// and with it the actor, changes on every start that follows an unclean shutdown; a clean
-// shutdown, which drains every write first, lets the next start keep it.
+// Writes are named by dots (actor, counter) of an actor id derived from both; a key's counters
+// for one actor are contiguous (common/version.h: the next write takes the local clock's entry
+// + 1). A node must never issue one dot for two different values, or replicas would merge the two
+// writes as one and silently drop one of them.
+//
+// When does a restart keep the actor? The local object's clock holds every dot the node wrote to
+// it and kept, so the next write on the key takes a dot above them all. A crash can only make it
+// reissue a dot it wrote but lost, and that is harmful only if the lost dot had been exposed: sent
+// to a replica or acknowledged to a client. The coordinator exposes a dot only in the local write's
+// completion (Coordinator::CoordinateWrite sends the object to the other replicas and answers the
+// client from there; KvService holds the key until then, so no read of the key sees it, and a
+// scan reads LevelDB, which shows a synced write only after its fsync), and Storage runs that
+// completion once the write is as durable as the sync mode promises. So:
+//   - sync=always or batch: the completion follows the fsync; every exposed dot is on the local
+//     disk after any crash, and the next write takes a higher counter. The actor is KEPT across
+//     unclean restarts, and a key's clock stays at one entry per node that coordinated it.
+//   - sync=periodic: the completion runs before the fsync, so a machine crash can lose exposed
+//     dots (a process crash alone cannot, but the next start cannot tell which it was). After an
+//     unclean stop of a periodic run the node takes a new epoch, and with it a new actor.
+// The record therefore remembers the sync mode of the run marked running; a record written before
+// modes were recorded counts as periodic (the conservative choice).
+//
+// Why not "lease blocks of counters durably and jump past the lease after a crash"? Counters are
+// per key and contiguous, and a clock entry (A, n) claims to have seen every dot (A, 1..n). If the
+// counter jumped past dots the node lost, say (A, 3) that only replica B still holds, the local
+// clock would claim to cover (A, 3) without holding its value, and merging with B would drop that
+// acknowledged sibling as superseded. A new actor (or never losing an exposed dot) is the only
+// safe answer with these clocks.
+//
+// A clean shutdown drains every write (and fsyncs, under periodic) first, so the next start keeps
+// the actor whatever the mode.
+//
+// TODO(versions): the same reuse happens without a crash when the node erases a key's object while
+// another replica still holds its clock: PurgeKeyspace after a drop that a re-creation of the same
+// name overtakes (the purge stops, or another node never ran it), and any future tombstone purge.
+// The next write then restarts at (A, 1), which that replica's clock already covers.
 #ifndef RINGKV_NODE_IDENTITY_H_
 #define RINGKV_NODE_IDENTITY_H_
 
@@ -22,13 +53,22 @@ struct NodeIdentity {
   uint64_t host_id = 0;
   uint64_t epoch = 0;
   uint64_t actor = 0;
+  SyncMode sync_mode = SyncMode::kBatch;  // this run's, recorded with the identity
   bool recovered_unclean = false;  // the last run did not shut down cleanly
+  // The sync mode the last run recorded (kPeriodic for a record that predates modes); meaningful
+  // only when the record existed.
+  SyncMode last_sync_mode = SyncMode::kPeriodic;
+  // This start took a new epoch and actor: the last run stopped uncleanly under sync=periodic
+  // and may have lost dots it had exposed.
+  bool new_actor = false;
 };
 
-// Loads (or creates, taking `fresh_host_id`) the identity and records that the node is running, so
-// that a crash is noticed at the next start.
-Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id);
-// Records a clean shutdown. REQUIRES: every write has been drained.
+// Loads (or creates, taking `fresh_host_id`) the identity and records that the node is running
+// with `sync_mode`, so that a crash, and what it may have lost, is known at the next start.
+// REQUIRES: called before the node issues any write (the record is synced before it returns).
+Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id,
+                                  SyncMode sync_mode);
+// Records a clean shutdown. REQUIRES: every write has been drained and is durable.
 Status CloseIdentity(Storage* storage, const NodeIdentity& identity);
 
 // The node's vnode tokens: chosen at its first start (`count` random tokens, seeded by the host

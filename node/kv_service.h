@@ -43,8 +43,8 @@ struct KvServiceOptions {
 
 class KvService {
  public:
-  // `storage`, `clock` and `keyspaces` must outlive the service. `actor` names this node
-  // incarnation's writes. Without a catalog only the default keyspace exists.
+  // `storage`, `clock` and `keyspaces` must outlive the service. `actor` names this node's writes
+  // (node/identity.h). Without a catalog only the default keyspace exists.
   KvService(Storage* storage, const Clock* clock, uint64_t actor, KvServiceOptions options = {},
             const KeyspaceCatalog* keyspaces = nullptr);
 

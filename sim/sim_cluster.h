@@ -55,7 +55,7 @@ class SimNode {
   SimClock* clock() { return &clock_; }
   SimStorage* storage() { return &storage_; }
 
-  // Starts a new incarnation on the same disk: a new actor, as after any unclean stop.
+  // Starts a new incarnation on the same disk, with the same actor (see SimNode::Start).
   void Start();
   // Kills the process: unsynced writes, timers, and requests in flight are gone.
   void Crash();

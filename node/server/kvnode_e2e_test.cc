@@ -248,6 +248,8 @@ TEST_P(KvnodeDurabilityTest, AcknowledgedWritesSurviveSigkill) {
   client_options.contact_points = {node.address()};
   client_options.request_timeout = milliseconds(5000);
   auto client = std::make_unique<Client>(client_options);
+  auto before = client->Info();
+  ASSERT_TRUE(before.ok()) << before.error().ToString();
 
   constexpr int kWriters = 8;
   constexpr size_t kAckedBeforeKill = 400;
@@ -283,6 +285,12 @@ TEST_P(KvnodeDurabilityTest, AcknowledgedWritesSurviveSigkill) {
   ASSERT_TRUE(node.Start().ok()) << node.log();
   EXPECT_NE(node.log().find("did not shut down cleanly"), std::string::npos);
   client = std::make_unique<Client>(client_options);
+  // Every write this sync mode exposed was fsynced first, so the node keeps its actor
+  // (node/identity.h): a new one per crash would fill keys' clocks.
+  auto after = client->Info();
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+  EXPECT_EQ(after->actor, before->actor) << node.log();
+  EXPECT_NE(node.log().find("keeping actor"), std::string::npos) << node.log();
   size_t checked = 0;
   for (const auto& keys : acked) {
     for (const auto& key : keys) {
@@ -303,6 +311,35 @@ TEST_P(KvnodeDurabilityTest, AcknowledgedWritesSurviveSigkill) {
 INSTANTIATE_TEST_SUITE_P(DurableSyncModes, KvnodeDurabilityTest,
                          ::testing::Values("always", "batch"),
                          [](const auto& info) { return info.param; });
+
+// Under --sync periodic a write is acknowledged before its fsync, so a crash may have lost one the
+// node had exposed: after SIGKILL it writes as a new actor, and says why (node/identity.h).
+TEST(KvnodePeriodicTest, SigkillUnderPeriodicTakesANewActor) {
+  const std::string dir = TempDir("periodic-actor");
+  NodeProcessOptions options;
+  options.data_dir = dir + "/n1";
+  options.sync = "periodic";
+  NodeProcess node(options);
+  ASSERT_TRUE(node.Start().ok());
+  ClientOptions client_options;
+  client_options.contact_points = {node.address()};
+  auto client = std::make_unique<Client>(client_options);
+  auto before = client->Info();
+  ASSERT_TRUE(before.ok()) << before.error().ToString();
+  ASSERT_TRUE(client->Put("k", "v").ok());
+  client.reset();
+  node.Kill();
+
+  ASSERT_TRUE(node.Start().ok()) << node.log();
+  client = std::make_unique<Client>(client_options);
+  auto after = client->Info();
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+  EXPECT_NE(after->actor, before->actor);
+  EXPECT_NE(node.log().find("writing as a new actor"), std::string::npos) << node.log();
+  client.reset();
+  node.Kill();
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace ringkv::testing

@@ -195,11 +195,20 @@ int main(int argc, char** argv) {
 
   std::random_device entropy;
   const uint64_t fresh_host_id = (uint64_t{entropy()} << 32) | entropy();
-  auto identity = OpenIdentity(storage->get(), fresh_host_id);
+  auto identity = OpenIdentity(storage->get(), fresh_host_id, sync_mode);
   if (!identity.ok()) return Fatal(identity.status().ToString());
-  if (identity->recovered_unclean) {
-    RINGKV_LOG(&log, kWarn, "the last run did not shut down cleanly; writing as a new actor {:016x}",
-               identity->actor);
+  // node/identity.h: when an unclean stop can have lost a dot the node had exposed.
+  if (identity->new_actor) {
+    RINGKV_LOG(&log, kWarn,
+               "the last run did not shut down cleanly; it ran with sync={}, which acknowledges "
+               "writes before their fsync, so it may have lost some; writing as a new actor "
+               "{:016x}",
+               SyncModeName(identity->last_sync_mode), identity->actor);
+  } else if (identity->recovered_unclean) {
+    RINGKV_LOG(&log, kInfo,
+               "the last run did not shut down cleanly; it ran with sync={}, which exposes a write "
+               "only after its fsync, so nothing it exposed was lost: keeping actor {:016x}",
+               SyncModeName(identity->last_sync_mode), identity->actor);
   }
 
   auto tokens = OpenTokens(storage->get(), f.name, identity->host_id, f.vnodes);
