@@ -101,6 +101,7 @@ void WriteOp::OnReplicaAck(size_t i, Status s) {
   assert(replicas_[i].ack == Ack::kPending);
   assert(state_ == State::kFanOut || state_ == State::kAnswered);
   replicas_[i].ack = s.ok() ? Ack::kAcked : Ack::kFailed;
+  replicas_[i].failed = !s.ok();
   if (!s.ok()) StoreHint(i);
   // After the answer the trace has been handed over, or the outcome was a failure, whose trace
   // nobody sees.
@@ -177,7 +178,9 @@ void WriteOp::Settle() {
     Fail(Status::Timeout(
         fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
                     "been applied",
-                    Count(Ack::kAcked), plan_.needed, Count(Ack::kFailed)),
+                    Count(Ack::kAcked), plan_.needed,
+                    std::count_if(replicas_.begin(), replicas_.end(),
+                                  [](const Replica& r) { return r.failed; })),
         true));
   }
 }

@@ -67,6 +67,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   struct Replica {
     std::string node;
     Ack ack = Ack::kUnsent;
+    bool failed = false;  // sent, and answered with an error (whatever its hint became)
   };
 
   // Transitions.
