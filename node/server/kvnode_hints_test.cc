@@ -1,6 +1,6 @@
 // Hinted handoff on a real three-node cluster (keyspace "default", N = 3, so every node is a
 // replica of every key), through the client library; pending hints read from each node's /metrics
-// (ringkv_hints_pending{target="..."}). Every wait polls a deadline.
+// (ringkv_hints_pending{target="..."}) and `kvctl hints`. Every wait polls a deadline.
 //
 //   - n3 SIGKILLed, 2,000 keys written at QUORUM through n1 and n2: they hold 2,000 hints for n3
 //     between them; n3 restarted: the hints drain to zero, and n3 alone (n1 and n2 killed, a ONE
@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -153,6 +154,15 @@ TEST_F(KvnodeHintsTest, HintsForAKilledNodeDrainOnceItIsBackAndItHoldsEveryKey) 
     return PendingFor(c, 0, "n3") + PendingFor(c, 1, "n3") == kKeys;
   })) << "pending for n3: " << PendingFor(c, 0, "n3") << " + " << PendingFor(c, 1, "n3")
       << c->Logs();
+  // kvctl hints says the same.
+  auto listed = RunCommand({NodeProcess::KvctlPath(), "hints", "--host",
+                            c->node(0).address() + "," + c->node(1).address(), "--format", "json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  uint64_t listed_for_n3 = 0;
+  for (const auto& row : nlohmann::json::parse(listed.out)) {
+    if (row.at("target") == "n3") listed_for_n3 += row.at("count").get<uint64_t>();
+  }
+  EXPECT_EQ(listed_for_n3, static_cast<uint64_t>(kKeys)) << listed.out;
 
   ASSERT_TRUE(c->node(2).Start().ok()) << c->Logs();
   ASSERT_TRUE(PollUntil(milliseconds(60'000), [&] {

@@ -391,6 +391,7 @@ int main(int argc, char** argv) {
   server_ptr = &server;
   server.SetMetrics(&request_metrics);
   server.AttachCluster(coordinator.get(), &membership, &keyspaces);
+  server.AttachHints(handoff.get());
   server.SetPeerSeenCallback([&view, &log](const std::string& node) {
     if (view.members().count(node) > 0 && !view.IsUp(node)) {
       RINGKV_LOG(&log, kInfo, "peer {} is up (it connected to this node)", node);
