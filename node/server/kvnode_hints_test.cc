@@ -8,6 +8,7 @@
 //     exactly one sibling;
 //   - the same with the hint holder SIGKILLed mid-replay and restarted: replay resumes, nothing
 //     lost, nothing duplicated;
+//   - a node down past --max-hint-window-s gets no more hints (dropped, counted, logged once);
 //   - ANY with the key's only replica down (a keyspace with N = 1): accepted by another node, as a
 //     hint, and delivered once the replica returns.
 #include <arpa/inet.h>
@@ -89,7 +90,7 @@ std::unique_ptr<Client> ClientOf(const std::vector<std::string>& contacts, bool 
 class KvnodeHintsTest : public ::testing::Test {
  protected:
   void SetUp() override { Start("4096"); }
-  void Start(const std::string& hint_kb_per_s) {
+  void Start(const std::string& hint_kb_per_s, std::vector<std::string> more_args = {}) {
     cluster_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
     dir_ = TempDir("hints");
@@ -97,6 +98,7 @@ class KvnodeHintsTest : public ::testing::Test {
     options.dir = dir_;
     options.extra_args = {"--http", "127.0.0.1:{port}", "--hint-throughput-kb-per-s",
                           hint_kb_per_s, "--request-timeout-ms", "3000"};
+    for (auto& a : more_args) options.extra_args.push_back(std::move(a));
     cluster_ = std::make_unique<TestCluster>(options);
     Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString() << cluster_->Logs();
@@ -208,6 +210,24 @@ TEST_F(KvnodeHintsTest, ReplayResumesAfterTheHolderIsKilledMidway) {
   c->node(0).Kill();
   c->node(1).Kill();
   ExpectHeldAlone(2, kKeys);
+}
+
+// A node down for longer than --max-hint-window-s gets no more hints: they are dropped and counted,
+// and the holder logs once that the node needs a repair.
+TEST_F(KvnodeHintsTest, NoHintsForANodeDownPastTheWindow) {
+  Start("4096", {"--max-hint-window-s", "1"});
+  TestCluster* c = cluster_.get();
+  c->node(2).Kill();
+  // Through n1 alone: once it has seen n3 down for more than a second, its writes leave no hint.
+  ASSERT_TRUE(PollUntil(milliseconds(30'000), [&] {
+    return Metric(c, 0, "ringkv_hints_needs_repair_total") == 1;
+  })) << c->Logs();
+  ASSERT_NO_FATAL_FAILURE(WriteKeys({c->node(0).address()}, false, 50));
+  EXPECT_EQ(PendingFor(c, 0, "n3"), 0);
+  EXPECT_EQ(Metric(c, 0, "ringkv_hints_dropped_total{reason=\"window\"}"), 50);
+  EXPECT_NE(c->node(0).log().find("n3 has been down for more than the hint window"),
+            std::string::npos)
+      << c->node(0).log();
 }
 
 TEST_F(KvnodeHintsTest, AnyWithTheOnlyReplicaDownIsHintedAndDelivered) {
