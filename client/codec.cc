@@ -347,6 +347,11 @@ Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame) {
     out.tokens = in.getTokens();
     out.schema_version = FromText(in.getSchemaVersion());
     out.http_address = FromText(in.getHttpAddress());
+    out.hinted_handoff = in.getHintedHandoff();
+    for (auto h : in.getHints()) {
+      out.hints.push_back(HintTargetInfo{FromText(h.getTarget()), h.getCount(), h.getBytes(),
+                                         h.getOldestStoredAtUs()});
+    }
     for (auto k : in.getKeyspaceStats()) {
       KeyspaceStats ks;
       ks.keyspace = FromText(k.getKeyspace());

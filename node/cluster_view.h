@@ -56,6 +56,7 @@ class ClusterView final : public Placement {
   // Settled from construction: a node without seeds, the simulator and unit tests.
   void set_settled(bool settled) { settled_ = settled; }
   bool settled() const { return settled_; }
+  bool MembershipSettled() const override { return settled_; }
 
  private:
   std::string self_name_;

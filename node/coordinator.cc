@@ -7,6 +7,7 @@
 
 #include "common/token.h"
 #include "node/forward_op.h"
+#include "node/hinted_handoff.h"
 #include "node/read_op.h"
 #include "node/write_op.h"
 
@@ -31,7 +32,7 @@ Coordinator::Coordinator(KvService* local, PeerTransport* peers, const Placement
       options_(options) {}
 
 Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::string_view key,
-                                                const RequestOptions& options) {
+                                                const RequestOptions& options, bool write) {
   auto def = keyspaces_->Find(keyspace);
   if (!def.ok()) return def.status();
   if (Status s = KvService::ValidateKey(key); !s.ok()) return s;
@@ -45,6 +46,20 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   }
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);
+  }
+  const int64_t timeout_ms =
+      options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
+  plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
+  if (write && plan.up.empty() && hints_ != nullptr &&
+      options.consistency == Consistency::kAny && options.explicit_count == 0) {
+    bool hintable = true;
+    for (const auto& node : plan.replicas) {
+      hintable = hintable && node != placement_->self() && hints_->CanHint(node, key.size()).ok();
+    }
+    if (hintable) {
+      plan.hints_count = true;
+      return plan;
+    }
   }
   if (plan.up.size() < plan.needed) {
     ++stats_.unavailable;
@@ -60,14 +75,11 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
                                static_cast<uint32_t>(plan.needed),
                                static_cast<uint32_t>(plan.up.size()));
   }
-  const int64_t timeout_ms =
-      options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
-  plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
   return plan;
 }
 
 OpEnv Coordinator::Env() {
-  return OpEnv{local_, peers_, placement_, timers_, clock_, &options_, &stats_};
+  return OpEnv{local_, peers_, placement_, timers_, clock_, &options_, &stats_, hints_};
 }
 
 // ---- reads ----------------------------------------------------------------------------------
@@ -160,13 +172,13 @@ void Coordinator::Del(std::string_view keyspace, std::string_view key, std::stri
 
 void Coordinator::Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDone done) {
   ++stats_.writes;
-  auto plan = MakePlan(write.keyspace, write.key, write.options);
+  auto plan = MakePlan(write.keyspace, write.key, write.options, true);
   if (!plan.ok()) {
     if (tr) tr.Event("", fmt::format("failed: {}", plan.status().ToString()));
     return done(plan.status());
   }
   TracePlan(tr, plan.value(), "write");
-  if (forwarded || Contains(plan->replicas, placement_->self())) {
+  if (forwarded || plan->hints_count || Contains(plan->replicas, placement_->self())) {
     std::make_shared<WriteOp>(Env(), std::move(write), std::move(plan).value(), std::move(tr),
                               std::move(done))
         ->Start();

@@ -10,6 +10,12 @@
 //            answered with less than the merge (read repair; asynchronous unless
 //            blocking_read_repair, which repairs the R answering replicas before answering).
 //
+// Hinted handoff (node/hinted_handoff.h), when set: a write stores a hint for every replica it
+// missed. Consistency ANY with none of the key's replicas up: the node that received the write
+// coordinates it itself, though it is no replica (it stores the object locally, which issues the
+// dot, as a forwarded write does), and answers once hints for the replicas are durable; when a
+// replica's hint would be refused (window, caps) it is UNAVAILABLE at once instead.
+//
 // Strict quorum: only preference-list replicas count. Fewer than R or W up -> kUnavailable at once,
 // naming needed and alive. The deadline passing first -> kTimeout; for writes in_doubt is set,
 // since some replicas may have applied it.
@@ -76,11 +82,16 @@ class Coordinator {
 
   const CoordinatorStats& stats() const { return stats_; }
 
+  // Enables hinted handoff: writes store hints for the replicas they miss, and ANY may be met by
+  // hints alone. `hints` must outlive the coordinator's operations; null disables it again.
+  void SetHintedHandoff(HintedHandoff* hints) { hints_ = hints; }
+
  private:
   using Plan = ReplicaPlan;
   // Works out replicas and the count needed; fails with kInvalidArgument or kUnavailable.
+  // `write`: a write at ANY with no replica up is planned to be met by hints (when enabled).
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
-                        const RequestOptions& options);
+                        const RequestOptions& options, bool write = false);
   // An active tracer when options.trace, with the "received" event; else an off one.
   Tracer StartTrace(const RequestOptions& options, std::string_view what, std::string_view keyspace,
                     std::string_view key);
@@ -100,6 +111,7 @@ class Coordinator {
   const KeyspaceCatalog* const keyspaces_;
   const CoordinatorOptions options_;
   CoordinatorStats stats_;
+  HintedHandoff* hints_ = nullptr;
 };
 
 }  // namespace ringkv

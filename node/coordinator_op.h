@@ -24,12 +24,16 @@ namespace ringkv {
 
 struct CoordinatorOptions;
 struct CoordinatorStats;
+class HintedHandoff;
 
 // The replicas one request runs on, worked out once when it arrives (Coordinator::MakePlan).
 struct ReplicaPlan {
   std::vector<std::string> replicas;  // preference list
   std::vector<std::string> up;        // those the failure detector believes up; self always is
   size_t needed = 0;                  // R or W
+  // Consistency ANY with no replica up: the write is coordinated here as a non-replica's and
+  // durable hints for the replicas are what counts toward W (node/write_op.h).
+  bool hints_count = false;
   int64_t deadline_us = 0;            // Clock::MonoUs time by which the client is answered
 };
 
@@ -45,6 +49,7 @@ struct OpEnv {
   const Clock* clock;
   const CoordinatorOptions* options;
   CoordinatorStats* stats;
+  HintedHandoff* hints;  // null: no hinted handoff (a missed replica is left to repair)
 
   bool IsSelf(const std::string& node) const { return node == placement->self(); }
 

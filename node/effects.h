@@ -72,6 +72,9 @@ class Placement {
   virtual bool IsUp(const std::string& node) const = 0;
   // The ring the preference lists come from (range scans split their range by its vnodes).
   virtual const Ring& ring() const = 0;
+  // Whether ring() holds every member (node/cluster_view.h): until then a node missing from it may
+  // be one not learnt yet, not one that left.
+  virtual bool MembershipSettled() const { return true; }
 };
 
 }  // namespace ringkv

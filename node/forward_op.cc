@@ -5,6 +5,9 @@
 #include <cassert>
 #include <utility>
 
+#include "node/hinted_handoff.h"
+#include "node/write_op.h"
+
 namespace ringkv {
 
 ForwardOp::ForwardOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Tracer tr, Done done)
@@ -34,6 +37,15 @@ void ForwardOp::OnReply(size_t i, int64_t sent_at_us, Result<WriteReply> r) {
     if (tr_) tr_.Event(target, fmt::format("{} unreachable: {}", target, r.status().ToString()));
     return SendToNext();
   }
+  if (!r.ok() && r.status().code() == Code::kUnavailable && HintsInstead()) {
+    // No replica saw the write, and ANY is met by hints: coordinate it here after all.
+    if (tr_) tr_.Event("", "no replica reachable; consistency ANY: hinting it from here");
+    ReplicaPlan plan = plan_;
+    plan.up.clear();
+    plan.hints_count = true;
+    std::make_shared<WriteOp>(env_, write_, std::move(plan), tr_, std::move(done_))->Start();
+    return;
+  }
   if (tr_) {
     if (r.ok() && r->trace) {
       tr_.Append(*r->trace, target, sent_at_us);
@@ -46,6 +58,17 @@ void ForwardOp::OnReply(size_t i, int64_t sent_at_us, Result<WriteReply> r) {
     }
   }
   done_(std::move(r));
+}
+
+bool ForwardOp::HintsInstead() const {
+  if (env_.hints == nullptr || write_.options.consistency != Consistency::kAny ||
+      write_.options.explicit_count != 0) {
+    return false;
+  }
+  for (const auto& node : plan_.replicas) {
+    if (env_.IsSelf(node) || !env_.hints->CanHint(node, write_.key.size()).ok()) return false;
+  }
+  return true;
 }
 
 }  // namespace ringkv

@@ -3,7 +3,10 @@
 //
 // It tries plan.up in order. Only a replica that could not be reached at all (kUnavailable) is
 // passed over for the next: that one never saw the write. Any other outcome, a timeout above all
-// (the write is in doubt there), is the answer; so is kUnavailable from the last replica.
+// (the write is in doubt there), is the answer; so is kUnavailable from the last replica, unless
+// the write is at ANY with hinted handoff on: then no replica saw it, and it is coordinated here
+// after all, met by hints (a WriteOp with plan.hints_count, as Coordinator::MakePlan plans it when
+// it already believes every replica down).
 //
 // Its state is the replica being tried (next_ - 1); it answers exactly once.
 //
@@ -39,6 +42,9 @@ class ForwardOp : public std::enable_shared_from_this<ForwardOp> {
   bool TryNext(const Result<WriteReply>& r) const {
     return !r.ok() && r.status().code() == Code::kUnavailable && next_ < plan_.up.size();
   }
+
+  // kUnavailable from every replica: whether ANY may be met by hints from here instead.
+  bool HintsInstead() const;
 
   const OpEnv env_;
   const ForwardedWrite write_;

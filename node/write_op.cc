@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
 #include "node/coordinator.h"
+#include "node/hinted_handoff.h"
 
 namespace ringkv {
 
@@ -17,11 +19,13 @@ WriteOp::WriteOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Trace
       done_(std::move(done)) {
   // This node is in plan_.up exactly when it is in the preference list (MakePlan counts itself
   // up), so its local write counts towards W exactly then.
-  replicas_.reserve(plan_.up.size());
-  self_ = plan_.up.size();
-  for (size_t i = 0; i < plan_.up.size(); ++i) {
-    replicas_.push_back(Replica{plan_.up[i]});
-    if (env_.IsSelf(plan_.up[i])) self_ = i;
+  replicas_.reserve(plan_.replicas.size());
+  self_ = plan_.replicas.size();
+  for (size_t i = 0; i < plan_.replicas.size(); ++i) {
+    const std::string& node = plan_.replicas[i];
+    const bool up = std::find(plan_.up.begin(), plan_.up.end(), node) != plan_.up.end();
+    replicas_.push_back(Replica{node, up ? Ack::kUnsent : Ack::kDown});
+    if (up && env_.IsSelf(node)) self_ = i;
   }
 }
 
@@ -67,13 +71,16 @@ void WriteOp::OnLocalDone(Result<WriteReply> r) {
   // which is what in doubt allows.
   state_ = state_ == State::kLocalWrite ? State::kFanOut : State::kAnswered;
   FanOut();
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    if (replicas_[i].ack == Ack::kDown) StoreHint(i);
+  }
   Settle();
   DoneOnceNoneOut();
 }
 
 void WriteOp::FanOut() {
   for (size_t i = 0; i < replicas_.size(); ++i) {
-    if (i == self_) continue;
+    if (i == self_ || replicas_[i].ack == Ack::kDown) continue;
     // Marked as each is sent: a transport that answers at once (the peer client shutting down)
     // has Settle() count only what was sent so far.
     // TODO(bug): so it may answer in doubt before the rest are sent, and an Answer() there moves
@@ -85,7 +92,7 @@ void WriteOp::FanOut() {
       tr_.Event(node, fmt::format("sent to {}", node));
     }
     env_.peers->ReplicaWrite(
-        node, write_.keyspace, write_.key, reply_.object, plan_.deadline_us,
+        node, write_.keyspace, write_.key, Object(), plan_.deadline_us,
         [self = shared_from_this(), i](Status s) { self->OnReplicaAck(i, std::move(s)); });
   }
 }
@@ -94,6 +101,8 @@ void WriteOp::OnReplicaAck(size_t i, Status s) {
   assert(replicas_[i].ack == Ack::kPending);
   assert(state_ == State::kFanOut || state_ == State::kAnswered);
   replicas_[i].ack = s.ok() ? Ack::kAcked : Ack::kFailed;
+  replicas_[i].failed = !s.ok();
+  if (!s.ok()) StoreHint(i);
   // After the answer the trace has been handed over, or the outcome was a failure, whose trace
   // nobody sees.
   if (tr_ && state_ == State::kFanOut) {
@@ -104,6 +113,29 @@ void WriteOp::OnReplicaAck(size_t i, Status s) {
     } else {
       tr_.Event(node, fmt::format("{} failed: {}", node, s.ToString()));
     }
+  }
+  Settle();
+  DoneOnceNoneOut();
+}
+
+void WriteOp::StoreHint(size_t i) {
+  assert(replicas_[i].ack == Ack::kFailed || replicas_[i].ack == Ack::kDown);
+  if (env_.hints == nullptr) {
+    replicas_[i].ack = Ack::kUnhinted;
+    return;
+  }
+  replicas_[i].ack = Ack::kHinting;
+  env_.hints->Store(replicas_[i].node, write_.keyspace, write_.key, Object(),
+                    [self = shared_from_this(), i](Status s) { self->OnHintDone(i, std::move(s)); });
+}
+
+void WriteOp::OnHintDone(size_t i, Status s) {
+  assert(replicas_[i].ack == Ack::kHinting);
+  replicas_[i].ack = s.ok() ? Ack::kHinted : Ack::kUnhinted;
+  if (tr_ && state_ == State::kFanOut) {
+    const std::string& node = replicas_[i].node;
+    tr_.Event(node, s.ok() ? fmt::format("hint stored for {}", node)
+                           : fmt::format("no hint for {}: {}", node, s.ToString()));
   }
   Settle();
   DoneOnceNoneOut();
@@ -122,6 +154,21 @@ void WriteOp::OnDeadline() {
 
 void WriteOp::Settle() {
   if (state_ != State::kFanOut) return;
+  if (plan_.hints_count) {
+    // ANY with no replica up: the hints are the write. Every one settles first.
+    if (Count(Ack::kHinting) > 0) return;
+    if (Count(Ack::kHinted) >= plan_.needed) return Answer();
+    // Stored here, but hinted to none of the replicas: in doubt, as a write that reached no
+    // replica but may still (a later read of a changed ring, a forwarded copy) be seen.
+    state_ = State::kAnswered;
+    env_.timers->Cancel(timer_);
+    ++env_.stats->timeouts;
+    Fail(Status::Timeout(fmt::format("no hint for any of the {} replicas could be stored; the "
+                                     "write may have been applied",
+                                     replicas_.size()),
+                         true));
+    return;
+  }
   if (EnoughAcks()) return Answer();
   if (CannotReachW()) {
     // Some replicas failed, but any of them may have applied it: in doubt, not failed.
@@ -131,7 +178,9 @@ void WriteOp::Settle() {
     Fail(Status::Timeout(
         fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
                     "been applied",
-                    Count(Ack::kAcked), plan_.needed, Count(Ack::kFailed)),
+                    Count(Ack::kAcked), plan_.needed,
+                    std::count_if(replicas_.begin(), replicas_.end(),
+                                  [](const Replica& r) { return r.failed; })),
         true));
   }
 }
@@ -146,7 +195,11 @@ void WriteOp::Answer() {
     reply_.trace = tr_.Finish();
   }
   // Nothing reads the reply after the answer (the replica writes were encoded when sent), so it
-  // moves: copying it copied the whole stored object per put.
+  // moves: copying it copied the whole stored object per put. Only hints still to be stored (a
+  // replica not yet answered) need a copy.
+  if (env_.hints != nullptr && Count(Ack::kPending) + Count(Ack::kUnsent) > 0) {
+    kept_ = reply_.object;
+  }
   done_(std::move(reply_));
 }
 
@@ -157,7 +210,8 @@ void WriteOp::Fail(Status s) {
 
 void WriteOp::DoneOnceNoneOut() {
   // kUnsent too: an ack that comes at once, inside FanOut(), is not the last.
-  if (state_ == State::kAnswered && Count(Ack::kPending) + Count(Ack::kUnsent) == 0) {
+  if (state_ == State::kAnswered &&
+      Count(Ack::kPending) + Count(Ack::kUnsent) + Count(Ack::kHinting) == 0) {
     state_ = State::kDone;
   }
 }

@@ -1,20 +1,33 @@
 // WriteOp: one write (put or delete) coordinated by this node (DESIGN.md §4). The node writes
 // locally first, which issues the new dot, then sends the stored object to every other replica
-// that is up, and answers once W replicas (itself included, when it is one) hold it.
+// that is up, and answers once W replicas (itself included, when it is one) hold it. With hinted
+// handoff (OpEnv::hints), every replica that did not get the write (not sent: believed down; or
+// failed, or timed out) gets a hint of the stored object once its outcome is known, before or
+// after the answer: under strict quorum hints do not count toward W. Under ANY with no replica up
+// (plan.hints_count) the hints are the write: it answers once every hint has settled and at least
+// W are durable.
 //
 // States (state_), and what moves each on:
 //
 //   kLocalWrite          OnLocalDone(ok): FanOut() -> kFanOut
 //                        OnLocalDone(error): a plain failure, applied nowhere -> kDone
 //                        OnDeadline: in doubt -> kLocalWriteTimedOut
-//   kFanOut              W acks: Answer() -> kAnswered
+//   kFanOut              W acks (ANY by hints: every hint settled, W durable): Answer()
+//                          -> kAnswered
 //                        W out of reach, or OnDeadline: in doubt -> kAnswered
 //   kLocalWriteTimedOut  OnLocalDone(ok): FanOut() all the same -> kAnswered
 //                        OnLocalDone(error) -> kDone
-//   kAnswered            no replica left to send to or to hear from -> kDone
+//   kAnswered            no replica left to send to, to hear from or to hint -> kDone
 //
-// Each replica's outcome is kept in replicas_ (pending, acked, failed), not in counters, so what
-// the write reached is known replica by replica.
+// Each replica's outcome is kept in replicas_, not in counters, so what the write reached is known
+// replica by replica:
+//
+//   kUnsent -> kPending (sent) -> kAcked
+//                              -> kFailed -> kHinting -> kHinted    (a hint durably stored)
+//   kDown (never sent) ------------------>            -> kUnhinted  (refused, failed, or no hints)
+//
+// A replica leaves kFailed / kDown for kHinting only once the local write has succeeded (there is
+// an object to hint); when the local write fails, nothing was applied and nothing is hinted.
 //
 // Thread safety: none; the node's loop. Ownership: see node/coordinator_op.h.
 #ifndef RINGKV_NODE_WRITE_OP_H_
@@ -22,6 +35,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,12 +60,14 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
  private:
   enum class State { kLocalWrite, kFanOut, kLocalWriteTimedOut, kAnswered, kDone };
 
-  // A replica the write goes to: those of plan_.up, in its order. This node's entry is pending
-  // during the local write; another's is unsent until the fan-out, then pending until it answers.
-  enum class Ack { kUnsent, kPending, kAcked, kFailed };
+  // A replica of the key: those of plan_.replicas, in its order. This node's entry is pending
+  // during the local write; another's is unsent until the fan-out, then pending until it answers;
+  // one not in plan_.up is kDown and is never sent the write.
+  enum class Ack { kUnsent, kPending, kAcked, kFailed, kDown, kHinting, kHinted, kUnhinted };
   struct Replica {
     std::string node;
     Ack ack = Ack::kUnsent;
+    bool failed = false;  // sent, and answered with an error (whatever its hint became)
   };
 
   // Transitions.
@@ -59,6 +75,9 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   void FanOut();
   void OnReplicaAck(size_t replica, Status s);
   void OnDeadline();
+  // Hands replica i (failed or down) to hinted handoff; it ends kHinted or kUnhinted.
+  void StoreHint(size_t replica);
+  void OnHintDone(size_t replica, Status s);
   // While fanning out: answers at W acks, or in doubt once W is out of reach.
   void Settle();
   void Answer();
@@ -69,6 +88,8 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
 
   // Decisions.
   bool EnoughAcks() const { return Count(Ack::kAcked) >= plan_.needed; }
+  // The object the replicas and hints get: reply_'s until the answer moves it, then kept_.
+  const VersionedObject& Object() const { return kept_ ? *kept_ : reply_.object; }
   bool CannotReachW() const { return Count(Ack::kAcked) + Count(Ack::kPending) < plan_.needed; }
   size_t Count(Ack a) const;
 
@@ -81,6 +102,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   std::vector<Replica> replicas_;
   size_t self_ = 0;   // this node's index in replicas_; replicas_.size() when not a replica
   WriteReply reply_;  // the local write's answer: its object is what the replicas receive
+  std::optional<VersionedObject> kept_;  // a copy for hints still to store after the answer
   Timers::TimerId timer_ = 0;
 };
 

@@ -161,6 +161,16 @@ struct InfoResult {
                                   # node once schema changes have reached them all
   keyspaceStats @16 :List(KeyspaceStats);
   httpAddress @17 :Text;          # where /metrics is served; empty: not served
+  hintedHandoff @18 :Bool;        # whether the node stores and replays hints
+  hints @19 :List(HintTargetInfo);  # its pending hints, per target node
+}
+
+# The hints one node holds for one target node (node/hinted_handoff.h).
+struct HintTargetInfo {
+  target @0 :Text;
+  count @1 :UInt64;
+  bytes @2 :UInt64;
+  oldestStoredAtUs @3 :Int64;     # the holder's wall clock when the oldest was stored
 }
 
 # Local (this replica's) figures for one keyspace, or one CQL table of it: keys of the form

@@ -9,7 +9,8 @@
 #   (b) a source file of the core's folders includes a Boost, LevelDB, Snappy or Cap'n Proto header,
 #       or any repository header outside the core (node/server/, node/testing/, the LevelDB engine,
 #       proto/, client/, ...), which could pull one in. The core's folders: common/, ring/, storage/
-#       except leveldb_storage.*, node/ except node/server/ and node/testing/, sim/;
+#       except leveldb_storage.* and leveldb_hint_store.* (their tests too), node/ except node/server/
+#       and node/testing/, sim/;
 #   (c) a core or simulator target links such a library: the link closure of ringkv_core,
 #       ringkv_storage and ringkv_sim, written by the top-level CMakeLists.txt at configure time
 #       (LINKS), and the link command the build system generated for sim_test (Ninja's build.ninja
@@ -52,7 +53,7 @@ foreach(dir common ring storage node sim)
        "${SOURCE_DIR}/${dir}/*.hpp" "${SOURCE_DIR}/${dir}/*.cc" "${SOURCE_DIR}/${dir}/*.cpp")
   list(APPEND core_files ${found})
 endforeach()
-list(FILTER core_files EXCLUDE REGEX "^node/(server|testing)/|^storage/leveldb_storage")
+list(FILTER core_files EXCLUDE REGEX "^node/(server|testing)/|^storage/leveldb_(storage|hint_store)")
 list(LENGTH core_files core_file_count)
 if(core_file_count LESS 20)
   list(APPEND errors "(b) only ${core_file_count} core sources found under ${SOURCE_DIR}: wrong SOURCE_DIR?")
@@ -68,7 +69,7 @@ foreach(file IN LISTS core_files)
     elseif(line MATCHES "#[ \t]*include[ \t]*\"([^\"]*)\"")
       set(header "${CMAKE_MATCH_1}")
       if(NOT header MATCHES "^(common|ring|storage|node|sim)/"
-         OR header MATCHES "^(node/server|node/testing)/|^storage/leveldb_storage|\\.capnp\\.h$")
+         OR header MATCHES "^(node/server|node/testing)/|^storage/leveldb_(storage|hint_store)|\\.capnp\\.h$")
         list(APPEND errors "(b) ${file} includes a header outside the core: ${line}")
       endif()
     endif()

@@ -345,4 +345,51 @@ CheckReport CheckHistory(SimCluster* cluster, const std::vector<Op>& history,
   return Checker(history, options).Run(cluster, keys);
 }
 
+std::vector<std::string> CheckHintedReplication(SimCluster* c, const std::vector<Op>& history) {
+  auto kind_name = [](const Op& op) { return op.kind == Op::Kind::kPut ? "put" : "del"; };
+  std::vector<std::string> violations;
+  const int64_t crash_window_us = 4 * c->options().request_timeout_ms * 1000;
+  std::map<uint64_t, SimNode*> by_actor;  // SimNode::Start: the actor is the hash of the name
+  for (size_t i = 0; i < c->size(); ++i) {
+    by_actor[std::hash<std::string>{}(c->node(i)->name())] = c->node(i);
+  }
+  for (const Op& op : history) {
+    if (!IsWrite(op) || !Applied(op)) continue;
+    auto coordinator = by_actor.find(op.dot.actor);
+    if (coordinator == by_actor.end()) {
+      violations.push_back(fmt::format("{} of {} acknowledged with a dot of no node", kind_name(op),
+                                       op.key));
+      continue;
+    }
+    bool crashed = false;
+    for (int64_t at : coordinator->second->crashes()) {
+      crashed = crashed || (at >= op.invoke_us && at <= op.invoke_us + crash_window_us);
+    }
+    if (crashed) continue;
+    for (const auto& name : c->PreferenceList(TokenOf(op.key), c->options().replication_factor)) {
+      bool holds = false;
+      c->node(name)->kv()->ReplicaRead(kSimKeyspace, op.key, [&](Result<ReplicaReadReply> r) {
+        holds = r.ok() && r->found && r->object.clock().Covers(op.dot);
+      });
+      if (holds) continue;
+      bool lost = false;
+      for (size_t i = 0; i < c->size() && !lost; ++i) {
+        for (const auto& l : c->node(i)->hint_store()->lost()) {
+          if (l.target == name && l.key == op.key && l.clock.Covers(op.dot)) {
+            lost = true;
+            break;
+          }
+        }
+      }
+      if (lost) continue;
+      violations.push_back(fmt::format(
+          "hinted handoff: {} of {} (dot {}:{}) acknowledged at t={} us via {}, coordinated by {}, "
+          "is not on replica {} after the heal and the replay of every hint (no repair yet)",
+          kind_name(op), op.key, op.dot.actor, op.dot.counter, op.invoke_us, op.node,
+          coordinator->second->name(), name));
+    }
+  }
+  return violations;
+}
+
 }  // namespace ringkv::sim

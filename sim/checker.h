@@ -54,6 +54,25 @@ struct CheckReport {
 CheckReport CheckHistory(SimCluster* cluster, const std::vector<Op>& history,
                          const std::vector<std::string>& keys, const CheckOptions& options);
 
+// Hinted replication (hinted handoff, node/hinted_handoff.h), judged on the healed cluster once
+// its hints have drained and BEFORE any repair (no read repair, no probe write: sim/faults.h):
+// every acknowledged write (put or delete, by its dot) is on all N replicas of its key (their
+// clock covers the dot). A replica holds an acknowledged write by its own acknowledgement (it
+// stored it durably) or else by a hint its coordinator stored durably and replayed; a replica may
+// therefore legitimately miss it only when
+//   - a hint for it (that replica, that key, an object covering the dot) was never durably stored:
+//     lost in its coordinator's crash before its write completed, or failed by the disk
+//     (SimHintStore::lost()); a hint not durably stored is not promised; or
+//   - the coordinator (the node whose actor issued the dot) crashed before every replica's
+//     outcome was known, so it never asked for a hint: between the write's invocation and
+//     4 request deadlines later (its replicas answer by one deadline after it received the
+//     write; a hint is durable within the slowest disk's latency after that).
+// Hints refused for the window or the caps are not excused: the simulation's window and caps are
+// far beyond what a run can reach, so such a refusal is a bug.
+// Returns the violations.
+std::vector<std::string> CheckHintedReplication(SimCluster* cluster,
+                                                const std::vector<Op>& history);
+
 }  // namespace ringkv::sim
 
 #endif  // RINGKV_SIM_CHECKER_H_

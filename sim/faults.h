@@ -39,7 +39,10 @@ class FaultSchedule {
 };
 
 // Ends every fault: heals the network and the disks, forgets detector mistakes and skew, restarts
-// the dead, and lets everything in flight land. Then, in the healthy cluster, writes every key once
+// the dead, and lets everything in flight land, hint replay included (with hinted handoff on, the
+// handoff's tick runs while any hint is pending). With hinted handoff on, checks that every
+// acknowledged write reached all N replicas by now, before any repair (CheckHintedReplication,
+// sim/checker.h, says which writes may legitimately be missing). Then, in the healthy cluster, writes every key once
 // more at ONE (Workload::ProbeWrites) and checks, before any repair, that each of those writes
 // reached all N replicas: a coordinator must send a write to every replica it believes up, not just
 // to W of them (a skipped replica would otherwise hide behind the repair round). Last, reads every

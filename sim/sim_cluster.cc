@@ -29,7 +29,7 @@ class SimNode::NodePlacement final : public Placement {
 
 SimNode::SimNode(SimCluster* cluster, std::string name)
     : cluster_(cluster), name_(std::move(name)), clock_(cluster->world()),
-      storage_(cluster->world()) {}
+      storage_(cluster->world()), hint_store_(cluster->world(), &storage_.faults()) {}
 
 SimNode::~SimNode() = default;
 
@@ -51,14 +51,25 @@ void SimNode::Start() {
   coordinator_ = std::make_unique<Coordinator>(kv_.get(), transport_.get(), placement_.get(),
                                                timers_.get(), &clock_, cluster_->keyspaces(),
                                                options);
+  if (cluster_->options().hinted_handoff) {
+    HintedHandoffOptions hints = cluster_->options().hints;
+    hints.tick_when_idle = false;
+    handoff_ = std::make_unique<HintedHandoff>(&hint_store_, transport_.get(), placement_.get(),
+                                               timers_.get(), &clock_, nullptr, hints);
+    coordinator_->SetHintedHandoff(handoff_.get());
+    handoff_->Start();
+  }
 }
 
 void SimNode::Crash() {
   up_ = false;
+  crashes_.push_back(cluster_->world()->now_us());
   storage_.Crash();
+  hint_store_.Crash();
   timers_->CancelAll();
   // Order: what holds callbacks into others goes first.
   coordinator_.reset();
+  handoff_.reset();
   transport_.reset();
   kv_.reset();
   placement_.reset();

@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "node/coordinator.h"
+#include "node/hinted_handoff.h"
 #include "node/keyspaces.h"
 #include "node/kv_service.h"
 #include "ring/ring.h"
+#include "sim/sim_hint_store.h"
 #include "sim/sim_storage.h"
 #include "sim/world.h"
 
@@ -36,6 +38,10 @@ struct SimOptions {
   size_t vnodes = 8;
   int64_t request_timeout_ms = 200;
   bool blocking_read_repair = false;
+  // Hinted handoff on every node (node/hinted_handoff.h), with these options; tick_when_idle is
+  // forced off, so a healed cluster quiesces once its hints are delivered.
+  bool hinted_handoff = true;
+  HintedHandoffOptions hints;
 };
 
 class SimCluster;
@@ -54,6 +60,10 @@ class SimNode {
   SimTransport* transport() { return transport_.get(); }
   SimClock* clock() { return &clock_; }
   SimStorage* storage() { return &storage_; }
+  SimHintStore* hint_store() { return &hint_store_; }
+  HintedHandoff* handoff() { return handoff_.get(); }  // null while down or when disabled
+  // Virtual times at which this node crashed.
+  const std::vector<int64_t>& crashes() const { return crashes_; }
 
   // Starts a new incarnation on the same disk, with the same actor (see SimNode::Start).
   void Start();
@@ -67,12 +77,15 @@ class SimNode {
   const std::string name_;
   SimClock clock_;
   SimStorage storage_;
+  SimHintStore hint_store_;
+  std::vector<int64_t> crashes_;
   bool up_ = false;
   uint64_t incarnation_ = 0;
   std::unique_ptr<SimTimers> timers_;
   std::unique_ptr<NodePlacement> placement_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<SimTransport> transport_;
+  std::unique_ptr<HintedHandoff> handoff_;
   std::unique_ptr<Coordinator> coordinator_;
 };
 

@@ -6,6 +6,7 @@
 // Start elsewhere:           RINGKV_SIM_FIRST_SEED=50000 RINGKV_SIM_SEEDS=5000 build/sim/sim_test
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -67,12 +68,18 @@ struct SeedResult {
   CheckReport report;
   Profile profile = Profile::kQuorum;
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0;
+  uint64_t hints_stored = 0, hints_delivered = 0;
 };
 
 SeedResult RunSeed(uint64_t seed, bool faults) {
   World world(seed);
   SimOptions options;
   options.blocking_read_repair = (seed / 4) % 2 == 1;
+  // Hint replay by seed: tick, batch size, and a throttle tight enough to spread the replay of a
+  // run's hints over many ticks (sim hints are ~100 bytes).
+  options.hints.tick_ms = 20 + static_cast<int64_t>(seed % 5) * 40;
+  options.hints.batch_hints_max = 1 + seed % 8;
+  if (seed % 3 == 0) options.hints.throughput_kb_per_s = options.hints.total_throughput_kb_per_s = 2;
   SimCluster cluster(&world, options);
   WorkloadOptions wo;
   SeedResult result;
@@ -91,6 +98,12 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   co.blocking_read_repair = options.blocking_read_repair;
   result.report = CheckHistory(&cluster, workload.history(), workload.keys(), co);
   for (auto& v : probe_violations) result.report.violations.push_back(std::move(v));
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (HintedHandoff* h = cluster.node(i)->handoff()) {
+      result.hints_stored += h->stats().stored;
+      result.hints_delivered += h->stats().delivered;
+    }
+  }
   if (!workload.done()) result.report.violations.push_back("workload did not finish");
   for (const auto& op : workload.history()) {
     ++result.ops;
@@ -109,6 +122,7 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   const uint64_t first = EnvOr("RINGKV_SIM_FIRST_SEED", 1000);
   const auto start = std::chrono::steady_clock::now();
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0, reads = 0, strict_pairs = 0;
+  uint64_t hints_stored = 0, hints_delivered = 0;
   size_t stale[4] = {0, 0, 0, 0}, non_monotonic = 0;
   for (uint64_t i = 0; i < seeds; ++i) {
     const uint64_t seed = only ? only : first + i;
@@ -117,6 +131,8 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
     ok += r.ok;
     failed += r.failed;
     in_doubt += r.in_doubt;
+    hints_stored += r.hints_stored;
+    hints_delivered += r.hints_delivered;
     reads += r.report.reads_checked;
     strict_pairs += r.report.strict_pairs;
     stale[static_cast<int>(r.profile)] += r.report.stale_reads;
@@ -138,10 +154,13 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("sim: %llu seeds, %zu ops (%zu ok, %zu failed, %zu in doubt), %zu reads checked, "
               "%zu strict (read, earlier write) pairs; counted, not failed: %zu stale reads under "
-              "r1w1, %zu under mixed, %zu non-monotonic; %.2f s = %.0f seeds/minute\n",
+              "r1w1, %zu under mixed, %zu non-monotonic; hints: %llu stored, %llu delivered "
+              "(stats of the last incarnations); %.2f s = %.0f seeds/minute\n",
               static_cast<unsigned long long>(seeds), ops, ok, failed, in_doubt, reads,
               strict_pairs, stale[static_cast<int>(Profile::kR1W1)],
-              stale[static_cast<int>(Profile::kMixed)], non_monotonic, secs,
+              stale[static_cast<int>(Profile::kMixed)], non_monotonic,
+              static_cast<unsigned long long>(hints_stored),
+              static_cast<unsigned long long>(hints_delivered), secs,
               secs > 0 ? seeds / secs * 60 : 0.0);
   if (only) return;
   // The faults must bite, or the test proves nothing: some requests fail or end in doubt, and
@@ -150,6 +169,8 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   EXPECT_GT(ok, ops / 2);
   if (seeds >= 100) {
     EXPECT_GT(stale[static_cast<int>(Profile::kR1W1)], 0u);
+    // Replicas miss writes under these faults, so hints must be stored and replayed.
+    EXPECT_GT(hints_delivered, 0u);
   }
 }
 
@@ -260,6 +281,7 @@ void ReadRepairTiming(bool blocking, bool* repaired_when_answered) {
   World world(21);
   SimOptions options;
   options.blocking_read_repair = blocking;
+  options.hinted_handoff = false;  // read repair alone: a hint would carry v2 to c as well
   SimCluster cluster(&world, options);
   RequestOptions all, quorum;
   all.consistency = Consistency::kAll;
@@ -306,6 +328,79 @@ TEST(SimTest, BlockingReadRepairRepairsBeforeAnswering) {
   EXPECT_TRUE(repaired);
   ReadRepairTiming(/*blocking=*/false, &repaired);
   EXPECT_FALSE(repaired) << "asynchronous repair lands after the answer";
+}
+
+bool HoldsValue(SimNode* n, const std::string& key, const std::string& value, size_t* siblings) {
+  bool found = false;
+  n->kv()->ReplicaRead(kSimKeyspace, key, [&](Result<ReplicaReadReply> r) {
+    if (!r.ok() || !r->found) return;
+    if (siblings) *siblings = r->object.siblings().size();
+    for (const auto& s : r->object.siblings()) found |= s.value == value;
+  });
+  return found;
+}
+
+// A replica cut off from the coordinator misses a QUORUM write; once the link heals, the hint
+// carries the write to it, with no read and no repair, and is deleted.
+TEST(SimTest, HintCarriesAMissedWriteOnceTheReplicaIsBack) {
+  World world(5);
+  SimCluster cluster(&world, SimOptions{});
+  RequestOptions quorum;
+  quorum.consistency = Consistency::kQuorum;
+  const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
+  SimNode* a = cluster.node(replicas[0]);
+  SimNode* c = cluster.node(replicas[2]);
+  cluster.Partition({a->name()}, {c->name()});
+  std::optional<Result<WriteReply>> w;
+  a->coordinator()->Put("sim", "k", "v", "", 0, quorum, false, [&](Result<WriteReply> r) { w = r; });
+  world.RunUntil(world.now_us() + 1'000'000);
+  ASSERT_TRUE(w && w->ok()) << w->status().ToString();
+  EXPECT_FALSE(HoldsValue(c, "k", "v", nullptr));
+  EXPECT_EQ(a->handoff()->stats().pending, 1u);
+  cluster.HealAll();
+  world.RunToQuiescence();
+  size_t siblings = 0;
+  EXPECT_TRUE(HoldsValue(c, "k", "v", &siblings));
+  EXPECT_EQ(siblings, 1u);
+  EXPECT_EQ(a->handoff()->stats().pending, 0u);
+  EXPECT_EQ(a->handoff()->stats().delivered, 1u);
+}
+
+// ANY with every replica of the key down: a node outside the preference list takes the write,
+// answers once its hints are durable, and delivers them when the replicas return.
+TEST(SimTest, AnyWithEveryReplicaDownIsHintedAndDelivered) {
+  World world(9);
+  SimCluster cluster(&world, SimOptions{});
+  const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
+  SimNode* outsider = nullptr;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    SimNode* n = cluster.node(i);
+    if (std::find(replicas.begin(), replicas.end(), n->name()) == replicas.end()) outsider = n;
+  }
+  ASSERT_NE(outsider, nullptr);
+  for (const auto& r : replicas) cluster.node(r)->Crash();
+  RequestOptions any, one;
+  any.consistency = Consistency::kAny;
+  one.consistency = Consistency::kOne;
+  std::optional<Result<WriteReply>> w;
+  outsider->coordinator()->Put("sim", "k", "v", "", 0, one, false,
+                               [&](Result<WriteReply> r) { w = r; });
+  ASSERT_TRUE(w && !w->ok());
+  EXPECT_EQ(w->status().code(), Code::kUnavailable);
+  w.reset();
+  outsider->coordinator()->Put("sim", "k", "v", "", 0, any, false,
+                               [&](Result<WriteReply> r) { w = r; });
+  world.RunUntil(world.now_us() + 1'000'000);
+  ASSERT_TRUE(w && w->ok()) << w->status().ToString();
+  EXPECT_EQ(outsider->handoff()->stats().stored, 3u);
+  for (const auto& r : replicas) cluster.node(r)->Start();
+  world.RunToQuiescence();
+  for (const auto& r : replicas) {
+    size_t siblings = 0;
+    EXPECT_TRUE(HoldsValue(cluster.node(r), "k", "v", &siblings)) << r;
+    EXPECT_EQ(siblings, 1u) << r;
+  }
+  EXPECT_EQ(outsider->handoff()->stats().pending, 0u);
 }
 
 }  // namespace

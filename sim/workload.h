@@ -35,7 +35,7 @@ struct Op {
   bool blind = false;        // put / del sent without a context
   std::string context_used;  // put / del: the context the client sent
   uint32_t ttl_s = 0;        // put
-  size_t needed = 0;         // the R or W this operation asked for
+  size_t needed = 0;         // the R or W this operation asked for (ANY: 0, see PickLevel)
   std::string node;          // the coordinator asked
   int64_t invoke_us = 0;
   int64_t complete_us = -1;

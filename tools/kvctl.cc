@@ -161,7 +161,7 @@ int Main(int argc, char** argv) {
       AddGetCommand(app, globals),  AddPutCommand(app, globals),
       AddDelCommand(app, globals),  AddInfoCommand(app, globals),
       AddRingCommand(app, globals), AddGetEndpointsCommand(app, globals),
-      AddScanCommand(app, globals),
+      AddScanCommand(app, globals), AddHintsCommand(app, globals),
   };
   for (Command& command : AddKeyspaceCommands(app, globals)) commands.push_back(std::move(command));
   for (Command& command : AddAdminCommands(app, globals)) commands.push_back(std::move(command));

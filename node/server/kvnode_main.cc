@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/limits.h"
+#include "node/hinted_handoff.h"
 #include "node/server/asio_timers.h"
 #include "node/cluster_view.h"
 #include "node/coordinator.h"
@@ -28,6 +29,7 @@
 #include "node/server/peer_client.h"
 #include "node/server/server.h"
 #include "ring/tokens.h"
+#include "storage/leveldb_hint_store.h"
 #include "storage/leveldb_storage.h"
 
 namespace {
@@ -54,6 +56,14 @@ struct Flags {
   uint32_t vnodes = ringkv::kDefaultTokensPerNode;
   int64_t request_timeout_ms = 2000;
   bool blocking_read_repair = false;
+  // Hinted handoff (node/hinted_handoff.h).
+  bool hinted_handoff = true;
+  int64_t max_hint_window_s = 10800;
+  int64_t gc_grace_s = 864000;
+  uint64_t max_hints_bytes_per_target = uint64_t{1} << 30;
+  uint64_t max_hints_bytes = uint64_t{4} << 30;
+  uint64_t hint_throughput_kb_per_s = 1024;
+  uint64_t hint_total_throughput_kb_per_s = 4096;
 };
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -144,6 +154,31 @@ int main(int argc, char** argv) {
                  "close connections stalled this long in the middle of a frame")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
+  app.add_option("--hinted-handoff", f.hinted_handoff,
+                 "store hints for replicas a write missed and replay them (true | false)")
+      ->capture_default_str();
+  app.add_option("--max-hint-window-s", f.max_hint_window_s,
+                 "no hints for a node believed down for longer than this")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{365} * 86400));
+  app.add_option("--gc-grace-s", f.gc_grace_s,
+                 "tombstone grace period: a hint older than this is dropped, never delivered")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3650} * 86400));
+  app.add_option("--max-hints-bytes-per-target", f.max_hints_bytes_per_target,
+                 "hint bytes kept for one node; past it new hints are dropped and counted")
+      ->capture_default_str();
+  app.add_option("--max-hints-bytes", f.max_hints_bytes,
+                 "hint bytes kept in all; past it new hints are dropped and counted")
+      ->capture_default_str();
+  app.add_option("--hint-throughput-kb-per-s", f.hint_throughput_kb_per_s,
+                 "hint replay rate to one node, KiB/s")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
+  app.add_option("--hint-total-throughput-kb-per-s", f.hint_total_throughput_kb_per_s,
+                 "hint replay rate to all nodes together, KiB/s")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -250,6 +285,34 @@ int main(int argc, char** argv) {
   coordinator_options.blocking_read_repair = f.blocking_read_repair;
   auto coordinator = std::make_unique<Coordinator>(&service, peers.get(), &view, &timers, &clock,
                                                    &keyspaces, coordinator_options);
+  // Hints live in their own database beside the data (DATA/hints), written off the loop.
+  std::unique_ptr<LevelDbHintStore> hint_store;
+  std::unique_ptr<HintedHandoff> handoff;
+  if (f.hinted_handoff) {
+    auto opened = LevelDbHintStore::Open(
+        (std::filesystem::path(f.data) / "hints").string(),
+        [&io](std::function<void()> task) { boost::asio::post(io, std::move(task)); });
+    if (!opened.ok()) return Fatal(opened.status().ToString());
+    hint_store = std::move(opened).value();
+    if (hint_store->corrupt_skipped() > 0) {
+      RINGKV_LOG(&log, kWarn, "hints: {} corrupt hint record(s) skipped and removed",
+                 hint_store->corrupt_skipped());
+    }
+    HintedHandoffOptions hint_options;
+    hint_options.max_hint_window_s = f.max_hint_window_s;
+    hint_options.gc_grace_s = f.gc_grace_s;
+    hint_options.max_hints_bytes_per_target = f.max_hints_bytes_per_target;
+    hint_options.max_hints_bytes = f.max_hints_bytes;
+    hint_options.throughput_kb_per_s = f.hint_throughput_kb_per_s;
+    hint_options.total_throughput_kb_per_s = f.hint_total_throughput_kb_per_s;
+    hint_options.delivery_timeout_ms = f.request_timeout_ms;
+    handoff = std::make_unique<HintedHandoff>(hint_store.get(), peers.get(), &view, &timers, &clock,
+                                              &log, hint_options);
+    coordinator->SetHintedHandoff(handoff.get());
+    uint64_t pending = 0;
+    for (const auto& [target, t] : hint_store->Stats()) pending += t.count;
+    if (pending > 0) RINGKV_LOG(&log, kInfo, "hints: {} pending from the last run", pending);
+  }
   MembershipClientOptions membership_client_options{f.name, f.cluster_name, secret,
                                                     server_options.listen_host};
   MembershipClient membership_client(&io, membership_client_options);
@@ -315,6 +378,7 @@ int main(int argc, char** argv) {
     sources.service = &service;
     sources.storage = storage->get();
     sources.view = &view;
+    sources.hints = handoff.get();
     sources.clock = &clock;
     sources.started_us = started_us;
     return RenderMetrics(sources);
@@ -327,6 +391,7 @@ int main(int argc, char** argv) {
   server_ptr = &server;
   server.SetMetrics(&request_metrics);
   server.AttachCluster(coordinator.get(), &membership, &keyspaces);
+  server.AttachHints(handoff.get());
   server.SetPeerSeenCallback([&view, &log](const std::string& node) {
     if (view.members().count(node) > 0 && !view.IsUp(node)) {
       RINGKV_LOG(&log, kInfo, "peer {} is up (it connected to this node)", node);
@@ -335,6 +400,7 @@ int main(int argc, char** argv) {
   });
   if (Status s = server.Start(); !s.ok()) return Fatal(s.ToString());
   membership.Start();
+  if (handoff) handoff->Start();
 
   RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",
              server_options.listen_host, server.port(), f.cluster_name, f.data,
@@ -368,6 +434,8 @@ int main(int argc, char** argv) {
   server.CloseAll();
   peers.reset();
   coordinator.reset();
+  handoff.reset();
+  hint_store.reset();  // waits for its queued writes
   storage.value()->Drain();
   if (Status s = CloseIdentity(storage->get(), identity.value()); !s.ok()) {
     RINGKV_LOG(&log, kError, "could not record the clean shutdown: {}", s.ToString());

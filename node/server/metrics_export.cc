@@ -119,6 +119,41 @@ std::string RenderMetrics(const MetricsSources& s) {
     p.Sample(name, "", static_cast<double>(v.first));
   }
 
+  if (s.hints != nullptr) {
+    const HintStats h = s.hints->stats();
+    p.Family("ringkv_hints_pending", "gauge",
+             "Hints stored on this node and not yet delivered, in all and by target node.");
+    p.Sample("ringkv_hints_pending", "", static_cast<double>(h.pending));
+    const auto by_target = s.hints->pending();
+    for (const auto& [target, t] : by_target) {
+      p.Sample("ringkv_hints_pending", Label("target", target), static_cast<double>(t.count));
+    }
+    p.Family("ringkv_hints_pending_bytes", "gauge", "Bytes of the pending hints, by target node.");
+    p.Sample("ringkv_hints_pending_bytes", "", static_cast<double>(h.pending_bytes));
+    for (const auto& [target, t] : by_target) {
+      p.Sample("ringkv_hints_pending_bytes", Label("target", target), static_cast<double>(t.bytes));
+    }
+    p.Family("ringkv_hints_stored_total", "counter", "Hints durably stored since start.");
+    p.Sample("ringkv_hints_stored_total", "", static_cast<double>(h.stored));
+    p.Family("ringkv_hints_delivered_total", "counter",
+             "Hints acknowledged by their target, and deleted, since start.");
+    p.Sample("ringkv_hints_delivered_total", "", static_cast<double>(h.delivered));
+    p.Family("ringkv_hints_delivery_failures_total", "counter",
+             "Hint deliveries that failed (the hint stays for a later attempt).");
+    p.Sample("ringkv_hints_delivery_failures_total", "", static_cast<double>(h.delivery_failures));
+    p.Family("ringkv_hints_dropped_total", "counter", "Hints not stored or not delivered, by reason.");
+    const std::pair<const char*, uint64_t> dropped[] = {
+        {"window", h.dropped_window}, {"cap", h.dropped_cap},
+        {"not_member", h.dropped_not_member}, {"expired", h.dropped_expired},
+        {"io_error", h.dropped_io}, {"corrupt", h.corrupt_skipped}};
+    for (const auto& [reason, n] : dropped) {
+      p.Sample("ringkv_hints_dropped_total", Label("reason", reason), static_cast<double>(n));
+    }
+    p.Family("ringkv_hints_needs_repair_total", "counter",
+             "Times a node was down past the hint window, so it needs a repair.");
+    p.Sample("ringkv_hints_needs_repair_total", "", static_cast<double>(h.needs_repair));
+  }
+
   const StorageStats st = s.storage->Stats();
   p.Family("ringkv_storage_bytes", "gauge",
            "Approximate bytes on disk: LevelDB table files plus the write-ahead log.");

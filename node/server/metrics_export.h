@@ -2,8 +2,8 @@
 // from the components at scrape time. Every family has HELP and TYPE lines; counters end in
 // _total; latencies are histograms in seconds with cumulative `le` buckets, _sum and _count.
 //
-// Not exported because they do not exist yet (no made-up values): hints pending, anti-entropy
-// repair bytes, gossip rounds.
+// Not exported because they do not exist yet (no made-up values): anti-entropy repair bytes,
+// gossip rounds.
 //
 // Thread safety: call on the node's loop (the components are the loop's).
 #ifndef RINGKV_NODE_SERVER_METRICS_EXPORT_H_
@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "node/cluster_view.h"
 #include "node/coordinator.h"
+#include "node/hinted_handoff.h"
 #include "node/kv_service.h"
 #include "node/metrics.h"
 #include "storage/storage.h"
@@ -32,6 +33,7 @@ struct MetricsSources {
   const KvService* service = nullptr;
   Storage* storage = nullptr;
   const ClusterView* view = nullptr;
+  const HintedHandoff* hints = nullptr;  // may be null: no hint families
   const Clock* clock = nullptr;
   int64_t started_us = 0;  // clock->MonoUs() at start
 };

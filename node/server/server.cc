@@ -683,6 +683,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out.setTokens(options().vnodes);
     if (server_->keyspaces_ != nullptr) out.setSchemaVersion(server_->keyspaces_->SchemaVersion());
     out.setHttpAddress(options().http_address);
+    out.setHintedHandoff(server_->hints_ != nullptr);
+    if (server_->hints_ != nullptr) {
+      const auto pending = server_->hints_->pending();
+      auto hints = out.initHints(static_cast<unsigned>(pending.size()));
+      unsigned h = 0;
+      for (const auto& [target, t] : pending) {
+        hints[h].setTarget(target);
+        hints[h].setCount(t.count);
+        hints[h].setBytes(t.bytes);
+        hints[h].setOldestStoredAtUs(t.oldest_stored_at_us);
+        ++h;
+      }
+    }
     const auto rows = server_->service_->table_stats().Rows();
     auto list = out.initKeyspaceStats(static_cast<unsigned>(rows.size()));
     for (unsigned i = 0; i < rows.size(); ++i) {

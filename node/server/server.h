@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "node/coordinator.h"
+#include "node/hinted_handoff.h"
 #include "node/kv_service.h"
 #include "node/membership.h"
 #include "node/metrics.h"
@@ -72,6 +73,10 @@ class Server {
     keyspaces_ = keyspaces;
   }
 
+  // Pending hints for Info answers (kvctl hints). Null: hinted handoff is off. Must outlive the
+  // server.
+  void AttachHints(const HintedHandoff* hints) { hints_ = hints; }
+
   // Records client request latencies, errors and requests in flight. Must outlive the server.
   void SetMetrics(NodeMetrics* metrics) { metrics_ = metrics; }
 
@@ -102,6 +107,7 @@ class Server {
   Coordinator* coordinator_ = nullptr;
   Membership* membership_ = nullptr;
   const KeyspaceCatalog* keyspaces_ = nullptr;
+  const HintedHandoff* hints_ = nullptr;
   NodeMetrics* metrics_ = nullptr;
   std::function<void(const std::string&)> on_peer_seen_;
   Storage* const storage_;

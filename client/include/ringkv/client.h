@@ -125,6 +125,13 @@ struct KeyspaceStats {
   uint64_t keys_approx = 0, bytes_approx = 0;
 };
 
+// The hints one node holds for one target node.
+struct HintTargetInfo {
+  std::string target;
+  uint64_t count = 0, bytes = 0;
+  int64_t oldest_stored_at_us = 0;  // the holder's wall clock
+};
+
 struct NodeInfo {
   std::string node_name, cluster_name, version, listen, data_dir, sync_mode;
   uint32_t protocol_version = 0;
@@ -136,6 +143,8 @@ struct NodeInfo {
   std::string schema_version;  // digest of its keyspace definitions
   std::vector<KeyspaceStats> keyspace_stats;
   std::string http_address;    // where /metrics is served; empty: not served
+  bool hinted_handoff = false;
+  std::vector<HintTargetInfo> hints;  // pending, per target
 };
 
 // One node of the ring, as the node that answered Client::Ring() knows it.

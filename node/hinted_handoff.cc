@@ -1,0 +1,235 @@
+#include "node/hinted_handoff.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace ringkv {
+
+HintedHandoff::HintedHandoff(HintStore* store, PeerTransport* peers, const Placement* placement,
+                             Timers* timers, const Clock* clock, Logger* log,
+                             HintedHandoffOptions options)
+    : store_(store),
+      peers_(peers),
+      placement_(placement),
+      timers_(timers),
+      clock_(clock),
+      log_(log),
+      options_(options),
+      alive_(std::make_shared<HintedHandoff*>(this)) {
+  total_bucket_.refilled_us = clock_->MonoUs();
+  // Full at start: a burst of one second's worth.
+  total_bucket_.tokens = static_cast<double>(options_.total_throughput_kb_per_s) * 1024;
+}
+
+HintedHandoff::~HintedHandoff() {
+  if (tick_ != 0) timers_->Cancel(tick_);
+}
+
+void HintedHandoff::Start() {
+  if (tick_ != 0) return;
+  std::weak_ptr<HintedHandoff*> weak = alive_;
+  tick_ = timers_->After(options_.tick_ms * 1000, [weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    HintedHandoff* hh = *self;
+    hh->tick_ = 0;
+    hh->Tick();
+    if (hh->options_.tick_when_idle || !hh->in_flight_.empty() || !hh->store_->Stats().empty()) {
+      hh->Start();
+    }
+  });
+}
+
+void HintedHandoff::Observe(const std::string& target) {
+  if (target == placement_->self()) return;
+  if (placement_->IsUp(target)) {
+    down_since_us_.erase(target);
+    repair_logged_.erase(target);
+    return;
+  }
+  const int64_t now = clock_->MonoUs();
+  down_since_us_.emplace(target, now);
+  if (PastWindow(target) && repair_logged_.insert(target).second) {
+    ++stats_.needs_repair;
+    if (log_ != nullptr) {
+      RINGKV_LOG(log_, kWarn,
+                 "hints: {} has been down for more than the hint window ({} s); no more hints "
+                 "are stored for it: it needs a repair when it returns",
+                 target, options_.max_hint_window_s);
+    }
+  }
+}
+
+bool HintedHandoff::PastWindow(const std::string& target) const {
+  auto it = down_since_us_.find(target);
+  return it != down_since_us_.end() &&
+         clock_->MonoUs() - it->second > options_.max_hint_window_s * 1'000'000;
+}
+
+Status HintedHandoff::CanHint(const std::string& target, size_t bytes) {
+  Observe(target);
+  if (!placement_->ring().Contains(target)) {
+    return Status::InvalidArgument(fmt::format("no hint for {}: not a member of the ring", target));
+  }
+  if (PastWindow(target)) {
+    return Status::Unavailable(
+        fmt::format("no hint for {}: down for longer than the hint window", target), 1, 0);
+  }
+  const auto all = store_->Stats();
+  uint64_t total = 0;
+  for (const auto& [name, s] : all) total += s.bytes;
+  auto it = all.find(target);
+  const uint64_t mine = it == all.end() ? 0 : it->second.bytes;
+  if (mine + bytes > options_.max_hints_bytes_per_target || total + bytes > options_.max_hints_bytes) {
+    return Status::Overloaded(fmt::format("no hint for {}: the hint store is full", target));
+  }
+  return Status::Ok();
+}
+
+void HintedHandoff::Store(const std::string& target, std::string_view keyspace,
+                          std::string_view key, const VersionedObject& object,
+                          std::function<void(Status)> done) {
+  Hint hint;
+  hint.target = target;
+  hint.keyspace.assign(keyspace);
+  hint.key.assign(key);
+  hint.object = object;
+  hint.stored_at_us = clock_->NowUs();
+  // TODO(perf): the store encodes the record again.
+  if (Status s = CanHint(target, EncodeHintRecord(hint).size()); !s.ok()) {
+    switch (s.code()) {
+      case Code::kInvalidArgument: ++stats_.dropped_not_member; break;
+      case Code::kUnavailable: ++stats_.dropped_window; break;
+      default: ++stats_.dropped_cap; break;
+    }
+    return done(std::move(s));
+  }
+  std::weak_ptr<HintedHandoff*> weak = alive_;
+  store_->Add(std::move(hint), [weak, done = std::move(done)](Status s) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (s.ok()) {
+      ++(*self)->stats_.stored;
+      (*self)->Start();  // a no-op when the tick is armed
+    } else {
+      ++(*self)->stats_.dropped_io;
+    }
+    done(std::move(s));
+  });
+}
+
+Result<uint64_t> HintedHandoff::Truncate(const std::string& target) {
+  return store_->Truncate(target);
+}
+
+HintStats HintedHandoff::stats() const {
+  HintStats s = stats_;
+  s.corrupt_skipped = store_->corrupt_skipped();
+  for (const auto& [name, t] : store_->Stats()) {
+    s.pending += t.count;
+    s.pending_bytes += t.bytes;
+  }
+  return s;
+}
+
+void HintedHandoff::Refill(Bucket* b, uint64_t kb_per_s) {
+  const int64_t now = clock_->MonoUs();
+  const double rate = static_cast<double>(kb_per_s) * 1024;  // bytes per second
+  b->tokens = std::min(rate, b->tokens + rate * static_cast<double>(now - b->refilled_us) / 1e6);
+  b->refilled_us = now;
+}
+
+void HintedHandoff::Tick() {
+  for (const auto& node : placement_->ring().nodes()) Observe(node);
+  Refill(&total_bucket_, options_.total_throughput_kb_per_s);
+  for (const auto& [target, s] : store_->Stats()) {
+    if (in_flight_.size() >= options_.max_targets_in_flight) break;
+    if (in_flight_.count(target) > 0 || target == placement_->self()) continue;
+    if (!placement_->ring().Contains(target)) {
+      // Only once this node knows the whole ring: a member not learnt yet is not a former one.
+      if (!placement_->MembershipSettled()) continue;
+      auto n = store_->Truncate(target);
+      if (n.ok()) stats_.dropped_not_member += n.value();
+      if (log_ != nullptr) {
+        RINGKV_LOG(log_, kInfo, "hints: dropped {} hint(s) for {}, no longer a member", s.count,
+                   target);
+      }
+      continue;
+    }
+    if (!placement_->IsUp(target)) continue;
+    SendBatch(target);
+  }
+}
+
+void HintedHandoff::SendBatch(const std::string& target) {
+  auto [bucket_it, fresh] = buckets_.try_emplace(target);
+  Bucket& bucket = bucket_it->second;
+  if (fresh) {
+    bucket.refilled_us = clock_->MonoUs();
+    bucket.tokens = static_cast<double>(options_.throughput_kb_per_s) * 1024;
+  }
+  Refill(&bucket, options_.throughput_kb_per_s);
+  Refill(&total_bucket_, options_.total_throughput_kb_per_s);
+  // Paid after the fact (the buckets may go negative), so a hint larger than a bucket still goes.
+  if (bucket.tokens <= 0 || total_bucket_.tokens <= 0) return;
+  std::vector<Hint> batch =
+      store_->Oldest(target, options_.batch_hints_max, options_.batch_bytes_max);
+  // The grace period, on this node's wall clock: a hint older than it may carry a write past a
+  // delete anti-entropy has collected, or undo one.
+  const int64_t now_wall = clock_->NowUs();
+  std::vector<Hint> live;
+  for (Hint& h : batch) {
+    if (now_wall - h.stored_at_us > options_.gc_grace_s * 1'000'000) {
+      (void)store_->Remove(target, h.id);
+      ++stats_.dropped_expired;
+    } else {
+      live.push_back(std::move(h));
+    }
+  }
+  if (live.empty()) return;
+  double bytes = 0;
+  for (const Hint& h : live) bytes += static_cast<double>(h.bytes);
+  bucket.tokens -= bytes;
+  total_bucket_.tokens -= bytes;
+  in_flight_.insert(target);
+
+  struct Batch {
+    size_t outstanding = 0;
+    bool all_delivered = true;
+  };
+  auto state = std::make_shared<Batch>();
+  state->outstanding = live.size();
+  const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
+  std::weak_ptr<HintedHandoff*> weak = alive_;
+  for (const Hint& h : live) {
+    peers_->ReplicaWrite(target, h.keyspace, h.key, h.object, deadline,
+                         [weak, state, target, id = h.id](Status s) {
+                           auto self = weak.lock();
+                           if (!self) return;
+                           HintedHandoff* hh = *self;
+                           if (s.ok()) {
+                             // The replica stored it durably: only now may it go.
+                             (void)hh->store_->Remove(target, id);
+                             ++hh->stats_.delivered;
+                           } else {
+                             ++hh->stats_.delivery_failures;
+                             state->all_delivered = false;
+                           }
+                           if (--state->outstanding == 0) {
+                             hh->OnBatchDone(target, state->all_delivered);
+                           }
+                         });
+  }
+}
+
+void HintedHandoff::OnBatchDone(const std::string& target, bool all_delivered) {
+  in_flight_.erase(target);
+  // A batch that went through: the next at once, while the target is up and the buckets allow.
+  // One that did not: wait for the next tick.
+  if (all_delivered && placement_->IsUp(target)) SendBatch(target);
+}
+
+}  // namespace ringkv
