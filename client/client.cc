@@ -778,6 +778,22 @@ Expected<bool> Client::CreateKeyspace(std::string_view name, uint32_t replicatio
   return created;
 }
 
+Expected<uint64_t> Client::TruncateHints(std::string_view target) {
+  if (impl_->OnIoThread()) return SyncOnIoThreadError();
+  auto promise = std::make_shared<std::promise<Expected<uint64_t>>>();
+  auto future = promise->get_future();
+  // Idempotent: a second copy finds nothing left to remove.
+  auto request = impl_->NewRequest("truncateHints", /*idempotent=*/true, Request::Target::kContact,
+                                   std::chrono::milliseconds(0));
+  BuildOrFail(*request, Expected<void>(), [&](wire::Frame::Builder frame) {
+    client_internal::BuildTruncateHints(frame, target);
+  });
+  request->complete =
+      Typed<uint64_t>(Fulfil(promise), client_internal::ParseTruncateHintsAnswer);
+  impl_->Submit(std::move(request));
+  return future.get();
+}
+
 Expected<bool> Client::DropKeyspace(std::string_view name, bool if_exists) {
   if (impl_->OnIoThread()) return SyncOnIoThreadError();
   if (auto valid = client_internal::ValidateCreateKeyspace(name, 1); !valid.ok()) {

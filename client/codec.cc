@@ -239,6 +239,7 @@ void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeou
     case wire::Frame::RING:
     case wire::Frame::CREATE_KEYSPACE:
     case wire::Frame::DROP_KEYSPACE:
+    case wire::Frame::TRUNCATE_HINTS:
       break;
     default: assert(false && "SetAttempt on a frame that is not a client request");
   }
@@ -324,6 +325,16 @@ Expected<bool> ParseDropKeyspaceAnswer(wire::Frame::Reader frame) {
   return ParseAnswer<bool>(
       frame, wire::Frame::DROP_KEYSPACE_RESULT, "dropKeyspace",
       [&]() -> Expected<bool> { return frame.getDropKeyspaceResult().getDropped(); });
+}
+
+void BuildTruncateHints(wire::Frame::Builder frame, std::string_view target) {
+  frame.initTruncateHints().setTarget(AsText(target));
+}
+
+Expected<uint64_t> ParseTruncateHintsAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<uint64_t>(
+      frame, wire::Frame::TRUNCATE_HINTS_RESULT, "truncateHints",
+      [&]() -> Expected<uint64_t> { return frame.getTruncateHintsResult().getRemoved(); });
 }
 
 Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame) {

@@ -49,6 +49,8 @@ Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame);
 Expected<DelResult> ParseDelAnswer(wire::Frame::Reader frame);
 Expected<ScanPage> ParseScanAnswer(wire::Frame::Reader frame);
 Expected<bool> ParseDropKeyspaceAnswer(wire::Frame::Reader frame);
+void BuildTruncateHints(wire::Frame::Builder frame, std::string_view target);
+Expected<uint64_t> ParseTruncateHintsAnswer(wire::Frame::Reader frame);
 Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame);
 Expected<bool> ParseCreateKeyspaceAnswer(wire::Frame::Reader frame);
 

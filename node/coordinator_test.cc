@@ -8,6 +8,10 @@
 
 #include <map>
 #include <optional>
+#include <set>
+
+#include "node/hinted_handoff.h"
+#include "storage/memory_hint_store.h"
 
 #include "storage/memory_storage.h"
 
@@ -76,8 +80,9 @@ class FixedPlacement final : public Placement {
   std::vector<std::string> PreferenceList(Token, size_t) const override {
     return {"n1", "n2", "n3"};
   }
-  bool IsUp(const std::string&) const override { return true; }
+  bool IsUp(const std::string& node) const override { return down.count(node) == 0; }
   const Ring& ring() const override { return ring_; }
+  std::set<std::string> down;  // believed down by the failure detector
 
  private:
   std::string self_;
@@ -243,6 +248,117 @@ TEST_F(CoordinatorTest, DeadlineDuringTheLocalWriteIsInDoubtAndTheWriteStillSpre
   EXPECT_TRUE(peers_.calls.empty());
   storage_.RunCompletions();
   EXPECT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
+}
+
+// Hinted handoff on: HintedHandoff sees the same failure detector, with n1..n3 as the ring's
+// members.
+class HintedWriteTest : public CoordinatorTest {
+ protected:
+  class HintPlacement final : public Placement {
+   public:
+    explicit HintPlacement(const FixedPlacement* base) : base_(base) {
+      auto ring = Ring::Build({Member{"n1", {-100}}, Member{"n2", {0}}, Member{"n3", {100}}});
+      EXPECT_TRUE(ring.ok());
+      ring_ = std::move(ring).value();
+    }
+    const std::string& self() const override { return base_->self(); }
+    std::vector<std::string> PreferenceList(Token t, size_t n) const override {
+      return base_->PreferenceList(t, n);
+    }
+    bool IsUp(const std::string& node) const override { return base_->IsUp(node); }
+    const Ring& ring() const override { return ring_; }
+
+   private:
+    const FixedPlacement* base_;
+    Ring ring_;
+  };
+
+  explicit HintedWriteTest(std::string self = "n1")
+      : CoordinatorTest(false, std::move(self)),
+        hint_placement_(&placement_),
+        handoff_(&hint_store_, &peers_, &hint_placement_, &timers_, &clock_, nullptr) {
+    coordinator_.SetHintedHandoff(&handoff_);
+  }
+  uint64_t PendingFor(const std::string& target) {
+    auto all = hint_store_.Stats();
+    return all.count(target) ? all[target].count : 0;
+  }
+
+  MemoryHintStore hint_store_;
+  HintPlacement hint_placement_;
+  HintedHandoff handoff_;
+};
+
+TEST_F(HintedWriteTest, AReplicaThatFailsAfterTheAnswerGetsAHint) {
+  Put();
+  storage_.RunCompletions();
+  AnswerWrite(1, Status::Ok());  // n3: W = 2 reached
+  ASSERT_TRUE(write_ && write_->ok());
+  AnswerWrite(0, Status::Timeout("no answer", true));  // n2, after the answer
+  EXPECT_EQ(PendingFor("n2"), 1u);
+  hint_store_.RunCompletions();
+  EXPECT_EQ(handoff_.stats().stored, 1u);
+  EXPECT_EQ(PendingFor("n3"), 0u);
+}
+
+TEST_F(HintedWriteTest, AReplicaBelievedDownIsHintedNotSent) {
+  placement_.down = {"n3"};
+  Put();
+  storage_.RunCompletions();
+  EXPECT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2"}));
+  EXPECT_EQ(PendingFor("n3"), 1u) << "hinted as soon as the local write landed";
+  AnswerWrite(0, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok()) << "hints do not count toward W, nor hold up the answer";
+  hint_store_.RunCompletions();
+  EXPECT_EQ(handoff_.stats().stored, 1u);
+}
+
+TEST_F(HintedWriteTest, NoHintWhenTheLocalWriteFails) {
+  placement_.down = {"n3"};
+  storage_.FailWrites(1);
+  Put();
+  storage_.RunCompletions();
+  ASSERT_TRUE(write_ && !write_->ok());
+  EXPECT_FALSE(write_->status().in_doubt());
+  EXPECT_TRUE(hint_store_.Stats().empty());
+}
+
+class HintedAnyTest : public HintedWriteTest {
+ protected:
+  HintedAnyTest() : HintedWriteTest("n9") {}
+};
+
+// ANY with every replica down, at a node outside the preference list: coordinated here, and
+// answered only once a hint for every replica is durable.
+TEST_F(HintedAnyTest, AnyWithEveryReplicaDownAnswersOnceTheHintsAreDurable) {
+  placement_.down = {"n1", "n2", "n3"};
+  RequestOptions one, any;
+  one.consistency = Consistency::kOne;
+  any.consistency = Consistency::kAny;
+  Put(one);
+  ASSERT_TRUE(write_ && !write_->ok());
+  EXPECT_EQ(write_->status().code(), Code::kUnavailable);
+  write_.reset();
+  Put(any);
+  storage_.RunCompletions();
+  EXPECT_TRUE(peers_.calls.empty());
+  EXPECT_FALSE(write_) << "not before the hints are durable";
+  EXPECT_EQ(hint_store_.pending(), 3u);
+  hint_store_.RunCompletions();
+  ASSERT_TRUE(write_ && write_->ok()) << write_->status().ToString();
+  EXPECT_EQ(handoff_.stats().stored, 3u);
+}
+
+TEST_F(HintedAnyTest, AnyWhoseHintsAllFailIsInDoubt) {
+  placement_.down = {"n1", "n2", "n3"};
+  RequestOptions any;
+  any.consistency = Consistency::kAny;
+  Put(any);
+  storage_.RunCompletions();
+  hint_store_.FailWrites(3);
+  hint_store_.RunCompletions();
+  ASSERT_TRUE(write_ && !write_->ok());
+  EXPECT_TRUE(write_->status().in_doubt());
 }
 
 class ForwardTest : public CoordinatorTest {

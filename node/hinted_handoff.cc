@@ -185,6 +185,9 @@ void HintedHandoff::SendBatch(const std::string& target) {
     if (now_wall - h.stored_at_us > options_.gc_grace_s * 1'000'000) {
       (void)store_->Remove(target, h.id);
       ++stats_.dropped_expired;
+    } else if (options_.keyspace_exists && !options_.keyspace_exists(h.keyspace)) {
+      (void)store_->Remove(target, h.id);
+      ++stats_.dropped_no_keyspace;
     } else {
       live.push_back(std::move(h));
     }

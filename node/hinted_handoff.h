@@ -66,6 +66,11 @@ struct HintedHandoffOptions {
   // of events: the tick then runs only while a hint is pending (or a batch is out), and a Store
   // arms it again. Down periods are then measured from the first Store or tick that saw them.
   bool tick_when_idle = true;
+  // Whether this node still has a keyspace (kvnode: the KeyspaceCatalog). A hint of a keyspace
+  // dropped since is deleted when its turn comes (dropped_no_keyspace): every replica refuses it,
+  // and kept at the head of its target's queue it would stall the replay behind it. Unset: every
+  // keyspace counts as present.
+  std::function<bool(std::string_view keyspace)> keyspace_exists;
 };
 
 struct HintStats {
@@ -76,6 +81,7 @@ struct HintStats {
   uint64_t dropped_cap = 0;
   uint64_t dropped_not_member = 0;
   uint64_t dropped_expired = 0;  // older than gc_grace_s when their turn came
+  uint64_t dropped_no_keyspace = 0;  // their keyspace was dropped before their turn came
   uint64_t dropped_io = 0;       // the store failed to write them
   uint64_t corrupt_skipped = 0;  // records the store could not decode (from the store)
   uint64_t needs_repair = 0;     // down periods that passed the window (one per target and period)

@@ -211,6 +211,20 @@ TEST_F(HintedHandoffTest, HintsForANonMemberAreDroppedAndCounted) {
   EXPECT_TRUE(peers_.calls.empty());
 }
 
+TEST_F(HintedHandoffTest, HintsOfADroppedKeyspaceAreDroppedNotDelivered) {
+  HintedHandoffOptions o;
+  o.keyspace_exists = [](std::string_view ks) { return ks != "gone"; };
+  Make(o);
+  std::optional<Status> s;
+  handoff_->Store("n3", "gone", "k", Object("v"), [&](Status st) { s = st; });
+  store_.RunCompletions();
+  ASSERT_TRUE(StoreOne("n3", "kept").ok());
+  handoff_->Tick();
+  ASSERT_EQ(peers_.calls.size(), 1u);
+  EXPECT_EQ(peers_.calls[0].key, "kept");
+  EXPECT_EQ(handoff_->stats().dropped_no_keyspace, 1u);
+}
+
 TEST_F(HintedHandoffTest, ReplayIsThrottledByTheTokenBuckets) {
   HintedHandoffOptions o;
   o.throughput_kb_per_s = 1;  // 1024 bytes a second, a full bucket to start

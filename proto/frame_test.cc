@@ -49,6 +49,7 @@ constexpr Frame::Which kAllKinds[] = {
     Frame::CREATE_KEYSPACE,
     Frame::CREATE_KEYSPACE_RESULT, Frame::SCAN, Frame::SCAN_RESULT, Frame::REPLICA_SCAN,
     Frame::REPLICA_SCAN_RESULT, Frame::DROP_KEYSPACE, Frame::DROP_KEYSPACE_RESULT,
+    Frame::TRUNCATE_HINTS, Frame::TRUNCATE_HINTS_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -288,6 +289,12 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
     }
     case Frame::DROP_KEYSPACE_RESULT:
       f.initDropKeyspaceResult().setDropped(true);
+      break;
+    case Frame::TRUNCATE_HINTS:
+      f.initTruncateHints().setTarget("n3");
+      break;
+    case Frame::TRUNCATE_HINTS_RESULT:
+      f.initTruncateHintsResult().setRemoved(42);
       break;
   }
 }

@@ -322,6 +322,15 @@ struct DropKeyspaceResult {
   dropped @0 :Bool;        # false: there was no such keyspace (and `ifExists` was set)
 }
 
+# Admin: delete every hint the receiving node holds for `target` (kvctl hints truncate).
+struct TruncateHints {
+  target @0 :Text;
+}
+
+struct TruncateHintsResult {
+  removed @0 :UInt64;
+}
+
 struct Error {
   code @0 :ErrorCode;
   message @1 :Text;
@@ -358,5 +367,7 @@ struct Frame {
     replicaScanResult @23 :ReplicaScanResult;
     dropKeyspace @24 :DropKeyspace;
     dropKeyspaceResult @25 :DropKeyspaceResult;
+    truncateHints @26 :TruncateHints;
+    truncateHintsResult @27 :TruncateHintsResult;
   }
 }

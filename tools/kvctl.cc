@@ -161,8 +161,9 @@ int Main(int argc, char** argv) {
       AddGetCommand(app, globals),  AddPutCommand(app, globals),
       AddDelCommand(app, globals),  AddInfoCommand(app, globals),
       AddRingCommand(app, globals), AddGetEndpointsCommand(app, globals),
-      AddScanCommand(app, globals), AddHintsCommand(app, globals),
+      AddScanCommand(app, globals),
   };
+  for (Command& command : AddHintsCommands(app, globals)) commands.push_back(std::move(command));
   for (Command& command : AddKeyspaceCommands(app, globals)) commands.push_back(std::move(command));
   for (Command& command : AddAdminCommands(app, globals)) commands.push_back(std::move(command));
 

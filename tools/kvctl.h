@@ -54,7 +54,8 @@ Command AddInfoCommand(CLI::App& parent, const Globals& globals);
 Command AddRingCommand(CLI::App& parent, const Globals& globals);
 Command AddGetEndpointsCommand(CLI::App& parent, const Globals& globals);
 Command AddScanCommand(CLI::App& parent, const Globals& globals);
-Command AddHintsCommand(CLI::App& parent, const Globals& globals);
+// `hints` and `hints truncate TARGET` (tools/kvctl_hints.cc).
+std::vector<Command> AddHintsCommands(CLI::App& parent, const Globals& globals);
 // status, describecluster, tablestats (tools/kvctl_admin.cc).
 std::vector<Command> AddAdminCommands(CLI::App& parent, const Globals& globals);
 // `keyspace create` and `keyspace list`, under a `keyspace` command of their own.

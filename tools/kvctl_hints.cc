@@ -1,9 +1,10 @@
 // kvctl hints: the hints each node of --host holds, per target node (hinted handoff,
-// docs/operations.md), from each node's Info answer.
+// docs/operations.md), from each node's Info answer; kvctl hints truncate TARGET deletes them.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,15 +69,38 @@ int RunHints(const Globals& globals) {
   return kExitOk;
 }
 
+int RunTruncate(const Globals& globals, const std::string& target) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& host : SplitHosts(globals.hosts)) {
+    Globals one = globals;
+    one.hosts = host;
+    auto removed = MakeClient(one)->TruncateHints(target);
+    if (!removed.ok()) return ReportError(globals, removed.error());
+    if (globals.json()) {
+      out.push_back({{"host", host}, {"target", target}, {"removed", removed.value()}});
+    } else {
+      fmt::print("{}: {} hint(s) for {} removed\n", host, removed.value(), target);
+    }
+  }
+  if (globals.json()) PrintJson(out);
+  return kExitOk;
+}
+
 }  // namespace
 
-Command AddHintsCommand(CLI::App& parent, const Globals& globals) {
+std::vector<Command> AddHintsCommands(CLI::App& parent, const Globals& globals) {
   CLI::App* hints = parent.add_subcommand(
       "hints", "List the hints each --host node holds for other nodes (count, bytes, oldest)");
   hints->footer("Asks every node of --host for itself. text: one row per (node, target); json: "
-                "[{\"node\", \"target\", \"count\", \"bytes\", \"oldest_stored_at_us\"}]. "
-                "Not yet: hints truncate.");
-  return {hints, [&globals] { return RunHints(globals); }};
+                "[{\"node\", \"target\", \"count\", \"bytes\", \"oldest_stored_at_us\"}].");
+  CLI::App* truncate = hints->add_subcommand(
+      "truncate", "Delete every hint the --host nodes hold for TARGET (it then needs a repair)");
+  auto target = std::make_shared<std::string>();
+  truncate->add_option("TARGET", *target, "node name")->required();
+  truncate->footer("json: [{\"host\", \"target\", \"removed\"}].");
+  // Truncate first: main() runs the first parsed command, and `hints` is parsed with it.
+  return {{truncate, [&globals, target] { return RunTruncate(globals, *target); }},
+          {hints, [&globals] { return RunHints(globals); }}};
 }
 
 }  // namespace ringkv::kvctl

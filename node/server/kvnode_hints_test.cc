@@ -9,6 +9,7 @@
 //   - the same with the hint holder SIGKILLed mid-replay and restarted: replay resumes, nothing
 //     lost, nothing duplicated;
 //   - a node down past --max-hint-window-s gets no more hints (dropped, counted, logged once);
+//   - kvctl hints lists them, kvctl hints truncate TARGET deletes them;
 //   - ANY with the key's only replica down (a keyspace with N = 1): accepted by another node, as a
 //     hint, and delivered once the replica returns.
 #include <arpa/inet.h>
@@ -228,6 +229,30 @@ TEST_F(KvnodeHintsTest, NoHintsForANodeDownPastTheWindow) {
   EXPECT_NE(c->node(0).log().find("n3 has been down for more than the hint window"),
             std::string::npos)
       << c->node(0).log();
+}
+
+// kvctl hints lists a holder's hints as a table; kvctl hints truncate deletes them.
+TEST_F(KvnodeHintsTest, KvctlListsAndTruncatesHints) {
+  TestCluster* c = cluster_.get();
+  c->node(2).Kill();
+  ASSERT_NO_FATAL_FAILURE(WriteKeys({c->node(0).address()}, false, 20));
+  ASSERT_TRUE(PollUntil(milliseconds(30'000), [&] { return PendingFor(c, 0, "n3") == 20; }))
+      << c->Logs();
+  const std::string kvctl = NodeProcess::KvctlPath();
+  auto listed = RunCommand({kvctl, "hints", "--host", c->node(0).address()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("NODE"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("n3"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(" 20 "), std::string::npos) << listed.out;
+  auto truncated = RunCommand(
+      {kvctl, "hints", "truncate", "n3", "--host", c->node(0).address(), "--format", "json"});
+  ASSERT_EQ(truncated.exit_code, 0) << truncated.err << truncated.out;
+  auto json = nlohmann::json::parse(truncated.out);
+  ASSERT_EQ(json.size(), 1u) << truncated.out;
+  EXPECT_EQ(json[0].at("removed").get<uint64_t>(), 20u);
+  EXPECT_EQ(PendingFor(c, 0, "n3"), 0);
+  listed = RunCommand({kvctl, "hints", "--host", c->node(0).address()});
+  EXPECT_EQ(listed.out, "no pending hints\n");
 }
 
 TEST_F(KvnodeHintsTest, AnyWithTheOnlyReplicaDownIsHintedAndDelivered) {

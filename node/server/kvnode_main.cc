@@ -306,6 +306,9 @@ int main(int argc, char** argv) {
     hint_options.throughput_kb_per_s = f.hint_throughput_kb_per_s;
     hint_options.total_throughput_kb_per_s = f.hint_total_throughput_kb_per_s;
     hint_options.delivery_timeout_ms = f.request_timeout_ms;
+    hint_options.keyspace_exists = [&keyspaces](std::string_view ks) {
+      return keyspaces.Find(ks).ok();
+    };
     handoff = std::make_unique<HintedHandoff>(hint_store.get(), peers.get(), &view, &timers, &clock,
                                               &log, hint_options);
     coordinator->SetHintedHandoff(handoff.get());

@@ -145,7 +145,8 @@ std::string RenderMetrics(const MetricsSources& s) {
     const std::pair<const char*, uint64_t> dropped[] = {
         {"window", h.dropped_window}, {"cap", h.dropped_cap},
         {"not_member", h.dropped_not_member}, {"expired", h.dropped_expired},
-        {"io_error", h.dropped_io}, {"corrupt", h.corrupt_skipped}};
+        {"io_error", h.dropped_io}, {"corrupt", h.corrupt_skipped},
+        {"no_keyspace", h.dropped_no_keyspace}};
     for (const auto& [reason, n] : dropped) {
       p.Sample("ringkv_hints_dropped_total", Label("reason", reason), static_cast<double>(n));
     }

@@ -514,6 +514,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
         });
         return;
       }
+      case wire::Frame::TRUNCATE_HINTS: {
+        auto req = frame.getTruncateHints();
+        if (!Admit(id)) return;
+        if (server_->hints_ == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("hinted handoff is off on this node"));
+        }
+        const std::string target(View(req.getTarget()));
+        if (target.empty()) return AnswerError(weak, id, Status::InvalidArgument("empty target"));
+        auto removed = server_->hints_->Truncate(target);
+        if (!removed.ok()) return AnswerError(weak, id, removed.status());
+        RINGKV_LOG(server_->log_, kInfo, "hints: {} hint(s) for {} truncated on request",
+                   removed.value(), target);
+        Answer(weak, id, [&](wire::Frame::Builder f) {
+          f.initTruncateHintsResult().setRemoved(removed.value());
+        });
+        return;
+      }
       case wire::Frame::HELLO:
         Fail(wire::ErrorCode::PROTOCOL, "hello sent twice");
         return;
@@ -530,6 +547,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::SCAN_RESULT:
       case wire::Frame::REPLICA_SCAN_RESULT:
       case wire::Frame::DROP_KEYSPACE_RESULT:
+      case wire::Frame::TRUNCATE_HINTS_RESULT:
         Fail(wire::ErrorCode::PROTOCOL,
              fmt::format("an answer (kind {}) sent as a request", static_cast<int>(frame.which())));
         return;

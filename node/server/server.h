@@ -73,9 +73,9 @@ class Server {
     keyspaces_ = keyspaces;
   }
 
-  // Pending hints for Info answers (kvctl hints). Null: hinted handoff is off. Must outlive the
-  // server.
-  void AttachHints(const HintedHandoff* hints) { hints_ = hints; }
+  // Pending hints for Info answers and TruncateHints (kvctl hints). Null: hinted handoff is off.
+  // Must outlive the server.
+  void AttachHints(HintedHandoff* hints) { hints_ = hints; }
 
   // Records client request latencies, errors and requests in flight. Must outlive the server.
   void SetMetrics(NodeMetrics* metrics) { metrics_ = metrics; }
@@ -107,7 +107,7 @@ class Server {
   Coordinator* coordinator_ = nullptr;
   Membership* membership_ = nullptr;
   const KeyspaceCatalog* keyspaces_ = nullptr;
-  const HintedHandoff* hints_ = nullptr;
+  HintedHandoff* hints_ = nullptr;
   NodeMetrics* metrics_ = nullptr;
   std::function<void(const std::string&)> on_peer_seen_;
   Storage* const storage_;

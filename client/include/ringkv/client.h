@@ -253,6 +253,8 @@ class Client {
   // Drops a keyspace and its data on every node the contact point knows. Returns whether it was
   // dropped: false when it did not exist and `if_exists` is set.
   Expected<bool> DropKeyspace(std::string_view name, bool if_exists = false);
+  // Deletes every hint the contact point holds for node `target`; returns how many there were.
+  Expected<uint64_t> TruncateHints(std::string_view target);
 
   // Asynchronous forms. The future is always made ready, with an error if the client is destroyed
   // first. Callbacks run on the client's I/O thread: keep them short.
