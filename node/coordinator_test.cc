@@ -11,6 +11,7 @@
 #include <set>
 
 #include "node/hinted_handoff.h"
+#include "node/manual_timers.h"
 #include "storage/memory_hint_store.h"
 
 #include "storage/memory_storage.h"
@@ -51,26 +52,6 @@ class HeldPeers final : public PeerTransport {
     return out;
   }
   std::vector<Call> calls;
-};
-
-class ManualTimers final : public Timers {
- public:
-  TimerId After(int64_t, std::function<void()> fn) override {
-    live_[next_] = std::move(fn);
-    return next_++;
-  }
-  void Cancel(TimerId id) override { live_.erase(id); }
-  // Runs every live timer: the deadline has passed.
-  void FireAll() {
-    auto live = std::move(live_);
-    live_.clear();
-    for (auto& [id, fn] : live) fn();
-  }
-  size_t live() const { return live_.size(); }
-
- private:
-  std::map<TimerId, std::function<void()>> live_;
-  TimerId next_ = 1;
 };
 
 class FixedPlacement final : public Placement {

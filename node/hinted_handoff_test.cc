@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "node/manual_timers.h"
 #include "storage/memory_hint_store.h"
 
 namespace ringkv {
@@ -41,25 +42,6 @@ class HeldPeers final : public PeerTransport {
     for (auto& c : held) c.done(s);
   }
   std::vector<Call> calls;
-};
-
-class ManualTimers final : public Timers {
- public:
-  TimerId After(int64_t, std::function<void()> fn) override {
-    live_[next_] = std::move(fn);
-    return next_++;
-  }
-  void Cancel(TimerId id) override { live_.erase(id); }
-  void FireAll() {
-    auto live = std::move(live_);
-    live_.clear();
-    for (auto& [id, fn] : live) fn();
-  }
-  size_t live() const { return live_.size(); }
-
- private:
-  std::map<TimerId, std::function<void()>> live_;
-  TimerId next_ = 1;
 };
 
 class TestPlacement final : public Placement {

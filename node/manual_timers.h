@@ -1,0 +1,37 @@
+// ManualTimers: Timers that fire only when a test says so, for unit tests of the core's state
+// machines (a deadline passes exactly when the test calls FireAll).
+//
+// Thread safety: none.
+#ifndef RINGKV_NODE_MANUAL_TIMERS_H_
+#define RINGKV_NODE_MANUAL_TIMERS_H_
+
+#include <functional>
+#include <map>
+
+#include "node/effects.h"
+
+namespace ringkv {
+
+class ManualTimers final : public Timers {
+ public:
+  TimerId After(int64_t, std::function<void()> fn) override {
+    live_[next_] = std::move(fn);
+    return next_++;
+  }
+  void Cancel(TimerId id) override { live_.erase(id); }
+  // Runs every live timer (timers they set wait for the next call).
+  void FireAll() {
+    auto live = std::move(live_);
+    live_.clear();
+    for (auto& [id, fn] : live) fn();
+  }
+  size_t live() const { return live_.size(); }
+
+ private:
+  std::map<TimerId, std::function<void()>> live_;
+  TimerId next_ = 1;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_MANUAL_TIMERS_H_
