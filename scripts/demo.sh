@@ -3,7 +3,8 @@
 # 127.0.0.1:7000-7002 with tools/ringkv-cluster, writes and reads a raw record at QUORUM, then runs
 # the LLM data pipeline demo: a synthetic web corpus bulk-loaded with kvload, near-dedup by MinHash
 # bands, a quality filter during which node n2 is killed (QUORUM carries on with 2 of 3), shard
-# assignment, n2 restarted and caught up by read repair, and one shard exported by token ranges.
+# assignment, n2 restarted and caught up (by hinted handoff, then read repair for anything the
+# hints have not yet delivered), and one shard exported by token ranges.
 # It ends in the CQL-lite shell (kvsh -k pipeline) on the loaded data; when stdin is not a
 # terminal it runs a few example queries with kvsh -e instead. The cluster keeps running;
 # `scripts/demo.sh stop` stops it.
