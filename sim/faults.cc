@@ -21,7 +21,6 @@ void FaultSchedule::Start() {
 
 void FaultSchedule::Step() {
   World* w = cluster_->world();
-  ++injected_;
   switch (w->Uniform(0, 10)) {
     case 0: {  // a random two-sided partition
       std::vector<std::string> a, b;

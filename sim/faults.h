@@ -27,7 +27,6 @@ class FaultSchedule {
   // Starts injecting; Stop() ends it (pending steps do nothing).
   void Start();
   void Stop() { *stopped_ = true; }
-  size_t faults_injected() const { return injected_; }
 
  private:
   void Step();
@@ -35,7 +34,6 @@ class FaultSchedule {
 
   SimCluster* const cluster_;
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
-  size_t injected_ = 0;
 };
 
 // Ends every fault: heals the network and the disks, forgets detector mistakes and skew, restarts

@@ -14,7 +14,6 @@ void SimStorage::Write(std::vector<ObjectWrite> writes, std::function<void(Statu
                                    done = std::move(done)]() mutable {
     in_flight_.erase(*id);
     if (write_fails || fsync_fails) {
-      ++failed_writes_;
       done(Status(Code::kIoError, write_fails ? "simulated write error (EIO)"
                                               : "simulated fsync error (EIO)"));
       return;

@@ -49,14 +49,12 @@ class SimStorage final : public Storage {
   void Crash();
 
   DiskFaults& faults() { return faults_; }
-  uint64_t failed_writes() const { return failed_writes_; }
 
  private:
   World* world_;
   MemoryStorage durable_;
   std::set<World::TaskId> in_flight_;
   DiskFaults faults_;
-  uint64_t failed_writes_ = 0;
 };
 
 }  // namespace ringkv::sim

@@ -73,7 +73,6 @@ RequestOptions Workload::PickLevel(const std::vector<Level>& levels, size_t* nee
 size_t Workload::Invoke(Op op, SimNode* node) {
   op.node = node->name();
   op.invoke_us = cluster_->world()->now_us();
-  op.invoke_wall_us = node->clock()->NowUs();
   history_.push_back(std::move(op));
   return history_.size() - 1;
 }

@@ -39,8 +39,7 @@ struct Op {
   std::string node;          // the coordinator asked
   int64_t invoke_us = 0;
   int64_t complete_us = -1;
-  // The coordinator's wall clock (skewed) at invoke and at completion: TTL expiry is judged in it.
-  int64_t invoke_wall_us = 0;
+  // The coordinator's wall clock (skewed) at completion: how late a TTL may have been judged.
   int64_t complete_wall_us = 0;
   Outcome outcome = Outcome::kPending;
   Status error;
