@@ -83,7 +83,8 @@ Status HintedHandoff::CanHint(const std::string& target, size_t bytes) {
   for (const auto& [name, s] : all) total += s.bytes;
   auto it = all.find(target);
   const uint64_t mine = it == all.end() ? 0 : it->second.bytes;
-  if (mine + bytes > options_.max_hints_bytes_per_target || total + bytes > options_.max_hints_bytes) {
+  if (mine + bytes > options_.max_hints_bytes_per_target ||
+      total + bytes > options_.max_hints_bytes) {
     return Status::Overloaded(fmt::format("no hint for {}: the hint store is full", target));
   }
   return Status::Ok();
@@ -92,33 +93,35 @@ Status HintedHandoff::CanHint(const std::string& target, size_t bytes) {
 void HintedHandoff::Store(const std::string& target, std::string_view keyspace,
                           std::string_view key, const VersionedObject& object,
                           std::function<void(Status)> done) {
-  Hint hint;
-  hint.target = target;
-  hint.keyspace.assign(keyspace);
-  hint.key.assign(key);
-  hint.object = object;
-  hint.stored_at_us = clock_->NowUs();
-  // TODO(perf): the store encodes the record again.
-  if (Status s = CanHint(target, EncodeHintRecord(hint).size()); !s.ok()) {
+  const int64_t stored_at_us = clock_->NowUs();
+  std::string record = EncodeHintRecord(stored_at_us, keyspace, key, object);
+  if (Status s = CanHint(target, record.size()); !s.ok()) {
     switch (s.code()) {
-      case Code::kInvalidArgument: ++stats_.dropped_not_member; break;
-      case Code::kUnavailable: ++stats_.dropped_window; break;
-      default: ++stats_.dropped_cap; break;
+      case Code::kInvalidArgument:
+        ++stats_.dropped_not_member;
+        break;
+      case Code::kUnavailable:
+        ++stats_.dropped_window;
+        break;
+      default:
+        ++stats_.dropped_cap;
+        break;
     }
     return done(std::move(s));
   }
   std::weak_ptr<HintedHandoff*> weak = alive_;
-  store_->Add(std::move(hint), [weak, done = std::move(done)](Status s) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (s.ok()) {
-      ++(*self)->stats_.stored;
-      (*self)->Start();  // a no-op when the tick is armed
-    } else {
-      ++(*self)->stats_.dropped_io;
-    }
-    done(std::move(s));
-  });
+  store_->AddRecord(target, stored_at_us, std::move(record),
+                    [weak, done = std::move(done)](Status s) {
+                      auto self = weak.lock();
+                      if (!self) return;
+                      if (s.ok()) {
+                        ++(*self)->stats_.stored;
+                        (*self)->Start();  // a no-op when the tick is armed
+                      } else {
+                        ++(*self)->stats_.dropped_io;
+                      }
+                      done(std::move(s));
+                    });
 }
 
 Result<uint64_t> HintedHandoff::Truncate(const std::string& target) {

@@ -1,11 +1,19 @@
 #include "sim/sim_hint_store.h"
 
+#include <cassert>
+
 namespace ringkv::sim {
 
-void SimHintStore::Add(Hint hint, std::function<void(Status)> done) {
+void SimHintStore::AddRecord(const std::string& target, int64_t stored_at_us, std::string record,
+                             std::function<void(Status)> done) {
   const uint64_t id = mem_.next_id();
-  Lost what{hint.target, hint.key, hint.object.clock()};
-  mem_.Add(std::move(hint), std::move(done));
+  // What the hint carries, for the checker should it be lost (records come from EncodeHintRecord).
+  Hint hint;
+  const Status decoded = DecodeHintRecord(record, &hint);
+  assert(decoded.ok());
+  (void)decoded;
+  Lost what{target, std::move(hint.key), hint.object.clock()};
+  mem_.AddRecord(target, stored_at_us, std::move(record), std::move(done));
   // Decided now, so the outcome does not depend on what else ran meanwhile.
   const bool fails = world_->Chance(faults_->write_error) || world_->Chance(faults_->fsync_error);
   const int64_t latency_us = world_->Uniform(faults_->latency_min_us, faults_->latency_max_us);

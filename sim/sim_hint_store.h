@@ -24,7 +24,8 @@ class SimHintStore final : public HintStore {
   // `faults` (the node's disk's) must outlive the store.
   SimHintStore(World* world, const DiskFaults* faults) : world_(world), faults_(faults) {}
 
-  void Add(Hint hint, std::function<void(Status)> done) override;
+  void AddRecord(const std::string& target, int64_t stored_at_us, std::string record,
+                 std::function<void(Status)> done) override;
   std::vector<Hint> Oldest(const std::string& target, size_t max_count,
                            size_t max_bytes) override {
     return mem_.Oldest(target, max_count, max_bytes);

@@ -10,10 +10,12 @@ namespace {
 constexpr uint8_t kHintFormat = 1;
 
 void PutU32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
 }
 void PutU64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
 }
 uint64_t GetBE(std::string_view in, size_t pos, size_t width) {
   uint64_t v = 0;
@@ -45,15 +47,20 @@ bool GetBytes(std::string_view in, size_t end, size_t* pos, std::string_view* ou
 
 }  // namespace
 
-std::string EncodeHintRecord(const Hint& hint) {
+std::string EncodeHintRecord(int64_t stored_at_us, std::string_view keyspace, std::string_view key,
+                             const VersionedObject& object) {
   std::string out;
   out.push_back(static_cast<char>(kHintFormat));
-  PutU64(&out, static_cast<uint64_t>(hint.stored_at_us));
-  PutBytes(&out, hint.keyspace);
-  PutBytes(&out, hint.key);
-  PutBytes(&out, EncodeObject(hint.object));
+  PutU64(&out, static_cast<uint64_t>(stored_at_us));
+  PutBytes(&out, keyspace);
+  PutBytes(&out, key);
+  PutBytes(&out, EncodeObject(object));
   PutU32(&out, Fnv1a32(out));
   return out;
+}
+
+std::string EncodeHintRecord(const Hint& hint) {
+  return EncodeHintRecord(hint.stored_at_us, hint.keyspace, hint.key, hint.object);
 }
 
 Status DecodeHintRecord(std::string_view record, Hint* out) {
@@ -83,8 +90,7 @@ Status DecodeHintRecord(std::string_view record, Hint* out) {
   return Status::Ok();
 }
 
-void HintIndex::Add(const std::string& target, uint64_t id, uint64_t bytes,
-                    int64_t stored_at_us) {
+void HintIndex::Add(const std::string& target, uint64_t id, uint64_t bytes, int64_t stored_at_us) {
   Target& t = targets_[target];
   t.hints[id] = Meta{bytes, stored_at_us, false};
   t.bytes += bytes;

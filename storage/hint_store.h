@@ -53,6 +53,9 @@ struct HintTargetStats {
 //   u32 BE         FNV-1a 32 of everything before it
 // The target and id are in LevelDB's key ("h" target "\0" id as u64 BE), not in the value.
 std::string EncodeHintRecord(const Hint& hint);
+// The same record from its parts, without a Hint (so without copying the object into one).
+std::string EncodeHintRecord(int64_t stored_at_us, std::string_view keyspace, std::string_view key,
+                             const VersionedObject& object);
 // Fills keyspace, key, object, stored_at_us and bytes; kCorruption on any mismatch.
 [[nodiscard]] Status DecodeHintRecord(std::string_view record, Hint* out);
 
@@ -91,7 +94,13 @@ class HintStore {
   // Stores `hint` (its id is assigned here). `done` runs on the owner's loop once the hint is
   // durable (synced); a non-OK status means it was not stored. A hint whose `done` has not run
   // may be lost in a crash. Its stats count from the call on (so caps see hints in flight).
-  virtual void Add(Hint hint, std::function<void(Status)> done) = 0;
+  void Add(const Hint& hint, std::function<void(Status)> done) {
+    AddRecord(hint.target, hint.stored_at_us, EncodeHintRecord(hint), std::move(done));
+  }
+  // The same for a record the caller has already encoded (EncodeHintRecord): the handoff encodes
+  // once, to check its size against the caps, and hands that record over.
+  virtual void AddRecord(const std::string& target, int64_t stored_at_us, std::string record,
+                         std::function<void(Status)> done) = 0;
 
   // Up to max_count durable hints for `target`, oldest first, stopping once max_bytes is reached
   // (at least one hint is returned when any is stored). A record that fails to decode is removed,

@@ -18,7 +18,8 @@ std::string TargetPrefix(const std::string& target) {
 
 std::string HintKey(const std::string& target, uint64_t id) {
   std::string key = TargetPrefix(target);
-  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((id >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>((id >> shift) & 0xff));
   return key;
 }
 
@@ -27,7 +28,8 @@ bool ParseHintKey(std::string_view key, std::string* target, uint64_t* id) {
   if (key.size() < 1 + 1 + 8 || key[0] != 'h' || key[key.size() - 9] != '\0') return false;
   target->assign(key.substr(1, key.size() - 10));
   *id = 0;
-  for (size_t i = key.size() - 8; i < key.size(); ++i) *id = (*id << 8) | static_cast<uint8_t>(key[i]);
+  for (size_t i = key.size() - 8; i < key.size(); ++i)
+    *id = (*id << 8) | static_cast<uint8_t>(key[i]);
   return true;
 }
 
@@ -40,7 +42,8 @@ Result<std::unique_ptr<LevelDbHintStore>> LevelDbHintStore::Open(const std::stri
   options.paranoid_checks = true;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
-  if (!s.ok()) return Status::IoError(fmt::format("cannot open hint store {}: {}", path, s.ToString()));
+  if (!s.ok())
+    return Status::IoError(fmt::format("cannot open hint store {}: {}", path, s.ToString()));
   auto store = std::unique_ptr<LevelDbHintStore>(
       new LevelDbHintStore(std::move(post), std::unique_ptr<leveldb::DB>(raw)));
   store->Load();
@@ -93,14 +96,14 @@ void LevelDbHintStore::Enqueue(Op op) {
   cv_.notify_one();
 }
 
-void LevelDbHintStore::Add(Hint hint, std::function<void(Status)> done) {
+void LevelDbHintStore::AddRecord(const std::string& target, int64_t stored_at_us,
+                                 std::string record, std::function<void(Status)> done) {
   const uint64_t id = next_id_++;
-  std::string record = EncodeHintRecord(hint);
-  index_.Add(hint.target, id, record.size(), hint.stored_at_us);
+  index_.Add(target, id, record.size(), stored_at_us);
   Op op;
-  op.key = HintKey(hint.target, id);
+  op.key = HintKey(target, id);
   op.value = std::move(record);
-  op.done = [this, target = hint.target, id, done = std::move(done)](Status s) {
+  op.done = [this, target, id, done = std::move(done)](Status s) {
     if (!s.ok()) {
       index_.Remove(target, id);
     } else if (index_.Has(target, id)) {
@@ -120,8 +123,8 @@ std::vector<Hint> LevelDbHintStore::Oldest(const std::string& target, size_t max
   const std::string prefix = TargetPrefix(target);
   size_t bytes = 0;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && out.size() < max_count && (out.empty() || bytes < max_bytes);
-       it->Next()) {
+  for (it->Seek(prefix);
+       it->Valid() && out.size() < max_count && (out.empty() || bytes < max_bytes); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
     std::string parsed_target;
@@ -161,7 +164,8 @@ Status LevelDbHintStore::PutRawForTest(const std::string& target, uint64_t id,
                                        std::string_view record) {
   leveldb::WriteOptions sync;
   sync.sync = true;
-  leveldb::Status s = db_->Put(sync, HintKey(target, id), leveldb::Slice(record.data(), record.size()));
+  leveldb::Status s =
+      db_->Put(sync, HintKey(target, id), leveldb::Slice(record.data(), record.size()));
   return s.ok() ? Status::Ok() : Status::IoError(s.ToString());
 }
 

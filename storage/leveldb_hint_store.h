@@ -41,7 +41,8 @@ class LevelDbHintStore final : public HintStore {
   // Waits for queued writes; their completions are posted.
   ~LevelDbHintStore() override;
 
-  void Add(Hint hint, std::function<void(Status)> done) override;
+  void AddRecord(const std::string& target, int64_t stored_at_us, std::string record,
+                 std::function<void(Status)> done) override;
   std::vector<Hint> Oldest(const std::string& target, size_t max_count,
                            size_t max_bytes) override;
   Status Remove(const std::string& target, uint64_t id) override;

@@ -4,11 +4,11 @@
 
 namespace ringkv {
 
-void MemoryHintStore::Add(Hint hint, std::function<void(Status)> done) {
+void MemoryHintStore::AddRecord(const std::string& target, int64_t stored_at_us, std::string record,
+                                std::function<void(Status)> done) {
   const uint64_t id = next_id_++;
-  std::string record = EncodeHintRecord(hint);
-  index_.Add(hint.target, id, record.size(), hint.stored_at_us);
-  pending_[id] = Pending{std::move(hint.target), std::move(record), std::move(done)};
+  index_.Add(target, id, record.size(), stored_at_us);
+  pending_[id] = Pending{target, std::move(record), std::move(done)};
 }
 
 void MemoryHintStore::Complete(uint64_t id, Status s) {
@@ -50,8 +50,8 @@ std::vector<Hint> MemoryHintStore::Oldest(const std::string& target, size_t max_
   auto t = durable_.find(target);
   if (t == durable_.end()) return out;
   size_t bytes = 0;
-  for (auto it = t->second.begin(); it != t->second.end() && out.size() < max_count &&
-                                    (out.empty() || bytes < max_bytes);) {
+  for (auto it = t->second.begin();
+       it != t->second.end() && out.size() < max_count && (out.empty() || bytes < max_bytes);) {
     Hint h;
     if (!DecodeHintRecord(it->second, &h).ok()) {
       ++corrupt_skipped_;

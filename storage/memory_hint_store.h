@@ -20,7 +20,8 @@ namespace ringkv {
 
 class MemoryHintStore final : public HintStore {
  public:
-  void Add(Hint hint, std::function<void(Status)> done) override;
+  void AddRecord(const std::string& target, int64_t stored_at_us, std::string record,
+                 std::function<void(Status)> done) override;
   std::vector<Hint> Oldest(const std::string& target, size_t max_count,
                            size_t max_bytes) override;
   Status Remove(const std::string& target, uint64_t id) override;
