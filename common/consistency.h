@@ -12,6 +12,13 @@ namespace ringkv {
 enum class Consistency : uint8_t { kDefault, kOne, kTwo, kThree, kQuorum, kAll, kAny };
 
 std::string_view ConsistencyName(Consistency c);
+
+// Which nodes a write may count toward W. Strict: only the key's preference list (too few of them
+// up is UNAVAILABLE). Sloppy (the Dynamo paper's sloppy quorum): the next healthy nodes clockwise
+// past the preference list stand in for the replicas that are down, each storing the write as a
+// durable hint for the replica it stands in for, and count toward W. kDefault: the keyspace's mode.
+// Reads always count the preference list only.
+enum class QuorumMode : uint8_t { kDefault, kStrict, kSloppy };
 bool ParseConsistency(std::string_view name, Consistency* out);
 
 // Replicas a request needs out of `n`, the key's effective replication (the keyspace's factor,

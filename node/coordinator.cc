@@ -47,9 +47,17 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);
   }
+  const bool sloppy = options.quorum == QuorumMode::kSloppy ||
+                      (options.quorum == QuorumMode::kDefault && def->sloppy);
+  if (write && sloppy && plan.up.size() < plan.replicas.size()) AddFallbacks(key, &plan);
   const int64_t timeout_ms =
       options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
   plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
+  if (plan.up.size() + plan.fallbacks.size() >= plan.needed && !plan.fallbacks.empty()) {
+    return plan;
+  }
+  const size_t stand_ins = plan.fallbacks.size();
+  plan.fallbacks.clear();  // too few to count: the write is refused, or met by ANY's hints
   if (write && plan.up.empty() && hints_ != nullptr &&
       options.consistency == Consistency::kAny && options.explicit_count == 0) {
     bool hintable = true;
@@ -69,13 +77,29 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
             : std::string(ConsistencyName(options.consistency == Consistency::kDefault
                                               ? Consistency::kQuorum
                                               : options.consistency));
-    return Status::Unavailable(fmt::format("cannot achieve {}: too few of the key's {} replicas "
-                                           "are up",
-                                           level, plan.replicas.size()),
-                               static_cast<uint32_t>(plan.needed),
-                               static_cast<uint32_t>(plan.up.size()));
+    return Status::Unavailable(
+        fmt::format("cannot achieve {}: too few of the key's {} replicas {}are up", level,
+                    plan.replicas.size(), sloppy && write ? "and their stand-ins " : ""),
+        static_cast<uint32_t>(plan.needed), static_cast<uint32_t>(plan.up.size() + stand_ins));
   }
   return plan;
+}
+
+void Coordinator::AddFallbacks(std::string_view key, Plan* plan) const {
+  // The whole ring clockwise from the key: past the preference list come the candidates.
+  const std::vector<std::string> walk = placement_->PreferenceList(TokenOf(key), kRingNodesMax);
+  size_t next = plan->replicas.size();
+  for (const auto& owner : plan->replicas) {
+    if (Contains(plan->up, owner)) continue;
+    while (next < walk.size()) {
+      const std::string& node = walk[next++];
+      const bool self = node == placement_->self();
+      if ((self && hints_ != nullptr) || (!self && placement_->IsUp(node))) {
+        plan->fallbacks.push_back({node, owner});
+        break;
+      }
+    }
+  }
 }
 
 OpEnv Coordinator::Env() {
@@ -102,10 +126,14 @@ Tracer Coordinator::StartTrace(const RequestOptions& options, std::string_view w
 
 void Coordinator::TracePlan(Tracer tr, const Plan& plan, std::string_view what) {
   if (!tr) return;
-  std::string replicas, up;
+  std::string replicas, up, fallbacks;
   for (const auto& n : plan.replicas) replicas += (replicas.empty() ? "" : ", ") + n;
   for (const auto& n : plan.up) up += (up.empty() ? "" : ", ") + n;
-  tr.Event("", fmt::format("replicas [{}], up [{}]: {} needed for the {}", replicas, up,
+  for (const auto& f : plan.fallbacks) {
+    fallbacks += fmt::format("{}{} for {}", fallbacks.empty() ? "" : ", ", f.node, f.owner);
+  }
+  tr.Event("", fmt::format("replicas [{}], up [{}]{}: {} needed for the {}", replicas, up,
+                           fallbacks.empty() ? "" : fmt::format(", fallbacks [{}]", fallbacks),
                            plan.needed, what));
 }
 
@@ -178,7 +206,9 @@ void Coordinator::Write(ForwardedWrite write, bool forwarded, Tracer tr, WriteDo
     return done(plan.status());
   }
   TracePlan(tr, plan.value(), "write");
-  if (forwarded || plan->hints_count || Contains(plan->replicas, placement_->self())) {
+  // With no replica up to forward to (ANY's hints, or sloppy quorum's stand-ins), this node
+  // coordinates though it is no replica.
+  if (forwarded || plan->up.empty() || Contains(plan->replicas, placement_->self())) {
     std::make_shared<WriteOp>(Env(), std::move(write), std::move(plan).value(), std::move(tr),
                               std::move(done))
         ->Start();

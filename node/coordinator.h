@@ -17,7 +17,14 @@
 // replica's hint would be refused (window, caps) it is UNAVAILABLE at once instead.
 //
 // Strict quorum: only preference-list replicas count. Fewer than R or W up -> kUnavailable at once,
-// naming needed and alive. The deadline passing first -> kTimeout; for writes in_doubt is set,
+// naming needed and alive. Sloppy quorum (writes whose RequestOptions::quorum, or else keyspace,
+// says so): each replica that is down gets a stand-in, the next node clockwise past the preference
+// list that is up (this node only when it has hinted handoff), which stores the write as a durable
+// hint for it (PeerTransport::FallbackWrite) and counts toward W; fewer than W replicas and
+// stand-ins together -> kUnavailable at once. A write none of whose replicas is up is then
+// coordinated by the node that received it, as ANY's is. Reads count replicas only: a stand-in's
+// hint is invisible to reads until delivered, so R + W > N does not promise that a read sees a
+// write acknowledged by stand-ins (README, "Sloppy quorum"). The deadline passing first -> kTimeout; for writes in_doubt is set,
 // since some replicas may have applied it.
 //
 // Each request runs as an operation object with named states: node/read_op.h, node/write_op.h,
@@ -92,6 +99,8 @@ class Coordinator {
   // `write`: a write at ANY with no replica up is planned to be met by hints (when enabled).
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
                         const RequestOptions& options, bool write = false);
+  // Sloppy quorum: a stand-in for each replica of plan->replicas that is not up.
+  void AddFallbacks(std::string_view key, Plan* plan) const;
   // An active tracer when options.trace, with the "received" event; else an off one.
   Tracer StartTrace(const RequestOptions& options, std::string_view what, std::string_view keyspace,
                     std::string_view key);

@@ -31,6 +31,14 @@ struct ReplicaPlan {
   std::vector<std::string> replicas;  // preference list
   std::vector<std::string> up;        // those the failure detector believes up; self always is
   size_t needed = 0;                  // R or W
+  // Sloppy quorum (writes): a stand-in for each replica that is down, as far as healthy nodes past
+  // the preference list go, in the order of `replicas`. Each stores the write as a durable hint
+  // for its owner, and its acknowledgement counts toward `needed`.
+  struct Fallback {
+    std::string node;
+    std::string owner;
+  };
+  std::vector<Fallback> fallbacks;
   // Consistency ANY with no replica up: the write is coordinated here as a non-replica's and
   // durable hints for the replicas are what counts toward W (node/write_op.h).
   bool hints_count = false;
@@ -63,6 +71,12 @@ struct OpEnv {
       peers->ReplicaRead(node, keyspace, key, deadline_us, std::move(done));
     }
   }
+
+  // Has `node` (this one, or another) store `object` as a durable hint for `owner`: the write of a
+  // fallback under sloppy quorum.
+  void FallbackWrite(const std::string& node, const std::string& owner, std::string_view keyspace,
+                     std::string_view key, const VersionedObject& object, int64_t deadline_us,
+                     PeerTransport::WriteDone done) const;
 
   // Merges `object` into a replica's copy, this node's or another's.
   void ReplicaWrite(const std::string& node, std::string_view keyspace, std::string_view key,

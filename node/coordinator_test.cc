@@ -27,18 +27,23 @@ class HeldPeers final : public PeerTransport {
     WriteDone write_done;
     ReadDone read_done;
     ForwardDone forward_done;
+    std::string owner;  // a fallback write: the replica it stands in for
   };
   void ReplicaWrite(const std::string& peer, std::string_view, std::string_view,
                     const VersionedObject&, int64_t, WriteDone done) override {
-    calls.push_back(Call{"write", peer, std::move(done), nullptr, nullptr});
+    calls.push_back(Call{"write", peer, std::move(done), nullptr, nullptr, {}});
   }
   void ReplicaRead(const std::string& peer, std::string_view, std::string_view, int64_t,
                    ReadDone done) override {
-    calls.push_back(Call{"read", peer, nullptr, std::move(done), nullptr});
+    calls.push_back(Call{"read", peer, nullptr, std::move(done), nullptr, {}});
+  }
+  void FallbackWrite(const std::string& peer, const std::string& owner, std::string_view,
+                     std::string_view, const VersionedObject&, int64_t, WriteDone done) override {
+    calls.push_back(Call{"fallback", peer, std::move(done), nullptr, nullptr, owner});
   }
   void ForwardWrite(const std::string& peer, const ForwardedWrite&, int64_t,
                     ForwardDone done) override {
-    calls.push_back(Call{"forward", peer, nullptr, nullptr, std::move(done)});
+    calls.push_back(Call{"forward", peer, nullptr, nullptr, std::move(done), {}});
   }
   void ReplicaScan(const std::string&, const ScanSpec&, int64_t, ScanDone done) override {
     done(Status::Internal("not used"));
@@ -58,9 +63,11 @@ class FixedPlacement final : public Placement {
  public:
   explicit FixedPlacement(std::string self) : self_(std::move(self)) {}
   const std::string& self() const override { return self_; }
-  std::vector<std::string> PreferenceList(Token, size_t) const override {
-    return {"n1", "n2", "n3"};
+  // Every key's walk clockwise is `walk`; its first n are the preference list.
+  std::vector<std::string> PreferenceList(Token, size_t n) const override {
+    return {walk.begin(), walk.begin() + static_cast<ptrdiff_t>(std::min(n, walk.size()))};
   }
+  std::vector<std::string> walk = {"n1", "n2", "n3"};
   bool IsUp(const std::string& node) const override { return down.count(node) == 0; }
   const Ring& ring() const override { return ring_; }
   std::set<std::string> down;  // believed down by the failure detector
@@ -340,6 +347,107 @@ TEST_F(HintedAnyTest, AnyWhoseHintsAllFailIsInDoubt) {
   hint_store_.RunCompletions();
   ASSERT_TRUE(write_ && !write_->ok());
   EXPECT_TRUE(write_->status().in_doubt());
+}
+
+// Sloppy quorum: the ring walks n1..n5 clockwise from every key; n1..n3 are its replicas.
+class SloppyWriteTest : public HintedWriteTest {
+ protected:
+  explicit SloppyWriteTest(std::string self = "n1") : HintedWriteTest(std::move(self)) {
+    placement_.walk = {"n1", "n2", "n3", "n4", "n5", "n9"};
+    sloppy_.quorum = QuorumMode::kSloppy;
+  }
+  void AnswerFallback(size_t i, Status s) {
+    ASSERT_EQ(peers_.calls.at(i).kind, "fallback");
+    peers_.calls.at(i).write_done(s);
+  }
+  std::vector<std::string> FallbackOwners() const {
+    std::vector<std::string> out;
+    for (const auto& c : peers_.calls) {
+      if (c.kind == "fallback") out.push_back(c.peer + " for " + c.owner);
+    }
+    return out;
+  }
+  RequestOptions sloppy_;
+};
+
+TEST_F(SloppyWriteTest, StrictIsUnavailableAtOnceWhereSloppyReachesWThroughStandIns) {
+  placement_.down = {"n2", "n3"};
+  Put();  // the default keyspace is strict
+  ASSERT_TRUE(write_);
+  EXPECT_EQ(write_->status().code(), Code::kUnavailable);
+  EXPECT_TRUE(peers_.calls.empty());
+
+  write_.reset();
+  Put(sloppy_);
+  storage_.RunCompletions();
+  EXPECT_EQ(FallbackOwners(), (std::vector<std::string>{"n4 for n2", "n5 for n3"}));
+  EXPECT_TRUE(peers_.Peers("write").empty()) << "nothing is sent to a replica believed down";
+  EXPECT_FALSE(write_) << "n1 alone is not a quorum";
+  AnswerFallback(0, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok()) << write_->status().ToString();
+  EXPECT_EQ(write_->value().fallback_acks, 1u);
+  EXPECT_TRUE(hint_store_.Stats().empty()) << "n4 holds n2's hint; n5 may yet hold n3's";
+  AnswerFallback(1, Status::Timeout("no answer", true));
+  EXPECT_EQ(PendingFor("n3"), 1u) << "n5 failed: this node hints n3 itself";
+  EXPECT_EQ(PendingFor("n2"), 0u);
+}
+
+TEST_F(SloppyWriteTest, AKeyspaceMadeSloppyIsSloppyUnlessTheRequestSaysStrict) {
+  ASSERT_TRUE(keyspaces_.Create("feat", 3, 0, /*sloppy=*/true).ok());
+  placement_.down = {"n3"};
+  RequestOptions strict;
+  strict.quorum = QuorumMode::kStrict;
+  coordinator_.Put("feat", "k", "v", "", 0, strict, false,
+                   [this](Result<WriteReply> r) { write_ = std::move(r); });
+  storage_.RunCompletions();
+  EXPECT_TRUE(FallbackOwners().empty());
+  EXPECT_EQ(PendingFor("n3"), 1u) << "strict: a hint from here, as before";
+
+  coordinator_.Put("feat", "k", "v", "", 0, RequestOptions{}, false,
+                   [this](Result<WriteReply> r) { write_ = std::move(r); });
+  storage_.RunCompletions();
+  EXPECT_EQ(FallbackOwners(), std::vector<std::string>{"n4 for n3"});
+  EXPECT_EQ(PendingFor("n3"), 1u) << "no second hint from here: n4 stands in";
+}
+
+TEST_F(SloppyWriteTest, StandInsAreOnlyNodesBelievedUpPastThePreferenceList) {
+  placement_.down = {"n2", "n3", "n4", "n9"};
+  RequestOptions all = sloppy_;
+  all.consistency = Consistency::kAll;
+  Put(all);
+  ASSERT_TRUE(write_);
+  EXPECT_EQ(write_->status().code(), Code::kUnavailable);
+  EXPECT_EQ(write_->status().alive(), 2u) << "n1, and n5 standing in for n2";
+  write_.reset();
+  Put(sloppy_);
+  storage_.RunCompletions();
+  EXPECT_EQ(FallbackOwners(), std::vector<std::string>{"n5 for n2"});
+  EXPECT_EQ(PendingFor("n3"), 1u) << "no stand-in left for n3: hinted from here";
+  AnswerFallback(0, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok());
+}
+
+// A node outside the preference list, with every replica down: it coordinates the write itself
+// and is a stand-in too (its own hint store).
+class SloppyNonReplicaTest : public SloppyWriteTest {
+ protected:
+  SloppyNonReplicaTest() : SloppyWriteTest("n9") {}
+};
+
+TEST_F(SloppyNonReplicaTest, EveryReplicaDownCoordinatesHereWithItselfAsAStandIn) {
+  placement_.walk = {"n1", "n2", "n3", "n9", "n4"};
+  placement_.down = {"n1", "n2", "n3"};
+  Put(sloppy_);
+  storage_.RunCompletions();
+  EXPECT_TRUE(peers_.Peers("forward").empty());
+  EXPECT_EQ(FallbackOwners(), std::vector<std::string>{"n4 for n2"}) << "n9 stands in for n1";
+  EXPECT_EQ(PendingFor("n1"), 1u);
+  EXPECT_FALSE(write_) << "n9's hint is not durable yet";
+  hint_store_.RunCompletions();
+  EXPECT_FALSE(write_) << "one stand-in of QUORUM's two";
+  AnswerFallback(0, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok()) << write_->status().ToString();
+  EXPECT_EQ(write_->value().fallback_acks, 2u);
 }
 
 class ForwardTest : public CoordinatorTest {

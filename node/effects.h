@@ -48,6 +48,15 @@ class PeerTransport {
   virtual void ReplicaRead(const std::string& peer, std::string_view keyspace,
                            std::string_view key, int64_t deadline_us, ReadDone done) = 0;
 
+  // Sloppy quorum: asks `peer`, a node past the key's preference list, to stand in for the replica
+  // `owner`, which is down: it stores `object` as a durable hint for `owner` (its hinted handoff
+  // delivers it when `owner` returns) and answers once the hint is durable. The object is not
+  // merged into `peer`'s own data, so reads never see it there.
+  virtual void FallbackWrite(const std::string& peer, const std::string& owner,
+                             std::string_view keyspace, std::string_view key,
+                             const VersionedObject& object, int64_t deadline_us,
+                             WriteDone done) = 0;
+
   // Hands a client write to a node of the key's preference list, which coordinates it. On
   // kTimeout the write is in doubt.
   using ForwardDone = std::function<void(Result<WriteReply>)>;

@@ -29,6 +29,10 @@ class HeldPeers final : public PeerTransport {
                    ReadDone done) override {
     done(Status::Internal("not used"));
   }
+  void FallbackWrite(const std::string&, const std::string&, std::string_view, std::string_view,
+                     const VersionedObject&, int64_t, WriteDone done) override {
+    done(Status::Internal("not used"));
+  }
   void ForwardWrite(const std::string&, const ForwardedWrite&, int64_t, ForwardDone done) override {
     done(Status::Internal("not used"));
   }

@@ -49,7 +49,8 @@ Status LoadKeyspaces(Storage* storage, KeyspaceCatalog* catalog) {
   for (const auto& f : keyspaces.value()) {
     const auto rf = static_cast<uint32_t>(std::strtoul(f[1].c_str(), nullptr, 10));
     const int64_t created = f.size() > 2 ? std::strtoll(f[2].c_str(), nullptr, 10) : 0;
-    (void)catalog->Create(f[0], rf, created);
+    const bool sloppy = f.size() > 3 && f[3] == "sloppy";  // absent: saved before sloppy quorum
+    (void)catalog->Create(f[0], rf, created, sloppy);
   }
   auto dropped = LoadList(storage, kDroppedMeta);
   if (!dropped.ok()) return dropped.status();
@@ -67,7 +68,7 @@ Status SaveKeyspace(Storage* storage, const KeyspaceDef& keyspace) {
     if (f[0] != keyspace.name) items.push_back(std::move(f));
   }
   items.push_back({keyspace.name, std::to_string(keyspace.replication_factor),
-                   std::to_string(keyspace.created_us)});
+                   std::to_string(keyspace.created_us), keyspace.sloppy ? "sloppy" : "strict"});
   return SaveList(storage, kKeyspacesMeta, items);
 }
 

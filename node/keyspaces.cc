@@ -36,17 +36,21 @@ Result<KeyspaceDef> KeyspaceCatalog::Find(std::string_view name) const {
 }
 
 Status KeyspaceCatalog::Create(std::string_view name, uint32_t replication_factor,
-                               int64_t created_us) {
+                               int64_t created_us, bool sloppy) {
   if (Status s = ValidateName(name); !s.ok()) return s;
   if (replication_factor < 1 || replication_factor > kReplicationFactorMax) {
     return Status::InvalidArgument(
         fmt::format("replication factor must be 1 to {}", kReplicationFactorMax));
   }
   auto [it, fresh] = keyspaces_.try_emplace(
-      std::string(name), KeyspaceDef{std::string(name), replication_factor, created_us});
+      std::string(name), KeyspaceDef{std::string(name), replication_factor, created_us, sloppy});
   if (!fresh && it->second.replication_factor != replication_factor) {
     return Status::InvalidArgument(fmt::format("keyspace '{}' exists with replication factor {}",
                                                name, it->second.replication_factor));
+  }
+  if (!fresh && it->second.sloppy != sloppy) {
+    return Status::InvalidArgument(fmt::format("keyspace '{}' exists with {} quorum", name,
+                                               it->second.sloppy ? "sloppy" : "strict"));
   }
   return Status::Ok();
 }
@@ -84,7 +88,8 @@ int64_t KeyspaceCatalog::DroppedAt(std::string_view name) const {
 std::string KeyspaceCatalog::SchemaVersion() const {
   std::string canonical;
   for (const auto& [name, def] : keyspaces_) {  // std::map: sorted by name
-    canonical += fmt::format("{}:{};", name, def.replication_factor);
+    // A strict keyspace's entry is as before sloppy quorum existed, so versions stay comparable.
+    canonical += fmt::format("{}:{}{};", name, def.replication_factor, def.sloppy ? ":sloppy" : "");
   }
   return fmt::format("{:016x}", static_cast<uint64_t>(TokenOf(canonical)));
 }

@@ -24,6 +24,10 @@ struct KeyspaceDef {
   // Wall clock of its creation (0: always existed). A drop later than this removes it; a creation
   // later than a drop brings the name back (last writer wins, so every node converges).
   int64_t created_us = 0;
+  // Sloppy quorum by default for its writes (node/coordinator.h): when replicas of a key are down,
+  // the next healthy nodes clockwise past its preference list take the write as a hint for them,
+  // and count toward W. A request may ask for either mode (RequestOptions::quorum).
+  bool sloppy = false;
 };
 
 class KeyspaceCatalog {
@@ -34,7 +38,9 @@ class KeyspaceCatalog {
   Result<KeyspaceDef> Find(std::string_view name) const;
   // Names are 1-48 characters of [A-Za-z0-9_]; factors 1..kReplicationFactorMax.
   static Status ValidateName(std::string_view name);
-  Status Create(std::string_view name, uint32_t replication_factor, int64_t created_us = 0);
+  // A keyspace that exists already must have the same factor and quorum mode.
+  Status Create(std::string_view name, uint32_t replication_factor, int64_t created_us = 0,
+                bool sloppy = false);
   // Raises a known keyspace's creation time (a later creation of the same definition).
   void Touch(std::string_view name, int64_t created_us);
   // Removes a keyspace and remembers when. The default keyspace cannot be dropped.
@@ -47,7 +53,7 @@ class KeyspaceCatalog {
   const std::map<std::string, KeyspaceDef, std::less<>>& all() const { return keyspaces_; }
   const std::map<std::string, int64_t, std::less<>>& dropped() const { return dropped_; }
 
-  // A short hex digest of the sorted (name, replication factor) pairs: equal on every node that
+  // A short hex digest of the sorted (name, replication factor, quorum mode) triples: equal on every node that
   // holds the same keyspaces, whatever the order it learnt them in.
   std::string SchemaVersion() const;
 

@@ -106,20 +106,21 @@ void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
   auto known = keyspaces_->Find(keyspace.name);
   if (known.ok()) {
     if (known->created_us < keyspace.created_us &&
-        known->replication_factor == keyspace.replication_factor) {
+        known->replication_factor == keyspace.replication_factor &&
+        known->sloppy == keyspace.sloppy) {
       keyspaces_->Touch(keyspace.name, keyspace.created_us);
       on_keyspace_(keyspaces_->Find(keyspace.name).value());
     }
     return;
   }
   if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor,
-                                    keyspace.created_us);
+                                    keyspace.created_us, keyspace.sloppy);
       !s.ok()) {
     RINGKV_LOG(log_, kWarn, "ignoring keyspace {}: {}", keyspace.name, s.ToString());
     return;
   }
-  RINGKV_LOG(log_, kInfo, "keyspace {} (replication factor {})", keyspace.name,
-             keyspace.replication_factor);
+  RINGKV_LOG(log_, kInfo, "keyspace {} (replication factor {}, {} quorum)", keyspace.name,
+             keyspace.replication_factor, keyspace.sloppy ? "sloppy" : "strict");
   on_keyspace_(keyspace);
 }
 
@@ -138,20 +139,25 @@ Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exist
       return Status::InvalidArgument(fmt::format("keyspace '{}' exists with replication factor {}",
                                                  keyspace.name, known->replication_factor));
     }
+    if (known->sloppy != keyspace.sloppy) {
+      return Status::InvalidArgument(fmt::format("keyspace '{}' exists with {} quorum",
+                                                 keyspace.name,
+                                                 known->sloppy ? "sloppy" : "strict"));
+    }
     if (!if_not_exists) {
       return Status::InvalidArgument(fmt::format("keyspace '{}' already exists", keyspace.name));
     }
     return Status::Ok();
   }
   if (Status s = keyspaces_->Create(keyspace.name, keyspace.replication_factor,
-                                    keyspace.created_us);
+                                    keyspace.created_us, keyspace.sloppy);
       !s.ok()) {
     return s;
   }
   *created = true;
   on_keyspace_(keyspace);
-  RINGKV_LOG(log_, kInfo, "created keyspace {} (replication factor {})", keyspace.name,
-             keyspace.replication_factor);
+  RINGKV_LOG(log_, kInfo, "created keyspace {} (replication factor {}, {} quorum)",
+             keyspace.name, keyspace.replication_factor, keyspace.sloppy ? "sloppy" : "strict");
   // Tell everyone now; a member that misses it learns it from the next ring exchange.
   for (const auto& address : Targets()) {
     transport_->PushKeyspace(address, keyspace, options_.timeout_ms, [](Status) {});

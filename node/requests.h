@@ -21,6 +21,7 @@ struct RequestOptions {
   uint8_t explicit_count = 0;  // R for reads, W for writes; 0: from `consistency`
   int64_t timeout_ms = 0;      // 0: the node's default
   bool trace = false;          // answer with a Trace of what the coordinator did
+  QuorumMode quorum = QuorumMode::kDefault;  // writes only
 };
 
 struct ReadReply {
@@ -35,6 +36,9 @@ struct WriteReply {
   uint32_t siblings = 0;  // live siblings after the write
   VersionedObject object; // the object as stored by the coordinator: what replicas receive
   Dot dot;                // the dot the write took (not carried by a forward over the wire)
+  // Of the acknowledgements the answer counted, how many came from fallbacks (sloppy quorum)
+  // rather than from the key's replicas.
+  uint32_t fallback_acks = 0;
   std::optional<Trace> trace;  // when RequestOptions::trace
 };
 

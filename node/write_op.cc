@@ -20,12 +20,31 @@ WriteOp::WriteOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Trace
   // This node is in plan_.up exactly when it is in the preference list (MakePlan counts itself
   // up), so its local write counts towards W exactly then.
   replicas_.reserve(plan_.replicas.size());
-  self_ = plan_.replicas.size();
+  self_ = kNone;
   for (size_t i = 0; i < plan_.replicas.size(); ++i) {
     const std::string& node = plan_.replicas[i];
     const bool up = std::find(plan_.up.begin(), plan_.up.end(), node) != plan_.up.end();
-    replicas_.push_back(Replica{node, up ? Ack::kUnsent : Ack::kDown});
+    replicas_.push_back(Replica{node, up ? Ack::kUnsent : Ack::kDown, false, {}, kNone});
     if (up && env_.IsSelf(node)) self_ = i;
+  }
+  for (const ReplicaPlan::Fallback& f : plan_.fallbacks) {
+    auto owner = std::find_if(replicas_.begin(), replicas_.end(),
+                              [&](const Replica& r) { return r.node == f.owner; });
+    assert(owner != replicas_.end() && owner->ack == Ack::kDown);
+    owner->stand_in = replicas_.size();  // before push_back: `owner` is invalidated by it
+    replicas_.push_back(Replica{f.node, Ack::kUnsent, false, f.owner, kNone});
+  }
+}
+
+void OpEnv::FallbackWrite(const std::string& node, const std::string& owner,
+                          std::string_view keyspace, std::string_view key,
+                          const VersionedObject& object, int64_t deadline_us,
+                          PeerTransport::WriteDone done) const {
+  if (IsSelf(node)) {
+    // Coordinator::AddFallbacks picks this node only when it has hinted handoff.
+    hints->Store(owner, keyspace, key, object, std::move(done));
+  } else {
+    peers->FallbackWrite(node, owner, keyspace, key, object, deadline_us, std::move(done));
   }
 }
 
@@ -71,8 +90,9 @@ void WriteOp::OnLocalDone(Result<WriteReply> r) {
   // which is what in doubt allows.
   state_ = state_ == State::kLocalWrite ? State::kFanOut : State::kAnswered;
   FanOut();
+  // A replica with a stand-in is hinted by it (OnStandInAck).
   for (size_t i = 0; i < replicas_.size(); ++i) {
-    if (replicas_[i].ack == Ack::kDown) StoreHint(i);
+    if (replicas_[i].ack == Ack::kDown && replicas_[i].stand_in == kNone) StoreHint(i);
   }
   Settle();
   DoneOnceNoneOut();
@@ -87,6 +107,16 @@ void WriteOp::FanOut() {
     // reply_ from under the later sends. Unreachable while transports answer on a later turn.
     replicas_[i].ack = Ack::kPending;
     const std::string& node = replicas_[i].node;
+    if (!replicas_[i].owner.empty()) {
+      if (tr_) {
+        tr_.Asked(node);
+        tr_.Event(node, fmt::format("sent to {} (fallback for {})", node, replicas_[i].owner));
+      }
+      env_.FallbackWrite(
+          node, replicas_[i].owner, write_.keyspace, write_.key, Object(), plan_.deadline_us,
+          [self = shared_from_this(), i](Status s) { self->OnStandInAck(i, std::move(s)); });
+      continue;
+    }
     if (tr_) {
       tr_.Asked(node);
       tr_.Event(node, fmt::format("sent to {}", node));
@@ -113,6 +143,35 @@ void WriteOp::OnReplicaAck(size_t i, Status s) {
     } else {
       tr_.Event(node, fmt::format("{} failed: {}", node, s.ToString()));
     }
+  }
+  Settle();
+  DoneOnceNoneOut();
+}
+
+void WriteOp::OnStandInAck(size_t i, Status s) {
+  assert(replicas_[i].ack == Ack::kPending && !replicas_[i].owner.empty());
+  assert(state_ == State::kFanOut || state_ == State::kAnswered);
+  Replica& stand_in = replicas_[i];
+  stand_in.ack = s.ok() ? Ack::kAcked : Ack::kFailed;
+  stand_in.failed = !s.ok();
+  const size_t owner = static_cast<size_t>(
+      std::find_if(replicas_.begin(), replicas_.end(),
+                   [&](const Replica& r) { return r.stand_in == i; }) -
+      replicas_.begin());
+  if (tr_ && state_ == State::kFanOut) {
+    if (s.ok()) {
+      tr_.Answered(stand_in.node);
+      tr_.Event(stand_in.node, fmt::format("{} (fallback) stored a hint for {}", stand_in.node,
+                                           stand_in.owner));
+    } else {
+      tr_.Event(stand_in.node, fmt::format("{} (fallback for {}) failed: {}", stand_in.node,
+                                           stand_in.owner, s.ToString()));
+    }
+  }
+  if (s.ok()) {
+    replicas_[owner].ack = Ack::kHinted;
+  } else {
+    StoreHint(owner);
   }
   Settle();
   DoneOnceNoneOut();
@@ -190,10 +249,14 @@ void WriteOp::Answer() {
   env_.timers->Cancel(timer_);
   if (tr_) {
     tr_.SetSiblings(reply_.siblings);
-    tr_.Event("", fmt::format("answered: {} of {} acknowledgements, {} live sibling(s)",
-                              Count(Ack::kAcked), plan_.needed, reply_.siblings));
+    const size_t stand_ins = StandInAcks();
+    tr_.Event("", fmt::format("answered: {} of {} acknowledgements{}, {} live sibling(s)",
+                              Count(Ack::kAcked), plan_.needed,
+                              stand_ins ? fmt::format(" ({} from fallbacks)", stand_ins) : "",
+                              reply_.siblings));
     reply_.trace = tr_.Finish();
   }
+  reply_.fallback_acks = static_cast<uint32_t>(StandInAcks());
   // Nothing reads the reply after the answer (the replica writes were encoded when sent), so it
   // moves: copying it copied the whole stored object per put. Only hints still to be stored (a
   // replica not yet answered) need a copy.
@@ -214,6 +277,12 @@ void WriteOp::DoneOnceNoneOut() {
       Count(Ack::kPending) + Count(Ack::kUnsent) + Count(Ack::kHinting) == 0) {
     state_ = State::kDone;
   }
+}
+
+size_t WriteOp::StandInAcks() const {
+  size_t n = 0;
+  for (const Replica& r : replicas_) n += !r.owner.empty() && r.ack == Ack::kAcked;
+  return n;
 }
 
 size_t WriteOp::Count(Ack a) const {

@@ -19,6 +19,12 @@
 //                        OnLocalDone(error) -> kDone
 //   kAnswered            no replica left to send to, to hear from or to hint -> kDone
 //
+// Sloppy quorum (plan.fallbacks): each stand-in is an entry of replicas_ after the preference
+// list's, sent the write as a hint for its owner (OpEnv::FallbackWrite) in the fan-out; its
+// acknowledgement counts toward W like a replica's. The owner (kDown) is then hinted by its
+// stand-in: once the stand-in acknowledges, the owner is kHinted; should the stand-in fail, this
+// node stores the owner's hint itself (counting toward nothing).
+//
 // Each replica's outcome is kept in replicas_, not in counters, so what the write reached is known
 // replica by replica:
 //
@@ -64,16 +70,21 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   // during the local write; another's is unsent until the fan-out, then pending until it answers;
   // one not in plan_.up is kDown and is never sent the write.
   enum class Ack { kUnsent, kPending, kAcked, kFailed, kDown, kHinting, kHinted, kUnhinted };
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   struct Replica {
     std::string node;
     Ack ack = Ack::kUnsent;
     bool failed = false;  // sent, and answered with an error (whatever its hint became)
+    std::string owner;    // a stand-in (sloppy quorum): the replica whose hint it stores
+    size_t stand_in = kNone;  // a replica that is down: the index of its stand-in, if it has one
   };
 
   // Transitions.
   void OnLocalDone(Result<WriteReply> r);
   void FanOut();
   void OnReplicaAck(size_t replica, Status s);
+  // A stand-in's answer: the owner is hinted by it, or, should it have failed, from here.
+  void OnStandInAck(size_t stand_in, Status s);
   void OnDeadline();
   // Hands replica i (failed or down) to hinted handoff; it ends kHinted or kUnhinted.
   void StoreHint(size_t replica);
@@ -92,6 +103,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   const VersionedObject& Object() const { return kept_ ? *kept_ : reply_.object; }
   bool CannotReachW() const { return Count(Ack::kAcked) + Count(Ack::kPending) < plan_.needed; }
   size_t Count(Ack a) const;
+  size_t StandInAcks() const;
 
   const OpEnv env_;
   const ForwardedWrite write_;
@@ -100,7 +112,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   Done done_;
   State state_ = State::kLocalWrite;
   std::vector<Replica> replicas_;
-  size_t self_ = 0;   // this node's index in replicas_; replicas_.size() when not a replica
+  size_t self_ = kNone;  // this node's index in replicas_, when it is a replica
   WriteReply reply_;  // the local write's answer: its object is what the replicas receive
   std::optional<VersionedObject> kept_;  // a copy for hints still to store after the answer
   Timers::TimerId timer_ = 0;

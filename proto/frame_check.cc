@@ -114,11 +114,12 @@ bool CheckFrameTyped(wire::Frame::Reader f) {
       return true;
     }
     case Frame::REPLICA_WRITE: {
-      ExpectPointers<wire::ReplicaWrite, 3>();
+      ExpectPointers<wire::ReplicaWrite, 4>();
       auto m = f.getReplicaWrite();
       Touch(m.getKeyspace());
       Touch(m.getKey());
       Touch(m.getObject());
+      Touch(m.getHintFor());
       return true;
     }
     case Frame::REPLICA_WRITE_RESULT:

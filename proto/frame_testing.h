@@ -91,7 +91,7 @@ inline size_t ReadEveryField(wire::Frame::Reader f) {
     }
     case Frame::REPLICA_WRITE: {
       auto m = f.getReplicaWrite();
-      n += Consume(m.getKeyspace()) + Consume(m.getKey()) + Consume(m.getObject());
+      n += Consume(m.getKeyspace()) + Consume(m.getKey()) + Consume(m.getObject()) + Consume(m.getHintFor());
       break;
     }
     case Frame::REPLICA_WRITE_RESULT:

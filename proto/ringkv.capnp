@@ -37,6 +37,13 @@ enum Consistency {
   any @6;
 }
 
+# Which nodes a write may count toward W (common/consistency.h QuorumMode).
+enum QuorumMode {
+  default @0;           # the keyspace's mode
+  strict @1;            # the key's preference list only
+  sloppy @2;            # stand-ins past the preference list for the replicas that are down
+}
+
 struct Hello {
   protocolVersion @0 :UInt32;
   role @1 :Role;
@@ -95,6 +102,7 @@ struct PutRequest {
   forwarded @8 :Bool;      # peers only: sent on by a node outside the key's preference list; the
                            # receiver coordinates it and never forwards it again
   trace @9 :Bool;
+  quorum @10 :QuorumMode;
 }
 
 struct PutResult {
@@ -104,6 +112,7 @@ struct PutResult {
                            # beside this one, and `context` covers them too: read them before
                            # writing with it
   trace @2 :Trace;
+  fallbackAcks @3 :UInt32; # of the acknowledgements counted, those from stand-ins (sloppy quorum)
 }
 
 struct DelRequest {
@@ -115,10 +124,12 @@ struct DelRequest {
   timeoutMs @5 :UInt32;
   forwarded @6 :Bool;      # as PutRequest.forwarded
   trace @7 :Bool;
+  quorum @8 :QuorumMode;
 }
 
 struct DelResult {
   trace @0 :Trace;
+  fallbackAcks @1 :UInt32; # as PutResult.fallbackAcks
 }
 
 # What a coordinator did for one request, for TRACING in kvsh and `kvctl --trace`: one event per
@@ -192,6 +203,9 @@ struct ReplicaWrite {
   keyspace @0 :Text;
   key @1 :Data;
   object @2 :Data;         # storage/object.h encoding
+  hintFor @3 :Text;        # non-empty (sloppy quorum): the receiver stands in for this replica,
+                           # which is down: it stores the object as a durable hint for it instead
+                           # of merging it into its own data, and answers once the hint is durable
 }
 
 struct ReplicaWriteResult {}
@@ -211,6 +225,7 @@ struct KeyspaceDef {
   name @0 :Text;
   replicationFactor @1 :UInt32;
   createdUs @2 :Int64;       # wall clock of its creation; 0: always existed ("default", old nodes)
+  sloppy @3 :Bool;           # writes use sloppy quorum unless a request says otherwise
 }
 
 # A keyspace dropped at `droppedUs`: it stays dropped on every node unless created again later
@@ -252,6 +267,7 @@ struct CreateKeyspace {
   ifNotExists @2 :Bool;
   propagated @3 :Bool;
   createdUs @4 :Int64;       # set by the node that created it (propagated copies carry it)
+  sloppy @5 :Bool;           # as KeyspaceDef.sloppy
 }
 
 struct CreateKeyspaceResult {

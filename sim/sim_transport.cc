@@ -61,6 +61,30 @@ void SimTransport::ReplicaWrite(const std::string& peer, std::string_view keyspa
                  });
 }
 
+void SimTransport::FallbackWrite(const std::string& peer, const std::string& owner,
+                                 std::string_view keyspace, std::string_view key,
+                                 const VersionedObject& object, int64_t deadline_us,
+                                 WriteDone done) {
+  const uint64_t id = Register(std::move(done), deadline_us, true);
+  const std::string origin = self_->name();
+  const uint64_t origin_inc = self_->incarnation();
+  SimCluster* cluster = cluster_;
+  cluster_->Send(origin, peer, 0,
+                 [cluster, origin, origin_inc, id, peer, owner, ks = std::string(keyspace),
+                  k = std::string(key), object](SimNode* target) {
+                   auto answer = [=](Status s) {
+                     cluster->Send(peer, origin, origin_inc, [id, s](SimNode* back) {
+                       back->transport()->Answer(id, s);
+                     });
+                   };
+                   // As kvnode's server: only a node with hinted handoff stands in.
+                   if (target->handoff() == nullptr) {
+                     return answer(Status(Code::kUnavailable, "hinted handoff is off on this node"));
+                   }
+                   target->handoff()->Store(owner, ks, k, object, answer);
+                 });
+}
+
 void SimTransport::ReplicaRead(const std::string& peer, std::string_view keyspace,
                                std::string_view key, int64_t deadline_us, ReadDone done) {
   const uint64_t id = Register(std::move(done), deadline_us, false);

@@ -24,6 +24,9 @@ class SimTransport final : public PeerTransport {
 
   void ReplicaWrite(const std::string& peer, std::string_view keyspace, std::string_view key,
                     const VersionedObject& object, int64_t deadline_us, WriteDone done) override;
+  void FallbackWrite(const std::string& peer, const std::string& owner, std::string_view keyspace,
+                     std::string_view key, const VersionedObject& object, int64_t deadline_us,
+                     WriteDone done) override;
   void ReplicaRead(const std::string& peer, std::string_view keyspace, std::string_view key,
                    int64_t deadline_us, ReadDone done) override;
   void ForwardWrite(const std::string& peer, const ForwardedWrite& write, int64_t deadline_us,

@@ -183,7 +183,8 @@ void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
         }
         for (auto ks : r.getKeyspaces()) {
           answer->keyspaces.push_back(KeyspaceDef{std::string(View(ks.getName())),
-                                                  ks.getReplicationFactor(), ks.getCreatedUs()});
+                                                  ks.getReplicationFactor(), ks.getCreatedUs(),
+                                                  ks.getSloppy()});
         }
         for (auto d : r.getDropped()) {
           answer->dropped.emplace_back(std::string(View(d.getName())), d.getDroppedUs());
@@ -207,6 +208,7 @@ void MembershipClient::PushKeyspace(const std::string& address, const KeyspaceDe
   req.setIfNotExists(true);
   req.setPropagated(true);
   req.setCreatedUs(keyspace.created_us);
+  req.setSloppy(keyspace.sloppy);
   auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
   exchange->Run(
       address, timeout_ms, proto::EncodeFrameBytes(m),

@@ -42,6 +42,9 @@ capnp::Data::Reader AsData(std::string_view s) {
 // Text must be NUL-terminated, which a string_view need not be.
 capnp::Text::Reader AsText(const std::string& s) { return {s.c_str(), s.size()}; }
 
+// The two enums list the same modes in the same order.
+wire::QuorumMode ToWire(QuorumMode q) { return static_cast<wire::QuorumMode>(q); }
+
 wire::Consistency ToWire(Consistency c) {
   switch (c) {
     case Consistency::kDefault:
@@ -268,14 +271,23 @@ bool PeerClient::Connected(const std::string& node) const {
 void PeerClient::ReplicaWrite(const std::string& peer, std::string_view keyspace,
                               std::string_view key, const VersionedObject& object,
                               int64_t deadline_us, WriteDone done) {
+  FallbackWrite(peer, std::string(), keyspace, key, object, deadline_us, std::move(done));
+}
+
+void PeerClient::FallbackWrite(const std::string& peer, const std::string& owner,
+                               std::string_view keyspace, std::string_view key,
+                               const VersionedObject& object, int64_t deadline_us,
+                               WriteDone done) {
+  // One message for both: a ReplicaWrite naming the owner it is a hint for, when it is one.
   const std::string ks(keyspace);
   const std::string encoded = EncodeObject(object);
   Submit(peer, Kind::kReplicaWrite, std::move(done), deadline_us,
-         ks.size() + key.size() + encoded.size(), [&](wire::Frame::Builder f) {
+         ks.size() + key.size() + encoded.size() + owner.size(), [&](wire::Frame::Builder f) {
            auto req = f.initReplicaWrite();
            req.setKeyspace(AsText(ks));
            req.setKey(AsData(key));
            req.setObject(AsData(encoded));
+           if (!owner.empty()) req.setHintFor(AsText(owner));
          });
 }
 
@@ -311,6 +323,7 @@ void PeerClient::ForwardWrite(const std::string& peer, const ForwardedWrite& wri
       req.setTimeoutMs(wire_timeout_ms);
       req.setForwarded(true);
       req.setTrace(write.options.trace);
+      req.setQuorum(ToWire(write.options.quorum));
     } else {
       auto req = f.initPut();
       req.setKeyspace(AsText(write.keyspace));
@@ -323,6 +336,7 @@ void PeerClient::ForwardWrite(const std::string& peer, const ForwardedWrite& wri
       req.setTimeoutMs(wire_timeout_ms);
       req.setForwarded(true);
       req.setTrace(write.options.trace);
+      req.setQuorum(ToWire(write.options.quorum));
     }
   });
 }
@@ -766,6 +780,7 @@ void PeerClient::OnAnswer(const std::shared_ptr<Link>& link, wire::Frame::Reader
       WriteReply reply;
       reply.context.assign(View(result.getContext()));
       reply.siblings = result.getSiblings();
+      reply.fallback_acks = result.getFallbackAcks();
       if (result.hasTrace()) reply.trace = ReadTrace(result.getTrace());
       std::get<ForwardDone>(call->done)(std::move(reply));
       return;
@@ -774,6 +789,7 @@ void PeerClient::OnAnswer(const std::shared_ptr<Link>& link, wire::Frame::Reader
       if (!frame.isDelResult()) return mismatch("delResult");
       WriteReply reply;
       auto result = frame.getDelResult();
+      reply.fallback_acks = result.getFallbackAcks();
       if (result.hasTrace()) reply.trace = ReadTrace(result.getTrace());
       std::get<ForwardDone>(call->done)(std::move(reply));
       return;

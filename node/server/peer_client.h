@@ -137,6 +137,9 @@ class PeerClient final : public PeerTransport {
   // PeerTransport.
   void ReplicaWrite(const std::string& peer, std::string_view keyspace, std::string_view key,
                     const VersionedObject& object, int64_t deadline_us, WriteDone done) override;
+  void FallbackWrite(const std::string& peer, const std::string& owner, std::string_view keyspace,
+                     std::string_view key, const VersionedObject& object, int64_t deadline_us,
+                     WriteDone done) override;
   void ReplicaRead(const std::string& peer, std::string_view keyspace, std::string_view key,
                    int64_t deadline_us, ReadDone done) override;
   // Sent as a put (or del) with forwarded set. timeoutMs tells the receiving coordinator the time

@@ -58,9 +58,12 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
 }
 
 RequestOptions OptionsFrom(wire::Consistency c, uint8_t count, uint32_t timeout_ms,
-                           bool trace = false) {
+                           bool trace = false, wire::QuorumMode q = wire::QuorumMode::DEFAULT) {
   RequestOptions o;
   o.trace = trace;
+  const auto mode = static_cast<uint16_t>(q);  // an unknown mode from a newer client: the default
+  o.quorum = mode <= static_cast<uint16_t>(QuorumMode::kSloppy) ? static_cast<QuorumMode>(mode)
+                                                                 : QuorumMode::kDefault;
   const auto raw = static_cast<uint16_t>(c);
   o.consistency = raw <= static_cast<uint16_t>(Consistency::kAny) ? static_cast<Consistency>(raw)
                                                                    : Consistency::kDefault;
@@ -368,7 +371,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
           // Only a peer may hand over a write to be coordinated here whatever the ring says.
           c->Put(View(req.getKeyspace()), View(req.getKey()), View(req.getValue()),
                  View(req.getContext()), req.getTtlS(),
-                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace()),
+                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace(),
+                             req.getQuorum()),
                  is_peer_ && req.getForwarded(),
                  WriteAnswer(weak, id, false, Observe(MetricOp::kPut, req.getConsistency(), req.getW())));
         } else {
@@ -383,7 +387,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (!Admit(id)) return;
         if (Coordinator* c = server_->coordinator_) {
           c->Del(View(req.getKeyspace()), View(req.getKey()), View(req.getContext()),
-                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace()),
+                 OptionsFrom(req.getConsistency(), req.getW(), req.getTimeoutMs(), req.getTrace(),
+                             req.getQuorum()),
                  is_peer_ && req.getForwarded(),
                  WriteAnswer(weak, id, true, Observe(MetricOp::kDel, req.getConsistency(), req.getW())));
         } else {
@@ -406,6 +411,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
           return;
         }
         if (!Admit(id)) return;
+        if (req.hasHintFor()) {
+          return StoreFallbackHint(weak, id, std::string(View(req.getHintFor())),
+                                   View(req.getKeyspace()), View(req.getKey()),
+                                   std::move(object).value());
+        }
         service->ReplicaWrite(View(req.getKeyspace()), View(req.getKey()),
                               std::move(object).value(), [weak, id](Status s) {
                                 if (!s.ok()) return AnswerError(weak, id, s);
@@ -488,7 +498,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         // Only a peer passes on another node's creation (with that node's time).
         const bool propagated = is_peer_ && req.getPropagated();
         const KeyspaceDef def{std::string(View(req.getName())), req.getReplicationFactor(),
-                              propagated ? req.getCreatedUs() : server_->clock_->NowUs()};
+                              propagated ? req.getCreatedUs() : server_->clock_->NowUs(),
+                              req.getSloppy()};
         Status s = server_->membership_->CreateKeyspace(def, req.getIfNotExists(), propagated,
                                                         &created);
         if (!s.ok()) return AnswerError(weak, id, s);
@@ -583,15 +594,39 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Answer(weak, id, [&](wire::Frame::Builder f) {
         if (del) {
           auto out = f.initDelResult();
+          out.setFallbackAcks(r->fallback_acks);
           if (r->trace) FillTrace(out.initTrace(), *r->trace);
         } else {
           auto out = f.initPutResult();
           out.setContext(AsData(r->context));
           out.setSiblings(r->siblings);
+          out.setFallbackAcks(r->fallback_acks);
           if (r->trace) FillTrace(out.initTrace(), *r->trace);
         }
       }, r->context.size());
     };
+  }
+
+  // Sloppy quorum: a coordinator asks this node to stand in for `owner`, a replica it believes
+  // down, by storing the write as a hint for it (PeerTransport::FallbackWrite).
+  void StoreFallbackHint(std::weak_ptr<Connection> weak, uint64_t id, std::string owner,
+                         std::string_view keyspace, std::string_view key, VersionedObject object) {
+    if (server_->hints_ == nullptr) {
+      return AnswerError(weak, id, Status(Code::kUnavailable, "hinted handoff is off on this node: "
+                                                  "it cannot stand in for a replica"));
+    }
+    if (owner == server_->options_.node_name) {
+      return AnswerError(weak, id, Status::InvalidArgument("a node cannot stand in for itself"));
+    }
+    if (server_->keyspaces_ != nullptr) {
+      if (Status s = server_->keyspaces_->Find(keyspace).status(); !s.ok()) {
+        return AnswerError(weak, id, s);
+      }
+    }
+    server_->hints_->Store(owner, keyspace, key, object, [weak, id](Status s) {
+      if (!s.ok()) return AnswerError(weak, id, s);
+      Answer(weak, id, [](wire::Frame::Builder f) { f.initReplicaWriteResult(); });
+    });
   }
 
   bool RequirePeer(uint64_t id) {
@@ -674,6 +709,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       keyspaces[i].setName(ring.keyspaces[i].name);
       keyspaces[i].setReplicationFactor(ring.keyspaces[i].replication_factor);
       keyspaces[i].setCreatedUs(ring.keyspaces[i].created_us);
+      keyspaces[i].setSloppy(ring.keyspaces[i].sloppy);
     }
     auto dropped = out.initDropped(static_cast<unsigned>(ring.dropped.size()));
     for (unsigned i = 0; i < ring.dropped.size(); ++i) {
