@@ -757,7 +757,7 @@ Expected<std::vector<std::string>> Client::Endpoints(std::string_view key,
 }
 
 Expected<bool> Client::CreateKeyspace(std::string_view name, uint32_t replication_factor,
-                                      bool if_not_exists) {
+                                      bool if_not_exists, bool sloppy) {
   if (impl_->OnIoThread()) return SyncOnIoThreadError();
   auto promise = std::make_shared<std::promise<Expected<bool>>>();
   auto future = promise->get_future();
@@ -768,7 +768,7 @@ Expected<bool> Client::CreateKeyspace(std::string_view name, uint32_t replicatio
   BuildOrFail(*request, client_internal::ValidateCreateKeyspace(name, replication_factor),
               [&](wire::Frame::Builder frame) {
                 client_internal::BuildCreateKeyspace(frame, name, replication_factor,
-                                                     if_not_exists);
+                                                     if_not_exists, sloppy);
               });
   request->complete = Typed<bool>(Fulfil(promise), client_internal::ParseCreateKeyspaceAnswer);
   impl_->Submit(std::move(request));

@@ -40,6 +40,15 @@ wire::Consistency ToWire(Consistency c) {
   return wire::Consistency::DEFAULT;
 }
 
+wire::QuorumMode ToWire(Quorum q) {
+  switch (q) {
+    case Quorum::kDefault: return wire::QuorumMode::DEFAULT;
+    case Quorum::kStrict: return wire::QuorumMode::STRICT;
+    case Quorum::kSloppy: return wire::QuorumMode::SLOPPY;
+  }
+  return wire::QuorumMode::DEFAULT;
+}
+
 Expected<void> ValidateCommon(std::string_view key, std::string_view keyspace,
                               std::chrono::milliseconds timeout) {
   if (key.empty()) return Invalid("empty key");
@@ -170,6 +179,7 @@ void BuildPut(wire::Frame::Builder frame, std::string_view key, std::string_view
   put.setConsistency(ToWire(options.consistency));
   put.setW(options.w);
   put.setTrace(options.trace);
+  put.setQuorum(ToWire(options.quorum));
 }
 
 void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptions& options) {
@@ -180,6 +190,7 @@ void BuildDel(wire::Frame::Builder frame, std::string_view key, const WriteOptio
   del.setConsistency(ToWire(options.consistency));
   del.setW(options.w);
   del.setTrace(options.trace);
+  del.setQuorum(ToWire(options.quorum));
 }
 
 void BuildScan(wire::Frame::Builder frame, const ScanOptions& options) {
@@ -220,8 +231,9 @@ void BuildInfo(wire::Frame::Builder frame) { frame.initInfo(); }
 void BuildRing(wire::Frame::Builder frame) { frame.initRing(); }
 
 void BuildCreateKeyspace(wire::Frame::Builder frame, std::string_view name,
-                         uint32_t replication_factor, bool if_not_exists) {
+                         uint32_t replication_factor, bool if_not_exists, bool sloppy) {
   auto create = frame.initCreateKeyspace();
+  create.setSloppy(sloppy);
   create.setName(AsText(name));
   create.setReplicationFactor(replication_factor);
   create.setIfNotExists(if_not_exists);
@@ -288,6 +300,7 @@ Expected<PutResult> ParsePutAnswer(wire::Frame::Reader frame) {
     PutResult out;
     out.context = FromData(in.getContext());
     out.siblings = in.getSiblings();
+    out.fallback_acks = in.getFallbackAcks();
     if (in.hasTrace()) out.trace = ReadTrace(in.getTrace());
     return out;
   });
@@ -297,6 +310,7 @@ Expected<DelResult> ParseDelAnswer(wire::Frame::Reader frame) {
   return ParseAnswer<DelResult>(frame, wire::Frame::DEL_RESULT, "del", [&]() -> Expected<DelResult> {
     auto in = frame.getDelResult();
     DelResult out;
+    out.fallback_acks = in.getFallbackAcks();
     if (in.hasTrace()) out.trace = ReadTrace(in.getTrace());
     return out;
   });

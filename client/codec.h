@@ -38,7 +38,7 @@ Expected<void> ValidateScan(const ScanOptions& options);
 void BuildRing(wire::Frame::Builder frame);
 // Clients always send propagated = false: the node passes the request on to the others itself.
 void BuildCreateKeyspace(wire::Frame::Builder frame, std::string_view name,
-                         uint32_t replication_factor, bool if_not_exists);
+                         uint32_t replication_factor, bool if_not_exists, bool sloppy);
 // REQUIRES: frame holds a client request (get, put, del, scan, info, ring, create/dropKeyspace).
 void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeout_ms);
 

@@ -98,6 +98,7 @@ Expected<std::shared_ptr<const RingSnapshot>> Parse(wire::RingResult::Reader in,
       return Malformed(
           fmt::format("keyspace '{}' with replication factor {}", name, k.getReplicationFactor()));
     }
+    if (k.getSloppy()) out->sloppy_keyspaces.insert(name);
     out->replication_factors[std::move(name)] = k.getReplicationFactor();
   }
   return std::shared_ptr<const RingSnapshot>(std::move(out));
@@ -132,7 +133,9 @@ RingInfo RingSnapshot::Describe(std::string keyspace, uint32_t replication_facto
     // Summing range fractions can land a hair past 1 (1.0000000000000002); the share is at most 1.
     info.members[member_of_node[node]].ownership = std::min(ownership[node], 1.0);
   }
-  for (const auto& [name, rf] : replication_factors) info.keyspaces.push_back({name, rf});
+  for (const auto& [name, rf] : replication_factors) {
+    info.keyspaces.push_back({name, rf, sloppy_keyspaces.count(name) > 0});
+  }
   return info;
 }
 

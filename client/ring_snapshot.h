@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,7 @@ struct RingSnapshot {
   // ring.nodes()[i] is members[member_of_node[i]].
   std::vector<uint32_t> member_of_node;
   std::map<std::string, uint32_t, std::less<>> replication_factors;  // by keyspace name
+  std::set<std::string, std::less<>> sloppy_keyspaces;               // writes: sloppy quorum
   std::string self;                                                  // the node that answered
   std::chrono::steady_clock::time_point fetched_at;
 

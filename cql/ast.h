@@ -190,6 +190,7 @@ struct BatchStmt {
 };
 
 // CREATE KEYSPACE [IF NOT EXISTS] ks WITH replication = {...} [AND durable_writes = b]
+//   [AND sloppy_quorum = b]   (ringkv's own: the keyspace's writes use sloppy quorum by default)
 struct CreateKeyspaceStmt {
   SourcePos pos;
   Ident keyspace;

@@ -250,17 +250,21 @@ CqlResult<ResultSet> Session::Impl::CreateKeyspace(const CreateKeyspaceStmt& s) 
     if (p.name.name == "durable_writes" && p.value.kind == Term::Kind::kBoolean) {
       k.durable_writes = p.value.boolean;
     }
+    if (p.name.name == "sloppy_quorum" && p.value.kind == Term::Kind::kBoolean) {
+      k.sloppy_quorum = p.value.boolean;
+    }
   }
   // The ringkv keyspace may exist without a CQL record (made by kvctl): use it as it is.
-  auto created = client_.CreateKeyspace(name, k.replication_factor, /*if_not_exists=*/true);
+  auto created = client_.CreateKeyspace(name, k.replication_factor, /*if_not_exists=*/true,
+                                        k.sloppy_quorum);
   if (!created.ok()) return FromClient(created.error(), true);
   // Before the record: a CQL keyspace whose record exists is usable through every node. If this
   // fails, a retry finds no record and waits again.
   if (auto e = AwaitSchemaAgreement(client_, name)) return *e;
   if (auto e = WriteRecord(KeyspaceRecordKey(name), k.ToJson(), context)) return *e;
   keyspaces_[name] = k;
-  rs.message = fmt::format("created keyspace {} (replication factor {})", name,
-                           k.replication_factor);
+  rs.message = fmt::format("created keyspace {} (replication factor {}{})", name,
+                           k.replication_factor, k.sloppy_quorum ? ", sloppy quorum" : "");
   return rs;
 }
 

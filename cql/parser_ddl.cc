@@ -96,6 +96,10 @@ bool Parser::ParseCreateKeyspace(CreateKeyspaceStmt* s) {
   for (const Property& p : s->properties) {
     if (p.name.name == "replication") {
       replication = &p;
+    } else if (p.name.name == "sloppy_quorum") {
+      if (p.value.kind != Term::Kind::kBoolean) {
+        return FailAt(p.value.pos, "", "sloppy_quorum must be true or false");
+      }
     } else if (p.name.name != "durable_writes") {
       return FailAt(p.name.pos, p.name.name, "Unknown property '" + p.name.name + "'");
     }

@@ -158,7 +158,8 @@ std::string KeyspaceSchema::ToJson() const {
              {{"class", replication_class},
               {"replication_factor", replication_factor},
               {"options", options}}},
-            {"durable_writes", durable_writes}};
+            {"durable_writes", durable_writes},
+            {"sloppy_quorum", sloppy_quorum}};
   return j.dump();
 }
 
@@ -177,6 +178,7 @@ std::optional<KeyspaceSchema> KeyspaceSchema::FromJson(std::string_view text) {
       }
     }
     k.durable_writes = j.value("durable_writes", true);
+    k.sloppy_quorum = j.value("sloppy_quorum", false);  // absent: written before it existed
     return k;
   } catch (const json::exception&) {
     return std::nullopt;
@@ -191,8 +193,9 @@ std::string KeyspaceSchema::Describe() const {
   for (const auto& [k, v] : replication_options) {
     replication += fmt::format(", {}: {}", Quoted(k), Quoted(v));
   }
-  return fmt::format("CREATE KEYSPACE {} WITH replication = {{{}}}  AND durable_writes = {};",
-                     QuoteIdent(name), replication, durable_writes ? "true" : "false");
+  return fmt::format("CREATE KEYSPACE {} WITH replication = {{{}}}  AND durable_writes = {}{};",
+                     QuoteIdent(name), replication, durable_writes ? "true" : "false",
+                     sloppy_quorum ? "  AND sloppy_quorum = true" : "");
 }
 
 std::string KeyspaceRecordKey(std::string_view keyspace) {

@@ -63,6 +63,7 @@ struct KeyspaceSchema {
   uint32_t replication_factor = 1;
   std::vector<std::pair<std::string, std::string>> replication_options;  // NTS: dc -> factor
   bool durable_writes = true;
+  bool sloppy_quorum = false;  // ringkv's own option: the ringkv keyspace's quorum mode
 
   std::string ToJson() const;
   static std::optional<KeyspaceSchema> FromJson(std::string_view json);

@@ -96,6 +96,7 @@ WriteOptions Session::Impl::WriteOpts(const std::string& keyspace, std::string c
   o.context = std::move(context);
   o.consistency = consistency_;
   o.trace = tracing_;
+  o.quorum = quorum_;
   return o;
 }
 
@@ -226,6 +227,8 @@ Consistency Session::consistency() const { return impl_->consistency_; }
 void Session::set_consistency(Consistency c) { impl_->consistency_ = c; }
 bool Session::tracing() const { return impl_->tracing_; }
 void Session::set_tracing(bool on) { impl_->tracing_ = on; }
+Quorum Session::quorum() const { return impl_->quorum_; }
+void Session::set_quorum(Quorum q) { impl_->quorum_ = q; }
 
 CqlResult<std::vector<std::string>> Session::Keyspaces() { return impl_->Keyspaces(); }
 CqlResult<std::vector<std::string>> Session::Tables(std::string_view keyspace) {

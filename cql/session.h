@@ -121,6 +121,9 @@ class Session {
   void set_consistency(Consistency c);
   bool tracing() const;
   void set_tracing(bool on);
+  // The quorum mode of the session's writes (kDefault: each keyspace's own; ringkv/client.h).
+  Quorum quorum() const;
+  void set_quorum(Quorum q);
 
   // Schema, for DESCRIBE and tab completion.
   CqlResult<std::vector<std::string>> Keyspaces();

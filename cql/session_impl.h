@@ -74,6 +74,7 @@ class Session::Impl {
   std::string keyspace_;
   Consistency consistency_ = Consistency::kDefault;
   bool tracing_ = false;
+  Quorum quorum_ = Quorum::kDefault;
 
  private:
   // Statement executors.

@@ -32,18 +32,22 @@ json: {"key", "keyspace", "replication_factor", "token" (decimal string),
 
 constexpr char kKeyspaceCreateHelp[] = R"help(Creates keyspace NAME, replicated --rf times,
 on every node the contacted node knows. Names are 1-48 characters of [A-Za-z0-9_].
+--sloppy: its writes use sloppy quorum unless a request asks for strict (kvctl put --strict):
+when replicas of a key are down, the next healthy nodes clockwise stand in for them, storing the
+write as a hint for each, and count toward W. Reads still count replicas only, so a read may miss
+a write that only stand-ins hold until their hints are delivered (README, "Sloppy quorum").
 Without --if-not-exists an existing keyspace is an error (exit 1); with it, exit 0 either way.
-text: "created keyspace NAME (replication factor N)" or "keyspace NAME exists already";
-json: {"keyspace", "replication_factor", "created"})help";
+text: "created keyspace NAME (replication factor N, strict|sloppy quorum)" or "keyspace NAME
+exists already"; json: {"keyspace", "replication_factor", "quorum", "created"})help";
 
-constexpr char kKeyspaceHelp[] = R"help(  kvctl keyspace create NAME --rf N [--if-not-exists]
+constexpr char kKeyspaceHelp[] = R"help(  kvctl keyspace create NAME --rf N [--sloppy] [--if-not-exists]
   kvctl keyspace drop NAME [--if-exists]
   kvctl keyspace list
 See kvctl keyspace create --help and kvctl keyspace list --help.)help";
 
 constexpr char kKeyspaceListHelp[] = R"help(Lists the keyspaces the contacted node knows.
-text: a table of name and replication factor.
-json: {"keyspaces": [{"name", "replication_factor"}]})help";
+text: a table of name, replication factor and quorum mode (strict or sloppy).
+json: {"keyspaces": [{"name", "replication_factor", "quorum"}]})help";
 
 void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
@@ -89,17 +93,22 @@ struct KeyspaceCreateFlags {
   std::string name;
   uint32_t rf = 0;
   bool if_not_exists = false;
+  bool sloppy = false;
 };
 
 int RunKeyspaceCreate(const Globals& globals, const KeyspaceCreateFlags& flags) {
   auto client = MakeClient(globals);
-  auto created = client->CreateKeyspace(flags.name, flags.rf, flags.if_not_exists);
+  auto created = client->CreateKeyspace(flags.name, flags.rf, flags.if_not_exists, flags.sloppy);
   if (!created.ok()) return ReportError(globals, created.error());
+  const char* quorum = flags.sloppy ? "sloppy" : "strict";
   if (globals.json()) {
-    PrintJson(
-        {{"keyspace", flags.name}, {"replication_factor", flags.rf}, {"created", created.value()}});
+    PrintJson({{"keyspace", flags.name},
+               {"replication_factor", flags.rf},
+               {"quorum", quorum},
+               {"created", created.value()}});
   } else if (created.value()) {
-    fmt::print("created keyspace {} (replication factor {})\n", CEscape(flags.name), flags.rf);
+    fmt::print("created keyspace {} (replication factor {}, {} quorum)\n", CEscape(flags.name),
+               flags.rf, quorum);
   } else {
     fmt::print("keyspace {} exists already\n", CEscape(flags.name));
   }
@@ -175,6 +184,8 @@ std::vector<Command> AddKeyspaceCommands(CLI::App& parent, const Globals& global
       ->check(CLI::Range(1, 255));
   create->add_flag("--if-not-exists", create_flags->if_not_exists,
                    "Succeed without change if it exists already");
+  create->add_flag("--sloppy", create_flags->sloppy,
+                   "Writes use sloppy quorum unless a request asks for strict");
 
   CLI::App* list = keyspace->add_subcommand("list", "List the keyspaces");
   list->footer(kKeyspaceListHelp);

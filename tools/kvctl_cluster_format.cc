@@ -22,7 +22,9 @@ const RingMemberInfo* FindMember(const RingInfo& ring, const std::string& name) 
 nlohmann::json KeyspaceList(const RingInfo& ring) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& k : ring.keyspaces) {
-    list.push_back({{"name", k.name}, {"replication_factor", k.replication_factor}});
+    list.push_back({{"name", k.name},
+                    {"replication_factor", k.replication_factor},
+                    {"quorum", k.sloppy ? "sloppy" : "strict"}});
   }
   return list;
 }
@@ -115,9 +117,10 @@ nlohmann::json EndpointsJson(std::string_view key, int64_t token,
 }
 
 std::string KeyspacesText(const RingInfo& ring) {
-  std::vector<std::vector<std::string>> rows = {{"Keyspace", "Replication factor"}};
+  std::vector<std::vector<std::string>> rows = {{"Keyspace", "Replication factor", "Quorum"}};
   for (const auto& k : ring.keyspaces) {
-    rows.push_back({CEscape(k.name), std::to_string(k.replication_factor)});
+    rows.push_back(
+        {CEscape(k.name), std::to_string(k.replication_factor), k.sloppy ? "sloppy" : "strict"});
   }
   return FormatTable(rows);
 }

@@ -94,7 +94,7 @@ RingInfo SampleRing() {
       {"n1", "127.0.0.1:27101", 0xabc, {-9000000000000000000}, true, 0.25},
       {"n2", "127.0.0.1:27102", 2, {-5, 4611686018427387904}, false, 0.75},
   };
-  ring.keyspaces = {{"default", 3}, {"docs", 1}};
+  ring.keyspaces = {{"default", 3, false}, {"docs", 1, true}};
   return ring;
 }
 
@@ -133,8 +133,9 @@ TEST(ClusterFormatTest, RingJson) {
   EXPECT_DOUBLE_EQ(n1["ownership"].get<double>(), 0.25);
   EXPECT_FALSE(n1.contains("tokens"));
   EXPECT_EQ(j["members"][1]["status"], "Down");
-  EXPECT_EQ(j["keyspaces"], nlohmann::json::parse(R"([{"name": "default", "replication_factor": 3},
-                                                      {"name": "docs", "replication_factor": 1}])"));
+  EXPECT_EQ(j["keyspaces"], nlohmann::json::parse(R"([
+      {"name": "default", "replication_factor": 3, "quorum": "strict"},
+      {"name": "docs", "replication_factor": 1, "quorum": "sloppy"}])"));
   // Tokens as decimal strings: JSON numbers would round 64-bit tokens.
   const nlohmann::json t = RingJson(SampleRing(), true);
   EXPECT_EQ(t["members"][1]["tokens"], nlohmann::json::parse(R"(["-5", "4611686018427387904"])"));
@@ -161,12 +162,13 @@ TEST(ClusterFormatTest, Endpoints) {
 
 TEST(ClusterFormatTest, Keyspaces) {
   EXPECT_EQ(KeyspacesText(SampleRing()),
-            "Keyspace  Replication factor\n"
-            "default   3\n"
-            "docs      1\n");
+            "Keyspace  Replication factor  Quorum\n"
+            "default   3                   strict\n"
+            "docs      1                   sloppy\n");
   EXPECT_EQ(KeyspacesJson(SampleRing()),
-            nlohmann::json::parse(R"({"keyspaces": [{"name": "default", "replication_factor": 3},
-                                                     {"name": "docs", "replication_factor": 1}]})"));
+            nlohmann::json::parse(R"({"keyspaces": [
+                {"name": "default", "replication_factor": 3, "quorum": "strict"},
+                {"name": "docs", "replication_factor": 1, "quorum": "sloppy"}]})"));
 }
 
 TEST(ClusterFormatTest, NamesFromTheNetworkAreEscaped) {

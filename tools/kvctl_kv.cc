@@ -28,13 +28,17 @@ A missing key exits 3.)";
 constexpr char kPutHelp[] = R"(Writes VALUE (or the bytes of --value-file) under KEY.
 Pass the context of a previous get (--context) to supersede what it saw; without one the write
 is blind and stands beside any concurrent values as a sibling.
-text: prints "OK context=<base64> siblings=<N>"; N > 1 means concurrent values stand beside
+--sloppy / --strict: the quorum mode of this write (default: the keyspace's; kvctl keyspace
+create --help). Under sloppy quorum, nodes past the key's replicas may stand in for replicas
+that are down; --trace shows which.
+text: prints "OK context=<base64> siblings=<N>", and " fallbacks=<F>" when F of the
+  acknowledgements counted came from stand-ins; N > 1 means concurrent values stand beside
   this one and the context covers them too: read them before writing with it.
-json: {"ok": true, "context": "<base64>", "siblings": N})";
+json: {"ok": true, "context": "<base64>", "siblings": N, "fallback_acks": F})";
 
 constexpr char kDelHelp[] = R"(Deletes KEY (writes a tombstone). With --context, deletes what that
-context saw; without, everything the node has seen of the key.
-text: prints "OK"; json: {"ok": true})";
+context saw; without, everything the node has seen of the key. --sloppy / --strict as put's.
+text: prints "OK" (and " fallbacks=<F>" as put); json: {"ok": true, "fallback_acks": F})";
 
 // Reads all of `path` ("-": stdin) in binary, but no more than the value limit allows: a value
 // past it fails anyway, and reading a huge file first would only waste memory.
@@ -158,6 +162,7 @@ struct WriteFlags {
   uint32_t ttl_s = 0;
   KvFlags kv;
   int w = 0;
+  bool sloppy = false, strict = false;
 };
 
 // Fills `options` from the flags shared by put and del; false (with *exit_code) on a usage error.
@@ -168,7 +173,22 @@ bool WriteOptionsFrom(const Globals& globals, const WriteFlags& flags, WriteOpti
   options->w = static_cast<uint8_t>(flags.w);
   options->ttl_s = flags.ttl_s;
   options->trace = flags.kv.trace;
+  options->quorum = flags.sloppy   ? Quorum::kSloppy
+                    : flags.strict ? Quorum::kStrict
+                                   : Quorum::kDefault;
   return DecodeContext(globals, flags.context_b64, &options->context, exit_code);
+}
+
+std::string FallbacksText(uint32_t fallback_acks) {
+  return fallback_acks > 0 ? fmt::format(" fallbacks={}", fallback_acks) : std::string();
+}
+
+void AddQuorumFlags(CLI::App* command, WriteFlags* flags) {
+  CLI::Option* sloppy = command->add_flag(
+      "--sloppy", flags->sloppy, "Sloppy quorum: nodes past the replicas may stand in for those down");
+  CLI::Option* strict =
+      command->add_flag("--strict", flags->strict, "Strict quorum: only the key's replicas count");
+  sloppy->excludes(strict);
 }
 
 int RunPut(const Globals& globals, const WriteFlags& flags, const CLI::Option* value_option,
@@ -192,11 +212,15 @@ int RunPut(const Globals& globals, const WriteFlags& flags, const CLI::Option* v
   if (!result.ok()) return ReportError(globals, result.error());
   const std::string context = Base64Encode(result->context);
   if (globals.json()) {
-    nlohmann::json out = {{"ok", true}, {"context", context}, {"siblings", result->siblings}};
+    nlohmann::json out = {{"ok", true},
+                          {"context", context},
+                          {"siblings", result->siblings},
+                          {"fallback_acks", result->fallback_acks}};
     if (result->trace) out["trace"] = TraceJson(*result->trace);
     PrintJson(out);
   } else {
-    fmt::print("OK context={} siblings={}\n", context, result->siblings);
+    fmt::print("OK context={} siblings={}{}\n", context, result->siblings,
+               FallbacksText(result->fallback_acks));
     if (result->trace) PrintTraceText(*result->trace);
   }
   return kExitOk;
@@ -210,11 +234,11 @@ int RunDel(const Globals& globals, const WriteFlags& flags) {
   auto result = client->Del(flags.key, options);
   if (!result.ok()) return ReportError(globals, result.error());
   if (globals.json()) {
-    nlohmann::json out = {{"ok", true}};
+    nlohmann::json out = {{"ok", true}, {"fallback_acks", result->fallback_acks}};
     if (result->trace) out["trace"] = TraceJson(*result->trace);
     PrintJson(out);
   } else {
-    fmt::print("OK\n");
+    fmt::print("OK{}\n", FallbacksText(result->fallback_acks));
     if (result->trace) PrintTraceText(*result->trace);
   }
   return kExitOk;
@@ -252,6 +276,7 @@ Command AddPutCommand(CLI::App& parent, const Globals& globals) {
   AddKvFlags(put, &flags->kv);
   put->add_option("--w", flags->w, "Explicit write quorum W (overrides --cl)")
       ->check(CLI::Range(1, 255));
+  AddQuorumFlags(put, flags.get());
   return {put, [&globals, flags, value, file] { return RunPut(globals, *flags, value, file); }};
 }
 
@@ -264,6 +289,7 @@ Command AddDelCommand(CLI::App& parent, const Globals& globals) {
   AddKvFlags(del, &flags->kv);
   del->add_option("--w", flags->w, "Explicit write quorum W (overrides --cl)")
       ->check(CLI::Range(1, 255));
+  AddQuorumFlags(del, flags.get());
   return {del, [&globals, flags] { return RunDel(globals, *flags); }};
 }
 

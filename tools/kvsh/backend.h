@@ -45,6 +45,8 @@ class Backend {
   virtual void set_consistency(Consistency c) = 0;
   virtual bool tracing() const = 0;
   virtual void set_tracing(bool on) = 0;
+  virtual Quorum quorum() const = 0;
+  virtual void set_quorum(Quorum q) = 0;
 
   virtual cql::CqlResult<std::vector<std::string>> Keyspaces() = 0;
   virtual cql::CqlResult<std::vector<std::string>> Tables(std::string_view keyspace) = 0;

@@ -238,7 +238,7 @@ std::optional<Consistency> ParseConsistency(std::string_view name) {
 const std::vector<std::string>& ShellCommandWords() {
   static const std::vector<std::string> kWords = {
       "CONSISTENCY", "COPY", "DESCRIBE", "DESC", "EXIT", "EXPAND",
-      "HELP",        "PAGING", "QUIT",   "SOURCE", "TRACING"};
+      "HELP",        "PAGING", "QUIT",   "SLOPPY", "SOURCE", "TRACING"};
   return kWords;
 }
 
@@ -265,6 +265,15 @@ ParsedCommand ParseCommand(std::string_view statement) {
     return Bad("Improper CONSISTENCY command.");
   }
   if (first == "TRACING") return ParseToggle(CommandKind::kTracing, "TRACING", t);
+  if (first == "SLOPPY") {
+    Command c{CommandKind::kSloppy};
+    if (t.size() == 1) return Good(c);
+    if (t.size() == 2 && IsWord(t, 1, "ON")) c.quorum = Quorum::kSloppy;
+    if (t.size() == 2 && IsWord(t, 1, "OFF")) c.quorum = Quorum::kStrict;
+    if (t.size() == 2 && IsWord(t, 1, "DEFAULT")) c.quorum = Quorum::kDefault;
+    if (c.quorum) return Good(c);
+    return Bad("Improper SLOPPY command: SLOPPY [ON | OFF | DEFAULT]");
+  }
   if (first == "EXPAND") return ParseToggle(CommandKind::kExpand, "EXPAND", t);
   if (first == "PAGING") return ParseToggle(CommandKind::kPaging, "PAGING", t);
   if (first == "DESCRIBE" || first == "DESC") return ParseDescribe(t);

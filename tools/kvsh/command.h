@@ -1,6 +1,6 @@
 // Recognition of kvsh's own commands (the ones cqlsh handles itself rather than sending to the
 // server): CONSISTENCY, TRACING, EXPAND, PAGING, DESCRIBE / DESC, SOURCE, HELP, EXIT / QUIT,
-// COPY. Everything else is a CQL statement for the Session.
+// COPY, and ringkv's SLOPPY (the quorum mode of the session's writes). Everything else is a CQL statement for the Session.
 //
 // Thread safety: pure functions.
 #ifndef RINGKV_TOOLS_KVSH_COMMAND_H_
@@ -18,7 +18,7 @@
 namespace ringkv::kvsh {
 
 enum class CommandKind : uint8_t {
-  kConsistency, kTracing, kExpand, kPaging, kDescribe, kSource, kHelp, kExit, kCopy,
+  kConsistency, kTracing, kExpand, kPaging, kDescribe, kSource, kHelp, kExit, kCopy, kSloppy,
 };
 
 enum class Toggle : uint8_t { kShow, kOn, kOff };
@@ -41,6 +41,7 @@ struct Command {
   CommandKind kind;
   Toggle toggle = Toggle::kShow;    // TRACING, EXPAND, PAGING
   std::optional<Consistency> level;  // CONSISTENCY with a level
+  std::optional<Quorum> quorum;      // SLOPPY ON (kSloppy), OFF (kStrict) or DEFAULT
   uint32_t page_size = 0;           // PAGING N
   DescribeWhat describe = DescribeWhat::kKeyspaces;
   std::string keyspace, name;       // DESCRIBE KEYSPACE k / TABLE [k.]t

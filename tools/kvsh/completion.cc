@@ -145,6 +145,8 @@ std::vector<std::string> CompletionCandidates(std::string_view text, Backend& ba
     keywords = {"ONE", "TWO", "THREE", "QUORUM", "ALL", "ANY"};
   } else if ((first == "TRACING" || first == "EXPAND" || first == "PAGING") && words.size() == 1) {
     keywords = {"ON", "OFF"};
+  } else if (first == "SLOPPY" && words.size() == 1) {
+    keywords = {"ON", "OFF", "DEFAULT"};
   } else if ((first == "DESCRIBE" || first == "DESC") && words.size() == 1) {
     keywords = {"KEYSPACES", "KEYSPACE", "TABLES", "TABLE"};
   } else if (first == "HELP" && words.size() == 1) {

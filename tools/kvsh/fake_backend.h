@@ -32,6 +32,7 @@ class FakeBackend : public Backend {
   std::string keyspace_;
   Consistency consistency_ = Consistency::kDefault;
   bool tracing_ = false;
+  Quorum quorum_ = Quorum::kDefault;
 
   cql::CqlResult<cql::ResultSet> Execute(std::string_view statement,
                                          const std::vector<cql::Value>& binds,
@@ -63,6 +64,8 @@ class FakeBackend : public Backend {
   void set_consistency(Consistency c) override { consistency_ = c; }
   bool tracing() const override { return tracing_; }
   void set_tracing(bool on) override { tracing_ = on; }
+  Quorum quorum() const override { return quorum_; }
+  void set_quorum(Quorum q) override { quorum_ = q; }
   cql::CqlResult<std::vector<std::string>> Keyspaces() override {
     std::vector<std::string> out;
     for (const auto& [k, v] : tables) out.push_back(k);

@@ -38,6 +38,7 @@ std::unique_ptr<Backend> SessionBackend::NewSession() {
   auto other = std::make_unique<SessionBackend>(client_);
   if (!keyspace().empty() && !other->Use(keyspace()).ok()) return nullptr;
   other->set_consistency(consistency());
+  other->set_quorum(quorum());
   return other;
 }
 

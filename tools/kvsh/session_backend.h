@@ -26,6 +26,8 @@ class SessionBackend : public Backend {
   void set_consistency(Consistency c) override { session_.set_consistency(c); }
   bool tracing() const override { return session_.tracing(); }
   void set_tracing(bool on) override { session_.set_tracing(on); }
+  Quorum quorum() const override { return session_.quorum(); }
+  void set_quorum(Quorum q) override { session_.set_quorum(q); }
   cql::CqlResult<std::vector<std::string>> Keyspaces() override { return session_.Keyspaces(); }
   cql::CqlResult<std::vector<std::string>> Tables(std::string_view keyspace) override {
     return session_.Tables(keyspace);

@@ -56,6 +56,12 @@ const std::map<std::string, std::string>& HelpTopics() {
        "TRACING [ON | OFF]\n"
        "  After each statement, shows what the coordinators did: replicas asked and answered,\n"
        "  versions and siblings seen, read repair, latency.\n"},
+      {"SLOPPY",
+       "SLOPPY [ON | OFF | DEFAULT]\n"
+       "  Shows or sets the quorum mode of the writes that follow: ON, sloppy quorum (when replicas\n"
+       "  are down, the next healthy nodes stand in for them, holding the write as a hint, and\n"
+       "  count toward W); OFF, strict (only a key's replicas count); DEFAULT, each keyspace's\n"
+       "  own (CREATE KEYSPACE ... AND sloppy_quorum = true). Reads always count replicas only.\n"},
       {"EXPAND", "EXPAND [ON | OFF]\n  Shows each row vertically (@ Row 1 ...).\n"},
       {"PAGING",
        "PAGING [ON | OFF | N]\n"
@@ -229,6 +235,16 @@ bool Shell::RunCommand(const Command& c, const std::string& source) {
              << ".\n";
       }
       return true;
+    case CommandKind::kSloppy: {
+      if (c.quorum) backend_.set_quorum(*c.quorum);
+      const Quorum q = backend_.quorum();
+      out_ << (c.quorum ? "Writes now use " : "Writes use ")
+           << (q == Quorum::kSloppy   ? "sloppy quorum (stand-ins may count toward W)"
+               : q == Quorum::kStrict ? "strict quorum (only a key's replicas count)"
+                                      : "each keyspace's own quorum mode")
+           << ".\n";
+      return true;
+    }
     case CommandKind::kTracing:
       if (c.toggle == Toggle::kShow) {
         out_ << (backend_.tracing()
@@ -374,7 +390,8 @@ void Shell::Describe(const Command& c, bool* ok) {
 void Shell::Help(const std::string& topic) {
   if (topic.empty()) {
     out_ << "\nDocumented shell commands:\n===========================\n";
-    out_ << "CONSISTENCY  COPY  DESCRIBE  EXIT  EXPAND  HELP  PAGING  QUIT  SOURCE  TRACING\n";
+    out_ << "CONSISTENCY  COPY  DESCRIBE  EXIT  EXPAND  HELP  PAGING  QUIT  SLOPPY  SOURCE  "
+            "TRACING\n";
     out_ << "\nCQL help topics:\n================\n";
     out_ << "BATCH  CREATE_KEYSPACE  CREATE_TABLE  DELETE  DROP  INSERT  SELECT  TRUNCATE  TYPES"
             "  UPDATE  USE\n\n";

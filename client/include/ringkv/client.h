@@ -47,6 +47,14 @@ namespace ringkv {
 
 enum class Consistency : uint8_t { kDefault, kOne, kTwo, kThree, kQuorum, kAll, kAny };
 
+// Which nodes a write may count toward W. kStrict: the key's replicas only (too few up is
+// kUnavailable). kSloppy: when replicas are down, the next healthy nodes clockwise stand in for
+// them, each storing the write as a hint that it hands to the replica when it returns; they count
+// toward W, but a read (which asks replicas only) may not see the write until the hints are
+// delivered (README, "Sloppy quorum"). kDefault: the keyspace's mode (strict unless created
+// sloppy).
+enum class Quorum : uint8_t { kDefault, kStrict, kSloppy };
+
 struct ClientOptions {
   // "host:port" of one or more nodes. Requests go to the first that answers; on a connection
   // failure the client moves on to the next.
@@ -109,10 +117,14 @@ struct PutResult {
   // Live siblings after the write. More than one: concurrent writes stand beside this one and
   // `context` covers them too, so read them before writing with it again.
   uint32_t siblings = 1;
+  // Of the acknowledgements counted toward W, how many came from stand-ins (sloppy quorum) rather
+  // than from the key's replicas.
+  uint32_t fallback_acks = 0;
   std::optional<TraceInfo> trace;  // when WriteOptions::trace was set
 };
 
 struct DelResult {
+  uint32_t fallback_acks = 0;      // as PutResult::fallback_acks
   std::optional<TraceInfo> trace;  // when WriteOptions::trace was set
 };
 
@@ -160,6 +172,7 @@ struct RingMemberInfo {
 struct KeyspaceInfo {
   std::string name;
   uint32_t replication_factor = 0;
+  bool sloppy = false;  // its writes use sloppy quorum unless WriteOptions::quorum says strict
 };
 
 struct RingInfo {
@@ -214,6 +227,7 @@ struct WriteOptions {
   uint8_t w = 0;
   std::chrono::milliseconds timeout{0};
   bool trace = false;
+  Quorum quorum = Quorum::kDefault;
 };
 
 class Client {
@@ -248,8 +262,9 @@ class Client {
   // Creates a keyspace on every node the contact point knows. Returns whether it was created:
   // false when it existed already and `if_not_exists` is set (without it, an existing keyspace is
   // an error from the node).
+  // `sloppy`: its writes use sloppy quorum by default (Quorum).
   Expected<bool> CreateKeyspace(std::string_view name, uint32_t replication_factor,
-                                bool if_not_exists = false);
+                                bool if_not_exists = false, bool sloppy = false);
   // Drops a keyspace and its data on every node the contact point knows. Returns whether it was
   // dropped: false when it did not exist and `if_exists` is set.
   Expected<bool> DropKeyspace(std::string_view name, bool if_exists = false);
