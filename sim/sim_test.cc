@@ -69,6 +69,7 @@ struct SeedResult {
   Profile profile = Profile::kQuorum;
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
+  size_t sloppy_writes = 0, stand_in_writes = 0;  // asked sloppy; acknowledged in part by stand-ins
 };
 
 SeedResult RunSeed(uint64_t seed, bool faults) {
@@ -85,6 +86,8 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   SeedResult result;
   result.profile = kProfiles[seed % 4];
   SetLevels(result.profile, seed, &wo);
+  // Every other block of eight seeds: half the writes ask for sloppy quorum.
+  if ((seed / 8) % 2 == 1) wo.p_sloppy = 0.5;
   Workload workload(&cluster, wo);
   FaultSchedule schedule(&cluster);
   if (faults) schedule.Start();
@@ -110,6 +113,8 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
     result.ok += op.outcome == Op::Outcome::kOk;
     result.failed += op.outcome == Op::Outcome::kFail;
     result.in_doubt += op.outcome == Op::Outcome::kInfo;
+    result.sloppy_writes += op.sloppy;
+    result.stand_in_writes += op.outcome == Op::Outcome::kOk && op.fallback_acks > 0;
   }
   return result;
 }
@@ -123,7 +128,7 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   const auto start = std::chrono::steady_clock::now();
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0, reads = 0, strict_pairs = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
-  size_t stale[4] = {0, 0, 0, 0}, non_monotonic = 0;
+  size_t stale[4] = {0, 0, 0, 0}, non_monotonic = 0, sloppy_writes = 0, stand_in_writes = 0;
   for (uint64_t i = 0; i < seeds; ++i) {
     const uint64_t seed = only ? only : first + i;
     auto r = RunSeed(seed, true);
@@ -133,6 +138,8 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
     in_doubt += r.in_doubt;
     hints_stored += r.hints_stored;
     hints_delivered += r.hints_delivered;
+    sloppy_writes += r.sloppy_writes;
+    stand_in_writes += r.stand_in_writes;
     reads += r.report.reads_checked;
     strict_pairs += r.report.strict_pairs;
     stale[static_cast<int>(r.profile)] += r.report.stale_reads;
@@ -155,12 +162,14 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   std::printf("sim: %llu seeds, %zu ops (%zu ok, %zu failed, %zu in doubt), %zu reads checked, "
               "%zu strict (read, earlier write) pairs; counted, not failed: %zu stale reads under "
               "r1w1, %zu under mixed, %zu non-monotonic; hints: %llu stored, %llu delivered "
-              "(stats of the last incarnations); %.2f s = %.0f seeds/minute\n",
+              "(stats of the last incarnations); sloppy quorum: %zu writes asked, %zu "
+              "acknowledged in part by stand-ins; %.2f s = %.0f seeds/minute\n",
               static_cast<unsigned long long>(seeds), ops, ok, failed, in_doubt, reads,
               strict_pairs, stale[static_cast<int>(Profile::kR1W1)],
               stale[static_cast<int>(Profile::kMixed)], non_monotonic,
               static_cast<unsigned long long>(hints_stored),
-              static_cast<unsigned long long>(hints_delivered), secs,
+              static_cast<unsigned long long>(hints_delivered), sloppy_writes, stand_in_writes,
+              secs,
               secs > 0 ? seeds / secs * 60 : 0.0);
   if (only) return;
   // The faults must bite, or the test proves nothing: some requests fail or end in doubt, and

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ringkv::sim {
 namespace {
 
@@ -179,7 +181,12 @@ void Workload::Write(size_t client, size_t remaining, SimNode* node, Op::Kind ki
     op.value = fmt::format("v{}", next_value_++);
     if (w->Chance(options_.p_ttl)) op.ttl_s = static_cast<uint32_t>(w->Uniform(1, options_.ttl_s_max));
   }
-  const RequestOptions options = PickLevel(options_.write_levels, &op.needed);
+  RequestOptions options = PickLevel(options_.write_levels, &op.needed);
+  // Drawn only when sloppy writes are on, so the seeds without them replay as before.
+  if (options_.p_sloppy > 0 && w->Chance(options_.p_sloppy)) {
+    options.quorum = QuorumMode::kSloppy;
+    op.sloppy = true;
+  }
   const std::string value = op.value;
   const uint32_t ttl_s = op.ttl_s;
   const size_t index = Invoke(std::move(op), node);
@@ -190,6 +197,8 @@ void Workload::Write(size_t client, size_t remaining, SimNode* node, Op::Kind ki
     if (r.ok()) {
       Op& op = history_[index];
       op.dot = r->dot;
+      op.fallback_acks = r->fallback_acks;
+      op.needed -= std::min<size_t>(op.needed, r->fallback_acks);
       for (const auto& s : r->object.siblings()) {
         if (s.dot == r->dot) op.expires_at_us = s.expires_at_us;
       }

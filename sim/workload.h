@@ -35,7 +35,12 @@ struct Op {
   bool blind = false;        // put / del sent without a context
   std::string context_used;  // put / del: the context the client sent
   uint32_t ttl_s = 0;        // put
-  size_t needed = 0;         // the R or W this operation asked for (ANY: 0, see PickLevel)
+  // The R or W this operation asked for (ANY: 0, see PickLevel); for a write acknowledged in part
+  // by stand-ins (sloppy quorum), only what replicas acknowledged: a stand-in's hint is invisible
+  // to reads until delivered, so R + W > N promises nothing for the stand-ins' share.
+  size_t needed = 0;
+  bool sloppy = false;       // put / del: asked for sloppy quorum
+  uint32_t fallback_acks = 0;  // put / del ok: acknowledgements counted from stand-ins
   std::string node;          // the coordinator asked
   int64_t invoke_us = 0;
   int64_t complete_us = -1;
@@ -74,6 +79,7 @@ struct WorkloadOptions {
   int64_t think_max_us = 60'000;
   std::vector<Level> read_levels{{Consistency::kQuorum, 0}};
   std::vector<Level> write_levels{{Consistency::kQuorum, 0}};
+  double p_sloppy = 0;  // of puts and deletes: asking for sloppy quorum (QuorumMode::kSloppy)
 };
 
 class Workload {
