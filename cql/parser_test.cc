@@ -171,6 +171,17 @@ TEST(ParserTest, Keyspaces) {
       "1}");
   EXPECT_EQ(nts.replication_factor, 3);
   EXPECT_EQ(nts.replication_options.size(), 2u);
+  auto sloppy = Parse<CreateKeyspaceStmt>(
+      "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3} "
+      "AND sloppy_quorum = true");
+  ASSERT_EQ(sloppy.properties.size(), 2u);
+  EXPECT_EQ(sloppy.properties[1].name.name, "sloppy_quorum");
+  auto bad = ParseStatement(
+      "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3} "
+      "AND sloppy_quorum = 'yes'");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("sloppy_quorum must be true or false"), std::string::npos)
+      << bad.error().ToString();
   auto drop = Parse<DropKeyspaceStmt>("DROP KEYSPACE IF EXISTS \"Ks\"");
   EXPECT_TRUE(drop.if_exists);
   EXPECT_EQ(drop.keyspace.name, "Ks");

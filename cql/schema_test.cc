@@ -44,11 +44,14 @@ TEST(Schema, DescribeReparses) {
   TableSchema t = Parse("CREATE TABLE docs (doc_id text PRIMARY KEY, score double)");
   auto again = ParseStatement(t.Describe());
   ASSERT_TRUE(again.ok()) << t.Describe() << "\n" << again.error().ToString();
-  KeyspaceSchema k{"ks", "NetworkTopologyStrategy", 3, {{"dc1", "3"}}, true};
+  KeyspaceSchema k{"ks", "NetworkTopologyStrategy", 3, {{"dc1", "3"}}, true, true};
   auto ks = KeyspaceSchema::FromJson(k.ToJson());
   ASSERT_TRUE(ks.has_value());
   EXPECT_EQ(ks->Describe(), k.Describe());
   EXPECT_TRUE(ParseStatement(k.Describe()).ok()) << k.Describe();
+  EXPECT_NE(k.Describe().find("AND sloppy_quorum = true"), std::string::npos) << k.Describe();
+  EXPECT_FALSE(KeyspaceSchema::FromJson(R"({"name": "old", "replication": {"class":
+      "SimpleStrategy", "replication_factor": 1}})")->sloppy_quorum);
 }
 
 TEST(Keys, RowKeysOrderAsTheClusteringOrder) {

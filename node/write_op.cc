@@ -82,7 +82,7 @@ void WriteOp::OnLocalDone(Result<WriteReply> r) {
   if (tr_) {
     tr_.Answered(env_.placement->self());
     tr_.Event("", fmt::format("stored locally{}: {} live sibling(s), clock {}",
-                              self_counts ? "" : " (not a replica; forwarded here)",
+                              self_counts ? "" : " (this node is no replica of the key)",
                               reply_.siblings, ShortClock(reply_.object.clock())));
   }
   if (self_counts) replicas_[self_].ack = Ack::kAcked;

@@ -36,6 +36,20 @@ TEST(CommandTest, Toggles) {
   EXPECT_FALSE(ParseCommand("TRACING maybe").command);
 }
 
+TEST(CommandTest, Sloppy) {
+  auto show = ParseCommand("SLOPPY;");
+  ASSERT_TRUE(show.command);
+  EXPECT_EQ(show.command->kind, CommandKind::kSloppy);
+  EXPECT_FALSE(show.command->quorum);
+  EXPECT_EQ(*ParseCommand("sloppy on").command->quorum, Quorum::kSloppy);
+  EXPECT_EQ(*ParseCommand("SLOPPY OFF").command->quorum, Quorum::kStrict);
+  EXPECT_EQ(*ParseCommand("SLOPPY default").command->quorum, Quorum::kDefault);
+  auto bad = ParseCommand("SLOPPY MAYBE");
+  EXPECT_TRUE(bad.is_command);
+  EXPECT_FALSE(bad.command);
+  EXPECT_EQ(bad.error.message, "Improper SLOPPY command: SLOPPY [ON | OFF | DEFAULT]");
+}
+
 TEST(CommandTest, Describe) {
   EXPECT_EQ(ParseCommand("DESCRIBE KEYSPACES").command->describe, DescribeWhat::kKeyspaces);
   EXPECT_EQ(ParseCommand("desc tables;").command->describe, DescribeWhat::kTables);
