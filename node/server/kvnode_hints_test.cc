@@ -2,7 +2,7 @@
 // replica of every key), through the client library; pending hints read from each node's /metrics
 // (ringkv_hints_pending{target="..."}) and `kvctl hints`. Every wait polls a deadline.
 //
-//   - n3 SIGKILLed, 2,000 keys written at QUORUM through n1 and n2: they hold 2,000 hints for n3
+//   - n3 SIGKILLed, 5,000 keys written at QUORUM through n1 and n2: they hold 5,000 hints for n3
 //     between them; n3 restarted: the hints drain to zero, and n3 alone (n1 and n2 killed, a ONE
 //     read coordinated by n3 can only be answered by its own replica) holds every key, each with
 //     exactly one sibling;
@@ -122,7 +122,7 @@ class KvnodeHintsTest : public ::testing::Test {
 };
 
 TEST_F(KvnodeHintsTest, HintsForAKilledNodeDrainOnceItIsBackAndItHoldsEveryKey) {
-  constexpr int kKeys = 2000;
+  constexpr int kKeys = 5000;  // the figure
   TestCluster* c = cluster_.get();
   c->node(2).Kill();
   ASSERT_NO_FATAL_FAILURE(WriteKeys({c->node(0).address(), c->node(1).address()}, true, kKeys));
