@@ -49,15 +49,14 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   }
   const bool sloppy = options.quorum == QuorumMode::kSloppy ||
                       (options.quorum == QuorumMode::kDefault && def->sloppy);
-  if (write && sloppy && plan.up.size() < plan.replicas.size()) AddFallbacks(key, &plan);
+  if (write && sloppy) AddFallbacks(key, &plan);
   const int64_t timeout_ms =
       options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
   plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
-  if (plan.up.size() + plan.fallbacks.size() >= plan.needed && !plan.fallbacks.empty()) {
-    return plan;
-  }
+  if (write && sloppy && plan.up.size() + plan.fallbacks.size() >= plan.needed) return plan;
   const size_t stand_ins = plan.fallbacks.size();
   plan.fallbacks.clear();  // too few to count: the write is refused, or met by ANY's hints
+  plan.spare_stand_ins.clear();
   if (write && plan.up.empty() && hints_ != nullptr &&
       options.consistency == Consistency::kAny && options.explicit_count == 0) {
     bool hintable = true;
@@ -88,18 +87,20 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
 void Coordinator::AddFallbacks(std::string_view key, Plan* plan) const {
   // The whole ring clockwise from the key: past the preference list come the candidates.
   const std::vector<std::string> walk = placement_->PreferenceList(TokenOf(key), kRingNodesMax);
-  size_t next = plan->replicas.size();
-  for (const auto& owner : plan->replicas) {
-    if (Contains(plan->up, owner)) continue;
-    while (next < walk.size()) {
-      const std::string& node = walk[next++];
-      const bool self = node == placement_->self();
-      if ((self && hints_ != nullptr) || (!self && placement_->IsUp(node))) {
-        plan->fallbacks.push_back({node, owner});
-        break;
-      }
+  std::vector<std::string> candidates;
+  for (size_t i = plan->replicas.size(); i < walk.size(); ++i) {
+    const std::string& node = walk[i];
+    const bool self = node == placement_->self();
+    if ((self && hints_ != nullptr) || (!self && placement_->IsUp(node))) {
+      candidates.push_back(node);
     }
   }
+  size_t next = 0;
+  for (const auto& owner : plan->replicas) {
+    if (Contains(plan->up, owner) || next == candidates.size()) continue;
+    plan->fallbacks.push_back({candidates[next++], owner});
+  }
+  plan->spare_stand_ins.assign(candidates.begin() + static_cast<ptrdiff_t>(next), candidates.end());
 }
 
 OpEnv Coordinator::Env() {

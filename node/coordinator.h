@@ -20,7 +20,8 @@
 // naming needed and alive. Sloppy quorum (writes whose RequestOptions::quorum, or else keyspace,
 // says so): each replica that is down gets a stand-in, the next node clockwise past the preference
 // list that is up (this node only when it has hinted handoff), which stores the write as a durable
-// hint for it (PeerTransport::FallbackWrite) and counts toward W; fewer than W replicas and
+// hint for it (PeerTransport::FallbackWrite) and counts toward W (and a replica whose write fails
+// before the answer gets the next such node left, node/write_op.h); fewer than W replicas and
 // stand-ins together -> kUnavailable at once. A write none of whose replicas is up is then
 // coordinated by the node that received it, as ANY's is. Reads count replicas only: a stand-in's
 // hint is invisible to reads until delivered, so R + W > N does not promise that a read sees a

@@ -39,6 +39,9 @@ struct ReplicaPlan {
     std::string owner;
   };
   std::vector<Fallback> fallbacks;
+  // Sloppy quorum: the nodes past the preference list believed up that stand in for no one yet,
+  // in ring order. A replica believed up whose write fails before the answer takes the next one.
+  std::vector<std::string> spare_stand_ins;
   // Consistency ANY with no replica up: the write is coordinated here as a non-replica's and
   // durable hints for the replicas are what counts toward W (node/write_op.h).
   bool hints_count = false;

@@ -427,6 +427,33 @@ TEST_F(SloppyWriteTest, StandInsAreOnlyNodesBelievedUpPastThePreferenceList) {
   ASSERT_TRUE(write_ && write_->ok());
 }
 
+TEST_F(SloppyWriteTest, AReplicaThatFailsBeforeTheAnswerIsStoodInForBySpare) {
+  // n2 and n3 believed up: nothing planned past the list, but n4 and n5 are spares.
+  Put(sloppy_);
+  storage_.RunCompletions();
+  ASSERT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
+  AnswerWrite(0, Status::Unavailable("no connection", 0, 0));  // n2: dead, not yet detected
+  EXPECT_EQ(FallbackOwners(), std::vector<std::string>{"n4 for n2"});
+  EXPECT_EQ(PendingFor("n2"), 0u) << "n4 stands in: no hint from here";
+  AnswerFallback(2, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok()) << write_->status().ToString();
+  EXPECT_EQ(write_->value().fallback_acks, 1u);
+  AnswerWrite(1, Status::Unavailable("no connection", 0, 0));  // n3, after the answer: hinted here
+  EXPECT_EQ(FallbackOwners(), std::vector<std::string>{"n4 for n2"});
+  EXPECT_EQ(PendingFor("n3"), 1u);
+
+  // Strict: the same failure is a hint from here and, W out of reach, in doubt.
+  peers_.calls.clear();
+  write_.reset();
+  Put();
+  storage_.RunCompletions();
+  AnswerWrite(0, Status::Unavailable("no connection", 0, 0));
+  AnswerWrite(1, Status::Unavailable("no connection", 0, 0));
+  ASSERT_TRUE(write_ && !write_->ok());
+  EXPECT_TRUE(write_->status().in_doubt());
+  EXPECT_TRUE(FallbackOwners().empty());
+}
+
 // A node outside the preference list, with every replica down: it coordinates the write itself
 // and is a stand-in too (its own hint store).
 class SloppyNonReplicaTest : public SloppyWriteTest {

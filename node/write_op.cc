@@ -19,7 +19,9 @@ WriteOp::WriteOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Trace
       done_(std::move(done)) {
   // This node is in plan_.up exactly when it is in the preference list (MakePlan counts itself
   // up), so its local write counts towards W exactly then.
-  replicas_.reserve(plan_.replicas.size());
+  // Never reallocated afterwards (spare stand-ins are appended while sends are in progress).
+  replicas_.reserve(plan_.replicas.size() + plan_.fallbacks.size() +
+                    plan_.spare_stand_ins.size());
   self_ = kNone;
   for (size_t i = 0; i < plan_.replicas.size(); ++i) {
     const std::string& node = plan_.replicas[i];
@@ -100,23 +102,19 @@ void WriteOp::OnLocalDone(Result<WriteReply> r) {
 
 void WriteOp::FanOut() {
   for (size_t i = 0; i < replicas_.size(); ++i) {
-    if (i == self_ || replicas_[i].ack == Ack::kDown) continue;
+    // Not self (pending), not kDown, nor a spare stand-in already sent for a replica that failed
+    // at once (OnReplicaAck appends those as it goes).
+    if (i == self_ || replicas_[i].ack != Ack::kUnsent) continue;
     // Marked as each is sent: a transport that answers at once (the peer client shutting down)
     // has Settle() count only what was sent so far.
     // TODO(bug): so it may answer in doubt before the rest are sent, and an Answer() there moves
     // reply_ from under the later sends. Unreachable while transports answer on a later turn.
-    replicas_[i].ack = Ack::kPending;
-    const std::string& node = replicas_[i].node;
     if (!replicas_[i].owner.empty()) {
-      if (tr_) {
-        tr_.Asked(node);
-        tr_.Event(node, fmt::format("sent to {} (fallback for {})", node, replicas_[i].owner));
-      }
-      env_.FallbackWrite(
-          node, replicas_[i].owner, write_.keyspace, write_.key, Object(), plan_.deadline_us,
-          [self = shared_from_this(), i](Status s) { self->OnStandInAck(i, std::move(s)); });
+      SendToStandIn(i);
       continue;
     }
+    replicas_[i].ack = Ack::kPending;
+    const std::string& node = replicas_[i].node;
     if (tr_) {
       tr_.Asked(node);
       tr_.Event(node, fmt::format("sent to {}", node));
@@ -132,7 +130,6 @@ void WriteOp::OnReplicaAck(size_t i, Status s) {
   assert(state_ == State::kFanOut || state_ == State::kAnswered);
   replicas_[i].ack = s.ok() ? Ack::kAcked : Ack::kFailed;
   replicas_[i].failed = !s.ok();
-  if (!s.ok()) StoreHint(i);
   // After the answer the trace has been handed over, or the outcome was a failure, whose trace
   // nobody sees.
   if (tr_ && state_ == State::kFanOut) {
@@ -144,8 +141,34 @@ void WriteOp::OnReplicaAck(size_t i, Status s) {
       tr_.Event(node, fmt::format("{} failed: {}", node, s.ToString()));
     }
   }
+  // Sloppy quorum, before the answer: a spare stand-in takes the failed replica's place (so a
+  // replica the failure detector has not yet seen die costs no availability); else, or after the
+  // answer, a hint from here.
+  if (!s.ok()) {
+    if (state_ == State::kFanOut && next_spare_ < plan_.spare_stand_ins.size()) {
+      const size_t j = replicas_.size();
+      replicas_[i].stand_in = j;
+      replicas_.push_back(Replica{plan_.spare_stand_ins[next_spare_++], Ack::kUnsent, false,
+                                  replicas_[i].node, kNone});
+      SendToStandIn(j);
+    } else {
+      StoreHint(i);
+    }
+  }
   Settle();
   DoneOnceNoneOut();
+}
+
+void WriteOp::SendToStandIn(size_t i) {
+  replicas_[i].ack = Ack::kPending;
+  const std::string& node = replicas_[i].node;
+  if (tr_) {
+    tr_.Asked(node);
+    tr_.Event(node, fmt::format("sent to {} (fallback for {})", node, replicas_[i].owner));
+  }
+  env_.FallbackWrite(
+      node, replicas_[i].owner, write_.keyspace, write_.key, Object(), plan_.deadline_us,
+      [self = shared_from_this(), i](Status s) { self->OnStandInAck(i, std::move(s)); });
 }
 
 void WriteOp::OnStandInAck(size_t i, Status s) {

@@ -21,7 +21,9 @@
 //
 // Sloppy quorum (plan.fallbacks): each stand-in is an entry of replicas_ after the preference
 // list's, sent the write as a hint for its owner (OpEnv::FallbackWrite) in the fan-out; its
-// acknowledgement counts toward W like a replica's. The owner (kDown) is then hinted by its
+// acknowledgement counts toward W like a replica's. A replica that fails before the answer takes
+// the next of plan.spare_stand_ins, if any is left, as its stand-in (then kFailed, not hinted
+// from here unless that stand-in fails too). The owner (kDown) is then hinted by its
 // stand-in: once the stand-in acknowledges, the owner is kHinted; should the stand-in fail, this
 // node stores the owner's hint itself (counting toward nothing).
 //
@@ -83,6 +85,8 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   void OnLocalDone(Result<WriteReply> r);
   void FanOut();
   void OnReplicaAck(size_t replica, Status s);
+  // Sends the write to stand-in i (an entry with an owner) as a hint for its owner.
+  void SendToStandIn(size_t i);
   // A stand-in's answer: the owner is hinted by it, or, should it have failed, from here.
   void OnStandInAck(size_t stand_in, Status s);
   void OnDeadline();
@@ -116,6 +120,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   WriteReply reply_;  // the local write's answer: its object is what the replicas receive
   std::optional<VersionedObject> kept_;  // a copy for hints still to store after the answer
   Timers::TimerId timer_ = 0;
+  size_t next_spare_ = 0;  // the next of plan_.spare_stand_ins to take a failed replica's place
 };
 
 }  // namespace ringkv
