@@ -20,6 +20,26 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 
 }  // namespace
 
+void PlanStandIns(const Placement& placement, bool self_hints, std::string_view key,
+                  ReplicaPlan* plan) {
+  // The whole ring clockwise from the key: past the preference list come the candidates.
+  const std::vector<std::string> walk = placement.PreferenceList(TokenOf(key), kRingNodesMax);
+  std::vector<std::string> candidates;
+  for (size_t i = plan->replicas.size(); i < walk.size(); ++i) {
+    const std::string& node = walk[i];
+    const bool self = node == placement.self();
+    if ((self && self_hints) || (!self && placement.IsUp(node))) {
+      candidates.push_back(node);
+    }
+  }
+  size_t next = 0;
+  for (const auto& owner : plan->replicas) {
+    if (Contains(plan->up, owner) || next == candidates.size()) continue;
+    plan->fallbacks.push_back({candidates[next++], owner});
+  }
+  plan->spare_stand_ins.assign(candidates.begin() + static_cast<ptrdiff_t>(next), candidates.end());
+}
+
 Coordinator::Coordinator(KvService* local, PeerTransport* peers, const Placement* placement,
                          Timers* timers, const Clock* clock, const KeyspaceCatalog* keyspaces,
                          CoordinatorOptions options)
@@ -49,7 +69,10 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   }
   const bool sloppy = options.quorum == QuorumMode::kSloppy ||
                       (options.quorum == QuorumMode::kDefault && def->sloppy);
-  if (write && sloppy) AddFallbacks(key, &plan);
+  if (write && sloppy) {
+    plan.sloppy = true;
+    PlanStandIns(*placement_, hints_ != nullptr, key, &plan);
+  }
   const int64_t timeout_ms =
       options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
   plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
@@ -57,6 +80,7 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   const size_t stand_ins = plan.fallbacks.size();
   plan.fallbacks.clear();  // too few to count: the write is refused, or met by ANY's hints
   plan.spare_stand_ins.clear();
+  plan.sloppy = false;
   if (write && plan.up.empty() && hints_ != nullptr &&
       options.consistency == Consistency::kAny && options.explicit_count == 0) {
     bool hintable = true;
@@ -82,25 +106,6 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
         static_cast<uint32_t>(plan.needed), static_cast<uint32_t>(plan.up.size() + stand_ins));
   }
   return plan;
-}
-
-void Coordinator::AddFallbacks(std::string_view key, Plan* plan) const {
-  // The whole ring clockwise from the key: past the preference list come the candidates.
-  const std::vector<std::string> walk = placement_->PreferenceList(TokenOf(key), kRingNodesMax);
-  std::vector<std::string> candidates;
-  for (size_t i = plan->replicas.size(); i < walk.size(); ++i) {
-    const std::string& node = walk[i];
-    const bool self = node == placement_->self();
-    if ((self && hints_ != nullptr) || (!self && placement_->IsUp(node))) {
-      candidates.push_back(node);
-    }
-  }
-  size_t next = 0;
-  for (const auto& owner : plan->replicas) {
-    if (Contains(plan->up, owner) || next == candidates.size()) continue;
-    plan->fallbacks.push_back({candidates[next++], owner});
-  }
-  plan->spare_stand_ins.assign(candidates.begin() + static_cast<ptrdiff_t>(next), candidates.end());
 }
 
 OpEnv Coordinator::Env() {

@@ -100,8 +100,6 @@ class Coordinator {
   // `write`: a write at ANY with no replica up is planned to be met by hints (when enabled).
   Result<Plan> MakePlan(std::string_view keyspace, std::string_view key,
                         const RequestOptions& options, bool write = false);
-  // Sloppy quorum: a stand-in for each replica of plan->replicas that is not up.
-  void AddFallbacks(std::string_view key, Plan* plan) const;
   // An active tracer when options.trace, with the "received" event; else an off one.
   Tracer StartTrace(const RequestOptions& options, std::string_view what, std::string_view keyspace,
                     std::string_view key);

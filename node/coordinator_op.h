@@ -42,11 +42,18 @@ struct ReplicaPlan {
   // Sloppy quorum: the nodes past the preference list believed up that stand in for no one yet,
   // in ring order. A replica believed up whose write fails before the answer takes the next one.
   std::vector<std::string> spare_stand_ins;
+  bool sloppy = false;                // a write under sloppy quorum
   // Consistency ANY with no replica up: the write is coordinated here as a non-replica's and
   // durable hints for the replicas are what counts toward W (node/write_op.h).
   bool hints_count = false;
   int64_t deadline_us = 0;            // Clock::MonoUs time by which the client is answered
 };
+
+// Sloppy quorum: fills plan->fallbacks with a stand-in for each replica of plan->replicas not in
+// plan->up, and plan->spare_stand_ins with the rest: the nodes clockwise past the preference list
+// that `placement` believes up (itself only when `self_hints`, it has hinted handoff), in order.
+void PlanStandIns(const Placement& placement, bool self_hints, std::string_view key,
+                  ReplicaPlan* plan);
 
 // The effects an operation reaches the world through, and the coordinator state it updates.
 // Every pointer must outlive the operations: `options` and `stats` point into the Coordinator,

@@ -461,6 +461,25 @@ class SloppyNonReplicaTest : public SloppyWriteTest {
   SloppyNonReplicaTest() : SloppyWriteTest("n9") {}
 };
 
+// Every replica believed up, but none reachable: the forward fails at each, and the write is
+// coordinated here with stand-ins after all.
+TEST_F(SloppyNonReplicaTest, UnreachableReplicasLeaveTheWriteToStandInsFromHere) {
+  placement_.walk = {"n1", "n2", "n3", "n4", "n5"};
+  Put(sloppy_);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(peers_.calls.at(i).kind, "forward");
+    peers_.calls.at(i).forward_done(Status::Unavailable("no connection", 0, 0));
+  }
+  storage_.RunCompletions();  // the local write, which issues the dot
+  EXPECT_EQ(FallbackOwners(), (std::vector<std::string>{"n4 for n1", "n5 for n2"}));
+  AnswerFallback(3, Status::Ok());
+  EXPECT_FALSE(write_);
+  AnswerFallback(4, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok()) << write_->status().ToString();
+  EXPECT_EQ(write_->value().fallback_acks, 2u);
+  EXPECT_EQ(PendingFor("n3"), 1u) << "no stand-in left for n3: hinted from here";
+}
+
 TEST_F(SloppyNonReplicaTest, EveryReplicaDownCoordinatesHereWithItselfAsAStandIn) {
   placement_.walk = {"n1", "n2", "n3", "n9", "n4"};
   placement_.down = {"n1", "n2", "n3"};

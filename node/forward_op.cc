@@ -46,6 +46,19 @@ void ForwardOp::OnReply(size_t i, int64_t sent_at_us, Result<WriteReply> r) {
     std::make_shared<WriteOp>(env_, write_, std::move(plan), tr_, std::move(done_))->Start();
     return;
   }
+  if (!r.ok() && r.status().code() == Code::kUnavailable && plan_.sloppy) {
+    // No replica saw the write: under sloppy quorum stand-ins may still take it, for every
+    // replica now. Coordinated here if there are enough of them; else the answer stands.
+    ReplicaPlan plan = plan_;
+    plan.up.clear();
+    plan.fallbacks.clear();
+    PlanStandIns(*env_.placement, env_.hints != nullptr, write_.key, &plan);
+    if (plan.fallbacks.size() >= plan.needed) {
+      if (tr_) tr_.Event("", "no replica reachable; sloppy quorum: coordinating it here");
+      std::make_shared<WriteOp>(env_, write_, std::move(plan), tr_, std::move(done_))->Start();
+      return;
+    }
+  }
   if (tr_) {
     if (r.ok() && r->trace) {
       tr_.Append(*r->trace, target, sent_at_us);

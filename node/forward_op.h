@@ -6,7 +6,8 @@
 // (the write is in doubt there), is the answer; so is kUnavailable from the last replica, unless
 // the write is at ANY with hinted handoff on: then no replica saw it, and it is coordinated here
 // after all, met by hints (a WriteOp with plan.hints_count, as Coordinator::MakePlan plans it when
-// it already believes every replica down).
+// it already believes every replica down). Likewise a sloppy write (plan.sloppy) is coordinated
+// here, with a stand-in for every replica, when enough nodes past the preference list are up.
 //
 // Its state is the replica being tried (next_ - 1); it answers exactly once.
 //

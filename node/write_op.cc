@@ -43,7 +43,7 @@ void OpEnv::FallbackWrite(const std::string& node, const std::string& owner,
                           const VersionedObject& object, int64_t deadline_us,
                           PeerTransport::WriteDone done) const {
   if (IsSelf(node)) {
-    // Coordinator::AddFallbacks picks this node only when it has hinted handoff.
+    // PlanStandIns picks this node only when it has hinted handoff.
     hints->Store(owner, keyspace, key, object, std::move(done));
   } else {
     peers->FallbackWrite(node, owner, keyspace, key, object, deadline_us, std::move(done));
