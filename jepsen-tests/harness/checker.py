@@ -1,0 +1,256 @@
+"""Judges a history (workload/history.h) the way sim/checker.h judges the simulator's: every put
+writes a unique value, so a value a read returns names its write, and a write carrying a context
+supersedes the values its read saw ("seen"). From those edges each value has ancestors; a read
+"covers" a write w when it returns w or a value descending from w.
+
+Checks (V: violation, fails the run; C: counted, reported, since the setting does not promise it):
+  V  phantom      a read returned a value nobody wrote for that key, or one whose put failed
+  V  lost         an acknowledged put that the final read (ALL, after heal) does not cover, and
+                  that no non-failed delete superseded
+  V  resurrected  the final read returns a value an acknowledged delete superseded
+  V  false sibling  a read returned two values of which one descends from the other
+  V/C stale       a read that does not cover a write acknowledged before it began (a delete that
+                  supersedes the write counts as covering it); V when R + W > N, else C, with how
+                  stale in ms (read start - ack) and in versions (acknowledged writes missed)
+  V/C read-your-writes  the stale reads whose reader wrote the missed value (own session key)
+  C  monotonic    a client's later read of its session key does not cover its earlier read
+                  (promised only with blocking read repair, which runs do not set)
+Plus figures: outcomes by error, latency p50 / p99, availability in and out of fault periods.
+"""
+import json
+from collections import defaultdict
+
+
+def load(paths):
+    events = []
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    events.append(json.loads(line))
+    return events
+
+
+class Op:
+    __slots__ = ("id", "process", "f", "key", "value", "seen", "node", "t0", "t1", "type",
+                 "values", "error")
+
+    def __init__(self, e):
+        self.id, self.process, self.f, self.key = e.get("op"), e["process"], e["f"], e["key"]
+        self.value, self.seen, self.node = e.get("value"), e.get("seen", []), e.get("node")
+        self.t0 = self.t1 = e["t_us"]
+        self.type, self.values, self.error = "invoke", None, None
+
+
+def pair(events):
+    """Operations from invoke / completion lines; final reads come as completions only. An
+    invoke without completion (the workload was stopped) is in doubt: type "info"."""
+    ops, open_ops = [], {}
+    for e in events:
+        if e["type"] == "invoke":
+            op = Op(e)
+            open_ops[op.id] = op
+            ops.append(op)
+            continue
+        op = open_ops.pop(e.get("op"), None)
+        if op is None:  # a final read, or a completion whose invoke was not written
+            op = Op(e)
+            ops.append(op)
+        op.t1, op.type = e["t_us"], e["type"]
+        op.values, op.error = e.get("values"), e.get("error")
+    for op in open_ops.values():
+        op.type = "info"
+    return ops
+
+
+class KeyModel:
+    """The writes of one key and the supersession edges between their values."""
+
+    def __init__(self):
+        self.puts = {}      # value -> Op
+        self.dels = []      # Op
+        self.parents = defaultdict(set)  # value -> the values its write superseded
+        self._anc = {}
+
+    def ancestors(self, v):
+        """v and every value it (transitively) supersedes."""
+        if v in self._anc:
+            return self._anc[v]
+        out, stack = set(), [v]
+        while stack:
+            x = stack.pop()
+            if x in out:
+                continue
+            out.add(x)
+            stack.extend(self.parents.get(x, ()))
+        self._anc[v] = out
+        return out
+
+    def covered(self, values):
+        out = set()
+        for v in values:
+            out |= self.ancestors(v)
+        return out
+
+    def deleted(self, ok_only=False):
+        """Values superseded by a delete that did not fail (ok_only: by an acknowledged one)."""
+        out = set()
+        for d in self.dels:
+            if d.type == "ok" or (not ok_only and d.type == "info"):
+                for s in d.seen:
+                    out |= self.ancestors(s)
+        return out
+
+
+def percentile(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100.0 * len(xs)))]
+
+
+def check(events, r, w, n, faults=()):
+    """Returns the result: a dict of figures and a list of violations. `faults` are
+    (start_us, end_us, label) intervals on the history's clock."""
+    ops = pair(events)
+    strict = r + w > n
+    keys = defaultdict(KeyModel)
+    for op in ops:
+        if op.f == "put":
+            keys[op.key].puts[op.value] = op
+            keys[op.key].parents[op.value] |= set(op.seen)
+        elif op.f == "del":
+            keys[op.key].dels.append(op)
+    violations, stale = [], []
+    counts = defaultdict(int)
+    reads = [op for op in ops if op.f == "get" and op.type == "ok"]
+    for op in reads:
+        model, values = keys[op.key], op.values or []
+        final = op.process == "final"
+        for v in values:
+            put = model.puts.get(v)
+            if put is None:
+                violations.append(f"phantom: read of {op.key} returned {v!r}, never written")
+            elif put.type == "fail":
+                violations.append(f"phantom: read of {op.key} returned {v!r}, whose put failed")
+        for a in values:
+            for b in values:
+                if a != b and a in model.ancestors(b):
+                    violations.append(f"false sibling: read of {op.key} returned {a!r} beside "
+                                      f"{b!r}, which supersedes it")
+        covered = model.covered(values) | model.deleted()
+        missed = [p for p in model.puts.values() if p.type == "ok" and p.t1 < op.t0
+                  and p.value not in covered]
+        back = set(values) & model.deleted(ok_only=True)
+        if final:
+            counts["final_reads"] += 1
+            for p in missed:
+                violations.append(f"lost: acknowledged put {p.key}={p.value!r} is missing from "
+                                  f"the final read (which returned {values})")
+            for v in back:
+                violations.append(f"resurrected: {op.key}={v!r} was deleted (acknowledged) and "
+                                  f"came back in the final read")
+            continue
+        counts["reads"] += 1
+        acked_dels = [d for d in model.dels if d.type == "ok" and d.t1 < op.t0]
+        back_missed = [d for d in acked_dels if set(d.seen) & set(values)]
+        if missed or back_missed:
+            latest = max([p.t1 for p in missed] + [d.t1 for d in back_missed])
+            own = any(p.process == op.process for p in missed)
+            stale.append({"key": op.key, "ms": (op.t0 - latest) / 1000.0,
+                          "versions": len(missed) + len(back_missed), "own": own})
+    counts["lost"] = sum(1 for v in violations if v.startswith("lost"))
+    ryw = [s for s in stale if s["own"]]
+    if strict:
+        for s in stale:
+            kind = "read-your-writes" if s["own"] else "stale read"
+            violations.append(f"{kind} under R+W>N: read of {s['key']} missed {s['versions']} "
+                              f"acknowledged write(s), the latest {s['ms']:.1f} ms before it began")
+    monotonic = _monotonic_violations(reads, keys)
+    result = {
+        "r": r, "w": w, "n": n, "strict_quorum_overlap": strict,
+        "ops": len([op for op in ops if op.process != "final"]),
+        "reads_checked": counts["reads"], "final_reads": counts["final_reads"],
+        "acknowledged_puts": sum(1 for op in ops if op.f == "put" and op.type == "ok"),
+        "lost_writes": counts["lost"],
+        "stale_reads": len(stale),
+        "stale_read_rate": len(stale) / counts["reads"] if counts["reads"] else 0.0,
+        "stale_ms_p50": percentile([s["ms"] for s in stale], 50),
+        "stale_ms_max": max([s["ms"] for s in stale], default=None),
+        "stale_versions_max": max([s["versions"] for s in stale], default=None),
+        "read_your_writes_violations": len(ryw),
+        "monotonic_read_violations": monotonic,
+        "siblings_seen": sum(1 for op in reads if op.values and len(op.values) > 1),
+    }
+    result.update(_figures(ops, faults))
+    result["violations"] = violations
+    result["valid"] = not violations
+    return result
+
+
+def _monotonic_violations(reads, keys):
+    last, bad = {}, 0
+    for op in sorted(reads, key=lambda o: o.t0):
+        if op.process == "final" or not op.key.startswith("q:"):
+            continue
+        k = (op.process, op.key)
+        if k in last and not set(last[k]) <= keys[op.key].covered(op.values or []):
+            bad += 1
+        last[k] = op.values or []
+    return bad
+
+
+def _figures(ops, faults):
+    run = [op for op in ops if op.process != "final" and op.type != "invoke"]
+    by_outcome = defaultdict(int)
+    for op in run:
+        by_outcome[op.type + ("" if op.type == "ok" else f":{op.error or 'none'}")] += 1
+    lat = [(op.t1 - op.t0) / 1000.0 for op in run if op.type == "ok"]
+
+    def in_fault(op):
+        return any(s <= op.t0 < e for s, e, _ in faults)
+
+    def availability(subset):
+        return (sum(1 for op in subset if op.type == "ok") / len(subset)) if subset else None
+
+    return {
+        "outcomes": dict(sorted(by_outcome.items())),
+        "latency_ms_p50": percentile(lat, 50), "latency_ms_p99": percentile(lat, 99),
+        "availability": availability(run),
+        "availability_in_faults": availability([op for op in run if in_fault(op)]),
+        "availability_no_fault": availability([op for op in run if not in_fault(op)]),
+        # Per fault, per node: a partition's sides show as the nodes' clients' availability.
+        "per_fault": [
+            {"label": label, "availability_by_node": {
+                node: availability([op for op in run if op.node == node and s <= op.t0 < e])
+                for node in sorted({op.node for op in run if op.node})}}
+            for s, e, label in faults],
+    }
+
+
+def summary_text(result) -> str:
+    lines = [f"R={result['r']} W={result['w']} N={result['n']}: "
+             f"{'VALID' if result['valid'] else 'INVALID'}",
+             f"  ops {result['ops']}, acknowledged puts {result['acknowledged_puts']}, "
+             f"reads checked {result['reads_checked']}, final reads {result['final_reads']}",
+             f"  lost writes {result['lost_writes']}, stale reads {result['stale_reads']} "
+             f"(rate {result['stale_read_rate']:.4f}, p50 {result['stale_ms_p50']} ms, "
+             f"max {result['stale_ms_max']} ms, max versions {result['stale_versions_max']})",
+             f"  read-your-writes violations {result['read_your_writes_violations']}, "
+             f"monotonic-read violations {result['monotonic_read_violations']}, "
+             f"reads with siblings {result['siblings_seen']}",
+             f"  availability {_pct(result['availability'])} (in faults "
+             f"{_pct(result['availability_in_faults'])}, otherwise "
+             f"{_pct(result['availability_no_fault'])}), latency p50 "
+             f"{result['latency_ms_p50']} ms p99 {result['latency_ms_p99']} ms",
+             f"  outcomes {result['outcomes']}"]
+    for v in result["violations"][:20]:
+        lines.append("  VIOLATION " + v)
+    if len(result["violations"]) > 20:
+        lines.append(f"  ... and {len(result['violations']) - 20} more violations")
+    return "\n".join(lines)
+
+
+def _pct(x):
+    return "n/a" if x is None else f"{100 * x:.1f}%"

@@ -1,0 +1,107 @@
+"""`run test`: one bounded run inside the namespace.
+
+  start the cluster -> wait until formed -> create the keyspace (RF = N) -> start the workload
+  -> apply the nemesis schedule on the history's clock -> heal everything -> wait until formed
+  -> final reads at ALL -> stop every node (by PID) -> check -> write results
+
+Files in the run directory: history.jsonl, final.jsonl, faults.json, result.json, summary.txt,
+n<i>.log and the nodes' data directories.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+from harness import checker, cluster as cluster_mod, nemesis as nemesis_mod
+
+
+def _now_us():
+    return int(time.monotonic() * 1e6)  # CLOCK_MONOTONIC, the history's clock
+
+
+def _sleep_until(t_monotonic):
+    # Holding a fault for its period is the schedule, not a wait for an event.
+    delay = t_monotonic - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def run(args, run_dir) -> int:
+    os.makedirs(run_dir, exist_ok=True)
+    extra = ["--sync", args.sync, "--request-timeout-ms", str(args.node_timeout_ms)]
+    c = cluster_mod.Cluster(args.build_dir, run_dir, args.nodes, extra)
+    workload_bin = os.path.join(args.build_dir, "jepsen-tests", "jepsen_workload")
+    faults = nemesis_mod.schedule(args.seed, c.names(), args.duration_s, args.nemesis)
+    nem = nemesis_mod.Nemesis(c)
+    fault_log, workload = [], None
+    rerun = (f"jepsen-tests/run test --seed {args.seed} --nodes {args.nodes} "
+             f"--duration-s {args.duration_s:g} --nemesis {' '.join(args.nemesis) or 'none'} "
+             f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
+    print(f"jepsen: run {run_dir}\njepsen: rerun with: {rerun}", flush=True)
+    try:
+        c.start()
+        if not c.wait_formed(timeout_s=40):
+            print("jepsen: the cluster did not form within 40 s", file=sys.stderr)
+            return 2
+        ks = subprocess.run([c.kvctl, "--host", c.hosts()[0], "keyspace", "create", "jepsen",
+                             "--rf", str(args.rf), "--if-not-exists"], capture_output=True,
+                            text=True, timeout=30)
+        if ks.returncode != 0:
+            print(f"jepsen: keyspace create failed: {ks.stderr.strip()}", file=sys.stderr)
+            return 2
+        history = os.path.join(run_dir, "history.jsonl")
+        nodes_flag = ",".join(f"{nd.name}={nd.address}" for nd in c.nodes)
+        common = [workload_bin, "--nodes", nodes_flag, "--keyspace", "jepsen", "--r",
+                  str(args.r), "--w", str(args.w), "--timeout-ms", str(args.client_timeout_ms)]
+        t0 = time.monotonic()
+        workload = subprocess.Popen(common + ["--history", history, "run", "--clients",
+                                              str(args.clients), "--duration-s",
+                                              str(args.duration_s), "--seed", str(args.seed)])
+        for f in faults:
+            _sleep_until(t0 + f.start_s)
+            start_us = _now_us()
+            nem.start(f)
+            print(f"jepsen: +{time.monotonic() - t0:5.1f}s {f.label}", flush=True)
+            _sleep_until(t0 + f.end_s)
+            nem.end(f)
+            fault_log.append((start_us, _now_us(), f.label))
+            print(f"jepsen: +{time.monotonic() - t0:5.1f}s end of {f.label}", flush=True)
+        workload.wait(timeout=args.duration_s + 30)
+        workload = None
+        healed = time.monotonic()
+        nem.heal_all()
+        formed = c.wait_formed(timeout_s=40)
+        converge_s = time.monotonic() - healed
+        final = os.path.join(run_dir, "final.jsonl")
+        subprocess.run(common + ["--history", final, "final", "--keys-from", history,
+                                 "--deadline-s", "30"], timeout=120)
+    finally:
+        if workload is not None:
+            workload.kill()
+            workload.wait()
+        c.stop_all()
+    with open(os.path.join(run_dir, "faults.json"), "w") as f:
+        json.dump([{"start_us": s, "end_us": e, "label": lab} for s, e, lab in fault_log], f,
+                  indent=1)
+    events = checker.load([history, final])
+    result = checker.check(events, args.r or args.rf // 2 + 1, args.w or args.rf // 2 + 1,
+                           args.rf, fault_log)
+    result.update({"seed": args.seed, "nodes": args.nodes, "nemesis": args.nemesis,
+                   "sync": args.sync, "formed_after_heal": formed,
+                   "seconds_to_form_after_heal": round(converge_s, 2), "rerun": rerun,
+                   "faults": [lab for _, _, lab in fault_log]})
+    if not formed:
+        result["violations"].append("the cluster did not form again within 40 s of the heal")
+        result["valid"] = False
+    with open(os.path.join(run_dir, "result.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    text = checker.summary_text(result)
+    text += f"\n  faults: {', '.join(result['faults']) or 'none'}"
+    text += f"\n  cluster formed {result['seconds_to_form_after_heal']} s after the heal"
+    if not result["valid"]:
+        text += f"\n  FAILED (seed {args.seed}); rerun with: {rerun}"
+    with open(os.path.join(run_dir, "summary.txt"), "w") as f:
+        f.write(text + "\n")
+    print(text, flush=True)
+    return 0 if result["valid"] else 1
