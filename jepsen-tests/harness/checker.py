@@ -71,35 +71,37 @@ class KeyModel:
         self.puts = {}      # value -> Op
         self.dels = []      # Op
         self.parents = defaultdict(set)  # value -> the values its write superseded
-        self._anc = {}
 
-    def ancestors(self, v):
-        """v and every value it (transitively) supersedes."""
-        if v in self._anc:
-            return self._anc[v]
-        out, stack = set(), [v]
-        while stack:
+    def t0(self, v):
+        put = self.puts.get(v)
+        return put.t0 if put is not None else -1
+
+    def reach(self, starts, targets):
+        """The targets that are one of `starts` or an ancestor of one. A descendant of a value is
+        invoked after it, so the walk stops at values invoked before the oldest target: that
+        keeps it short when the targets are recent, however long the key's history."""
+        targets = set(targets)
+        if not targets:
+            return set()
+        floor = min(self.t0(t) for t in targets)
+        found, seen, stack = set(), set(), list(starts)
+        while stack and found != targets:
             x = stack.pop()
-            if x in out:
+            if x in seen:
                 continue
-            out.add(x)
-            stack.extend(self.parents.get(x, ()))
-        self._anc[v] = out
-        return out
+            seen.add(x)
+            if x in targets:
+                found.add(x)
+            if self.t0(x) >= floor:
+                stack.extend(self.parents.get(x, ()))
+        return found
 
-    def covered(self, values):
-        out = set()
-        for v in values:
-            out |= self.ancestors(v)
-        return out
-
-    def deleted(self, ok_only=False):
-        """Values superseded by a delete that did not fail (ok_only: by an acknowledged one)."""
-        out = set()
+    def delete_starts(self, ok_only=False):
+        """The values deletes superseded (ok_only: acknowledged deletes; else also in doubt)."""
+        out = []
         for d in self.dels:
             if d.type == "ok" or (not ok_only and d.type == "info"):
-                for s in d.seen:
-                    out |= self.ancestors(s)
+                out += d.seen
         return out
 
 
@@ -127,39 +129,41 @@ def check(events, r, w, n, faults=()):
     reads = [op for op in ops if op.f == "get" and op.type == "ok"]
     for op in reads:
         model, values = keys[op.key], op.values or []
-        final = op.process == "final"
         for v in values:
             put = model.puts.get(v)
             if put is None:
                 violations.append(f"phantom: read of {op.key} returned {v!r}, never written")
             elif put.type == "fail":
                 violations.append(f"phantom: read of {op.key} returned {v!r}, whose put failed")
-        for a in values:
-            for b in values:
-                if a != b and a in model.ancestors(b):
-                    violations.append(f"false sibling: read of {op.key} returned {a!r} beside "
-                                      f"{b!r}, which supersedes it")
-        covered = model.covered(values) | model.deleted()
-        missed = [p for p in model.puts.values() if p.type == "ok" and p.t1 < op.t0
-                  and p.value not in covered]
-        back = set(values) & model.deleted(ok_only=True)
-        if final:
-            counts["final_reads"] += 1
-            for p in missed:
-                violations.append(f"lost: acknowledged put {p.key}={p.value!r} is missing from "
-                                  f"the final read (which returned {values})")
-            for v in back:
-                violations.append(f"resurrected: {op.key}={v!r} was deleted (acknowledged) and "
-                                  f"came back in the final read")
+        for b in values:
+            for a in model.reach([b], [a for a in values if a != b]):
+                violations.append(f"false sibling: read of {op.key} returned {a!r} beside "
+                                  f"{b!r}, which supersedes it")
+    _check_final(ops, keys, violations, counts)
+    # Stale reads: events in time order; per key, the frontier of acknowledged puts (those no
+    # later acknowledged put supersedes). A read covers every acknowledged put iff it covers the
+    # frontier, since covering a value covers its ancestors.
+    frontier = defaultdict(set)
+    timeline = [(op.t1, 0, op) for op in ops if op.f == "put" and op.type == "ok"]
+    timeline += [(op.t0, 1, op) for op in reads if op.process != "final"]
+    for _, kind, op in sorted(timeline, key=lambda x: (x[0], x[1])):
+        model = keys[op.key]
+        if kind == 0:
+            f = frontier[op.key]
+            f -= model.reach([op.value], f)
+            f.add(op.value)
             continue
         counts["reads"] += 1
-        acked_dels = [d for d in model.dels if d.type == "ok" and d.t1 < op.t0]
-        back_missed = [d for d in acked_dels if set(d.seen) & set(values)]
-        if missed or back_missed:
-            latest = max([p.t1 for p in missed] + [d.t1 for d in back_missed])
-            own = any(p.process == op.process for p in missed)
+        values = op.values or []
+        f = frontier[op.key]
+        missed = f - model.reach(values + model.delete_starts(), f)
+        back = [d for d in model.dels
+                if d.type == "ok" and d.t1 < op.t0 and set(d.seen) & set(values)]
+        if missed or back:
+            latest = max([model.puts[v].t1 for v in missed] + [d.t1 for d in back])
+            own = any(model.puts[v].process == op.process for v in missed)
             stale.append({"key": op.key, "ms": (op.t0 - latest) / 1000.0,
-                          "versions": len(missed) + len(back_missed), "own": own})
+                          "versions": len(missed) + len(back), "own": own})
     counts["lost"] = sum(1 for v in violations if v.startswith("lost"))
     ryw = [s for s in stale if s["own"]]
     if strict:
@@ -189,13 +193,34 @@ def check(events, r, w, n, faults=()):
     return result
 
 
+def _check_final(ops, keys, violations, counts):
+    """Durability on the final reads (ALL, after heal): every acknowledged put covered, unless a
+    delete that did not fail superseded it; no value an acknowledged delete superseded."""
+    for op in ops:
+        if op.process != "final" or op.f != "get" or op.type != "ok":
+            continue
+        counts["final_reads"] += 1
+        model, values = keys[op.key], op.values or []
+        acked = [p.value for p in model.puts.values() if p.type == "ok" and p.t1 < op.t0]
+        covered = model.reach(values + model.delete_starts(), acked)
+        for v in acked:
+            if v not in covered:
+                violations.append(f"lost: acknowledged put {op.key}={v!r} is missing from the "
+                                  f"final read (which returned {values})")
+        deleted = model.reach(model.delete_starts(ok_only=True), values)
+        for v in deleted:
+            violations.append(f"resurrected: {op.key}={v!r} was deleted (acknowledged) and came "
+                              f"back in the final read")
+
+
 def _monotonic_violations(reads, keys):
     last, bad = {}, 0
     for op in sorted(reads, key=lambda o: o.t0):
         if op.process == "final" or not op.key.startswith("q:"):
             continue
         k = (op.process, op.key)
-        if k in last and not set(last[k]) <= keys[op.key].covered(op.values or []):
+        earlier = set(last.get(k, ()))
+        if earlier - keys[op.key].reach(op.values or [], earlier):
             bad += 1
         last[k] = op.values or []
     return bad
