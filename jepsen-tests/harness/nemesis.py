@@ -65,6 +65,16 @@ def schedule(seed, nodes, duration_s, kinds, hold_s=(2.0, 4.0), gap_s=(1.0, 2.0)
     return faults
 
 
+def single(seed, nodes, duration_s, kind):
+    """One fault of `kind` held from 2 s after the start until 2 s before the end (a CAP report
+    cell); no fault for kind "none"."""
+    if kind == "none":
+        return []
+    rng = random.Random(seed)
+    return [Fault(expand([kind])[0], 2.0, duration_s - 2.0, rng.choice(nodes),
+                  rng.randrange(1 << 30))]
+
+
 class Nemesis:
     """Applies and undoes faults on a harness Cluster. Thread safety: one thread."""
 

@@ -32,11 +32,16 @@ def run(args, run_dir) -> int:
     extra = ["--sync", args.sync, "--request-timeout-ms", str(args.node_timeout_ms)]
     c = cluster_mod.Cluster(args.build_dir, run_dir, args.nodes, extra)
     workload_bin = os.path.join(args.build_dir, "jepsen-tests", "jepsen_workload")
-    faults = nemesis_mod.schedule(args.seed, c.names(), args.duration_s, args.nemesis)
+    if getattr(args, "single_fault", None):
+        faults = nemesis_mod.single(args.seed, c.names(), args.duration_s, args.single_fault)
+    else:
+        faults = nemesis_mod.schedule(args.seed, c.names(), args.duration_s, args.nemesis)
     nem = nemesis_mod.Nemesis(c)
     fault_log, workload = [], None
+    nemesis = (f"--single-fault {args.single_fault}" if getattr(args, "single_fault", None)
+               else f"--nemesis {' '.join(args.nemesis) or 'none'}")
     rerun = (f"jepsen-tests/run test --seed {args.seed} --nodes {args.nodes} "
-             f"--duration-s {args.duration_s:g} --nemesis {' '.join(args.nemesis) or 'none'} "
+             f"--duration-s {args.duration_s:g} --clients {args.clients} {nemesis} "
              f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
     print(f"jepsen: run {run_dir}\njepsen: rerun with: {rerun}", flush=True)
     try:
