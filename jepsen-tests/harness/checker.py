@@ -144,6 +144,7 @@ def check(events, r, w, n, faults=()):
     # later acknowledged put supersedes). A read covers every acknowledged put iff it covers the
     # frontier, since covering a value covers its ancestors.
     frontier = defaultdict(set)
+    visibility = []  # (ms since the latest acknowledged write, whether the read returned it)
     timeline = [(op.t1, 0, op) for op in ops if op.f == "put" and op.type == "ok"]
     timeline += [(op.t0, 1, op) for op in reads if op.process != "final"]
     for _, kind, op in sorted(timeline, key=lambda x: (x[0], x[1])):
@@ -157,6 +158,11 @@ def check(events, r, w, n, faults=()):
         values = op.values or []
         f = frontier[op.key]
         missed = f - model.reach(values + model.delete_starts(), f)
+        if f:
+            # t-visibility (PBS): did the read return the latest acknowledged write, started how
+            # long after its acknowledgement?
+            latest = max(f, key=lambda v: model.puts[v].t1)
+            visibility.append(((op.t0 - model.puts[latest].t1) / 1000.0, latest not in missed))
         back = [d for d in model.dels
                 if d.type == "ok" and d.t1 < op.t0 and set(d.seen) & set(values)]
         if missed or back:
@@ -186,6 +192,7 @@ def check(events, r, w, n, faults=()):
         "read_your_writes_violations": len(ryw),
         "monotonic_read_violations": monotonic,
         "siblings_seen": sum(1 for op in reads if op.values and len(op.values) > 1),
+        "t_visibility": _t_visibility(visibility),
     }
     result.update(_figures(ops, faults))
     result["violations"] = violations
@@ -193,11 +200,28 @@ def check(events, r, w, n, faults=()):
     return result
 
 
+VISIBILITY_EDGES_MS = [0, 1, 2, 5, 10, 20, 50, 100, 1000]
+
+
+def _t_visibility(samples):
+    """Per bin of t (ms from the acknowledgement of a key's latest write to a read's start): how
+    many reads, and how many returned that write. Measured, as PBS (Bailis et al. 2012) models."""
+    out = []
+    for lo, hi in zip(VISIBILITY_EDGES_MS, VISIBILITY_EDGES_MS[1:] + [None]):
+        hits = [ok for t, ok in samples if t >= lo and (hi is None or t < hi)]
+        out.append({"from_ms": lo, "to_ms": hi, "reads": len(hits), "returned": sum(hits)})
+    return out
+
+
 def _check_final(ops, keys, violations, counts):
     """Durability on the final reads (ALL, after heal): every acknowledged put covered, unless a
     delete that did not fail superseded it; no value an acknowledged delete superseded."""
     for op in ops:
-        if op.process != "final" or op.f != "get" or op.type != "ok":
+        if op.process != "final" or op.f != "get":
+            continue
+        if op.type != "ok":
+            violations.append(f"unjudged: the final read of {op.key} was not answered "
+                              f"({op.error}); its durability is unknown")
             continue
         counts["final_reads"] += 1
         model, values = keys[op.key], op.values or []

@@ -96,6 +96,9 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(strict["stale_reads"], 1)
         loose = run(h, 1, 1, 3)
         self.assertTrue(loose["valid"], loose["violations"])
+        # The read began 10 us after b's acknowledgement and did not return it.
+        first = loose["t_visibility"][0]
+        self.assertEqual((first["from_ms"], first["reads"], first["returned"]), (0, 1, 0))
         self.assertEqual(loose["stale_reads"], 1)
         self.assertEqual(loose["stale_versions_max"], 1)
 
@@ -127,6 +130,15 @@ class CheckerTest(unittest.TestCase):
         self.assertTrue(any(v.startswith("resurrected") for v in res["violations"]))
         good = H().put("d:0:0", "d0.0").dele("d:0:0", ["d0.0"]).final("d:0:0", [])
         self.assertTrue(run(good)["valid"])
+
+    def test_unanswered_final_read_fails(self):
+        h = H().put("u:0:0", "v")
+        h.t += 10
+        h.events.append({"type": "fail", "process": "final", "f": "get", "key": "u:0:0",
+                         "error": "Unavailable", "t_us": h.t})
+        res = run(h)
+        self.assertFalse(res["valid"])
+        self.assertIn("unjudged", res["violations"][0])
 
     def test_unfinished_op_is_in_doubt(self):
         h = H().put("u:0:0", "v")

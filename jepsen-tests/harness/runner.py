@@ -9,6 +9,7 @@ n<i>.log and the nodes' data directories.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,8 +28,22 @@ def _sleep_until(t_monotonic):
         time.sleep(delay)
 
 
-def run(args, run_dir) -> int:
+MARKER = ".jepsen-run"
+
+
+def _fresh_dir(run_dir):
+    """A run starts from empty data directories: an old run's values would read as phantoms. Only
+    a directory an earlier run made (it holds the marker) is ever removed."""
+    if os.path.isdir(run_dir) and os.listdir(run_dir):
+        if not os.path.exists(os.path.join(run_dir, MARKER)):
+            raise RuntimeError(f"{run_dir} is not empty and is not a jepsen run directory")
+        shutil.rmtree(run_dir)
     os.makedirs(run_dir, exist_ok=True)
+    open(os.path.join(run_dir, MARKER), "w").close()
+
+
+def run(args, run_dir) -> int:
+    _fresh_dir(run_dir)
     extra = ["--sync", args.sync, "--request-timeout-ms", str(args.node_timeout_ms)]
     c = cluster_mod.Cluster(args.build_dir, run_dir, args.nodes, extra)
     workload_bin = os.path.join(args.build_dir, "jepsen-tests", "jepsen_workload")
@@ -43,6 +58,8 @@ def run(args, run_dir) -> int:
     rerun = (f"jepsen-tests/run test --seed {args.seed} --nodes {args.nodes} "
              f"--duration-s {args.duration_s:g} --clients {args.clients} {nemesis} "
              f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
+    if getattr(args, "judge_as", None):
+        rerun += f" --judge-as {args.judge_as}"
     print(f"jepsen: run {run_dir}\njepsen: rerun with: {rerun}", flush=True)
     try:
         c.start()
@@ -72,7 +89,7 @@ def run(args, run_dir) -> int:
             nem.end(f)
             fault_log.append((start_us, _now_us(), f.label))
             print(f"jepsen: +{time.monotonic() - t0:5.1f}s end of {f.label}", flush=True)
-        workload.wait(timeout=args.duration_s + 30)
+        workload_exit = workload.wait(timeout=args.duration_s + 30)
         workload = None
         healed = time.monotonic()
         nem.heal_all()
@@ -90,12 +107,17 @@ def run(args, run_dir) -> int:
         json.dump([{"start_us": s, "end_us": e, "label": lab} for s, e, lab in fault_log], f,
                   indent=1)
     events = checker.load([history, final])
-    result = checker.check(events, args.r or args.rf // 2 + 1, args.w or args.rf // 2 + 1,
-                           args.rf, fault_log)
+    judged_r, judged_w = args.r or args.rf // 2 + 1, args.w or args.rf // 2 + 1
+    if getattr(args, "judge_as", None):
+        judged_r, judged_w = (int(x) for x in args.judge_as.upper()[1:].split("W"))
+    result = checker.check(events, judged_r, judged_w, args.rf, fault_log)
     result.update({"seed": args.seed, "nodes": args.nodes, "nemesis": args.nemesis,
                    "sync": args.sync, "formed_after_heal": formed,
                    "seconds_to_form_after_heal": round(converge_s, 2), "rerun": rerun,
                    "faults": [lab for _, _, lab in fault_log]})
+    if workload_exit != 0:
+        result["violations"].append(f"the workload exited with status {workload_exit}")
+        result["valid"] = False
     if not formed:
         result["violations"].append("the cluster did not form again within 40 s of the heal")
         result["valid"] = False
@@ -109,4 +131,7 @@ def run(args, run_dir) -> int:
     with open(os.path.join(run_dir, "summary.txt"), "w") as f:
         f.write(text + "\n")
     print(text, flush=True)
+    if getattr(args, "expect_invalid", False):
+        print("jepsen: expected violations:", "found" if not result["valid"] else "NONE FOUND")
+        return 0 if not result["valid"] else 1
     return 0 if result["valid"] else 1

@@ -52,10 +52,23 @@ void Worker::Step() {
 
 std::string Worker::Next(const char* kind) { return fmt::format("{}{}.{}", kind, id_, n_++); }
 
-nlohmann::json Worker::Invoke(const char* f, const std::string& key) {
+nlohmann::json Worker::Invoke(const char* f, const std::string& key, nlohmann::json extra) {
   nlohmann::json e = {{"process", id_}, {"op", history_->NextOp()}, {"f", f}, {"key", key},
                       {"node", node_}};
-  return e;
+  nlohmann::json line = e;
+  line.update(extra);
+  line["type"] = "invoke";
+  history_->Write(std::move(line));
+  return e;  // the completion names the op; the invoke line holds the arguments
+}
+
+WriteOptions Worker::Writing(const std::string& context) const {
+  WriteOptions wo;
+  wo.keyspace = options_.keyspace;
+  wo.w = options_.w;
+  wo.context = context;
+  wo.timeout = options_.timeout;
+  return wo;
 }
 
 void Worker::Complete(nlohmann::json event, Outcome outcome, const Error* error) {
@@ -67,8 +80,6 @@ void Worker::Complete(nlohmann::json event, Outcome outcome, const Error* error)
 
 Worker::Read Worker::Get(const std::string& key) {
   nlohmann::json e = Invoke("get", key);
-  e["type"] = "invoke";
-  history_->Write(e);
   ReadOptions ro;
   ro.keyspace = options_.keyspace;
   ro.r = options_.r;
@@ -89,18 +100,8 @@ Worker::Read Worker::Get(const std::string& key) {
 
 bool Worker::Put(const std::string& key, const std::string& value, const std::string& context,
                  const std::vector<std::string>& seen, std::string* context_out) {
-  nlohmann::json e = Invoke("put", key);
-  e["value"] = value;
-  e["seen"] = seen;
-  e["type"] = "invoke";
-  history_->Write(e);
-  WriteOptions wo;
-  wo.keyspace = options_.keyspace;
-  wo.w = options_.w;
-  wo.context = context;
-  wo.timeout = options_.timeout;
-  auto put = client_->Put(key, value, wo);
-  e.erase("seen");  // the invoke line has it; the completion names the op
+  nlohmann::json e = Invoke("put", key, {{"value", value}, {"seen", seen}});
+  auto put = client_->Put(key, value, Writing(context));
   if (!put.ok()) {
     Complete(std::move(e), Classify(put.error()), &put.error());
     return false;
@@ -113,17 +114,8 @@ bool Worker::Put(const std::string& key, const std::string& value, const std::st
 
 bool Worker::Del(const std::string& key, const std::string& context,
                  const std::vector<std::string>& seen) {
-  nlohmann::json e = Invoke("del", key);
-  e["seen"] = seen;
-  e["type"] = "invoke";
-  history_->Write(e);
-  WriteOptions wo;
-  wo.keyspace = options_.keyspace;
-  wo.w = options_.w;
-  wo.context = context;
-  wo.timeout = options_.timeout;
-  auto del = client_->Del(key, wo);
-  e.erase("seen");
+  nlohmann::json e = Invoke("del", key, {{"seen", seen}});
+  auto del = client_->Del(key, Writing(context));
   if (!del.ok()) {
     Complete(std::move(e), Classify(del.error()), &del.error());
     return false;

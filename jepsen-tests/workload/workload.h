@@ -63,7 +63,11 @@ class Worker {
   void Delete();
 
   std::string Next(const char* kind);
-  nlohmann::json Invoke(const char* f, const std::string& key);
+  // Writes the invoke line (the base fields plus `extra`) and returns the base fields, which the
+  // completion line carries.
+  nlohmann::json Invoke(const char* f, const std::string& key,
+                        nlohmann::json extra = nlohmann::json::object());
+  WriteOptions Writing(const std::string& context) const;
   void Complete(nlohmann::json event, Outcome outcome, const Error* error);
 
   int id_;
