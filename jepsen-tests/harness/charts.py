@@ -7,8 +7,8 @@ COLORS = {"ok": "#4caf50", "fail": "#e53935", "info": "#fb8c00"}
 
 
 def timeline(events, faults, title, bin_ms=250, width=640, height=160) -> str:
-    """Operations completed per time bin, stacked by outcome, with fault periods shaded: the
-    picture of one run in the manner of Jepsen's timelines."""
+    """Operations completed per time bin, stacked by outcome, with fault periods (faults.json
+    entries) shaded: the picture of one run in the manner of Jepsen's timelines."""
     done = [e for e in events if e["type"] != "invoke" and e.get("process") != "final"]
     if not done:
         return _svg(width, height, [_text(10, 20, f"{title}: no operations")])
@@ -21,7 +21,8 @@ def timeline(events, faults, title, bin_ms=250, width=640, height=160) -> str:
     left, top, plot_w, plot_h = 40, 24, width - 50, height - 44
     bw = plot_w / n_bins
     parts = [_text(left, 16, title)]
-    for s, e, label in faults:
+    for fault in faults:
+        s, e, label = fault["start_us"], fault["end_us"], fault["label"]
         x0 = left + (s - t0) / 1000 / bin_ms * bw
         x1 = left + (e - t0) / 1000 / bin_ms * bw
         parts.append(f'<rect x="{x0:.1f}" y="{top}" width="{max(1, x1 - x0):.1f}" '

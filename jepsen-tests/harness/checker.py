@@ -113,8 +113,8 @@ def percentile(xs, p):
 
 
 def check(events, r, w, n, faults=()):
-    """Returns the result: a dict of figures and a list of violations. `faults` are
-    (start_us, end_us, label) intervals on the history's clock."""
+    """Returns the result: a dict of figures and a list of violations. `faults` are faults.json
+    entries: start_us, end_us (the history's clock), label, cut_off (node names)."""
     ops = pair(events)
     strict = r + w > n
     keys = defaultdict(KeyModel)
@@ -258,23 +258,39 @@ def _figures(ops, faults):
     lat = [(op.t1 - op.t0) / 1000.0 for op in run if op.type == "ok"]
 
     def in_fault(op):
-        return any(s <= op.t0 < e for s, e, _ in faults)
+        return any(f["start_us"] <= op.t0 < f["end_us"] for f in faults)
 
     def availability(subset):
         return (sum(1 for op in subset if op.type == "ok") / len(subset)) if subset else None
 
+    def errors(subset):
+        out = defaultdict(int)
+        for op in subset:
+            if op.type != "ok":
+                out[f"{op.type}:{op.error}"] += 1
+        return dict(sorted(out.items()))
+
+    per_fault = []
+    for f in faults:
+        during = [op for op in run if f["start_us"] <= op.t0 < f["end_us"]]
+        cut = [op for op in during if op.node in f.get("cut_off", [])]
+        rest = [op for op in during if op.node not in f.get("cut_off", [])]
+        per_fault.append({
+            "label": f["label"], "cut_off": f.get("cut_off", []),
+            "availability_by_node": {node: availability([op for op in during if op.node == node])
+                                     for node in sorted({op.node for op in run if op.node})},
+            # Availability per side: the clients of the nodes the fault cut off, and the others.
+            "availability_cut_off": availability(cut), "availability_rest": availability(rest),
+            "errors_cut_off": errors(cut), "errors_rest": errors(rest),
+            "acknowledged_on_cut_off": sum(1 for op in cut if op.type == "ok"),
+        })
     return {
         "outcomes": dict(sorted(by_outcome.items())),
         "latency_ms_p50": percentile(lat, 50), "latency_ms_p99": percentile(lat, 99),
         "availability": availability(run),
         "availability_in_faults": availability([op for op in run if in_fault(op)]),
         "availability_no_fault": availability([op for op in run if not in_fault(op)]),
-        # Per fault, per node: a partition's sides show as the nodes' clients' availability.
-        "per_fault": [
-            {"label": label, "availability_by_node": {
-                node: availability([op for op in run if op.node == node and s <= op.t0 < e])
-                for node in sorted({op.node for op in run if op.node})}}
-            for s, e, label in faults],
+        "per_fault": per_fault,
     }
 
 

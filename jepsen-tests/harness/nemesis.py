@@ -25,6 +25,10 @@ class Fault:
         self.target, self.rng_seed = target, rng_seed
         self.label = kind
         self.offset_ms = 0
+        # The nodes this fault cuts off: those that can no longer exchange packets both ways
+        # with a majority of the nodes (themselves included), or the node killed, paused or
+        # restarted. Their clients are the "minority side" of the fault.
+        self.cut_off = []
 
     def to_json(self):
         return {"kind": self.kind, "start_s": round(self.start_s, 3),
@@ -89,6 +93,7 @@ class Nemesis:
             label, drops = net.make(shape, self.cluster.names(), random.Random(fault.rng_seed))
             net.apply(drops, self.cluster.addresses())
             fault.label = label
+            fault.cut_off = net.cut_off(self.cluster.names(), drops)
         elif fault.kind == "kill":
             nd.kill9()
             fault.label = f"kill -9 {nd.name}"
@@ -102,6 +107,8 @@ class Nemesis:
             nd.clock_offset_ms = fault.offset_ms
             nd.start()
             fault.label = f"clock {nd.name} {fault.offset_ms:+d} ms"
+        if not fault.kind.startswith("partition:"):
+            fault.cut_off = [nd.name]
         self.active.append(fault)
 
     def end(self, fault):

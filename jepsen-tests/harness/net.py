@@ -59,6 +59,14 @@ def connected_to_drops(nodes, links):
     return {(a, b) for a in nodes for b in nodes if a != b and (a, b) not in allowed}
 
 
+def cut_off(nodes, drops):
+    """The nodes that cannot exchange packets both ways with a majority (themselves included)."""
+    majority = len(nodes) // 2 + 1
+    return [a for a in nodes
+            if 1 + sum(1 for b in nodes if b != a and (a, b) not in drops
+                       and (b, a) not in drops) < majority]
+
+
 # Partition shapes. Each takes the node names and an RNG and returns (description, drops).
 def isolate_one(nodes, rng):
     x = rng.choice(nodes)

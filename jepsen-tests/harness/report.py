@@ -74,7 +74,7 @@ def _timeline(run_dir, out, name, fault):
     try:
         events = checker.load([os.path.join(run_dir, "history.jsonl")])
         with open(os.path.join(run_dir, "faults.json")) as f:
-            faults = [(x["start_us"], x["end_us"], x["label"]) for x in json.load(f)]
+            faults = json.load(f)
     except (OSError, ValueError):
         return
     svg = charts.timeline(events, faults, f"{name}, {fault_name(fault)}")
@@ -86,15 +86,15 @@ def _svg_name(name, fault):
     return f"timeline-{name.replace(' ', '')}-{fault_name(fault)}.svg"
 
 
-def worst_best(res):
-    """Availability of the worst and best node's clients during the fault (for no fault: the
-    whole run, both)."""
+def sides(res):
+    """Availability during the fault of the clients of the nodes it cut off (the minority side of
+    a partition; the killed, paused or restarted node) and of the others; for no fault, the whole
+    run's, twice."""
     per = res.get("per_fault") or []
     if not per:
         a = res.get("availability")
         return a, a
-    values = [v for v in per[0]["availability_by_node"].values() if v is not None]
-    return (min(values), max(values)) if values else (None, None)
+    return per[0].get("availability_cut_off"), per[0].get("availability_rest")
 
 
 def _heatmaps(results, faults, configs, out):
@@ -103,14 +103,14 @@ def _heatmaps(results, faults, configs, out):
     by = {(n, fault_name(f)): v for (n, f), v in results.items()}
 
     def worst(r, c):
-        return worst_best(by.get((r, c), {}))[0]
+        return sides(by.get((r, c), {}))[0]
 
     def stale(r, c):
         v = by.get((r, c), {}).get("stale_read_rate")
         return None if v is None else 1.0 - min(1.0, v * 20)  # 5% stale or more: full red
 
     svg = charts.heatmap(rows, cols, worst, lambda r, c: _pct(worst(r, c)),
-                         "Availability of the worst node's clients during the fault")
+                         "Availability of the cut-off side's clients during the fault")
     with open(os.path.join(out, "heatmap-availability.svg"), "w") as f:
         f.write(svg)
     svg = charts.heatmap(rows, cols, stale,
@@ -174,7 +174,7 @@ def _markdown(results, faults, configs, args, elapsed, repo, out):
         "",
         "![availability](heatmap-availability.svg) ![stale reads](heatmap-stale.svg)",
         "",
-        "| setting | fault | checker | avail. worst / best node | p50 / p99 ms | stale reads "
+        "| setting | fault | checker | availability cut-off side / rest | p50 / p99 ms | stale reads "
         "| stale by ms p50 / max | lost acked writes | reads with siblings | non-monotonic "
         "| formed after heal s |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -186,7 +186,7 @@ def _markdown(results, faults, configs, args, elapsed, repo, out):
                 lines.append(f"| {name} | {fault_name(fault)} | error: {res['error']} |"
                              + " |" * 8)
                 continue
-            wst, bst = worst_best(res)
+            wst, bst = sides(res)
             verdict = "valid" if res.get("valid") else f"**{len(res.get('violations', []))}+ violations**"
             lines.append(
                 f"| {name} | {fault_name(fault)} | {verdict} | {_pct(wst)} / {_pct(bst)} | "

@@ -82,12 +82,13 @@ def run(args, run_dir) -> int:
                                               str(args.duration_s), "--seed", str(args.seed)])
         for f in faults:
             _sleep_until(t0 + f.start_s)
-            start_us = _now_us()
             nem.start(f)
+            start_us = _now_us()  # the fault is in force from here (rules applied, signal sent)
             print(f"jepsen: +{time.monotonic() - t0:5.1f}s {f.label}", flush=True)
             _sleep_until(t0 + f.end_s)
             nem.end(f)
-            fault_log.append((start_us, _now_us(), f.label))
+            fault_log.append({"start_us": start_us, "end_us": _now_us(), "label": f.label,
+                              "cut_off": f.cut_off})
             print(f"jepsen: +{time.monotonic() - t0:5.1f}s end of {f.label}", flush=True)
         workload_exit = workload.wait(timeout=args.duration_s + 30)
         workload = None
@@ -104,8 +105,7 @@ def run(args, run_dir) -> int:
             workload.wait()
         c.stop_all()
     with open(os.path.join(run_dir, "faults.json"), "w") as f:
-        json.dump([{"start_us": s, "end_us": e, "label": lab} for s, e, lab in fault_log], f,
-                  indent=1)
+        json.dump(fault_log, f, indent=1)
     events = checker.load([history, final])
     judged_r, judged_w = args.r or args.rf // 2 + 1, args.w or args.rf // 2 + 1
     if getattr(args, "judge_as", None):
@@ -114,7 +114,7 @@ def run(args, run_dir) -> int:
     result.update({"seed": args.seed, "nodes": args.nodes, "nemesis": args.nemesis,
                    "sync": args.sync, "formed_after_heal": formed,
                    "seconds_to_form_after_heal": round(converge_s, 2), "rerun": rerun,
-                   "faults": [lab for _, _, lab in fault_log]})
+                   "faults": [x["label"] for x in fault_log]})
     if workload_exit != 0:
         result["violations"].append(f"the workload exited with status {workload_exit}")
         result["valid"] = False
