@@ -282,7 +282,9 @@ def _figures(ops, faults):
             # Availability per side: the clients of the nodes the fault cut off, and the others.
             "availability_cut_off": availability(cut), "availability_rest": availability(rest),
             "errors_cut_off": errors(cut), "errors_rest": errors(rest),
-            "acknowledged_on_cut_off": sum(1 for op in cut if op.type == "ok"),
+            # Acknowledged while the fault held (answered before it ended).
+            "acknowledged_on_cut_off": sum(1 for op in cut
+                                           if op.type == "ok" and op.t1 < f["end_us"]),
         })
     return {
         "outcomes": dict(sorted(by_outcome.items())),
@@ -292,6 +294,30 @@ def _figures(ops, faults):
         "availability_no_fault": availability([op for op in run if not in_fault(op)]),
         "per_fault": per_fault,
     }
+
+
+def check_minority_refuses(result, rest_availability_min=0.8):
+    """The strict-quorum promise under a partition: the cut-off side acknowledges nothing while
+    the partition holds and refuses with UNAVAILABLE (fail fast), while the rest stays available.
+    Returns the violations."""
+    out = []
+    if not result["strict_quorum_overlap"]:
+        return ["minority check asked of a run without R + W > N"]
+    for f in result["per_fault"]:
+        if not f["cut_off"]:
+            out.append(f"{f['label']}: cuts no node off; nothing to check")
+            continue
+        if f["acknowledged_on_cut_off"]:
+            out.append(f"{f['label']}: the cut-off side acknowledged "
+                       f"{f['acknowledged_on_cut_off']} operations while the partition held")
+        if not f["errors_cut_off"].get("fail:Unavailable"):
+            out.append(f"{f['label']}: the cut-off side never answered UNAVAILABLE "
+                       f"(errors {f['errors_cut_off']})")
+        rest = f["availability_rest"]
+        if rest is None or rest < rest_availability_min:
+            out.append(f"{f['label']}: the rest was available for {rest} of its operations, "
+                       f"under {rest_availability_min}")
+    return out
 
 
 def summary_text(result) -> str:

@@ -140,6 +140,19 @@ class CheckerTest(unittest.TestCase):
         self.assertFalse(res["valid"])
         self.assertIn("unjudged", res["violations"][0])
 
+    def test_minority_refuses(self):
+        h = H().put("r:0", "a")
+        faults = [{"start_us": 0, "end_us": 10**6, "label": "isolate n1", "cut_off": ["n1"]}]
+        res = checker.check(h.events, 2, 2, 3, faults)
+        found = checker.check_minority_refuses(res)
+        self.assertTrue(any("acknowledged 1" in v for v in found), found)
+        self.assertTrue(any("never answered UNAVAILABLE" in v for v in found), found)
+        self.assertTrue(any("the rest was available" in v for v in found), found)
+        good = H().put("r:0", "a", done="fail", error="Unavailable")
+        good.events += [dict(e, node="n2", op=e["op"] + 100) for e in H().put("r:0", "b").events]
+        res = checker.check(good.events, 2, 2, 3, faults)
+        self.assertEqual(checker.check_minority_refuses(res), [])
+
     def test_unfinished_op_is_in_doubt(self):
         h = H().put("u:0:0", "v")
         h.events.pop()  # the workload was stopped before the answer

@@ -58,6 +58,8 @@ def run(args, run_dir) -> int:
     rerun = (f"jepsen-tests/run test --seed {args.seed} --nodes {args.nodes} "
              f"--duration-s {args.duration_s:g} --clients {args.clients} {nemesis} "
              f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
+    if getattr(args, "expect_minority_refuses", False):
+        rerun += " --expect-minority-refuses"
     if getattr(args, "judge_as", None):
         rerun += f" --judge-as {args.judge_as}"
     print(f"jepsen: run {run_dir}\njepsen: rerun with: {rerun}", flush=True)
@@ -115,6 +117,9 @@ def run(args, run_dir) -> int:
                    "sync": args.sync, "formed_after_heal": formed,
                    "seconds_to_form_after_heal": round(converge_s, 2), "rerun": rerun,
                    "faults": [x["label"] for x in fault_log]})
+    if getattr(args, "expect_minority_refuses", False):
+        result["violations"] += checker.check_minority_refuses(result)
+        result["valid"] = not result["violations"]
     if workload_exit != 0:
         result["violations"].append(f"the workload exited with status {workload_exit}")
         result["valid"] = False
