@@ -5,6 +5,8 @@ A schedule is a list of faults, each held for a period and then undone, separate
                      one-way
   kill               SIGKILL a node; it is started again (same flags, same data) when the period
                      ends
+  kill-all           SIGKILL every node at once (a power cut of the whole cluster); all are
+                     started again when the period ends
   pause              SIGSTOP a node; SIGCONT when the period ends
   skew               restart a node with --clock-offset-ms (a random offset within +-2 s), and
                      back to 0 when the period ends. kvnode reads its offset only at start, so
@@ -16,7 +18,7 @@ import random
 
 from harness import net
 
-KINDS = ["partition:" + s for s in net.SHAPES] + ["kill", "pause", "skew"]
+KINDS = ["partition:" + s for s in net.SHAPES] + ["kill", "kill-all", "pause", "skew"]
 
 
 class Fault:
@@ -97,6 +99,10 @@ class Nemesis:
         elif fault.kind == "kill":
             nd.kill9()
             fault.label = f"kill -9 {nd.name}"
+        elif fault.kind == "kill-all":
+            for other in self.cluster.nodes:
+                other.kill9()
+            fault.label = "kill -9 all nodes"
         elif fault.kind == "pause":
             nd.pause()
             fault.label = f"pause {nd.name}"
@@ -107,7 +113,9 @@ class Nemesis:
             nd.clock_offset_ms = fault.offset_ms
             nd.start()
             fault.label = f"clock {nd.name} {fault.offset_ms:+d} ms"
-        if not fault.kind.startswith("partition:"):
+        if fault.kind == "kill-all":
+            fault.cut_off = self.cluster.names()
+        elif not fault.kind.startswith("partition:"):
             fault.cut_off = [nd.name]
         self.active.append(fault)
 
@@ -117,6 +125,9 @@ class Nemesis:
             net.heal(self.cluster.addresses())
         elif fault.kind == "kill":
             nd.start()
+        elif fault.kind == "kill-all":
+            for other in self.cluster.nodes:
+                other.start()
         elif fault.kind == "pause":
             nd.resume()
         elif fault.kind == "skew":
