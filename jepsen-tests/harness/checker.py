@@ -195,6 +195,8 @@ def check(events, r, w, n, faults=()):
         "t_visibility": _t_visibility(visibility),
     }
     result.update(_figures(ops, faults))
+    for fault, figures in zip(faults, result["per_fault"]):
+        figures["cross_side_siblings"] = _cross_side_siblings(reads, keys, fault)
     result["violations"] = violations
     result["valid"] = not violations
     return result
@@ -211,6 +213,41 @@ def _t_visibility(samples):
         hits = [ok for t, ok in samples if t >= lo and (hi is None or t < hi)]
         out.append({"from_ms": lo, "to_ms": hi, "reads": len(hits), "returned": sum(hits)})
     return out
+
+
+def _cross_side_siblings(reads, keys, fault):
+    """Reads (the final ones included) whose siblings carry the two sides of the fault: one
+    sibling descends from a write made during the fault by a client of a cut-off node, another
+    from one made by a client of another node, neither of them an ancestor of the other sibling.
+    (The siblings themselves may be later writes: clients keep writing after the heal.)"""
+    start, end, cut = fault["start_us"], fault["end_us"], set(fault["cut_off"])
+
+    def lineage(model, v):
+        # The writes made during the fault that v is or descends from; a descendant is invoked
+        # after its ancestor, so the walk stops at writes invoked before the fault.
+        out, seen, stack = set(), set(), [v]
+        while stack:
+            x = stack.pop()
+            if x in seen or model.t0(x) < start:
+                continue
+            seen.add(x)
+            if model.t0(x) < end:
+                out.add(x)
+            stack.extend(model.parents.get(x, ()))
+        return out
+
+    count = 0
+    for op in reads:
+        if len(op.values or []) < 2 or op.t0 < start:
+            continue
+        model = keys[op.key]
+        lines = [lineage(model, v) for v in op.values]
+
+        def has(own, other, on_cut):
+            return any((model.puts[x].node in cut) == on_cut for x in own - other)
+
+        count += any(has(a, b, True) and has(b, a, False) for a in lines for b in lines)
+    return count
 
 
 def _check_final(ops, keys, violations, counts):

@@ -153,6 +153,17 @@ class CheckerTest(unittest.TestCase):
         res = checker.check(good.events, 2, 2, 3, faults)
         self.assertEqual(checker.check_minority_refuses(res), [])
 
+    def test_cross_side_siblings(self):
+        h = H().put("s:0", "x").put("s:0", "y")
+        h.events[2]["node"] = h.events[3]["node"] = "n2"
+        h.final("s:0", ["x", "y"])
+        fault = {"start_us": 0, "end_us": 10**6, "label": "halves", "cut_off": ["n1"]}
+        res = checker.check(h.events, 1, 1, 3, [fault])
+        self.assertEqual(res["per_fault"][0]["cross_side_siblings"], 1)
+        fault["cut_off"] = ["n3"]
+        res = checker.check(h.events, 1, 1, 3, [fault])
+        self.assertEqual(res["per_fault"][0]["cross_side_siblings"], 0)
+
     def test_unfinished_op_is_in_doubt(self):
         h = H().put("u:0:0", "v")
         h.events.pop()  # the workload was stopped before the answer

@@ -60,6 +60,8 @@ def run(args, run_dir) -> int:
              f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
     if getattr(args, "expect_minority_refuses", False):
         rerun += " --expect-minority-refuses"
+    if getattr(args, "expect_siblings", False):
+        rerun += " --expect-siblings"
     if getattr(args, "judge_as", None):
         rerun += f" --judge-as {args.judge_as}"
     print(f"jepsen: run {run_dir}\njepsen: rerun with: {rerun}", flush=True)
@@ -119,6 +121,12 @@ def run(args, run_dir) -> int:
                    "faults": [x["label"] for x in fault_log]})
     if getattr(args, "expect_minority_refuses", False):
         result["violations"] += checker.check_minority_refuses(result)
+        result["valid"] = not result["violations"]
+    if getattr(args, "expect_siblings", False):
+        for f in result["per_fault"]:
+            if not f["cross_side_siblings"]:
+                result["violations"].append(f"{f['label']}: no read returned siblings written "
+                                            "on both sides of it")
         result["valid"] = not result["violations"]
     if workload_exit != 0:
         result["violations"].append(f"the workload exited with status {workload_exit}")
