@@ -8,6 +8,8 @@ and signalled only through that PID.
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import time
 
@@ -134,3 +136,41 @@ class Cluster:
         except ValueError:
             return False
         return len(members) == len(self.nodes) and all(m.get("up") for m in members)
+
+
+def _tcp_connections():
+    """Established IPv4 TCP connections of this namespace: inode -> (local ip, remote ip,
+    remote port)."""
+    out = {}
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state != "01":  # ESTABLISHED
+                continue
+            lip = socket.inet_ntoa(struct.pack("<I", int(local.split(":")[0], 16)))
+            rip = socket.inet_ntoa(struct.pack("<I", int(remote.split(":")[0], 16)))
+            out[inode] = (lip, rip, int(remote.split(":")[1], 16))
+    return out
+
+
+def peer_connections(cluster):
+    """The connections each running node holds to another node's listen port: a list of (node
+    name, local ip, remote ip). Found through the node's socket fds, so clients' connections
+    (from 127.0.0.1, made by other processes) are not among them. REQUIRES: inside the harness's
+    namespace (its /proc/net/tcp)."""
+    conns, out, node_ips = _tcp_connections(), [], {nd.ip for nd in cluster.nodes}
+    for nd in cluster.nodes:
+        if not nd.running():
+            continue
+        fd_dir = f"/proc/{nd.proc.pid}/fd"
+        for fd in os.listdir(fd_dir):
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            conn = conns.get(target[len("socket:["):-1]) if target.startswith("socket:[") else None
+            if conn and conn[2] == PORT and conn[1] in node_ips:
+                out.append((nd.name, conn[0], conn[1]))
+    return out

@@ -41,6 +41,9 @@ def run(args, repo) -> int:
     os.makedirs(out, exist_ok=True)
     results = {}
     started = time.monotonic()
+    # The code the cells run is the code of this moment; say which, and whether it was committed.
+    commit = subprocess.run(["git", "-C", repo, "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip()
     for i, ((name, r, w), fault) in enumerate(matrix):
         cell = copy.copy(args)
         cell.r, cell.w, cell.rf, cell.nodes = r, w, 3, 5
@@ -64,7 +67,7 @@ def run(args, repo) -> int:
                   indent=1)
     _heatmaps(results, faults, configs, out)
     with open(os.path.join(out, "report.md"), "w") as f:
-        f.write(_markdown(results, faults, configs, args, elapsed, repo, out))
+        f.write(_markdown(results, faults, configs, args, elapsed, commit, out))
     print(f"jepsen report: {out}/report.md ({elapsed / 60:.1f} min)")
     bad = [k for k, v in results.items() if "error" in v]
     return 1 if bad else 0
@@ -120,6 +123,11 @@ def _heatmaps(results, faults, configs, out):
         f.write(svg)
 
 
+def _cross(res):
+    per = res.get("per_fault") or []
+    return per[0].get("cross_side_siblings", "-") if per else "-"
+
+
 def _pct(x, digits=1):
     return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 
@@ -153,9 +161,7 @@ def _visibility_section(results, configs):
             "|---|" + "---|" * len(bins)] + rows
 
 
-def _markdown(results, faults, configs, args, elapsed, repo, out):
-    commit = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
+def _markdown(results, faults, configs, args, elapsed, commit, out):
     cmd = "jepsen-tests/run report" + (" --quick" if args.quick else "")
     lines = [
         f"# CAP report, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
@@ -175,8 +181,8 @@ def _markdown(results, faults, configs, args, elapsed, repo, out):
         "![availability](heatmap-availability.svg) ![stale reads](heatmap-stale.svg)",
         "",
         "| setting | fault | checker | availability cut-off side / rest | p50 / p99 ms | stale reads "
-        "| stale by ms p50 / max | lost acked writes | reads with siblings | non-monotonic "
-        "| formed after heal s |",
+        "| stale by ms p50 / max | lost acked writes | reads with siblings (across the fault's sides) "
+        "| non-monotonic | formed after heal s |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, _, _ in configs:
@@ -194,7 +200,8 @@ def _markdown(results, faults, configs, args, elapsed, repo, out):
                 f"{res.get('stale_reads')} of {res.get('reads_checked')} "
                 f"({_pct(res.get('stale_read_rate'), 2)}) | {_ms(res.get('stale_ms_p50'))} / "
                 f"{_ms(res.get('stale_ms_max'))} | {res.get('lost_writes')} | "
-                f"{res.get('siblings_seen')} | {res.get('monotonic_read_violations')} | "
+                f"{res.get('siblings_seen')} ({_cross(res)}) | "
+                f"{res.get('monotonic_read_violations')} | "
                 f"{res.get('seconds_to_form_after_heal')} |")
     lines += _visibility_section(results, configs)
     lines += ["", "## Timelines", ""]

@@ -70,6 +70,16 @@ def run(args, run_dir) -> int:
         if not c.wait_formed(timeout_s=40):
             print("jepsen: the cluster did not form within 40 s", file=sys.stderr)
             return 2
+        # Partitions match node addresses: every connection a node opened to a peer must leave
+        # from its own address (kvnode binds it), or a rule would miss it.
+        peers = cluster_mod.peer_connections(c)
+        unbound = [f"{n}: {lip} -> {rip}" for n, lip, rip in peers
+                   if lip != c.by_name[n].ip]
+        if not peers or unbound:
+            print(f"jepsen: outgoing peer connections not bound to the node's address "
+                  f"(of {len(peers)}): {unbound}", file=sys.stderr)
+            return 2
+        print(f"jepsen: {len(peers)} peer connections, each from its node's own address")
         ks = subprocess.run([c.kvctl, "--host", c.hosts()[0], "keyspace", "create", "jepsen",
                              "--rf", str(args.rf), "--if-not-exists"], capture_output=True,
                             text=True, timeout=30)
