@@ -135,10 +135,11 @@ def check(events, r, w, n, faults=()):
                 violations.append(f"phantom: read of {op.key} returned {v!r}, never written")
             elif put.type == "fail":
                 violations.append(f"phantom: read of {op.key} returned {v!r}, whose put failed")
-        for b in values:
-            for a in model.reach([b], [a for a in values if a != b]):
-                violations.append(f"false sibling: read of {op.key} returned {a!r} beside "
-                                  f"{b!r}, which supersedes it")
+        false = [(a, b) for b in values for a in model.reach([b], [a for a in values if a != b])]
+        if false:
+            a, b = false[0]
+            violations.append(f"false sibling: read of {op.key} returned {a!r} beside {b!r}, "
+                              f"which supersedes it ({len(false)} such pairs in this read)")
     _check_final(ops, keys, violations, counts)
     # Stale reads: events in time order; per key, the frontier of acknowledged puts (those no
     # later acknowledged put supersedes). A read covers every acknowledged put iff it covers the
@@ -199,6 +200,24 @@ def check(events, r, w, n, faults=()):
         figures["cross_side_siblings"] = _cross_side_siblings(reads, keys, fault)
     result["violations"] = violations
     result["valid"] = not violations
+    return result
+
+
+VIOLATIONS_KEPT_PER_KIND = 100
+
+
+def trim_violations(result):
+    """Counts every violation by kind, and keeps only the first 100 of each kind in the list
+    (a broken build can produce millions; result.json stays readable)."""
+    counts, kept = defaultdict(int), []
+    for v in result["violations"]:
+        kind = v.split(":")[0].split(" under")[0]
+        counts[kind] += 1
+        if counts[kind] <= VIOLATIONS_KEPT_PER_KIND:
+            kept.append(v)
+    result["violation_counts"] = dict(counts)
+    result["violations"] = kept
+    result["valid"] = not counts
     return result
 
 
@@ -373,10 +392,10 @@ def summary_text(result) -> str:
              f"{_pct(result['availability_no_fault'])}), latency p50 "
              f"{result['latency_ms_p50']} ms p99 {result['latency_ms_p99']} ms",
              f"  outcomes {result['outcomes']}"]
+    if result.get("violation_counts"):
+        lines.append(f"  violations by kind {result['violation_counts']}")
     for v in result["violations"][:20]:
         lines.append("  VIOLATION " + v)
-    if len(result["violations"]) > 20:
-        lines.append(f"  ... and {len(result['violations']) - 20} more violations")
     return "\n".join(lines)
 
 

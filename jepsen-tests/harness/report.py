@@ -193,7 +193,9 @@ def _markdown(results, faults, configs, args, elapsed, commit, out):
                              + " |" * 8)
                 continue
             wst, bst = sides(res)
-            verdict = "valid" if res.get("valid") else f"**{len(res.get('violations', []))}+ violations**"
+            counts = res.get("violation_counts") or {}
+            verdict = ("valid" if res.get("valid") else
+                       "**" + ", ".join(f"{n} {k}" for k, n in counts.items()) + "**")
             lines.append(
                 f"| {name} | {fault_name(fault)} | {verdict} | {_pct(wst)} / {_pct(bst)} | "
                 f"{_ms(res.get('latency_ms_p50'))} / {_ms(res.get('latency_ms_p99'))} | "
