@@ -123,9 +123,12 @@ def _heatmaps(results, faults, configs, out):
         f.write(svg)
 
 
-def _cross(res):
+def _cross(res, fault):
+    """Siblings across a partition's sides; other faults have no sides that write apart."""
     per = res.get("per_fault") or []
-    return per[0].get("cross_side_siblings", "-") if per else "-"
+    if not per or not fault.startswith("partition:"):
+        return "-"
+    return per[0].get("cross_side_siblings", "-")
 
 
 def _pct(x, digits=1):
@@ -178,6 +181,21 @@ def _markdown(results, faults, configs, args, elapsed, commit, out):
         "(the key-value API keeps siblings; LWW is a CQL-lite table option the workload does "
         "not use), time to converge beyond \"the cluster formed again\" (no anti-entropy yet).",
         "",
+        "How to read a row. *Availability* is the share of operations invoked while the fault "
+        "held that were acknowledged, for the clients of the nodes the fault cut off (those that "
+        "cannot exchange packets with a majority of the nodes, or the node killed, paused or "
+        "restarted) and for the others; n/a: the fault cuts no node off (in majorities-ring and "
+        "bridge every node still sees a majority). A node-majority is not a key's replica "
+        "majority: with 5 nodes and RF 3 a 2 | 3 split leaves some keys with 2 replicas on the "
+        "small side, so strict quorums fail on the large side too. *Stale reads* missed a write "
+        "acknowledged before they began (allowed when R + W <= N; a violation otherwise), with "
+        "how long before. *Lost* acknowledged writes are judged on final reads at ALL after the "
+        "heal. *Reads with siblings* counts reads that returned more than one value; in brackets, "
+        "for partitions, those whose siblings descend from writes made on both sides during it. "
+        "*Non-monotonic*: a client's session read that went back (counted, not promised). "
+        "*Formed after heal*: seconds until every node again coordinates a write to all "
+        "replicas.",
+        "",
         "![availability](heatmap-availability.svg) ![stale reads](heatmap-stale.svg)",
         "",
         "| setting | fault | checker | availability cut-off side / rest | p50 / p99 ms | stale reads "
@@ -202,7 +220,7 @@ def _markdown(results, faults, configs, args, elapsed, commit, out):
                 f"{res.get('stale_reads')} of {res.get('reads_checked')} "
                 f"({_pct(res.get('stale_read_rate'), 2)}) | {_ms(res.get('stale_ms_p50'))} / "
                 f"{_ms(res.get('stale_ms_max'))} | {res.get('lost_writes')} | "
-                f"{res.get('siblings_seen')} ({_cross(res)}) | "
+                f"{res.get('siblings_seen')} ({_cross(res, fault)}) | "
                 f"{res.get('monotonic_read_violations')} | "
                 f"{res.get('seconds_to_form_after_heal')} |")
     lines += _visibility_section(results, configs)
