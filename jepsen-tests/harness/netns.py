@@ -9,6 +9,7 @@ SIGKILLs every process left in that namespace; --kill-child SIGKILLs the inner h
 unshare process itself dies; and the network namespace, with its firewall rules, disappears with
 its last process. The host's own firewall and network configuration are never touched.
 """
+import ctypes
 import os
 import shutil
 import signal
@@ -49,7 +50,10 @@ def reexec_inside(argv, time_limit_s: float) -> int:
     env = dict(os.environ, **{IN_NS_ENV: "1"})
     cmd = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
            sys.executable] + list(argv)
-    proc = subprocess.Popen(cmd, env=env)
+    # The last link of the chain: if this process dies, even by SIGKILL, the kernel SIGKILLs
+    # unshare, whose --kill-child SIGKILLs the inner harness, whose PID namespace then dies.
+    proc = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     deadline = time.monotonic() + time_limit_s
     try:
         while True:
@@ -67,6 +71,17 @@ def reexec_inside(argv, time_limit_s: float) -> int:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _die_with_parent():
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -96,8 +111,4 @@ def setup_inside() -> None:
     """In the new namespace: bring up its loopback (it starts down), and make SIGTERM an exception
     so `finally` blocks run (PID 1 ignores signals it has no handler for)."""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
