@@ -8,14 +8,18 @@ Checks (V: violation, fails the run; C: counted, reported, since the setting doe
   V  lost         an acknowledged put that the final read (ALL, after heal) does not cover, and
                   that no non-failed delete superseded
   V  resurrected  the final read returns a value an acknowledged delete superseded
-  V  false sibling  a read returned two values of which one descends from the other
+  V  false sibling  a read returned two values of which one descends from the other (one
+                  violation per read)
+  V  unjudged     a final read went unanswered, so durability could not be judged
   V/C stale       a read that does not cover a write acknowledged before it began (a delete that
                   supersedes the write counts as covering it); V when R + W > N, else C, with how
-                  stale in ms (read start - ack) and in versions (acknowledged writes missed)
+                  stale in ms (read start - ack) and in versions (the latest acknowledged writes
+                  of the key's concurrent branches that it missed)
   V/C read-your-writes  the stale reads whose reader wrote the missed value (own session key)
   C  monotonic    a client's later read of its session key does not cover its earlier read
                   (promised only with blocking read repair, which runs do not set)
-Plus figures: outcomes by error, latency p50 / p99, availability in and out of fault periods.
+Plus figures: outcomes by error, latency p50 / p99, availability in and out of fault periods and
+per side of each fault, siblings across a partition's sides, and t-visibility (PBS, measured).
 """
 import json
 from collections import defaultdict
