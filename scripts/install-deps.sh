@@ -15,6 +15,7 @@ packages=(
   python3 procps                            # test harness helpers (ps, kill)
   libedit-dev                               # kvsh line editing, history, completion
   tmux                                      # kvsh tests drive the shell on a pseudo-terminal
+  nftables iproute2 util-linux              # jepsen-tests: partitions in a private namespace
 )
 
 missing=()
