@@ -16,3 +16,22 @@ if(RINGKV_FUZZ)
   target_link_options(cql_native_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(cql_native_fuzz PRIVATE ringkv_cql_native_codec)
 endif()
+
+# The conversation: requests carried out by a cql::Session, system tables, prepared statements.
+add_library(ringkv_cql_native STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/native/conversation.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/native/prepared.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/native/system_tables.cc)
+target_include_directories(ringkv_cql_native PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(ringkv_cql_native PUBLIC ringkv_cql_native_codec ringkv_cql PRIVATE fmt::fmt)
+
+# End to end with a real Cassandra driver: Debian's python3-cassandra (scripts/install-deps.sh)
+# against three kvnode processes on 127.0.0.1. Debian's interpreter, not one first on PATH
+# (pyenv and the like), is the one that has the package.
+find_program(RINGKV_DEBIAN_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(RINGKV_DEBIAN_PYTHON)
+  add_test(NAME cql_driver_test
+           COMMAND ${RINGKV_DEBIAN_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/native/driver_test.py
+                   $<TARGET_FILE:kvnode>)
+  set_tests_properties(cql_driver_test PROPERTIES LABELS e2e TIMEOUT 300)
+endif()

@@ -1,0 +1,433 @@
+#include "cql/native/conversation.h"
+
+#include <fmt/format.h>
+
+#include <variant>
+
+#include "cql/native/types.h"
+#include "cql/parser.h"
+
+namespace ringkv::cql::native {
+
+namespace {
+
+// Reads past the [bytes map] a request with kFlagCustomPayload carries before its message:
+// custom payloads are for custom query handlers, which ringkv does not have.
+bool SkipCustomPayload(std::string_view* body, const FrameLimits& limits, std::string* error) {
+  BodyReader r(*body, limits);
+  const uint16_t n = r.Short();
+  for (uint16_t i = 0; i < n && r.ok(); ++i) {
+    r.String();
+    r.Bytes();
+  }
+  if (!r.ok()) {
+    *error = "malformed custom payload: " + r.error();
+    return false;
+  }
+  body->remove_prefix(body->size() - r.remaining());
+  return true;
+}
+
+// The keyspace and table a statement names, for AlreadyExists and SchemaChange.
+struct Target {
+  std::string change;  // CREATED / DROPPED; empty: not a schema change
+  std::string kind;    // KEYSPACE / TABLE
+  std::string keyspace, table;
+};
+
+Target TargetOf(const Statement& s, const std::string& session_keyspace) {
+  auto ks = [&](const TableName& t) { return t.keyspace.empty() ? session_keyspace : t.keyspace; };
+  if (auto* c = std::get_if<CreateKeyspaceStmt>(&s)) return {"CREATED", "KEYSPACE", c->keyspace.name, ""};
+  if (auto* d = std::get_if<DropKeyspaceStmt>(&s)) return {"DROPPED", "KEYSPACE", d->keyspace.name, ""};
+  if (auto* c = std::get_if<CreateTableStmt>(&s)) return {"CREATED", "TABLE", ks(c->table), c->table.name};
+  if (auto* d = std::get_if<DropTableStmt>(&s)) return {"DROPPED", "TABLE", ks(d->table), d->table.name};
+  return {};
+}
+
+bool IsWrite(const Statement& s) {
+  return std::holds_alternative<InsertStmt>(s) || std::holds_alternative<UpdateStmt>(s) ||
+         std::holds_alternative<DeleteStmt>(s) || std::holds_alternative<BatchStmt>(s);
+}
+
+}  // namespace
+
+bool MapConsistency(uint16_t wire, Consistency* out, std::string* warning, std::string* error) {
+  switch (static_cast<WireConsistency>(wire)) {
+    case WireConsistency::kAny: *out = Consistency::kAny; return true;
+    case WireConsistency::kOne: *out = Consistency::kOne; return true;
+    case WireConsistency::kTwo: *out = Consistency::kTwo; return true;
+    case WireConsistency::kThree: *out = Consistency::kThree; return true;
+    case WireConsistency::kQuorum: *out = Consistency::kQuorum; return true;
+    case WireConsistency::kAll: *out = Consistency::kAll; return true;
+    case WireConsistency::kLocalOne:
+      *out = Consistency::kOne;
+      *warning = "LOCAL_ONE is served as ONE: ringkv has a single data centre";
+      return true;
+    case WireConsistency::kLocalQuorum:
+    case WireConsistency::kEachQuorum:
+      *out = Consistency::kQuorum;
+      *warning = fmt::format("{} is served as QUORUM: ringkv has a single data centre",
+                             WireConsistencyName(wire));
+      return true;
+    case WireConsistency::kSerial:
+    case WireConsistency::kLocalSerial:
+      *error = fmt::format(
+          "consistency {} is not supported: ringkv has no lightweight transactions (use ONE, "
+          "TWO, THREE, QUORUM, ALL or ANY)",
+          WireConsistencyName(wire));
+      return false;
+  }
+  *error = fmt::format("unknown consistency level {}", WireConsistencyName(wire));
+  return false;
+}
+
+Conversation::Conversation(const ConversationContext& context)
+    : context_(context), session_(*context.client) {}
+
+std::string Conversation::Refuse(HeaderCheck check, const FrameHeader& header,
+                                 const FrameLimits& limits) {
+  std::string message;
+  switch (check) {
+    case HeaderCheck::kBadVersion:
+      // The words drivers look for to downgrade ("unsupported protocol version").
+      message = fmt::format(
+          "Invalid or unsupported protocol version ({}); supported versions are (4/v4)",
+          header.version);
+      break;
+    case HeaderCheck::kNotRequest:
+      message = "a response frame was sent to the server";
+      break;
+    case HeaderCheck::kTooLarge:
+      message = fmt::format("frame of {} bytes is over the limit of {} bytes", header.length,
+                            limits.body_bytes_max);
+      break;
+    case HeaderCheck::kOk:
+      message = "no error";
+      break;
+  }
+  return EncodeResponse(header.stream, Opcode::kError, 0, ErrorBody(ErrorCode::kProtocol, message));
+}
+
+Conversation::Reply Conversation::Fail(ErrorCode code, std::string_view message) {
+  return Reply{Opcode::kError, ErrorBody(code, message), {}};
+}
+
+std::string Conversation::Handle(const FrameHeader& header, std::string_view body) {
+  Reply reply;
+  std::string error;
+  const auto op = static_cast<Opcode>(header.opcode);
+  const bool needs_startup = op == Opcode::kQuery || op == Opcode::kPrepare ||
+                             op == Opcode::kExecute || op == Opcode::kBatch ||
+                             op == Opcode::kRegister;
+  if (header.flags & kFlagCompression) {
+    reply = Fail(ErrorCode::kProtocol, "compressed frame, but no compression was agreed");
+  } else if ((header.flags & kFlagCustomPayload) &&
+             !SkipCustomPayload(&body, context_.limits, &error)) {
+    reply = Fail(ErrorCode::kProtocol, error);
+  } else if (needs_startup && !started_) {
+    reply = Fail(ErrorCode::kProtocol,
+                 fmt::format("{} before STARTUP", OpcodeName(header.opcode)));
+  } else {
+    switch (op) {
+      case Opcode::kOptions:
+        reply = Reply{Opcode::kSupported, SupportedBody(), {}};
+        break;
+      case Opcode::kStartup:
+        reply = Startup(body);
+        break;
+      case Opcode::kQuery:
+        reply = Query(body);
+        break;
+      case Opcode::kPrepare:
+        reply = Prepare(body);
+        break;
+      case Opcode::kExecute:
+        reply = Execute(body);
+        break;
+      case Opcode::kBatch:
+        reply = Batch(body);
+        break;
+      case Opcode::kRegister: {
+        std::vector<std::string> events;
+        reply = DecodeRegister(body, context_.limits, &events, &error)
+                    ? Reply{Opcode::kReady, "", {}}
+                    : Fail(ErrorCode::kProtocol, error);
+        break;
+      }
+      case Opcode::kAuthResponse:
+        reply = Fail(ErrorCode::kProtocol, "AUTH_RESPONSE, but no authenticator is configured");
+        break;
+      default:
+        reply = Fail(ErrorCode::kProtocol,
+                     fmt::format("unexpected opcode {} in a request", OpcodeName(header.opcode)));
+        break;
+    }
+  }
+  uint8_t flags = 0;
+  if (!reply.warnings.empty()) {
+    flags |= kFlagWarning;
+    reply.body = WithWarnings(reply.warnings, reply.body);
+  }
+  return EncodeResponse(header.stream, reply.opcode, flags, reply.body);
+}
+
+Conversation::Reply Conversation::Startup(std::string_view body) {
+  if (started_) return Fail(ErrorCode::kProtocol, "STARTUP on a connection already started");
+  std::map<std::string, std::string> options;
+  std::string error;
+  if (!DecodeStartup(body, context_.limits, &options, &error)) {
+    return Fail(ErrorCode::kProtocol, error);
+  }
+  auto version = options.find("CQL_VERSION");
+  if (version == options.end()) {
+    return Fail(ErrorCode::kProtocol, "STARTUP without CQL_VERSION");
+  }
+  if (version->second.rfind("3.", 0) != 0) {
+    return Fail(ErrorCode::kProtocol,
+                fmt::format("CQL_VERSION {} is not supported (3.4.4 is)", version->second));
+  }
+  if (auto c = options.find("COMPRESSION"); c != options.end() && !c->second.empty()) {
+    return Fail(ErrorCode::kProtocol,
+                fmt::format("compression {} is not supported (SUPPORTED lists none)", c->second));
+  }
+  started_ = true;
+  return Reply{Opcode::kReady, "", {}};
+}
+
+Conversation::Reply Conversation::Query(std::string_view body) {
+  QueryRequest q;
+  std::string error;
+  if (!DecodeQuery(body, context_.limits, &q, &error)) return Fail(ErrorCode::kProtocol, error);
+  if (!q.params.names.empty()) {
+    return Fail(ErrorCode::kInvalid, "named bind values are not supported; bind by position");
+  }
+  return Run(q.query, q.params, nullptr);
+}
+
+Conversation::Reply Conversation::Prepare(std::string_view body) {
+  std::string query, error;
+  if (!DecodePrepare(body, context_.limits, &query, &error)) {
+    return Fail(ErrorCode::kProtocol, error);
+  }
+  auto parsed = ParseStatement(query);
+  if (!parsed.ok()) return Error(parsed.error(), nullptr, 0);
+  auto binds = BindTypes(*parsed, session_.keyspace(), &session_);
+  if (!binds.ok()) return Error(binds.error(), &*parsed, 0);
+  const std::string id = PreparedCache::IdOf(session_.keyspace(), query);
+  RowsMetadata bind_meta;
+  bind_meta.columns = *binds;
+  if (auto* select = std::get_if<SelectStmt>(&parsed->statement)) {
+    bind_meta.keyspace = select->table.keyspace.empty() ? session_.keyspace()
+                                                        : select->table.keyspace;
+    bind_meta.table = select->table.name;
+  }
+  context_.prepared->Put(id, PreparedStatement{query, session_.keyspace(), *binds});
+  // No result metadata: drivers then ask for it with every EXECUTE (no skip_metadata), so a
+  // table altered since PREPARE can never be read with stale column types.
+  return Reply{Opcode::kResult, ResultPreparedBody(id, bind_meta, {}, RowsMetadata{}), {}};
+}
+
+Conversation::Reply Conversation::Execute(std::string_view body) {
+  ExecuteRequest e;
+  std::string error;
+  if (!DecodeExecute(body, context_.limits, &e, &error)) return Fail(ErrorCode::kProtocol, error);
+  auto prepared = context_.prepared->Get(e.id);
+  if (!prepared) {
+    return Reply{Opcode::kError,
+                 UnpreparedBody("prepared statement not found on this node; prepare it again",
+                                e.id),
+                 {}};
+  }
+  // A statement runs in the keyspace it was prepared in (its unqualified names resolve there).
+  const std::string keyspace = session_.keyspace();
+  if (!prepared->keyspace.empty() && prepared->keyspace != keyspace) {
+    if (auto used = session_.Use(prepared->keyspace); !used.ok()) return Error(used.error(), nullptr, 0);
+  }
+  Reply reply = Run(prepared->query, e.params, &prepared->binds);
+  if (session_.keyspace() != keyspace && !keyspace.empty()) {
+    if (auto used = session_.Use(keyspace); !used.ok()) return Error(used.error(), nullptr, 0);
+  }
+  return reply;
+}
+
+CqlResult<std::vector<Value>> Conversation::Bind(const std::vector<WireValue>& values,
+                                                 const std::vector<ColumnDesc>& binds) const {
+  if (values.size() != binds.size()) {
+    return InvalidError(fmt::format("there were {} markers(?) in CQL but {} bound variables",
+                                binds.size(), values.size()));
+  }
+  std::vector<Value> out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].state != WireValue::State::kSet) {
+      return InvalidError(fmt::format("bind value {} ({}) is {}: ringkv binds only values; write "
+                                  "null as a literal or leave the column out",
+                                  i + 1, binds[i].name,
+                                  values[i].state == WireValue::State::kNull ? "null" : "unset"));
+    }
+    Value v;
+    std::string error;
+    if (!DeserializeValue(binds[i].type, values[i].bytes, context_.limits, &v, &error)) {
+      return InvalidError(fmt::format("Invalid bind value {} for {} of type {}: {}", i + 1,
+                                  binds[i].name, binds[i].type.ToCql(), error));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Conversation::Reply Conversation::Run(const std::string& text, const QueryParams& params,
+                                      const std::vector<ColumnDesc>* binds) {
+  Consistency consistency;
+  std::string warning, error;
+  if (!MapConsistency(params.consistency, &consistency, &warning, &error)) {
+    return Fail(ErrorCode::kInvalid, error);
+  }
+  auto parsed = ParseStatement(text);
+  if (!parsed.ok()) return Error(parsed.error(), nullptr, params.consistency);
+
+  std::vector<ColumnDesc> typed;
+  if (binds == nullptr && !params.values.empty()) {
+    auto t = BindTypes(*parsed, session_.keyspace(), &session_);
+    if (!t.ok()) return Error(t.error(), &*parsed, params.consistency);
+    typed = std::move(*t);
+    binds = &typed;
+  }
+  std::vector<Value> values;
+  if (binds != nullptr) {
+    auto v = Bind(params.values, *binds);
+    if (!v.ok()) return Error(v.error(), &*parsed, params.consistency);
+    values = std::move(*v);
+  }
+
+  Reply reply;
+  auto* select = std::get_if<SelectStmt>(&parsed->statement);
+  if (select != nullptr && IsSystemKeyspace(select->table.keyspace)) {
+    auto cluster = context_.cluster();
+    if (!cluster.ok()) return Error(cluster.error(), &*parsed, params.consistency);
+    auto answer = QuerySystemTable(*select, values, *cluster, &session_);
+    if (!answer.ok()) return Error(answer.error(), &*parsed, params.consistency);
+    reply.body = ResultRowsBody(answer->metadata, answer->rows);
+  } else {
+    session_.set_consistency(consistency);
+    ExecuteOptions options;
+    if (params.page_size > 0) options.page_size = static_cast<uint32_t>(params.page_size);
+    if (params.paging_state) options.paging_state = *params.paging_state;
+    auto rs = session_.Execute(text, values, options);
+    if (!rs.ok()) return Error(rs.error(), &*parsed, params.consistency);
+    reply = Result(*parsed, *rs, params.consistency);
+  }
+  if (!warning.empty() && warned_levels_.insert(params.consistency).second) {
+    reply.warnings.insert(reply.warnings.begin(), warning);
+  }
+  return reply;
+}
+
+Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const ResultSet& rs,
+                                         uint16_t consistency) {
+  Reply reply;
+  reply.warnings = rs.warnings;
+  if (!rs.keyspace_changed.empty()) {
+    reply.body = ResultSetKeyspaceBody(rs.keyspace_changed);
+    return reply;
+  }
+  if (auto* select = std::get_if<SelectStmt>(&parsed.statement)) {
+    RowsMetadata m;
+    m.keyspace = select->table.keyspace.empty() ? session_.keyspace() : select->table.keyspace;
+    m.table = select->table.name;
+    for (const ColumnSpec& c : rs.columns) m.columns.push_back({c.name, c.type});
+    if (!rs.paging_state.empty()) m.paging_state = rs.paging_state;
+    std::vector<Row> rows;
+    rows.reserve(rs.rows.size());
+    for (const auto& row : rs.rows) {
+      Row out;
+      for (const auto& cell : row) {
+        out.push_back(cell ? std::optional<std::string>(SerializeValue(*cell)) : std::nullopt);
+      }
+      rows.push_back(std::move(out));
+    }
+    reply.body = ResultRowsBody(m, rows);
+    return reply;
+  }
+  const Target target = TargetOf(parsed.statement, session_.keyspace());
+  reply.body = target.change.empty()
+                   ? ResultVoidBody()
+                   : ResultSchemaChangeBody(target.change, target.kind, target.keyspace,
+                                            target.table);
+  return reply;
+}
+
+Conversation::Reply Conversation::Error(const CqlError& e, const ParsedStatement* parsed,
+                                        uint16_t consistency) {
+  const std::string message = e.line > 0 ? e.ToString() : e.message;
+  switch (e.kind) {
+    case ErrorKind::kSyntax:
+      return Fail(ErrorCode::kSyntax, message);
+    case ErrorKind::kInvalid:
+      return Fail(ErrorCode::kInvalid, message);
+    case ErrorKind::kAlreadyExists: {
+      Target t;
+      if (parsed != nullptr) t = TargetOf(parsed->statement, session_.keyspace());
+      return Reply{Opcode::kError, AlreadyExistsBody(message, t.keyspace, t.table), {}};
+    }
+    case ErrorKind::kUnavailable:
+      return Reply{Opcode::kError,
+                   UnavailableBody(message, consistency, static_cast<int32_t>(e.needed),
+                                   static_cast<int32_t>(e.alive)),
+                   {}};
+    case ErrorKind::kTimeout:
+      // ringkv's timeout says neither how many replicas answered nor how many were awaited:
+      // received 0 of 1, so that no retry policy takes it for a read that nearly succeeded.
+      if (parsed != nullptr && IsWrite(parsed->statement)) {
+        return Reply{Opcode::kError, WriteTimeoutBody(message, consistency, 0, 1, "SIMPLE"), {}};
+      }
+      return Reply{Opcode::kError, ReadTimeoutBody(message, consistency, 0, 1, false), {}};
+    case ErrorKind::kServer:
+      break;
+  }
+  return Fail(ErrorCode::kServer, message);
+}
+
+Conversation::Reply Conversation::Batch(std::string_view body) {
+  BatchRequest b;
+  std::string error;
+  if (!DecodeBatch(body, context_.limits, &b, &error)) return Fail(ErrorCode::kProtocol, error);
+  if (b.type == 2) return Fail(ErrorCode::kInvalid, "counter batches are not supported");
+  // One CQL-lite BATCH statement: its '?' markers run through the entries in order, so the
+  // entries' values concatenate; each entry's markers are typed as the entry alone would be.
+  std::string text = b.type == 1 ? "BEGIN UNLOGGED BATCH\n" : "BEGIN BATCH\n";
+  QueryParams params;
+  params.consistency = b.consistency;
+  std::vector<ColumnDesc> binds;
+  for (const BatchEntry& entry : b.entries) {
+    std::string query;
+    std::vector<ColumnDesc> entry_binds;
+    if (entry.prepared) {
+      auto prepared = context_.prepared->Get(entry.query_or_id);
+      if (!prepared) {
+        return Reply{Opcode::kError,
+                     UnpreparedBody("prepared statement not found on this node; prepare it again",
+                                    entry.query_or_id),
+                     {}};
+      }
+      query = prepared->query;
+      entry_binds = prepared->binds;
+    } else {
+      query = entry.query_or_id;
+      auto parsed = ParseStatement(query);
+      if (!parsed.ok()) return Error(parsed.error(), nullptr, b.consistency);
+      auto t = BindTypes(*parsed, session_.keyspace(), &session_);
+      if (!t.ok()) return Error(t.error(), &*parsed, b.consistency);
+      entry_binds = std::move(*t);
+    }
+    while (!query.empty() && (query.back() == ';' || query.back() == ' ' || query.back() == '\n')) {
+      query.pop_back();
+    }
+    text += query + ";\n";
+    binds.insert(binds.end(), entry_binds.begin(), entry_binds.end());
+    params.values.insert(params.values.end(), entry.values.begin(), entry.values.end());
+  }
+  text += "APPLY BATCH";
+  return Run(text, params, &binds);
+}
+
+}  // namespace ringkv::cql::native

@@ -1,0 +1,101 @@
+// One CQL native protocol connection, as the server sees it: request frames in, response frames
+// out, statements carried out by a cql::Session (the same code kvsh runs; see cql/session.h).
+//
+// The conversation is sans-IO: the listener (node/server/cql_listener.*) reads frames off the
+// socket, checks headers with DecodeHeader, and hands each request to Handle on a thread that
+// may block (Session calls block on the cluster). What a driver gets:
+//   - OPTIONS: SUPPORTED (CQL_VERSION 3.4.4, no compression), before or after STARTUP;
+//   - STARTUP: READY; COMPRESSION or a CQL_VERSION other than 3.x is a protocol error, unknown
+//     options are ignored as Cassandra ignores them (drivers send DRIVER_NAME and the like);
+//   - QUERY, PREPARE, EXECUTE, BATCH before STARTUP, a second STARTUP, AUTH_RESPONSE (no
+//     authenticator), a response or unknown opcode, a compressed frame: a protocol error;
+//   - REGISTER: READY (events are not sent yet);
+//   - QUERY / EXECUTE: RESULT Rows (with a paging state when more rows remain), Void,
+//     SetKeyspace or SchemaChange; system tables from system_tables.h;
+//   - errors with the protocol's codes: Syntax, Invalid, AlreadyExists, Unavailable (consistency,
+//     required, alive), WriteTimeout / ReadTimeout, Unprepared, Server;
+//   - consistency: ANY ONE TWO THREE QUORUM ALL as themselves; LOCAL_ONE, LOCAL_QUORUM and
+//     EACH_QUORUM as ONE / QUORUM / QUORUM with a warning on the first response of the connection
+//     that used the level (not on every one: LOCAL_ONE is the Python driver's default, and
+//     drivers log each warning); SERIAL and LOCAL_SERIAL are Invalid (ringkv has no lightweight
+//     transactions).
+//   - bind values that are null or unset are Invalid (the Session binds only values).
+//
+// Thread safety: one thread at a time per Conversation (the listener runs one connection's
+// requests in order). The context's members are shared by every conversation of a node.
+#ifndef RINGKV_CQL_NATIVE_CONVERSATION_H_
+#define RINGKV_CQL_NATIVE_CONVERSATION_H_
+
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cql/native/frame.h"
+#include "cql/native/messages.h"
+#include "cql/native/prepared.h"
+#include "cql/native/system_tables.h"
+#include "cql/session.h"
+#include "ringkv/client.h"
+
+namespace ringkv::cql::native {
+
+struct ConversationContext {
+  Client* client = nullptr;             // REQUIRED; outlives every conversation
+  PreparedCache* prepared = nullptr;    // REQUIRED; outlives every conversation
+  // The ring for the system tables; called on the conversation's thread.
+  std::function<CqlResult<ClusterSnapshot>()> cluster;
+  FrameLimits limits;
+};
+
+// The consistency a [consistency] asks for, as ringkv's; `warning` set when it was mapped onto
+// another level. False with `error` for levels ringkv does not serve.
+bool MapConsistency(uint16_t wire, Consistency* out, std::string* warning, std::string* error);
+
+class Conversation {
+ public:
+  explicit Conversation(const ConversationContext& context);
+
+  // The response frame to one request frame whose header DecodeHeader accepted.
+  std::string Handle(const FrameHeader& header, std::string_view body);
+
+  // The response to a header DecodeHeader refused; the connection is closed after it. A newer
+  // version gets "Invalid or unsupported protocol version (N); supported versions are (4/v4)"
+  // in a v4 frame, which drivers read as "downgrade and reconnect".
+  static std::string Refuse(HeaderCheck check, const FrameHeader& header,
+                            const FrameLimits& limits);
+
+  bool started() const { return started_; }
+
+ private:
+  struct Reply {
+    Opcode opcode = Opcode::kResult;
+    std::string body;
+    std::vector<std::string> warnings;
+  };
+
+  static Reply Fail(ErrorCode code, std::string_view message);
+  Reply Startup(std::string_view body);
+  Reply Query(std::string_view body);
+  Reply Prepare(std::string_view body);
+  Reply Execute(std::string_view body);
+  Reply Batch(std::string_view body);
+  // Runs one statement; `binds` (from PREPARE) types the values, else they are typed here.
+  Reply Run(const std::string& text, const QueryParams& params,
+            const std::vector<ColumnDesc>* binds);
+  Reply Result(const ParsedStatement& parsed, const ResultSet& rs, uint16_t consistency);
+  Reply Error(const CqlError& e, const ParsedStatement* parsed, uint16_t consistency);
+  // The values of a request as Session binds, typed by `binds`.
+  CqlResult<std::vector<Value>> Bind(const std::vector<WireValue>& values,
+                                     const std::vector<ColumnDesc>& binds) const;
+
+  const ConversationContext context_;
+  Session session_;
+  bool started_ = false;
+  std::set<uint16_t> warned_levels_;  // mapped levels already warned about
+};
+
+}  // namespace ringkv::cql::native
+
+#endif  // RINGKV_CQL_NATIVE_CONVERSATION_H_

@@ -1,0 +1,299 @@
+#include "node/server/cql_listener.h"
+
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
+#include <utility>
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "cql/native/conversation.h"
+#include "ringkv/client.h"
+
+namespace ringkv {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using cql::CqlResult;
+using cql::native::ClusterSnapshot;
+using cql::native::Conversation;
+using cql::native::FrameHeader;
+using cql::native::HeaderCheck;
+using cql::native::kHeaderBytes;
+
+namespace {
+
+constexpr size_t kReadChunkBytes = 64 * 1024;
+// The system tables are read by every driver connection (a control connection reads
+// system.local and system.peers together): the ring behind them is fetched at most this often.
+constexpr auto kSnapshotMaxAge = std::chrono::seconds(1);
+
+int32_t PortOf(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+}
+
+}  // namespace
+
+class CqlConnection;
+
+class CqlListener::Impl {
+ public:
+  Impl(Logger* log, CqlListenerOptions options)
+      : log_(log),
+        options_(std::move(options)),
+        client_(ClientOptionsFor(options_)),
+        pool_(options_.workers),
+        acceptor_(io_) {}
+
+  static ClientOptions ClientOptionsFor(const CqlListenerOptions& o) {
+    ClientOptions c;
+    c.contact_points = {o.node_address};
+    c.client_name = "cql-listener";
+    return c;
+  }
+
+  Status Start();
+  void Close();
+  void Stop();
+  void Accept();
+  void Forget(CqlConnection* c);
+  CqlResult<ClusterSnapshot> Snapshot();
+
+  Logger* const log_;
+  const CqlListenerOptions options_;
+  // Destroyed last: sessions and in-flight statements use it until the pool is joined.
+  Client client_;
+  cql::native::PreparedCache prepared_;
+  asio::io_context io_{1};
+  asio::thread_pool pool_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  int32_t port_offset_ = 0;
+  std::thread io_thread_;
+  bool stopped_ = false;
+  std::unordered_set<std::shared_ptr<CqlConnection>> connections_;  // io thread only
+
+  std::mutex snapshot_mu_;
+  std::optional<ClusterSnapshot> snapshot_;  // GUARDED_BY(snapshot_mu_)
+  std::chrono::steady_clock::time_point snapshot_at_;
+};
+
+// One driver connection. Socket, buffers and counters belong to the I/O thread; the
+// conversation runs on the connection's strand of the worker pool.
+class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
+ public:
+  CqlConnection(CqlListener::Impl* owner, tcp::socket socket)
+      : owner_(owner),
+        socket_(std::move(socket)),
+        strand_(asio::make_strand(owner->pool_.get_executor())),
+        conversation_(cql::native::ConversationContext{
+            &owner->client_, &owner->prepared_, [owner] { return owner->Snapshot(); },
+            owner->options_.limits}) {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  void Start() { Read(); }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    owner_->Forget(this);
+  }
+
+ private:
+  void Read() {
+    if (reading_ || closed_ || refused_ || queued_ >= owner_->options_.requests_queued_max) return;
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->reading_ = false;
+          if (ec) {
+            self->Close();
+            return;
+          }
+          self->in_.append(self->chunk_.data(), n);
+          self->Dispatch();
+          self->Read();
+        });
+  }
+
+  // Hands every complete frame in the buffer to the strand, in order.
+  void Dispatch() {
+    while (!refused_ && in_.size() >= kHeaderBytes) {
+      FrameHeader h;
+      const HeaderCheck check = cql::native::DecodeHeader(in_, owner_->options_.limits, &h);
+      if (check != HeaderCheck::kOk) {
+        // Nothing after a bad header can be framed: answer, then close.
+        refused_ = true;
+        in_.clear();
+        Send(Conversation::Refuse(check, h, owner_->options_.limits), /*close_after=*/true);
+        return;
+      }
+      if (in_.size() - kHeaderBytes < h.length) return;  // the rest of the frame is coming
+      std::string body = in_.substr(kHeaderBytes, h.length);
+      in_.erase(0, kHeaderBytes + h.length);
+      ++queued_;
+      asio::post(strand_, [self = shared_from_this(), h, body = std::move(body)] {
+        std::string response = self->conversation_.Handle(h, body);
+        asio::post(self->owner_->io_, [self, response = std::move(response)]() mutable {
+          --self->queued_;
+          self->Send(std::move(response), false);
+          self->Read();
+        });
+      });
+    }
+  }
+
+  void Send(std::string frame, bool close_after) {
+    if (closed_) return;
+    close_after_write_ = close_after_write_ || close_after;
+    out_.push_back(std::move(frame));
+    Flush();
+  }
+
+  void Flush() {
+    if (writing_ || closed_) return;
+    if (out_.empty()) {
+      if (close_after_write_) Close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(out_.front()),
+                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) {
+                          self->Close();
+                          return;
+                        }
+                        self->out_.pop_front();
+                        self->Flush();
+                      });
+  }
+
+  CqlListener::Impl* const owner_;
+  tcp::socket socket_;
+  asio::strand<asio::thread_pool::executor_type> strand_;
+  Conversation conversation_;  // strand only
+  std::array<char, kReadChunkBytes> chunk_;
+  std::string in_;
+  std::deque<std::string> out_;
+  size_t queued_ = 0;  // requests handed to the strand and not yet answered
+  bool reading_ = false, writing_ = false, closed_ = false;
+  bool refused_ = false, close_after_write_ = false;
+};
+
+Status CqlListener::Impl::Start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) return Status::InvalidArgument(fmt::format("--cql host '{}': {}", options_.host, ec.message()));
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IoError(fmt::format("cannot listen for CQL on {}:{}: {}", options_.host,
+                                       options_.port, ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  port_offset_ = static_cast<int32_t>(port_) - PortOf(options_.node_address);
+  Accept();
+  io_thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
+  return Status::Ok();
+}
+
+void CqlListener::Impl::Accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        RINGKV_LOG(log_, kWarn, "cql: accept failed: {}", ec.message());
+        Accept();
+      }
+      return;
+    }
+    if (connections_.size() >= options_.connections_max) {
+      RINGKV_LOG(log_, kWarn, "cql: {} connections open, refusing another", connections_.size());
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto c = std::make_shared<CqlConnection>(this, std::move(socket));
+      connections_.insert(c);
+      c->Start();
+    }
+    Accept();
+  });
+}
+
+void CqlListener::Impl::Forget(CqlConnection* c) {
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    if (it->get() == c) {
+      connections_.erase(it);
+      return;
+    }
+  }
+}
+
+void CqlListener::Impl::Close() {
+  asio::post(io_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    auto open = connections_;
+    for (const auto& c : open) c->Close();
+  });
+}
+
+void CqlListener::Impl::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (io_thread_.joinable()) {
+    Close();
+    asio::post(io_, [this] { io_.stop(); });
+    io_thread_.join();
+  }
+  // Statements running now finish (each is bounded by the client's request timeout) before the
+  // client they use goes away.
+  pool_.join();
+  connections_.clear();
+}
+
+CqlResult<ClusterSnapshot> CqlListener::Impl::Snapshot() {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (snapshot_ && now - snapshot_at_ < kSnapshotMaxAge) return *snapshot_;
+  auto ring = client_.Ring();
+  if (!ring.ok()) {
+    cql::CqlError e;
+    e.kind = cql::ErrorKind::kServer;
+    e.message = "cannot read the ring: " + ring.error().ToString();
+    return e;
+  }
+  snapshot_ = cql::native::SnapshotFromRing(ring.value(), options_.cluster_name, port_offset_);
+  snapshot_at_ = now;
+  return *snapshot_;
+}
+
+CqlListener::CqlListener(Logger* log, CqlListenerOptions options)
+    : impl_(std::make_unique<Impl>(log, std::move(options))) {}
+
+CqlListener::~CqlListener() { Stop(); }
+
+Status CqlListener::Start() { return impl_->Start(); }
+void CqlListener::Close() { impl_->Close(); }
+void CqlListener::Stop() { impl_->Stop(); }
+uint16_t CqlListener::port() const { return impl_->port_; }
+
+}  // namespace ringkv

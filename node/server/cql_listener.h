@@ -1,0 +1,69 @@
+// CqlListener: kvnode's CQL native protocol port (--cql HOST:PORT). It accepts driver
+// connections, frames their bytes (cql/native/frame.h), and runs each connection's requests, in
+// order, through a cql::native::Conversation over a cql::Session: the same statements kvsh runs.
+//
+// The Session is a client of the cluster (ringkv::Client, contact point: this node's own
+// --listen address), and its calls block, so the listener keeps off the node's event loop: it
+// has its own I/O thread, and a small pool of worker threads where conversations run. A
+// connection's requests run one at a time, in arrival order; different connections run in
+// parallel up to the pool's size.
+//
+// Limits: connections_max open connections (more are closed at accept); per connection at most
+// requests_queued_max requests waiting (reads pause beyond it, so a driver that floods one
+// connection is slowed, not buffered without bound); frames over limits.body_bytes_max are
+// refused from their header and the connection closed after the error frame.
+//
+// Thread safety: Start and Stop from one thread (main); everything else runs on the listener's
+// own threads.
+#ifndef RINGKV_NODE_SERVER_CQL_LISTENER_H_
+#define RINGKV_NODE_SERVER_CQL_LISTENER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "cql/native/frame.h"
+#include "node/log.h"
+
+namespace ringkv {
+
+struct CqlListenerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 9042;             // 0: any free port (tests)
+  std::string node_address;         // REQUIRED: this node's HOST:PORT for clients (--listen)
+  std::string cluster_name = "ringkv";
+  size_t workers = 4;               // threads running statements
+  uint32_t connections_max = 1024;
+  size_t requests_queued_max = 1024;  // per connection
+  cql::native::FrameLimits limits;
+};
+
+class CqlListener {
+ public:
+  // `log` must outlive the listener.
+  CqlListener(Logger* log, CqlListenerOptions options);
+  ~CqlListener();  // Stop()s
+  CqlListener(const CqlListener&) = delete;
+  CqlListener& operator=(const CqlListener&) = delete;
+
+  // Binds and starts the listener's threads.
+  [[nodiscard]] Status Start();
+  // Closes the port and every connection, without waiting: statements running finish on their
+  // own. For a node shutting down gracefully, whose loop must keep serving them.
+  void Close();
+  // Closes, waits for running statements (each bounded by the client's request timeout) and
+  // joins the threads. Idempotent.
+  void Stop();
+
+  uint16_t port() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_SERVER_CQL_LISTENER_H_
