@@ -35,3 +35,7 @@ if(RINGKV_DEBIAN_PYTHON)
                    $<TARGET_FILE:kvnode>)
   set_tests_properties(cql_driver_test PROPERTIES LABELS e2e TIMEOUT 300)
 endif()
+
+ringkv_test(cql_native_conversation_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/native/conversation_test.cc
+  LIBS ringkv_cql_native ringkv_testing)
