@@ -149,9 +149,14 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
         break;
       case Opcode::kRegister: {
         std::vector<std::string> events;
-        reply = DecodeRegister(body, context_.limits, &events, &error)
-                    ? Reply{Opcode::kReady, "", {}}
-                    : Fail(ErrorCode::kProtocol, error);
+        if (!DecodeRegister(body, context_.limits, &events, &error)) {
+          reply = Fail(ErrorCode::kProtocol, error);
+          break;
+        }
+        for (const std::string& e : events) {
+          if (e == "SCHEMA_CHANGE") wants_schema_events_ = true;
+        }
+        reply = Reply{Opcode::kReady, "", {}};
         break;
       }
       case Opcode::kAuthResponse:
@@ -349,10 +354,14 @@ Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const Re
     return reply;
   }
   const Target target = TargetOf(parsed.statement, session_.keyspace());
-  reply.body = target.change.empty()
-                   ? ResultVoidBody()
-                   : ResultSchemaChangeBody(target.change, target.kind, target.keyspace,
-                                            target.table);
+  if (target.change.empty()) {
+    reply.body = ResultVoidBody();
+    return reply;
+  }
+  reply.body = ResultSchemaChangeBody(target.change, target.kind, target.keyspace, target.table);
+  event_ = EncodeResponse(-1, Opcode::kEvent, 0,
+                          SchemaChangeEventBody(target.change, target.kind, target.keyspace,
+                                                target.table));
   return reply;
 }
 

@@ -9,7 +9,9 @@
 //     options are ignored as Cassandra ignores them (drivers send DRIVER_NAME and the like);
 //   - QUERY, PREPARE, EXECUTE, BATCH before STARTUP, a second STARTUP, AUTH_RESPONSE (no
 //     authenticator), a response or unknown opcode, a compressed frame: a protocol error;
-//   - REGISTER: READY (events are not sent yet);
+//   - REGISTER: READY; a connection registered for SCHEMA_CHANGE gets an EVENT for each schema
+//     change made through this node (TakeEvent; the listener sends it to every such
+//     connection). Changes made through other nodes and TOPOLOGY / STATUS events are not sent;
 //   - QUERY / EXECUTE: RESULT Rows (with a paging state when more rows remain), Void,
 //     SetKeyspace or SchemaChange; system tables from system_tables.h;
 //   - errors with the protocol's codes: Syntax, Invalid, AlreadyExists, Unavailable (consistency,
@@ -67,6 +69,11 @@ class Conversation {
                             const FrameLimits& limits);
 
   bool started() const { return started_; }
+  // Whether REGISTER asked for SCHEMA_CHANGE events.
+  bool wants_schema_events() const { return wants_schema_events_; }
+  // The EVENT frame (stream -1) for the schema change the last request made, once; empty if it
+  // made none.
+  std::string TakeEvent() { return std::move(event_); }
 
  private:
   struct Reply {
@@ -93,6 +100,8 @@ class Conversation {
   const ConversationContext context_;
   Session session_;
   bool started_ = false;
+  bool wants_schema_events_ = false;
+  std::string event_;
   std::set<uint16_t> warned_levels_;  // mapped levels already warned about
 };
 

@@ -207,7 +207,9 @@ TEST_F(ConversationTest, HandshakeRules) {
   EXPECT_NE(truncated.ErrorMessage().find("malformed QUERY"), std::string::npos);
   BodyWriter events;
   events.StringList({"SCHEMA_CHANGE"});
+  EXPECT_FALSE(conversation_->wants_schema_events());
   EXPECT_EQ(Send(Opcode::kRegister, events.body()).header.opcode, 0x02);
+  EXPECT_TRUE(conversation_->wants_schema_events());
 }
 
 TEST_F(ConversationTest, RefusedHeaders) {
@@ -255,6 +257,14 @@ TEST_F(ConversationTest, StatementsResultsAndErrors) {
   EXPECT_EQ(change.String(), "TABLE");
   EXPECT_EQ(change.String(), "ks");
   EXPECT_EQ(change.String(), "t2");
+  // The same change as an EVENT (stream -1) for the connections that registered, once.
+  Response event = Parse(conversation_->TakeEvent());
+  EXPECT_EQ(event.header.opcode, 0x0C);
+  EXPECT_EQ(event.header.stream, -1);
+  BodyReader e(event.body, FrameLimits{});
+  EXPECT_EQ(e.String(), "SCHEMA_CHANGE");
+  EXPECT_EQ(e.String(), "CREATED");
+  EXPECT_TRUE(conversation_->TakeEvent().empty());
 
   Response exists = Query("CREATE TABLE t2 (k text PRIMARY KEY)");
   ASSERT_EQ(exists.ErrorCode(), 0x2400) << exists.ErrorMessage();

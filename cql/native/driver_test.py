@@ -131,9 +131,50 @@ def error_of(body):
     return code, body[6:6 + n].decode()
 
 
+STARTUP = struct.pack(">H", 1) + struct.pack(">H", 11) + b"CQL_VERSION" + \
+    struct.pack(">H", 5) + b"3.0.0"
+
+
+def query_body(text, consistency=1):
+    data = text.encode()
+    return struct.pack(">i", len(data)) + data + struct.pack(">HB", consistency, 0)
+
+
+def started(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(frame(0x01, STARTUP))
+    check(read_frame(s)[2] == 0x02, "STARTUP: no READY")
+    return s
+
+
+def stream_reuse_and_events(port):
+    # Two requests in flight under one stream id: a protocol error, then the connection closes.
+    with started(port) as s:
+        q = query_body("SELECT * FROM system.local")
+        s.sendall(frame(0x07, q, stream=5) + frame(0x07, q, stream=5))
+        messages = []
+        try:
+            for _ in range(3):
+                version, stream, opcode, body = read_frame(s)
+                if opcode == 0:
+                    messages.append(error_of(body)[1])
+        except (AssertionError, OSError):
+            pass  # closed
+        check(any("already in use" in m for m in messages), f"stream reuse: {messages}")
+    # REGISTER for schema changes, then a table created through another connection to the node.
+    with started(port) as listener, started(port) as other:
+        events = struct.pack(">H", 1) + struct.pack(">H", 13) + b"SCHEMA_CHANGE"
+        listener.sendall(frame(0x0B, events, stream=2))
+        check(read_frame(listener)[2] == 0x02, "REGISTER: no READY")
+        other.sendall(frame(0x07, query_body("CREATE TABLE feast.evt (k text PRIMARY KEY)", 4)))
+        check(read_frame(other)[2] == 0x08, "CREATE TABLE: no RESULT")
+        version, stream, opcode, body = read_frame(listener)
+        check(opcode == 0x0C and stream == -1, f"no EVENT: opcode {opcode} stream {stream}")
+        check(b"SCHEMA_CHANGE" in body and b"CREATED" in body and b"evt" in body, f"{body!r}")
+
+
 def raw_checks(port):
-    startup = struct.pack(">H", 1) + struct.pack(">H", 11) + b"CQL_VERSION" + \
-        struct.pack(">H", 5) + b"3.0.0"
+    startup = STARTUP
     cases = [
         ("a newer version", frame(0x05, version=5), "unsupported protocol version"),
         ("a 2 GiB frame", frame(0x07, length=0x7fffffff), "over the limit"),
@@ -190,6 +231,16 @@ def run(nodes):
                     execution_profiles={EXEC_PROFILE_DEFAULT: simple})
     s = probe.connect()
     poll("two peers", lambda: len(list(s.execute("SELECT peer FROM system.peers_v2"))) == 2)
+    # ...and until every node sees every other up: a write at ALL to a keyspace of RF 3.
+    def formed():
+        s.execute("CREATE KEYSPACE IF NOT EXISTS formed WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 3}")
+        s.execute("CREATE TABLE IF NOT EXISTS formed.t (k int PRIMARY KEY)")
+        for k in range(10):
+            s.execute(SimpleStatement(f"INSERT INTO formed.t (k) VALUES ({k})",
+                                      consistency_level=ConsistencyLevel.ALL))
+        return True
+    poll("the cluster formed", formed)
     probe.shutdown()
 
     profile = ExecutionProfile(
@@ -214,6 +265,7 @@ def run(nodes):
     except AlreadyExists as e:
         check(e.keyspace == "feast", f"AlreadyExists names {e.keyspace!r}")
     session.set_keyspace("feast")
+    stream_reuse_and_events(nodes.cql_ports[0])
     session.execute("""
         CREATE TABLE online_store (project text, entity_key blob, feature_name text,
                                    value blob, event_ts timestamp, created_ts timestamp,

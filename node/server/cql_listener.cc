@@ -64,6 +64,7 @@ class CqlListener::Impl {
   void Stop();
   void Accept();
   void Forget(CqlConnection* c);
+  void Broadcast(const std::string& event);
   CqlResult<ClusterSnapshot> Snapshot();
 
   Logger* const log_;
@@ -101,6 +102,11 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   }
 
   void Start() { Read(); }
+
+  // An EVENT for connections that registered for schema changes.
+  void SendEvent(const std::string& frame) {
+    if (wants_schema_events_) Send(frame, false);
+  }
 
   void Close() {
     if (closed_) return;
@@ -141,14 +147,33 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
         return;
       }
       if (in_.size() - kHeaderBytes < h.length) return;  // the rest of the frame is coming
+      if (!in_flight_.insert(h.stream).second) {
+        // Two answers under one stream id would be ambiguous to the driver: its bookkeeping is
+        // broken, so the connection ends here.
+        refused_ = true;
+        in_.clear();
+        Send(cql::native::EncodeResponse(
+                 h.stream, cql::native::Opcode::kError, 0,
+                 cql::native::ErrorBody(cql::native::ErrorCode::kProtocol,
+                                        fmt::format("stream id {} is already in use by a request "
+                                                    "in flight", h.stream))),
+             /*close_after=*/true);
+        return;
+      }
       std::string body = in_.substr(kHeaderBytes, h.length);
       in_.erase(0, kHeaderBytes + h.length);
       ++queued_;
       asio::post(strand_, [self = shared_from_this(), h, body = std::move(body)] {
         std::string response = self->conversation_.Handle(h, body);
-        asio::post(self->owner_->io_, [self, response = std::move(response)]() mutable {
+        std::string event = self->conversation_.TakeEvent();
+        const bool wants_events = self->conversation_.wants_schema_events();
+        asio::post(self->owner_->io_, [self, h, wants_events, response = std::move(response),
+                                       event = std::move(event)]() mutable {
           --self->queued_;
+          self->in_flight_.erase(h.stream);
+          self->wants_schema_events_ = wants_events;
           self->Send(std::move(response), false);
+          if (!event.empty()) self->owner_->Broadcast(event);
           self->Read();
         });
       });
@@ -189,6 +214,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   std::string in_;
   std::deque<std::string> out_;
   size_t queued_ = 0;  // requests handed to the strand and not yet answered
+  std::unordered_set<int16_t> in_flight_;  // their stream ids
+  bool wants_schema_events_ = false;       // the conversation's, as of its last answer
   bool reading_ = false, writing_ = false, closed_ = false;
   bool refused_ = false, close_after_write_ = false;
 };
@@ -245,6 +272,11 @@ void CqlListener::Impl::Forget(CqlConnection* c) {
       return;
     }
   }
+}
+
+void CqlListener::Impl::Broadcast(const std::string& event) {
+  auto open = connections_;  // a failed send closes (and forgets) a connection
+  for (const auto& c : open) c->SendEvent(event);
 }
 
 void CqlListener::Impl::Close() {
