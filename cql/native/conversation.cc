@@ -124,9 +124,10 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
   } else if ((header.flags & kFlagCustomPayload) &&
              !SkipCustomPayload(&body, context_.limits, &error)) {
     reply = Fail(ErrorCode::kProtocol, error);
-  } else if (needs_startup && !started_) {
+  } else if (needs_startup && (!started_ || authenticating_)) {
     reply = Fail(ErrorCode::kProtocol,
-                 fmt::format("{} before STARTUP", OpcodeName(header.opcode)));
+                 fmt::format("{} before {}", OpcodeName(header.opcode),
+                             authenticating_ ? "authentication" : "STARTUP"));
   } else {
     switch (op) {
       case Opcode::kOptions:
@@ -160,7 +161,7 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
         break;
       }
       case Opcode::kAuthResponse:
-        reply = Fail(ErrorCode::kProtocol, "AUTH_RESPONSE, but no authenticator is configured");
+        reply = AuthResponse(body);
         break;
       default:
         reply = Fail(ErrorCode::kProtocol,
@@ -196,7 +197,32 @@ Conversation::Reply Conversation::Startup(std::string_view body) {
                 fmt::format("compression {} is not supported (SUPPORTED lists none)", c->second));
   }
   started_ = true;
+  if (context_.credentials != nullptr) {
+    authenticating_ = true;
+    BodyWriter w;
+    w.String(kPasswordAuthenticator);
+    return Reply{Opcode::kAuthenticate, w.Take(), {}};
+  }
   return Reply{Opcode::kReady, "", {}};
+}
+
+Conversation::Reply Conversation::AuthResponse(std::string_view body) {
+  if (!authenticating_) return Fail(ErrorCode::kProtocol, "AUTH_RESPONSE not asked for");
+  BodyReader r(body, context_.limits);
+  const std::optional<std::string> token = r.Bytes();
+  if (!r.ok() || r.remaining() != 0) {
+    return Fail(ErrorCode::kProtocol, "malformed AUTH_RESPONSE: " + r.error());
+  }
+  std::string user;
+  if (!token || !CheckPlainToken(*token, *context_.credentials, &user)) {
+    // The connection stays in AUTHENTICATE: the driver may try again or close.
+    return Fail(ErrorCode::kBadCredentials,
+                fmt::format("Provided username {} and/or password are incorrect", user));
+  }
+  authenticating_ = false;
+  BodyWriter w;
+  w.NullableBytes(std::nullopt);
+  return Reply{Opcode::kAuthSuccess, w.Take(), {}};
 }
 
 Conversation::Reply Conversation::Query(std::string_view body) {

@@ -7,8 +7,10 @@
 //   - OPTIONS: SUPPORTED (CQL_VERSION 3.4.4, no compression), before or after STARTUP;
 //   - STARTUP: READY; COMPRESSION or a CQL_VERSION other than 3.x is a protocol error, unknown
 //     options are ignored as Cassandra ignores them (drivers send DRIVER_NAME and the like);
-//   - QUERY, PREPARE, EXECUTE, BATCH before STARTUP, a second STARTUP, AUTH_RESPONSE (no
-//     authenticator), a response or unknown opcode, a compressed frame: a protocol error;
+//     with credentials configured, AUTHENTICATE (auth.h), then AUTH_SUCCESS or Bad credentials;
+//   - QUERY, PREPARE, EXECUTE, BATCH, REGISTER before STARTUP (or before authentication), a
+//     second STARTUP, an AUTH_RESPONSE not asked for, a response or unknown opcode, a
+//     compressed frame: a protocol error;
 //   - REGISTER: READY; a connection registered for SCHEMA_CHANGE gets an EVENT for each schema
 //     change made through this node (TakeEvent; the listener sends it to every such
 //     connection). Changes made through other nodes and TOPOLOGY / STATUS events are not sent;
@@ -34,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cql/native/auth.h"
 #include "cql/native/frame.h"
 #include "cql/native/messages.h"
 #include "cql/native/prepared.h"
@@ -49,6 +52,9 @@ struct ConversationContext {
   // The ring for the system tables; called on the conversation's thread.
   std::function<CqlResult<ClusterSnapshot>()> cluster;
   FrameLimits limits;
+  // Null: no authentication. Else STARTUP is answered AUTHENTICATE and nothing but OPTIONS and
+  // AUTH_RESPONSE is served until a user of these credentials has authenticated.
+  const Credentials* credentials = nullptr;
 };
 
 // The consistency a [consistency] asks for, as ringkv's; `warning` set when it was mapped onto
@@ -84,6 +90,7 @@ class Conversation {
 
   static Reply Fail(ErrorCode code, std::string_view message);
   Reply Startup(std::string_view body);
+  Reply AuthResponse(std::string_view body);
   Reply Query(std::string_view body);
   Reply Prepare(std::string_view body);
   Reply Execute(std::string_view body);
@@ -99,7 +106,8 @@ class Conversation {
 
   const ConversationContext context_;
   Session session_;
-  bool started_ = false;
+  bool started_ = false;        // STARTUP accepted
+  bool authenticating_ = false; // AUTHENTICATE sent, AUTH_RESPONSE awaited
   bool wants_schema_events_ = false;
   std::string event_;
   std::set<uint16_t> warned_levels_;  // mapped levels already warned about

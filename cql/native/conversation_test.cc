@@ -147,6 +147,16 @@ class ConversationTest : public ::testing::Test {
     conversation_ = std::make_unique<Conversation>(context);
   }
 
+  // A conversation that asks for a password (the fixture's own asks none).
+  void RequireCredentials() {
+    ConversationContext context;
+    context.client = client_;
+    context.prepared = &prepared_;
+    context.cluster = [] { return CqlResult<ClusterSnapshot>(ClusterSnapshot{}); };
+    context.credentials = &credentials_;
+    conversation_ = std::make_unique<Conversation>(context);
+  }
+
   Response Send(Opcode op, const std::string& body, int16_t stream = 1, uint8_t flags = 0) {
     FrameHeader h;
     h.opcode = static_cast<uint8_t>(op);
@@ -175,6 +185,7 @@ class ConversationTest : public ::testing::Test {
   static NodeProcess* node_;
   static Client* client_;
   PreparedCache prepared_;
+  Credentials credentials_{{"feast", "s3cret"}};
   std::unique_ptr<Conversation> conversation_;
 };
 
@@ -397,6 +408,43 @@ TEST_F(ConversationTest, PrepareExecuteBatchAndPaging) {
   EXPECT_EQ(seen[0], "v0");
   EXPECT_EQ(seen[26], "v26");
   EXPECT_FALSE(state.has_value());
+}
+
+std::string AuthToken(std::string_view user, std::string_view password) {
+  BodyWriter w;
+  w.Bytes(std::string(1, '\0') + std::string(user) + '\0' + std::string(password));
+  return w.Take();
+}
+
+TEST_F(ConversationTest, PlainTextAuthentication) {
+  RequireCredentials();
+  EXPECT_EQ(Send(Opcode::kAuthResponse, AuthToken("feast", "s3cret")).ErrorCode(), 0x000A);
+  Response challenge = Send(Opcode::kStartup, StartupBody());
+  ASSERT_EQ(challenge.header.opcode, 0x03);
+  BodyReader r(challenge.body, FrameLimits{});
+  EXPECT_EQ(r.String(), kPasswordAuthenticator);
+  Response early = Query("SELECT * FROM system.local");
+  EXPECT_EQ(early.ErrorCode(), 0x000A);
+  EXPECT_NE(early.ErrorMessage().find("before authentication"), std::string::npos);
+  EXPECT_EQ(Send(Opcode::kAuthResponse, AuthToken("feast", "wrong")).ErrorCode(), 0x0100);
+  EXPECT_EQ(Send(Opcode::kAuthResponse, AuthToken("nobody", "s3cret")).ErrorCode(), 0x0100);
+  EXPECT_EQ(Send(Opcode::kAuthResponse, AuthToken("feast", "s3cre")).ErrorCode(), 0x0100);
+  EXPECT_EQ(Send(Opcode::kAuthResponse, "\x01").ErrorCode(), 0x000A);
+  EXPECT_EQ(Send(Opcode::kAuthResponse, AuthToken("feast", "s3cret")).header.opcode, 0x10);
+  EXPECT_EQ(Query("SELECT * FROM system.local").ResultKind(), 2);
+  EXPECT_EQ(Send(Opcode::kAuthResponse, AuthToken("feast", "s3cret")).ErrorCode(), 0x000A);
+}
+
+TEST(AuthTest, ParseCredentials) {
+  Credentials c;
+  std::string error;
+  ASSERT_TRUE(ParseCredentials("# users\nfeast:s3:cret\r\n\nops:\n", &c, &error)) << error;
+  EXPECT_EQ(c.at("feast"), "s3:cret");
+  EXPECT_EQ(c.at("ops"), "");
+  EXPECT_FALSE(ParseCredentials("feast\n", &c, &error));
+  EXPECT_NE(error.find("line 1"), std::string::npos);
+  EXPECT_FALSE(ParseCredentials(":pw\n", &c, &error));
+  EXPECT_FALSE(ParseCredentials("# nobody\n", &c, &error));
 }
 
 }  // namespace

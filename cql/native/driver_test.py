@@ -7,7 +7,8 @@ Feast-style online-store table (composite partition key, clustering column, CLUS
 prepared INSERT / SELECT with bind values of every type, execute_concurrent_with_args at
 concurrency 100, paging over 1,000 rows, consistency levels (SERIAL refused), errors as the
 driver's exceptions (SyntaxException, InvalidRequest, AlreadyExists, Unavailable with its counts
-after a node is killed), and malformed frames on raw sockets answered by protocol errors while
+after a node is killed), plain-text authentication (a wrong password refused), a schema
+change EVENT, and malformed frames on raw sockets answered by protocol errors while
 other connections keep working.
 
     driver_test.py KVNODE
@@ -27,8 +28,10 @@ import tempfile
 import time
 import uuid
 
-from cassandra import AlreadyExists, ConsistencyLevel, InvalidRequest, Unavailable
-from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra import AlreadyExists, AuthenticationFailed, ConsistencyLevel, InvalidRequest, \
+    Unavailable
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT, NoHostAvailable
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.policies import DCAwareRoundRobinPolicy, FallthroughRetryPolicy, TokenAwarePolicy
 from cassandra.protocol import SyntaxException
@@ -36,6 +39,8 @@ from cassandra.query import SimpleStatement
 
 NODES = 3
 DEADLINE_S = 30
+USER, PASSWORD = "feast", "s3cret"
+AUTH = PlainTextAuthProvider(username=USER, password=PASSWORD)
 
 
 def poll(what, attempt, timeout_s=DEADLINE_S):
@@ -80,9 +85,13 @@ class Nodes:
     def spawn(self, i, seeds, attempt):
         data = os.path.join(self.root, f"try{attempt}", f"n{i + 1}")
         log = open(os.path.join(self.root, f"n{i + 1}.log"), "ab")
+        credentials = os.path.join(self.root, "credentials")
+        with open(credentials, "w") as f:
+            f.write(f"# user:password\n{USER}:{PASSWORD}\n")
         self.procs[i] = subprocess.Popen(
             [self.kvnode, "--name", f"n{i + 1}", "--listen", f"127.0.0.1:{self.ports[i]}",
-             "--cql", f"127.0.0.1:{self.cql_ports[i]}", "--data", data, "--seeds", seeds],
+             "--cql", f"127.0.0.1:{self.cql_ports[i]}", "--cql-credentials-file", credentials,
+             "--data", data, "--seeds", seeds],
             stdout=log, stderr=subprocess.STDOUT)
 
     @staticmethod
@@ -141,9 +150,13 @@ def query_body(text, consistency=1):
 
 
 def started(port):
+    """A raw connection through STARTUP and the password exchange."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(frame(0x01, STARTUP))
-    check(read_frame(s)[2] == 0x02, "STARTUP: no READY")
+    check(read_frame(s)[2] == 0x03, "STARTUP: no AUTHENTICATE")
+    token = b"\0" + USER.encode() + b"\0" + PASSWORD.encode()
+    s.sendall(frame(0x0F, struct.pack(">i", len(token)) + token))
+    check(read_frame(s)[2] == 0x10, "AUTH_RESPONSE: no AUTH_SUCCESS")
     return s
 
 
@@ -201,7 +214,7 @@ def raw_checks(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(frame(0x05) + frame(0x01, startup, stream=2))
         check(read_frame(s)[2] == 0x06, "OPTIONS: no SUPPORTED")
-        check(read_frame(s)[2] == 0x02, "STARTUP: no READY")
+        check(read_frame(s)[2] == 0x03, "STARTUP: no AUTHENTICATE")
 
 
 def main():
@@ -227,8 +240,17 @@ def run(nodes):
 
     # Wait until the contact point knows its two peers, so the driver sees the whole ring.
     simple = ExecutionProfile(load_balancing_policy=DCAwareRoundRobinPolicy(local_dc="datacenter1"))
+    wrong = Cluster(["127.0.0.1"], port=nodes.cql_ports[0], protocol_version=4,
+                    execution_profiles={EXEC_PROFILE_DEFAULT: simple},
+                    auth_provider=PlainTextAuthProvider(username=USER, password="wrong"))
+    try:
+        wrong.connect()
+        check(False, "connected with a wrong password")
+    except NoHostAvailable as e:
+        check(all(isinstance(x, AuthenticationFailed) for x in e.errors.values()), f"{e.errors}")
+    wrong.shutdown()
     probe = Cluster(["127.0.0.1"], port=nodes.cql_ports[0], protocol_version=4,
-                    execution_profiles={EXEC_PROFILE_DEFAULT: simple})
+                    execution_profiles={EXEC_PROFILE_DEFAULT: simple}, auth_provider=AUTH)
     s = probe.connect()
     poll("two peers", lambda: len(list(s.execute("SELECT peer FROM system.peers_v2"))) == 2)
     # ...and until every node sees every other up: a write at ALL to a keyspace of RF 3.
@@ -248,7 +270,7 @@ def run(nodes):
         consistency_level=ConsistencyLevel.QUORUM, retry_policy=FallthroughRetryPolicy(),
         request_timeout=20)
     # No protocol_version: the driver starts newer and must be talked down to v4.
-    cluster = Cluster(["127.0.0.1"], port=nodes.cql_ports[0],
+    cluster = Cluster(["127.0.0.1"], port=nodes.cql_ports[0], auth_provider=AUTH,
                       execution_profiles={EXEC_PROFILE_DEFAULT: profile})
     session = cluster.connect()
     check(cluster.protocol_version == 4, f"negotiated v{cluster.protocol_version}")

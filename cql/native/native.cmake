@@ -19,6 +19,7 @@ endif()
 
 # The conversation: requests carried out by a cql::Session, system tables, prepared statements.
 add_library(ringkv_cql_native STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/native/auth.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/native/conversation.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/native/prepared.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/native/system_tables.cc)

@@ -96,7 +96,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
         strand_(asio::make_strand(owner->pool_.get_executor())),
         conversation_(cql::native::ConversationContext{
             &owner->client_, &owner->prepared_, [owner] { return owner->Snapshot(); },
-            owner->options_.limits}) {
+            owner->options_.limits,
+            owner->options_.credentials ? &*owner->options_.credentials : nullptr}) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
   }

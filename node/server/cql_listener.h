@@ -20,9 +20,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
+#include "cql/native/auth.h"
 #include "cql/native/frame.h"
 #include "node/log.h"
 
@@ -37,6 +39,8 @@ struct CqlListenerOptions {
   uint32_t connections_max = 1024;
   size_t requests_queued_max = 1024;  // per connection
   cql::native::FrameLimits limits;
+  // Set: drivers authenticate with one of these users (cql/native/auth.h).
+  std::optional<cql::native::Credentials> credentials;
 };
 
 class CqlListener {

@@ -42,6 +42,7 @@ struct Flags {
   std::string seeds;
   std::string http;
   std::string cql;
+  std::string cql_credentials_file;
   std::string cluster_name = "ringkv";
   std::string cluster_secret_file;
   std::string sync = "batch";
@@ -125,6 +126,8 @@ int main(int argc, char** argv) {
   app.add_option("--cql", f.cql,
                  "HOST:PORT to serve the CQL native protocol (v4) on, for Cassandra drivers; "
                  "off unless given");
+  app.add_option("--cql-credentials-file", f.cql_credentials_file,
+                 "user:password lines; with it, CQL drivers must authenticate (plain text)");
   app.add_option("--cluster-name", f.cluster_name, "cluster name; clients may insist on it")
       ->capture_default_str();
   app.add_option("--cluster-secret-file", f.cluster_secret_file,
@@ -418,6 +421,18 @@ int main(int argc, char** argv) {
     cql_options.cluster_name = f.cluster_name;
     cql_options.limits.body_bytes_max =
         static_cast<uint32_t>(std::min<size_t>(f.value_bytes_max + (16u << 20), 256u << 20));
+    if (!f.cql_credentials_file.empty()) {
+      std::ifstream in(f.cql_credentials_file, std::ios::binary);
+      if (!in) {
+        return Fatal(fmt::format("cannot read --cql-credentials-file {}", f.cql_credentials_file));
+      }
+      const std::string text(std::istreambuf_iterator<char>(in), {});
+      std::string error;
+      cql_options.credentials.emplace();
+      if (!cql::native::ParseCredentials(text, &*cql_options.credentials, &error)) {
+        return Fatal(fmt::format("--cql-credentials-file {}: {}", f.cql_credentials_file, error));
+      }
+    }
     cql = std::make_unique<CqlListener>(&log, cql_options);
     if (Status s = cql->Start(); !s.ok()) return Fatal(s.ToString());
     RINGKV_LOG(&log, kInfo, "serving CQL (native protocol v4) on {}:{}", cql_options.host,
