@@ -226,11 +226,11 @@ TEST(CodecTest, BadValuesAreRefused) {
   EXPECT_NE(error.find("4 bytes"), std::string::npos) << error;
   const Type list{Kind::kList, {Type::Scalar(Kind::kInt)}};
   // A collection that claims a billion elements in 8 bytes.
-  EXPECT_FALSE(DeserializeValue(list, std::string("\x40\0\0\0\0\0\0\0", 8), FrameLimits{}, &out,
-                                &error));
+  EXPECT_FALSE(
+      DeserializeValue(list, std::string("\x40\0\0\0\0\0\0\0", 8), FrameLimits{}, &out, &error));
   // A null element.
-  EXPECT_FALSE(DeserializeValue(list, std::string("\0\0\0\x01\xff\xff\xff\xff", 8),
-                                FrameLimits{}, &out, &error));
+  EXPECT_FALSE(DeserializeValue(list, std::string("\0\0\0\x01\xff\xff\xff\xff", 8), FrameLimits{},
+                                &out, &error));
   // Set elements arrive in any order and are kept sorted, without duplicates.
   const Type set{Kind::kSet, {Type::Scalar(Kind::kInt)}};
   Value s{set, ValueList{Value::Int(3), Value::Int(1), Value::Int(3)}};
@@ -239,8 +239,8 @@ TEST(CodecTest, BadValuesAreRefused) {
 }
 
 TEST(CodecTest, ResponsesDecodeWithTheReader) {
-  const std::string frame = EncodeResponse(3, Opcode::kError, 0,
-                                           UnavailableBody("Cannot achieve consistency", 4, 2, 1));
+  const std::string frame =
+      EncodeResponse(3, Opcode::kError, 0, UnavailableBody("Cannot achieve consistency", 4, 2, 1));
   FrameHeader h;
   std::string head = frame.substr(0, kHeaderBytes);
   head[0] = 0x04;  // as a request, so DecodeHeader accepts it

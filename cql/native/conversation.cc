@@ -6,6 +6,7 @@
 
 #include "cql/native/types.h"
 #include "cql/parser.h"
+#include "cql/session_impl.h"  // Invalid()
 
 namespace ringkv::cql::native {
 
@@ -37,10 +38,14 @@ struct Target {
 
 Target TargetOf(const Statement& s, const std::string& session_keyspace) {
   auto ks = [&](const TableName& t) { return t.keyspace.empty() ? session_keyspace : t.keyspace; };
-  if (auto* c = std::get_if<CreateKeyspaceStmt>(&s)) return {"CREATED", "KEYSPACE", c->keyspace.name, ""};
-  if (auto* d = std::get_if<DropKeyspaceStmt>(&s)) return {"DROPPED", "KEYSPACE", d->keyspace.name, ""};
-  if (auto* c = std::get_if<CreateTableStmt>(&s)) return {"CREATED", "TABLE", ks(c->table), c->table.name};
-  if (auto* d = std::get_if<DropTableStmt>(&s)) return {"DROPPED", "TABLE", ks(d->table), d->table.name};
+  if (auto* c = std::get_if<CreateKeyspaceStmt>(&s))
+    return {"CREATED", "KEYSPACE", c->keyspace.name, ""};
+  if (auto* d = std::get_if<DropKeyspaceStmt>(&s))
+    return {"DROPPED", "KEYSPACE", d->keyspace.name, ""};
+  if (auto* c = std::get_if<CreateTableStmt>(&s))
+    return {"CREATED", "TABLE", ks(c->table), c->table.name};
+  if (auto* d = std::get_if<DropTableStmt>(&s))
+    return {"DROPPED", "TABLE", ks(d->table), d->table.name};
   return {};
 }
 
@@ -53,12 +58,24 @@ bool IsWrite(const Statement& s) {
 
 bool MapConsistency(uint16_t wire, Consistency* out, std::string* warning, std::string* error) {
   switch (static_cast<WireConsistency>(wire)) {
-    case WireConsistency::kAny: *out = Consistency::kAny; return true;
-    case WireConsistency::kOne: *out = Consistency::kOne; return true;
-    case WireConsistency::kTwo: *out = Consistency::kTwo; return true;
-    case WireConsistency::kThree: *out = Consistency::kThree; return true;
-    case WireConsistency::kQuorum: *out = Consistency::kQuorum; return true;
-    case WireConsistency::kAll: *out = Consistency::kAll; return true;
+    case WireConsistency::kAny:
+      *out = Consistency::kAny;
+      return true;
+    case WireConsistency::kOne:
+      *out = Consistency::kOne;
+      return true;
+    case WireConsistency::kTwo:
+      *out = Consistency::kTwo;
+      return true;
+    case WireConsistency::kThree:
+      *out = Consistency::kThree;
+      return true;
+    case WireConsistency::kQuorum:
+      *out = Consistency::kQuorum;
+      return true;
+    case WireConsistency::kAll:
+      *out = Consistency::kAll;
+      return true;
     case WireConsistency::kLocalOne:
       *out = Consistency::kOne;
       *warning = "LOCAL_ONE is served as ONE: ringkv has a single data centre";
@@ -82,7 +99,22 @@ bool MapConsistency(uint16_t wire, Consistency* out, std::string* warning, std::
 }
 
 Conversation::Conversation(const ConversationContext& context)
-    : context_(context), session_(*context.client) {}
+    : context_(context), session_(std::make_unique<Session>(*context.client)) {
+  if (context_.schema_generation != nullptr) seen_generation_ = context_.schema_generation->load();
+}
+
+void Conversation::RefreshSchema() {
+  if (context_.schema_generation == nullptr) return;
+  const uint64_t now = context_.schema_generation->load();
+  if (now == seen_generation_) return;
+  seen_generation_ = now;
+  // A new Session has nothing cached; it keeps only the keyspace of the old one.
+  const std::string keyspace = session_->keyspace();
+  session_ = std::make_unique<Session>(*context_.client);
+  // A keyspace dropped meanwhile leaves the new Session without one, as Cassandra leaves a
+  // connection whose keyspace was dropped: statements must name one or USE another.
+  if (!keyspace.empty() && !session_->Use(keyspace).ok()) return;
+}
 
 std::string Conversation::Refuse(HeaderCheck check, const FrameHeader& header,
                                  const FrameLimits& limits) {
@@ -90,9 +122,9 @@ std::string Conversation::Refuse(HeaderCheck check, const FrameHeader& header,
   switch (check) {
     case HeaderCheck::kBadVersion:
       // The words drivers look for to downgrade ("unsupported protocol version").
-      message = fmt::format(
-          "Invalid or unsupported protocol version ({}); supported versions are (4/v4)",
-          header.version);
+      message =
+          fmt::format("Invalid or unsupported protocol version ({}); supported versions are (4/v4)",
+                      header.version);
       break;
     case HeaderCheck::kNotRequest:
       message = "a response frame was sent to the server";
@@ -113,6 +145,7 @@ Conversation::Reply Conversation::Fail(ErrorCode code, std::string_view message)
 }
 
 std::string Conversation::Handle(const FrameHeader& header, std::string_view body) {
+  RefreshSchema();
   Reply reply;
   std::string error;
   const auto op = static_cast<Opcode>(header.opcode);
@@ -125,9 +158,8 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
              !SkipCustomPayload(&body, context_.limits, &error)) {
     reply = Fail(ErrorCode::kProtocol, error);
   } else if (needs_startup && (!started_ || authenticating_)) {
-    reply = Fail(ErrorCode::kProtocol,
-                 fmt::format("{} before {}", OpcodeName(header.opcode),
-                             authenticating_ ? "authentication" : "STARTUP"));
+    reply = Fail(ErrorCode::kProtocol, fmt::format("{} before {}", OpcodeName(header.opcode),
+                                                   authenticating_ ? "authentication" : "STARTUP"));
   } else {
     switch (op) {
       case Opcode::kOptions:
@@ -242,17 +274,17 @@ Conversation::Reply Conversation::Prepare(std::string_view body) {
   }
   auto parsed = ParseStatement(query);
   if (!parsed.ok()) return Error(parsed.error(), nullptr, 0);
-  auto binds = BindTypes(*parsed, session_.keyspace(), &session_);
+  auto binds = BindTypes(*parsed, session_->keyspace(), session_.get());
   if (!binds.ok()) return Error(binds.error(), &*parsed, 0);
-  const std::string id = PreparedCache::IdOf(session_.keyspace(), query);
+  const std::string id = PreparedCache::IdOf(session_->keyspace(), query);
   RowsMetadata bind_meta;
   bind_meta.columns = *binds;
   if (auto* select = std::get_if<SelectStmt>(&parsed->statement)) {
-    bind_meta.keyspace = select->table.keyspace.empty() ? session_.keyspace()
-                                                        : select->table.keyspace;
+    bind_meta.keyspace =
+        select->table.keyspace.empty() ? session_->keyspace() : select->table.keyspace;
     bind_meta.table = select->table.name;
   }
-  context_.prepared->Put(id, PreparedStatement{query, session_.keyspace(), *binds});
+  context_.prepared->Put(id, PreparedStatement{query, session_->keyspace(), *binds});
   // No result metadata: drivers then ask for it with every EXECUTE (no skip_metadata), so a
   // table altered since PREPARE can never be read with stale column types.
   return Reply{Opcode::kResult, ResultPreparedBody(id, bind_meta, {}, RowsMetadata{}), {}};
@@ -264,19 +296,20 @@ Conversation::Reply Conversation::Execute(std::string_view body) {
   if (!DecodeExecute(body, context_.limits, &e, &error)) return Fail(ErrorCode::kProtocol, error);
   auto prepared = context_.prepared->Get(e.id);
   if (!prepared) {
-    return Reply{Opcode::kError,
-                 UnpreparedBody("prepared statement not found on this node; prepare it again",
-                                e.id),
-                 {}};
+    return Reply{
+        Opcode::kError,
+        UnpreparedBody("prepared statement not found on this node; prepare it again", e.id),
+        {}};
   }
   // A statement runs in the keyspace it was prepared in (its unqualified names resolve there).
-  const std::string keyspace = session_.keyspace();
+  const std::string keyspace = session_->keyspace();
   if (!prepared->keyspace.empty() && prepared->keyspace != keyspace) {
-    if (auto used = session_.Use(prepared->keyspace); !used.ok()) return Error(used.error(), nullptr, 0);
+    if (auto used = session_->Use(prepared->keyspace); !used.ok())
+      return Error(used.error(), nullptr, 0);
   }
   Reply reply = Run(prepared->query, e.params, &prepared->binds);
-  if (session_.keyspace() != keyspace && !keyspace.empty()) {
-    if (auto used = session_.Use(keyspace); !used.ok()) return Error(used.error(), nullptr, 0);
+  if (session_->keyspace() != keyspace && !keyspace.empty()) {
+    if (auto used = session_->Use(keyspace); !used.ok()) return Error(used.error(), nullptr, 0);
   }
   return reply;
 }
@@ -284,22 +317,22 @@ Conversation::Reply Conversation::Execute(std::string_view body) {
 CqlResult<std::vector<Value>> Conversation::Bind(const std::vector<WireValue>& values,
                                                  const std::vector<ColumnDesc>& binds) const {
   if (values.size() != binds.size()) {
-    return InvalidError(fmt::format("there were {} markers(?) in CQL but {} bound variables",
-                                binds.size(), values.size()));
+    return Invalid(fmt::format("there were {} markers(?) in CQL but {} bound variables",
+                               binds.size(), values.size()));
   }
   std::vector<Value> out;
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i].state != WireValue::State::kSet) {
-      return InvalidError(fmt::format("bind value {} ({}) is {}: ringkv binds only values; write "
-                                  "null as a literal or leave the column out",
-                                  i + 1, binds[i].name,
-                                  values[i].state == WireValue::State::kNull ? "null" : "unset"));
+      return Invalid(fmt::format(
+          "bind value {} ({}) is {}: ringkv binds only values; write "
+          "null as a literal or leave the column out",
+          i + 1, binds[i].name, values[i].state == WireValue::State::kNull ? "null" : "unset"));
     }
     Value v;
     std::string error;
     if (!DeserializeValue(binds[i].type, values[i].bytes, context_.limits, &v, &error)) {
-      return InvalidError(fmt::format("Invalid bind value {} for {} of type {}: {}", i + 1,
-                                  binds[i].name, binds[i].type.ToCql(), error));
+      return Invalid(fmt::format("Invalid bind value {} for {} of type {}: {}", i + 1,
+                                 binds[i].name, binds[i].type.ToCql(), error));
     }
     out.push_back(std::move(v));
   }
@@ -318,7 +351,7 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
 
   std::vector<ColumnDesc> typed;
   if (binds == nullptr && !params.values.empty()) {
-    auto t = BindTypes(*parsed, session_.keyspace(), &session_);
+    auto t = BindTypes(*parsed, session_->keyspace(), session_.get());
     if (!t.ok()) return Error(t.error(), &*parsed, params.consistency);
     typed = std::move(*t);
     binds = &typed;
@@ -335,15 +368,15 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
   if (select != nullptr && IsSystemKeyspace(select->table.keyspace)) {
     auto cluster = context_.cluster();
     if (!cluster.ok()) return Error(cluster.error(), &*parsed, params.consistency);
-    auto answer = QuerySystemTable(*select, values, *cluster, &session_);
+    auto answer = QuerySystemTable(*select, values, *cluster, session_.get());
     if (!answer.ok()) return Error(answer.error(), &*parsed, params.consistency);
     reply.body = ResultRowsBody(answer->metadata, answer->rows);
   } else {
-    session_.set_consistency(consistency);
+    session_->set_consistency(consistency);
     ExecuteOptions options;
     if (params.page_size > 0) options.page_size = static_cast<uint32_t>(params.page_size);
     if (params.paging_state) options.paging_state = *params.paging_state;
-    auto rs = session_.Execute(text, values, options);
+    auto rs = session_->Execute(text, values, options);
     if (!rs.ok()) return Error(rs.error(), &*parsed, params.consistency);
     reply = Result(*parsed, *rs, params.consistency);
   }
@@ -363,7 +396,7 @@ Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const Re
   }
   if (auto* select = std::get_if<SelectStmt>(&parsed.statement)) {
     RowsMetadata m;
-    m.keyspace = select->table.keyspace.empty() ? session_.keyspace() : select->table.keyspace;
+    m.keyspace = select->table.keyspace.empty() ? session_->keyspace() : select->table.keyspace;
     m.table = select->table.name;
     for (const ColumnSpec& c : rs.columns) m.columns.push_back({c.name, c.type});
     if (!rs.paging_state.empty()) m.paging_state = rs.paging_state;
@@ -379,15 +412,20 @@ Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const Re
     reply.body = ResultRowsBody(m, rows);
     return reply;
   }
-  const Target target = TargetOf(parsed.statement, session_.keyspace());
+  const Target target = TargetOf(parsed.statement, session_->keyspace());
   if (target.change.empty()) {
     reply.body = ResultVoidBody();
     return reply;
   }
   reply.body = ResultSchemaChangeBody(target.change, target.kind, target.keyspace, target.table);
-  event_ = EncodeResponse(-1, Opcode::kEvent, 0,
-                          SchemaChangeEventBody(target.change, target.kind, target.keyspace,
-                                                target.table));
+  if (context_.schema_generation != nullptr) {
+    // Every other conversation of the node drops its cached schema before its next request;
+    // this one's Session made the change and knows it.
+    seen_generation_ = context_.schema_generation->fetch_add(1) + 1;
+  }
+  event_ = EncodeResponse(
+      -1, Opcode::kEvent, 0,
+      SchemaChangeEventBody(target.change, target.kind, target.keyspace, target.table));
   return reply;
 }
 
@@ -401,7 +439,7 @@ Conversation::Reply Conversation::Error(const CqlError& e, const ParsedStatement
       return Fail(ErrorCode::kInvalid, message);
     case ErrorKind::kAlreadyExists: {
       Target t;
-      if (parsed != nullptr) t = TargetOf(parsed->statement, session_.keyspace());
+      if (parsed != nullptr) t = TargetOf(parsed->statement, session_->keyspace());
       return Reply{Opcode::kError, AlreadyExistsBody(message, t.keyspace, t.table), {}};
     }
     case ErrorKind::kUnavailable:
@@ -450,7 +488,7 @@ Conversation::Reply Conversation::Batch(std::string_view body) {
       query = entry.query_or_id;
       auto parsed = ParseStatement(query);
       if (!parsed.ok()) return Error(parsed.error(), nullptr, b.consistency);
-      auto t = BindTypes(*parsed, session_.keyspace(), &session_);
+      auto t = BindTypes(*parsed, session_->keyspace(), session_.get());
       if (!t.ok()) return Error(t.error(), &*parsed, b.consistency);
       entry_binds = std::move(*t);
     }

@@ -30,7 +30,9 @@
 #ifndef RINGKV_CQL_NATIVE_CONVERSATION_H_
 #define RINGKV_CQL_NATIVE_CONVERSATION_H_
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -47,14 +49,18 @@
 namespace ringkv::cql::native {
 
 struct ConversationContext {
-  Client* client = nullptr;             // REQUIRED; outlives every conversation
-  PreparedCache* prepared = nullptr;    // REQUIRED; outlives every conversation
+  Client* client = nullptr;           // REQUIRED; outlives every conversation
+  PreparedCache* prepared = nullptr;  // REQUIRED; outlives every conversation
   // The ring for the system tables; called on the conversation's thread.
   std::function<CqlResult<ClusterSnapshot>()> cluster;
   FrameLimits limits;
   // Null: no authentication. Else STARTUP is answered AUTHENTICATE and nothing but OPTIONS and
   // AUTH_RESPONSE is served until a user of these credentials has authenticated.
   const Credentials* credentials = nullptr;
+  // Counts schema changes made through any conversation of the node. A Session caches the
+  // tables it has read and would not notice one dropped and re-created with other columns; a
+  // conversation that sees the count move starts a new Session. Null: no such sharing.
+  std::atomic<uint64_t>* schema_generation = nullptr;
 };
 
 // The consistency a [consistency] asks for, as ringkv's; `warning` set when it was mapped onto
@@ -104,10 +110,13 @@ class Conversation {
   CqlResult<std::vector<Value>> Bind(const std::vector<WireValue>& values,
                                      const std::vector<ColumnDesc>& binds) const;
 
+  void RefreshSchema();
+
   const ConversationContext context_;
-  Session session_;
-  bool started_ = false;        // STARTUP accepted
-  bool authenticating_ = false; // AUTHENTICATE sent, AUTH_RESPONSE awaited
+  std::unique_ptr<Session> session_;
+  uint64_t seen_generation_ = 0;
+  bool started_ = false;         // STARTUP accepted
+  bool authenticating_ = false;  // AUTHENTICATE sent, AUTH_RESPONSE awaited
   bool wants_schema_events_ = false;
   std::string event_;
   std::set<uint16_t> warned_levels_;  // mapped levels already warned about

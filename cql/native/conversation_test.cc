@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -175,8 +176,9 @@ class ConversationTest : public ::testing::Test {
   // A keyspace with RF 1 (the node is alone) and a table, once per suite.
   void Schema() {
     Start();
-    Query("CREATE KEYSPACE IF NOT EXISTS ks WITH replication = "
-          "{'class': 'SimpleStrategy', 'replication_factor': 1}");
+    Query(
+        "CREATE KEYSPACE IF NOT EXISTS ks WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}");
     Query("CREATE TABLE IF NOT EXISTS ks.t (k text, c int, v text, PRIMARY KEY (k, c))");
     ASSERT_EQ(Query("USE ks").ResultKind(), 3);
   }
@@ -202,12 +204,12 @@ TEST_F(ConversationTest, HandshakeRules) {
 
   EXPECT_EQ(Send(Opcode::kStartup, StartupBody({})).ErrorCode(), 0x000A);
   EXPECT_EQ(Send(Opcode::kStartup, StartupBody({{"CQL_VERSION", "2.0.0"}})).ErrorCode(), 0x000A);
-  EXPECT_EQ(Send(Opcode::kStartup,
-                 StartupBody({{"CQL_VERSION", "3.0.0"}, {"COMPRESSION", "lz4"}})).ErrorCode(),
+  EXPECT_EQ(Send(Opcode::kStartup, StartupBody({{"CQL_VERSION", "3.0.0"}, {"COMPRESSION", "lz4"}}))
+                .ErrorCode(),
             0x000A);
   // Unknown options are ignored, as Cassandra does (drivers send their name and version).
-  Response ready = Send(Opcode::kStartup,
-                        StartupBody({{"CQL_VERSION", "3.4.4"}, {"DRIVER_NAME", "test"}}));
+  Response ready =
+      Send(Opcode::kStartup, StartupBody({{"CQL_VERSION", "3.4.4"}, {"DRIVER_NAME", "test"}}));
   EXPECT_EQ(ready.header.opcode, 0x02);
   EXPECT_EQ(Send(Opcode::kStartup, StartupBody()).ErrorCode(), 0x000A);
   EXPECT_EQ(Send(Opcode::kResult, "").ErrorCode(), 0x000A);
@@ -250,10 +252,13 @@ TEST_F(ConversationTest, SystemTables) {
   ASSERT_EQ(peers.rows.size(), 1u);
   EXPECT_EQ(peers.columns, (std::vector<std::string>{"peer", "native_port"}));
   EXPECT_EQ(peers.rows[0][1], SerializeValue(Value::Int(9043)));
-  EXPECT_TRUE(DecodeRows(Query("SELECT * FROM system.local WHERE key = 'other'").body).rows.empty());
+  EXPECT_TRUE(
+      DecodeRows(Query("SELECT * FROM system.local WHERE key = 'other'").body).rows.empty());
   // Tables ringkv keeps empty answer any column a driver names.
   EXPECT_TRUE(DecodeRows(Query("SELECT * FROM system_schema.indexes WHERE keyspace_name = 'ks' "
-                               "AND table_name = 't'").body).rows.empty());
+                               "AND table_name = 't'")
+                             .body)
+                  .rows.empty());
   EXPECT_EQ(Query("SELECT * FROM system.nosuch").ErrorCode(), 0x2200);
   EXPECT_EQ(Query("SELECT nosuch FROM system.local").ErrorCode(), 0x2200);
 }
@@ -297,8 +302,9 @@ TEST_F(ConversationTest, StatementsResultsAndErrors) {
   EXPECT_EQ(Query("SELEC * FROM t").ErrorCode(), 0x2000);
   EXPECT_EQ(Query("SELECT nosuch FROM t").ErrorCode(), 0x2200);
   // A bind value of the wrong width for its column.
-  EXPECT_EQ(Query("INSERT INTO t (k, c) VALUES ('a', ?)", WireConsistency::kOne, {"xy"}).ErrorCode(),
-            0x2200);
+  EXPECT_EQ(
+      Query("INSERT INTO t (k, c) VALUES ('a', ?)", WireConsistency::kOne, {"xy"}).ErrorCode(),
+      0x2200);
   Response serial = Query("SELECT * FROM t WHERE k = 'a'", WireConsistency::kSerial);
   EXPECT_EQ(serial.ErrorCode(), 0x2200);
   EXPECT_NE(serial.ErrorMessage().find("SERIAL"), std::string::npos);
@@ -396,10 +402,10 @@ TEST_F(ConversationTest, PrepareExecuteBatchAndPaging) {
   std::vector<std::string> seen;
   std::optional<std::string> state;
   for (int page = 0; page < 5; ++page) {
-    Rows rows = DecodeRows(Send(Opcode::kQuery,
-                                QueryBody("SELECT v FROM t WHERE k = 'pages'", WireConsistency::kOne,
-                                          {}, 10, state ? &*state : nullptr))
-                               .body);
+    Rows rows = DecodeRows(
+        Send(Opcode::kQuery, QueryBody("SELECT v FROM t WHERE k = 'pages'", WireConsistency::kOne,
+                                       {}, 10, state ? &*state : nullptr))
+            .body);
     for (const auto& row : rows.rows) seen.push_back(*row[0]);
     state = rows.paging_state;
     if (!state) break;
@@ -408,6 +414,35 @@ TEST_F(ConversationTest, PrepareExecuteBatchAndPaging) {
   EXPECT_EQ(seen[0], "v0");
   EXPECT_EQ(seen[26], "v26");
   EXPECT_FALSE(state.has_value());
+}
+
+TEST_F(ConversationTest, AnotherConnectionsSchemaChangeIsSeen) {
+  // Two conversations of one node, sharing the node's schema change count.
+  std::atomic<uint64_t> generation{0};
+  ConversationContext context;
+  context.client = client_;
+  context.prepared = &prepared_;
+  context.cluster = [] { return CqlResult<ClusterSnapshot>(ClusterSnapshot{}); };
+  context.schema_generation = &generation;
+  conversation_ = std::make_unique<Conversation>(context);
+  Schema();
+  auto other = std::make_unique<Conversation>(context);
+  std::swap(conversation_, other);
+  Schema();
+  std::swap(conversation_, other);
+
+  ASSERT_EQ(Query("CREATE TABLE regen (k text PRIMARY KEY, v int)").ResultKind(), 5);
+  std::swap(conversation_, other);
+  ASSERT_EQ(Query("SELECT * FROM regen").ResultKind(), 2);  // `other` caches v as an int
+  std::swap(conversation_, other);
+  ASSERT_EQ(Query("DROP TABLE regen").ResultKind(), 5);
+  ASSERT_EQ(Query("CREATE TABLE regen (k text PRIMARY KEY, v text)").ResultKind(), 5);
+  std::swap(conversation_, other);
+  Response insert = Query("INSERT INTO regen (k, v) VALUES ('a', 'text now')");
+  EXPECT_EQ(insert.ResultKind(), 1) << insert.ErrorMessage();
+  Rows rows = DecodeRows(Query("SELECT v FROM regen WHERE k = 'a'").body);
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(rows.rows[0][0], "text now");
 }
 
 std::string AuthToken(std::string_view user, std::string_view password) {

@@ -16,25 +16,21 @@ uint64_t GetBe(const char* p, int bytes) {
   return v;
 }
 
-std::string_view OpcodeName(uint8_t opcode) {
+std::string OpcodeName(uint8_t opcode) {
   static constexpr std::string_view kNames[] = {
-      "ERROR",   "STARTUP", "READY",    "AUTHENTICATE", "0x04",  "OPTIONS",
-      "SUPPORTED", "QUERY", "RESULT",   "PREPARE",      "EXECUTE", "REGISTER",
-      "EVENT",   "BATCH",   "AUTH_CHALLENGE", "AUTH_RESPONSE", "AUTH_SUCCESS"};
-  if (opcode < std::size(kNames) && opcode != 0x04) return kNames[opcode];
-  static thread_local std::string unknown;
-  unknown = fmt::format("0x{:02x}", opcode);
-  return unknown;
+      "ERROR",     "STARTUP", "READY",          "AUTHENTICATE",  "0x04",        "OPTIONS",
+      "SUPPORTED", "QUERY",   "RESULT",         "PREPARE",       "EXECUTE",     "REGISTER",
+      "EVENT",     "BATCH",   "AUTH_CHALLENGE", "AUTH_RESPONSE", "AUTH_SUCCESS"};
+  if (opcode < std::size(kNames) && opcode != 0x04) return std::string(kNames[opcode]);
+  return fmt::format("0x{:02x}", opcode);
 }
 
-std::string_view WireConsistencyName(uint16_t c) {
+std::string WireConsistencyName(uint16_t c) {
   static constexpr std::string_view kNames[] = {
-      "ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM",
-      "SERIAL", "LOCAL_SERIAL", "LOCAL_ONE"};
-  if (c < std::size(kNames)) return kNames[c];
-  static thread_local std::string unknown;
-  unknown = fmt::format("0x{:04x}", c);
-  return unknown;
+      "ANY",          "ONE",         "TWO",    "THREE",        "QUORUM",   "ALL",
+      "LOCAL_QUORUM", "EACH_QUORUM", "SERIAL", "LOCAL_SERIAL", "LOCAL_ONE"};
+  if (c < std::size(kNames)) return std::string(kNames[c]);
+  return fmt::format("0x{:04x}", c);
 }
 
 HeaderCheck DecodeHeader(std::string_view bytes, const FrameLimits& limits, FrameHeader* out) {

@@ -44,7 +44,7 @@ enum class Opcode : uint8_t {
   kAuthResponse = 0x0F,
   kAuthSuccess = 0x10,
 };
-std::string_view OpcodeName(uint8_t opcode);  // "QUERY", or "0x2a" for an unknown one
+std::string OpcodeName(uint8_t opcode);  // "QUERY", or "0x2a" for an unknown one
 
 // Header flags (section 2.2).
 inline constexpr uint8_t kFlagCompression = 0x01;
@@ -83,13 +83,13 @@ enum class WireConsistency : uint16_t {
   kLocalSerial = 0x0009,
   kLocalOne = 0x000A,
 };
-std::string_view WireConsistencyName(uint16_t c);  // "LOCAL_QUORUM"; "0x0042" if unknown
+std::string WireConsistencyName(uint16_t c);  // "LOCAL_QUORUM"; "0x0042" if unknown
 
 // What one peer may make us hold. A frame over body_bytes_max is refused from its header alone,
 // before any of its body is buffered.
 struct FrameLimits {
-  uint32_t body_bytes_max = 32u << 20;   // a 16 MiB value plus the query and its envelope
-  uint32_t collection_count_max = 65535; // entries of a string list / map, bind values, rows
+  uint32_t body_bytes_max = 32u << 20;    // a 16 MiB value plus the query and its envelope
+  uint32_t collection_count_max = 65535;  // entries of a string list / map, bind values, rows
 };
 
 struct FrameHeader {
@@ -127,11 +127,11 @@ class BodyReader {
   uint16_t Short();
   int32_t Int();
   int64_t Long();
-  std::string String();      // [string]
-  std::string LongString();  // [long string]
+  std::string String();                // [string]
+  std::string LongString();            // [long string]
   std::optional<std::string> Bytes();  // [bytes]; nullopt: null
-  std::string ShortBytes();  // [short bytes]
-  WireValue Value();         // [value]
+  std::string ShortBytes();            // [short bytes]
+  WireValue Value();                   // [value]
   std::vector<std::string> StringList();
   std::map<std::string, std::string> StringMap();
   std::map<std::string, std::vector<std::string>> StringMultimap();
@@ -158,7 +158,7 @@ class BodyWriter {
   void Short(uint16_t v);
   void Int(int32_t v);
   void Long(int64_t v);
-  void String(std::string_view s);      // REQUIRES: s.size() <= 65535
+  void String(std::string_view s);  // REQUIRES: s.size() <= 65535
   void LongString(std::string_view s);
   void NullableBytes(const std::optional<std::string>& b);  // nullopt: null
   void Bytes(std::string_view b);

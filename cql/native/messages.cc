@@ -48,8 +48,8 @@ void ReadParams(BodyReader* r, const FrameLimits& limits, QueryParams* p) {
   if (p->flags & kValues) {
     const uint16_t n = r->Short();
     if (n > limits.collection_count_max) {
-      r->Fail(fmt::format("{} bind values, more than the limit of {}", n,
-                          limits.collection_count_max));
+      r->Fail(
+          fmt::format("{} bind values, more than the limit of {}", n, limits.collection_count_max));
     }
     for (uint16_t i = 0; i < n && r->ok(); ++i) {
       if (p->flags & kValueNames) p->names.push_back(r->String());
@@ -86,8 +86,8 @@ void ErrorHead(ErrorCode code, std::string_view message, BodyWriter* w) {
 }
 
 // <change_type><target><options>, shared by the RESULT and the EVENT forms.
-void WriteSchemaChange(std::string_view change, std::string_view target,
-                       std::string_view keyspace, std::string_view name, BodyWriter* w) {
+void WriteSchemaChange(std::string_view change, std::string_view target, std::string_view keyspace,
+                       std::string_view name, BodyWriter* w) {
   w->String(change);
   w->String(target);
   w->String(keyspace);

@@ -28,7 +28,7 @@ struct QueryParams {
   std::vector<WireValue> values;
   std::vector<std::string> names;  // with flag 0x40: one per value
   bool skip_metadata = false;
-  int32_t page_size = -1;          // <= 0: no paging
+  int32_t page_size = -1;  // <= 0: no paging
   std::optional<std::string> paging_state;
   std::optional<uint16_t> serial_consistency;
   std::optional<int64_t> default_timestamp_us;
@@ -120,8 +120,7 @@ std::string ResultRowsBody(const RowsMetadata& metadata, const std::vector<Row>&
 // Prepared (v4): <id><metadata><result_metadata>. `pk_indexes` are the bind markers that give
 // the partition key, in key order (for token-aware routing).
 std::string ResultPreparedBody(std::string_view id, const RowsMetadata& binds,
-                               const std::vector<uint16_t>& pk_indexes,
-                               const RowsMetadata& result);
+                               const std::vector<uint16_t>& pk_indexes, const RowsMetadata& result);
 
 // An EVENT body for a SCHEMA_CHANGE (section 4.2.6).
 std::string SchemaChangeEventBody(std::string_view change, std::string_view target,

@@ -43,9 +43,15 @@ FrameLimits Limits() {
 
 const std::vector<Type>& Types() {
   static const std::vector<Type> types = {
-      Type::Scalar(Kind::kText), Type::Scalar(Kind::kBlob), Type::Scalar(Kind::kInt),
-      Type::Scalar(Kind::kBigint), Type::Scalar(Kind::kFloat), Type::Scalar(Kind::kDouble),
-      Type::Scalar(Kind::kBoolean), Type::Scalar(Kind::kTimestamp), Type::Scalar(Kind::kUuid),
+      Type::Scalar(Kind::kText),
+      Type::Scalar(Kind::kBlob),
+      Type::Scalar(Kind::kInt),
+      Type::Scalar(Kind::kBigint),
+      Type::Scalar(Kind::kFloat),
+      Type::Scalar(Kind::kDouble),
+      Type::Scalar(Kind::kBoolean),
+      Type::Scalar(Kind::kTimestamp),
+      Type::Scalar(Kind::kUuid),
       Type{Kind::kList, {Type::Scalar(Kind::kText)}},
       Type{Kind::kSet, {Type::Scalar(Kind::kInt)}},
       Type{Kind::kMap, {Type::Scalar(Kind::kText), Type::Scalar(Kind::kDouble)}}};
@@ -126,7 +132,7 @@ void Run(std::string_view stream) {
     stream.remove_prefix(kHeaderBytes);
     if (check != HeaderCheck::kOk) return;  // the server answers and closes
     if (h.length > Limits().body_bytes_max) Die("a frame over the limit passed", "");
-    if (h.length > stream.size()) return;   // the server waits for the rest
+    if (h.length > stream.size()) return;  // the server waits for the rest
     DecodeBody(h.opcode, stream.substr(0, h.length));
     stream.remove_prefix(h.length);
   }
@@ -155,8 +161,8 @@ void WriteSeeds(const char* dir) {
     w.Byte(0x01 | 0x04 | 0x08 | 0x20);
     w.Short(3);
     w.Bytes(std::string_view("\0\0\0\x07", 4));
-    w.Bytes(SerializeValue(Value{Types()[11], ringkv::cql::ValueMap{{Value::Text("a"),
-                                                                      Value::Double(1)}}}));
+    w.Bytes(SerializeValue(
+        Value{Types()[11], ringkv::cql::ValueMap{{Value::Text("a"), Value::Double(1)}}}));
     w.Bytes(SerializeValue(Value{Types()[10], ringkv::cql::ValueList{Value::Int(1)}}));
     w.Int(5000);
     w.Bytes(std::string_view("{\"i\":1}"));

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "cql/schema.h"
+#include "cql/session_impl.h"  // Invalid()
 
 namespace ringkv::cql::native {
 
@@ -27,7 +28,7 @@ class BindCollector {
     std::vector<ColumnDesc> out;
     for (size_t i = 0; i < binds_.size(); ++i) {
       if (!binds_[i]) {
-        return InvalidError(fmt::format("cannot tell the type of bind marker {}", i + 1));
+        return Invalid(fmt::format("cannot tell the type of bind marker {}", i + 1));
       }
       out.push_back(*binds_[i]);
     }
@@ -149,8 +150,9 @@ class BindCollector {
   CqlResult<TableSchema> Table(const TableName& name) {
     const std::string ks = name.keyspace.empty() ? keyspace_ : name.keyspace;
     if (ks.empty()) {
-      return InvalidError("No keyspace has been specified. USE a keyspace, or explicitly specify "
-                      "keyspace.tablename");
+      return Invalid(
+          "No keyspace has been specified. USE a keyspace, or explicitly specify "
+          "keyspace.tablename");
     }
     return session_->TableSchemaOf(ks, name.name);
   }
@@ -158,8 +160,9 @@ class BindCollector {
   static CqlResult<ColumnSchema> Column(const TableSchema& t, const Ident& column) {
     const ColumnSchema* c = t.Find(column.name);
     if (c == nullptr) {
-      return InvalidError(fmt::format("Undefined column name {} in table {}", column.name,
-                                  t.QualifiedName()), column.pos, column.name);
+      return Invalid(
+          fmt::format("Undefined column name {} in table {}", column.name, t.QualifiedName()),
+          column.pos, column.name);
     }
     return *c;
   }

@@ -29,17 +29,6 @@ namespace ringkv::cql::native {
 
 inline constexpr size_t kPreparedMax = 10'000;
 
-// A CqlError{kInvalid} of the native front end, at `pos` when it is about one token.
-inline CqlError InvalidError(std::string message, SourcePos pos = {}, std::string near = {}) {
-  CqlError e;
-  e.kind = ErrorKind::kInvalid;
-  e.message = std::move(message);
-  e.line = pos.line;
-  e.column = pos.column;
-  e.near = std::move(near);
-  return e;
-}
-
 // The '?' markers of a parsed statement, in order, named and typed as the spec's bind metadata:
 // a column's name and type, an element's type for a marker inside a collection literal,
 // "[limit]" int, "[ttl]" int, "[timestamp]" bigint, "partition key token" bigint. Tables of an

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <map>
 
-#include "cql/native/prepared.h"
 #include "cql/native/types.h"
 #include "cql/parser.h"
 #include "cql/schema.h"
+#include "cql/session_impl.h"  // Invalid()
 
 namespace ringkv::cql::native {
 
@@ -63,7 +63,8 @@ std::optional<std::string> SchemaVersion() { return std::string(kSchemaVersion, 
 std::optional<std::string> Tokens(const std::vector<int64_t>& tokens) {
   ValueList list;
   for (int64_t t : tokens) list.push_back(Value::Text(std::to_string(t)));
-  std::sort(list.begin(), list.end(), [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
+  std::sort(list.begin(), list.end(),
+            [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
   return SerializeValue(Value{kTextSet, std::move(list)});
 }
 
@@ -187,8 +188,8 @@ CqlResult<Table> TablesOrColumns(Session* session, bool columns) {
           position = static_cast<int64_t>(i - schema->partition_key_count);
           order = c.descending ? "desc" : "asc";
         }
-        t.rows.push_back({Text(ks), Text(name), Text(c.name), Text(order), Text(c.name),
-                          Text(kind), Int(position), Text(c.type.ToCql())});
+        t.rows.push_back({Text(ks), Text(name), Text(c.name), Text(order), Text(c.name), Text(kind),
+                          Int(position), Text(c.type.ToCql())});
       }
     }
   }
@@ -204,8 +205,8 @@ CqlResult<Table> Build(const TableName& name, const ClusterSnapshot& cluster, Se
     if (name.name == "keyspaces") return Keyspaces(session);
     if (name.name == "tables") return TablesOrColumns(session, false);
     if (name.name == "columns") return TablesOrColumns(session, true);
-    for (const char* empty : {"types", "functions", "aggregates", "triggers", "indexes", "views",
-                              "dropped_columns"}) {
+    for (const char* empty :
+         {"types", "functions", "aggregates", "triggers", "indexes", "views", "dropped_columns"}) {
       if (name.name != empty) continue;
       Table t;
       t.Column("keyspace_name", kText);
@@ -213,8 +214,8 @@ CqlResult<Table> Build(const TableName& name, const ClusterSnapshot& cluster, Se
       return t;
     }
   }
-  return InvalidError(fmt::format("table {}.{} does not exist", name.keyspace, name.name),
-                      name.pos, name.name);
+  return Invalid(fmt::format("table {}.{} does not exist", name.keyspace, name.name), name.pos,
+                 name.name);
 }
 
 size_t IndexOf(Table* t, std::string_view column) {
@@ -226,16 +227,16 @@ size_t IndexOf(Table* t, std::string_view column) {
 }
 
 CqlError Undefined(const Ident& column, const TableName& table) {
-  return InvalidError(fmt::format("Undefined column name {} in table {}.{}", column.name,
-                                  table.keyspace, table.name),
-                      column.pos, column.name);
+  return Invalid(fmt::format("Undefined column name {} in table {}.{}", column.name, table.keyspace,
+                             table.name),
+                 column.pos, column.name);
 }
 
 // Keeps the rows that satisfy every `=` / `IN` restriction.
 std::optional<CqlError> Filter(const SelectStmt& s, const std::vector<Value>& binds, Table* t) {
   for (const Relation& r : s.where) {
     if (r.is_token || (r.op != Relation::Op::kEq && r.op != Relation::Op::kIn)) {
-      return InvalidError("system tables take only = and IN restrictions", r.pos);
+      return Invalid("system tables take only = and IN restrictions", r.pos);
     }
     const size_t col = IndexOf(t, r.columns.at(0).name);
     if (col == t->columns.size()) return Undefined(r.columns[0], s.table);
@@ -303,7 +304,7 @@ CqlResult<TableAnswer> QuerySystemTable(const SelectStmt& s, const std::vector<V
   std::vector<size_t> picked;
   for (const Selector& sel : s.selectors) {
     if (sel.kind != Selector::Kind::kColumn) {
-      return InvalidError("system tables take only column names or count(*)", sel.pos);
+      return Invalid("system tables take only column names or count(*)", sel.pos);
     }
     const size_t col = IndexOf(&t, sel.column.name);
     if (col == t.columns.size()) return Undefined(sel.column, s.table);

@@ -13,18 +13,30 @@ namespace {
 // Type ids of section 4.2.5.2.
 uint16_t TypeId(Kind k) {
   switch (k) {
-    case Kind::kText: return 0x000D;  // varchar
-    case Kind::kBlob: return 0x0003;
-    case Kind::kInt: return 0x0009;
-    case Kind::kBigint: return 0x0002;
-    case Kind::kFloat: return 0x0008;
-    case Kind::kDouble: return 0x0007;
-    case Kind::kBoolean: return 0x0004;
-    case Kind::kTimestamp: return 0x000B;
-    case Kind::kUuid: return 0x000C;
-    case Kind::kList: return 0x0020;
-    case Kind::kMap: return 0x0021;
-    case Kind::kSet: return 0x0022;
+    case Kind::kText:
+      return 0x000D;  // varchar
+    case Kind::kBlob:
+      return 0x0003;
+    case Kind::kInt:
+      return 0x0009;
+    case Kind::kBigint:
+      return 0x0002;
+    case Kind::kFloat:
+      return 0x0008;
+    case Kind::kDouble:
+      return 0x0007;
+    case Kind::kBoolean:
+      return 0x0004;
+    case Kind::kTimestamp:
+      return 0x000B;
+    case Kind::kUuid:
+      return 0x000C;
+    case Kind::kList:
+      return 0x0020;
+    case Kind::kMap:
+      return 0x0021;
+    case Kind::kSet:
+      return 0x0022;
   }
   return 0x0003;
 }

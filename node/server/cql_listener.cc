@@ -1,11 +1,12 @@
 #include "node/server/cql_listener.h"
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (DESIGN.md §9).
-#include <utility>
-#include <boost/asio.hpp>
 #include <fmt/format.h>
+#include <boost/asio.hpp>
+#include <utility>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <unordered_set>
 
 #include "cql/native/conversation.h"
+#include "node/server/acceptor.h"
 #include "ringkv/client.h"
 
 namespace ringkv {
@@ -72,6 +74,7 @@ class CqlListener::Impl {
   // Destroyed last: sessions and in-flight statements use it until the pool is joined.
   Client client_;
   cql::native::PreparedCache prepared_;
+  std::atomic<uint64_t> schema_generation_{0};
   asio::io_context io_{1};
   asio::thread_pool pool_;
   tcp::acceptor acceptor_;
@@ -97,7 +100,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
         conversation_(cql::native::ConversationContext{
             &owner->client_, &owner->prepared_, [owner] { return owner->Snapshot(); },
             owner->options_.limits,
-            owner->options_.credentials ? &*owner->options_.credentials : nullptr}) {
+            owner->options_.credentials ? &*owner->options_.credentials : nullptr,
+            &owner->schema_generation_}) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
   }
@@ -122,17 +126,17 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   void Read() {
     if (reading_ || closed_ || refused_ || queued_ >= owner_->options_.requests_queued_max) return;
     reading_ = true;
-    socket_.async_read_some(
-        asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-          self->reading_ = false;
-          if (ec) {
-            self->Close();
-            return;
-          }
-          self->in_.append(self->chunk_.data(), n);
-          self->Dispatch();
-          self->Read();
-        });
+    socket_.async_read_some(asio::buffer(chunk_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              self->reading_ = false;
+                              if (ec) {
+                                self->Close();
+                                return;
+                              }
+                              self->in_.append(self->chunk_.data(), n);
+                              self->Dispatch();
+                              self->Read();
+                            });
   }
 
   // Hands every complete frame in the buffer to the strand, in order.
@@ -157,7 +161,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
                  h.stream, cql::native::Opcode::kError, 0,
                  cql::native::ErrorBody(cql::native::ErrorCode::kProtocol,
                                         fmt::format("stream id {} is already in use by a request "
-                                                    "in flight", h.stream))),
+                                                    "in flight",
+                                                    h.stream))),
              /*close_after=*/true);
         return;
       }
@@ -214,7 +219,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   std::array<char, kReadChunkBytes> chunk_;
   std::string in_;
   std::deque<std::string> out_;
-  size_t queued_ = 0;  // requests handed to the strand and not yet answered
+  size_t queued_ = 0;                      // requests handed to the strand and not yet answered
   std::unordered_set<int16_t> in_flight_;  // their stream ids
   bool wants_schema_events_ = false;       // the conversation's, as of its last answer
   bool reading_ = false, writing_ = false, closed_ = false;
@@ -222,17 +227,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
 };
 
 Status CqlListener::Impl::Start() {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options_.host, ec);
-  if (ec) return Status::InvalidArgument(fmt::format("--cql host '{}': {}", options_.host, ec.message()));
-  const tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::IoError(fmt::format("cannot listen for CQL on {}:{}: {}", options_.host,
-                                       options_.port, ec.message()));
+  if (Status s = OpenAcceptor(&acceptor_, options_.host, options_.port, " for CQL"); !s.ok()) {
+    return s;
   }
   port_ = acceptor_.local_endpoint().port();
   port_offset_ = static_cast<int32_t>(port_) - PortOf(options_.node_address);

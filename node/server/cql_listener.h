@@ -32,10 +32,10 @@ namespace ringkv {
 
 struct CqlListenerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 9042;             // 0: any free port (tests)
-  std::string node_address;         // REQUIRED: this node's HOST:PORT for clients (--listen)
+  uint16_t port = 9042;      // 0: any free port (tests)
+  std::string node_address;  // REQUIRED: this node's HOST:PORT for clients (--listen)
   std::string cluster_name = "ringkv";
-  size_t workers = 4;               // threads running statements
+  size_t workers = 4;  // threads running statements
   uint32_t connections_max = 1024;
   size_t requests_queued_max = 1024;  // per connection
   cql::native::FrameLimits limits;
