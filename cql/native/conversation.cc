@@ -4,6 +4,7 @@
 
 #include <variant>
 
+#include "cql/lexer.h"
 #include "cql/native/types.h"
 #include "cql/parser.h"
 #include "cql/session_impl.h"  // Invalid()
@@ -52,6 +53,27 @@ Target TargetOf(const Statement& s, const std::string& session_keyspace) {
 bool IsWrite(const Statement& s) {
   return std::holds_alternative<InsertStmt>(s) || std::holds_alternative<UpdateStmt>(s) ||
          std::holds_alternative<DeleteStmt>(s) || std::holds_alternative<BatchStmt>(s);
+}
+
+// The Session binds values only: a null bind value is written into the statement as the literal
+// null (which INSERT and UPDATE store as a tombstone cell, as Cassandra does), and its value and
+// type leave the lists. Unchanged if the markers cannot be matched with the values (the count
+// check reports that).
+void InlineNulls(std::string* text, std::vector<WireValue>* values,
+                 std::vector<ColumnDesc>* binds) {
+  std::vector<size_t> markers;  // offsets of the '?' tokens, in order: bind index order
+  Lexer lexer(*text);
+  for (Token t = lexer.Next(); t.kind != TokenKind::kEnd && t.kind != TokenKind::kError;
+       t = lexer.Next()) {
+    if (t.IsSymbol("?")) markers.push_back(t.offset);
+  }
+  if (markers.size() != values->size() || binds->size() != values->size()) return;
+  for (size_t i = markers.size(); i-- > 0;) {
+    if ((*values)[i].state != WireValue::State::kNull) continue;
+    text->replace(markers[i], 1, "null");
+    values->erase(values->begin() + static_cast<std::ptrdiff_t>(i));
+    binds->erase(binds->begin() + static_cast<std::ptrdiff_t>(i));
+  }
 }
 
 }  // namespace
@@ -322,11 +344,15 @@ CqlResult<std::vector<Value>> Conversation::Bind(const std::vector<WireValue>& v
   }
   std::vector<Value> out;
   for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i].state != WireValue::State::kSet) {
+    if (values[i].state == WireValue::State::kUnset) {
       return Invalid(fmt::format(
-          "bind value {} ({}) is {}: ringkv binds only values; write "
-          "null as a literal or leave the column out",
-          i + 1, binds[i].name, values[i].state == WireValue::State::kNull ? "null" : "unset"));
+          "bind value {} ({}) is unset: ringkv cannot leave a column unchanged by an unset "
+          "value; leave the column out of the statement",
+          i + 1, binds[i].name));
+    }
+    if (values[i].state == WireValue::State::kNull) {
+      return Invalid(fmt::format("bind value {} ({}) is null, and its marker was not found", i + 1,
+                                 binds[i].name));
     }
     Value v;
     std::string error;
@@ -357,8 +383,12 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
     binds = &typed;
   }
   std::vector<Value> values;
+  std::string statement = text;
   if (binds != nullptr) {
-    auto v = Bind(params.values, *binds);
+    std::vector<WireValue> wire_values = params.values;
+    std::vector<ColumnDesc> bind_types = *binds;
+    InlineNulls(&statement, &wire_values, &bind_types);
+    auto v = Bind(wire_values, bind_types);
     if (!v.ok()) return Error(v.error(), &*parsed, params.consistency);
     values = std::move(*v);
   }
@@ -376,7 +406,7 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
     ExecuteOptions options;
     if (params.page_size > 0) options.page_size = static_cast<uint32_t>(params.page_size);
     if (params.paging_state) options.paging_state = *params.paging_state;
-    auto rs = session_->Execute(text, values, options);
+    auto rs = session_->Execute(statement, values, options);
     if (!rs.ok()) return Error(rs.error(), &*parsed, params.consistency);
     reply = Result(*parsed, *rs, params.consistency);
   }

@@ -23,7 +23,8 @@
 //     that used the level (not on every one: LOCAL_ONE is the Python driver's default, and
 //     drivers log each warning); SERIAL and LOCAL_SERIAL are Invalid (ringkv has no lightweight
 //     transactions).
-//   - bind values that are null or unset are Invalid (the Session binds only values).
+//   - a null bind value is written into the statement as the literal null (a tombstone cell for
+//     INSERT and UPDATE, as in Cassandra); an unset one (v4's "not set") is Invalid.
 //
 // Thread safety: one thread at a time per Conversation (the listener runs one connection's
 // requests in order). The context's members are shared by every conversation of a node.

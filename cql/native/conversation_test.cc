@@ -366,7 +366,7 @@ TEST_F(ConversationTest, PrepareExecuteBatchAndPaging) {
   u.String();
   EXPECT_EQ(u.ShortBytes(), "0123456789abcdef");
 
-  // A null bind value is refused with a reason, not written as something else.
+  // A null bind value writes null; an unset one is refused with a reason.
   BodyWriter with_null;
   with_null.ShortBytes(id);
   with_null.Short(1);
@@ -376,8 +376,16 @@ TEST_F(ConversationTest, PrepareExecuteBatchAndPaging) {
   with_null.Bytes(SerializeValue(Value::Int(99)));
   with_null.Int(-1);
   Response null_bind = Send(Opcode::kExecute, with_null.body());
-  EXPECT_EQ(null_bind.ErrorCode(), 0x2200);
-  EXPECT_NE(null_bind.ErrorMessage().find("null"), std::string::npos);
+  ASSERT_EQ(null_bind.ResultKind(), 1) << null_bind.ErrorMessage();
+  Rows nulled = DecodeRows(Query("SELECT c, v FROM t WHERE k = 'pages' AND c = 99").body);
+  ASSERT_EQ(nulled.rows.size(), 1u);
+  EXPECT_FALSE(nulled.rows[0][1].has_value());
+  EXPECT_EQ(Query("DELETE FROM t WHERE k = 'pages' AND c = 99").ResultKind(), 1);
+  std::string with_unset = with_null.body();
+  with_unset[with_unset.size() - 1] = '\xfe';  // the last value's length: -1 -> -2
+  Response unset = Send(Opcode::kExecute, with_unset);
+  EXPECT_EQ(unset.ErrorCode(), 0x2200);
+  EXPECT_NE(unset.ErrorMessage().find("unset"), std::string::npos);
 
   // BATCH: a prepared entry and a query entry with its own value.
   BodyWriter batch;

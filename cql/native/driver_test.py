@@ -311,6 +311,13 @@ def run(nodes):
     rows = list(session.execute(select, ("p1", b"\x01\x02")))
     check([r.feature_name for r in rows] == ["score", "country", "age"], f"order: {rows}")
     check(rows[0].value == b"scorescore" and rows[0].event_ts == ts, f"values: {rows[0]}")
+    # Feast writes created_ts as None when it has none: a null bind value.
+    session.execute(insert, ("p1", b"\x01\x02", "age", b"x", ts, None))
+    row = session.execute(select, ("p1", b"\x01\x02")).all()[-1]
+    check(row.feature_name == "age" and row.value == b"x", f"after a null bind: {row}")
+    check(session.execute("SELECT created_ts FROM online_store WHERE project = 'p1' AND "
+                          "entity_key = 0x0102 AND feature_name = 'age'").one().created_ts is None,
+          "created_ts is not null")
 
     # Every bind type.
     session.execute("CREATE TABLE types (k text PRIMARY KEY, b blob, t timestamp, i int, "
