@@ -120,22 +120,54 @@ bool MapConsistency(uint16_t wire, Consistency* out, std::string* warning, std::
   return false;
 }
 
-Conversation::Conversation(const ConversationContext& context)
-    : context_(context), session_(std::make_unique<Session>(*context.client)) {
-  if (context_.schema_generation != nullptr) seen_generation_ = context_.schema_generation->load();
+Conversation::Conversation(const ConversationContext& context) : context_(context) {}
+
+bool Conversation::IsStatement(uint8_t opcode) {
+  const auto op = static_cast<Opcode>(opcode);
+  return op == Opcode::kQuery || op == Opcode::kPrepare || op == Opcode::kExecute ||
+         op == Opcode::kBatch;
 }
 
-void Conversation::RefreshSchema() {
-  if (context_.schema_generation == nullptr) return;
-  const uint64_t now = context_.schema_generation->load();
-  if (now == seen_generation_) return;
-  seen_generation_ = now;
-  // A new Session has nothing cached; it keeps only the keyspace of the old one.
-  const std::string keyspace = session_->keyspace();
-  session_ = std::make_unique<Session>(*context_.client);
-  // A keyspace dropped meanwhile leaves the new Session without one, as Cassandra leaves a
+bool Conversation::started() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return started_;
+}
+
+bool Conversation::wants_schema_events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return wants_schema_events_;
+}
+
+Conversation::Call Conversation::Acquire() {
+  Call call;
+  std::string keyspace;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      call = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    keyspace = keyspace_;
+  }
+  const uint64_t now =
+      context_.schema_generation != nullptr ? context_.schema_generation->load() : 0;
+  if (call.session == nullptr || call.generation != now) {
+    // A schema change through another connection: a new Session, with nothing cached.
+    call.session = std::make_unique<Session>(*context_.client);
+    call.generation = now;
+  }
+  // A keyspace dropped meanwhile leaves the Session without one, as Cassandra leaves a
   // connection whose keyspace was dropped: statements must name one or USE another.
-  if (!keyspace.empty() && !session_->Use(keyspace).ok()) return;
+  if (call.session->keyspace() != keyspace && !keyspace.empty()) {
+    (void)call.session->Use(keyspace).ok();
+  }
+  call.event.clear();
+  return call;
+}
+
+void Conversation::Release(Call call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_.push_back(std::move(call));
 }
 
 std::string Conversation::Refuse(HeaderCheck check, const FrameHeader& header,
@@ -166,22 +198,35 @@ Conversation::Reply Conversation::Fail(ErrorCode code, std::string_view message)
   return Reply{Opcode::kError, ErrorBody(code, message), {}};
 }
 
-std::string Conversation::Handle(const FrameHeader& header, std::string_view body) {
-  RefreshSchema();
+std::string Conversation::Handle(const FrameHeader& header, std::string_view body,
+                                 std::string* event) {
   Reply reply;
   std::string error;
   const auto op = static_cast<Opcode>(header.opcode);
-  const bool needs_startup = op == Opcode::kQuery || op == Opcode::kPrepare ||
-                             op == Opcode::kExecute || op == Opcode::kBatch ||
-                             op == Opcode::kRegister;
+  const bool needs_startup = IsStatement(header.opcode) || op == Opcode::kRegister;
+  bool ready = true;
+  bool authenticating = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready = started_ && !authenticating_;
+    authenticating = authenticating_;
+  }
   if (header.flags & kFlagCompression) {
     reply = Fail(ErrorCode::kProtocol, "compressed frame, but no compression was agreed");
   } else if ((header.flags & kFlagCustomPayload) &&
              !SkipCustomPayload(&body, context_.limits, &error)) {
     reply = Fail(ErrorCode::kProtocol, error);
-  } else if (needs_startup && (!started_ || authenticating_)) {
+  } else if (needs_startup && !ready) {
     reply = Fail(ErrorCode::kProtocol, fmt::format("{} before {}", OpcodeName(header.opcode),
-                                                   authenticating_ ? "authentication" : "STARTUP"));
+                                                   authenticating ? "authentication" : "STARTUP"));
+  } else if (IsStatement(header.opcode)) {
+    Call call = Acquire();
+    if (op == Opcode::kQuery) reply = Query(&call, body);
+    if (op == Opcode::kPrepare) reply = Prepare(&call, body);
+    if (op == Opcode::kExecute) reply = Execute(&call, body);
+    if (op == Opcode::kBatch) reply = Batch(&call, body);
+    if (event != nullptr) *event = std::move(call.event);
+    Release(std::move(call));
   } else {
     switch (op) {
       case Opcode::kOptions:
@@ -190,24 +235,13 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
       case Opcode::kStartup:
         reply = Startup(body);
         break;
-      case Opcode::kQuery:
-        reply = Query(body);
-        break;
-      case Opcode::kPrepare:
-        reply = Prepare(body);
-        break;
-      case Opcode::kExecute:
-        reply = Execute(body);
-        break;
-      case Opcode::kBatch:
-        reply = Batch(body);
-        break;
       case Opcode::kRegister: {
         std::vector<std::string> events;
         if (!DecodeRegister(body, context_.limits, &events, &error)) {
           reply = Fail(ErrorCode::kProtocol, error);
           break;
         }
+        std::lock_guard<std::mutex> lock(mu_);
         for (const std::string& e : events) {
           if (e == "SCHEMA_CHANGE") wants_schema_events_ = true;
         }
@@ -232,6 +266,7 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
 }
 
 Conversation::Reply Conversation::Startup(std::string_view body) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (started_) return Fail(ErrorCode::kProtocol, "STARTUP on a connection already started");
   std::map<std::string, std::string> options;
   std::string error;
@@ -261,6 +296,7 @@ Conversation::Reply Conversation::Startup(std::string_view body) {
 }
 
 Conversation::Reply Conversation::AuthResponse(std::string_view body) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (!authenticating_) return Fail(ErrorCode::kProtocol, "AUTH_RESPONSE not asked for");
   BodyReader r(body, context_.limits);
   const std::optional<std::string> token = r.Bytes();
@@ -279,40 +315,40 @@ Conversation::Reply Conversation::AuthResponse(std::string_view body) {
   return Reply{Opcode::kAuthSuccess, w.Take(), {}};
 }
 
-Conversation::Reply Conversation::Query(std::string_view body) {
+Conversation::Reply Conversation::Query(Call* call, std::string_view body) {
   QueryRequest q;
   std::string error;
   if (!DecodeQuery(body, context_.limits, &q, &error)) return Fail(ErrorCode::kProtocol, error);
   if (!q.params.names.empty()) {
     return Fail(ErrorCode::kInvalid, "named bind values are not supported; bind by position");
   }
-  return Run(q.query, q.params, nullptr);
+  return Run(call, q.query, q.params, nullptr);
 }
 
-Conversation::Reply Conversation::Prepare(std::string_view body) {
+Conversation::Reply Conversation::Prepare(Call* call, std::string_view body) {
   std::string query, error;
   if (!DecodePrepare(body, context_.limits, &query, &error)) {
     return Fail(ErrorCode::kProtocol, error);
   }
   auto parsed = ParseStatement(query);
-  if (!parsed.ok()) return Error(parsed.error(), nullptr, 0);
-  auto binds = BindTypes(*parsed, session_->keyspace(), session_.get());
-  if (!binds.ok()) return Error(binds.error(), &*parsed, 0);
-  const std::string id = PreparedCache::IdOf(session_->keyspace(), query);
+  if (!parsed.ok()) return Error(call, parsed.error(), nullptr, 0);
+  auto binds = BindTypes(*parsed, call->session->keyspace(), call->session.get());
+  if (!binds.ok()) return Error(call, binds.error(), &*parsed, 0);
+  const std::string id = PreparedCache::IdOf(call->session->keyspace(), query);
   RowsMetadata bind_meta;
   bind_meta.columns = *binds;
   if (auto* select = std::get_if<SelectStmt>(&parsed->statement)) {
     bind_meta.keyspace =
-        select->table.keyspace.empty() ? session_->keyspace() : select->table.keyspace;
+        select->table.keyspace.empty() ? call->session->keyspace() : select->table.keyspace;
     bind_meta.table = select->table.name;
   }
-  context_.prepared->Put(id, PreparedStatement{query, session_->keyspace(), *binds});
+  context_.prepared->Put(id, PreparedStatement{query, call->session->keyspace(), *binds});
   // No result metadata: drivers then ask for it with every EXECUTE (no skip_metadata), so a
   // table altered since PREPARE can never be read with stale column types.
   return Reply{Opcode::kResult, ResultPreparedBody(id, bind_meta, {}, RowsMetadata{}), {}};
 }
 
-Conversation::Reply Conversation::Execute(std::string_view body) {
+Conversation::Reply Conversation::Execute(Call* call, std::string_view body) {
   ExecuteRequest e;
   std::string error;
   if (!DecodeExecute(body, context_.limits, &e, &error)) return Fail(ErrorCode::kProtocol, error);
@@ -323,17 +359,14 @@ Conversation::Reply Conversation::Execute(std::string_view body) {
         UnpreparedBody("prepared statement not found on this node; prepare it again", e.id),
         {}};
   }
-  // A statement runs in the keyspace it was prepared in (its unqualified names resolve there).
-  const std::string keyspace = session_->keyspace();
-  if (!prepared->keyspace.empty() && prepared->keyspace != keyspace) {
-    if (auto used = session_->Use(prepared->keyspace); !used.ok())
-      return Error(used.error(), nullptr, 0);
+  // A statement runs in the keyspace it was prepared in (its unqualified names resolve there);
+  // the next request's Acquire puts the connection's keyspace back.
+  if (!prepared->keyspace.empty() && prepared->keyspace != call->session->keyspace()) {
+    if (auto used = call->session->Use(prepared->keyspace); !used.ok()) {
+      return Error(call, used.error(), nullptr, 0);
+    }
   }
-  Reply reply = Run(prepared->query, e.params, &prepared->binds);
-  if (session_->keyspace() != keyspace && !keyspace.empty()) {
-    if (auto used = session_->Use(keyspace); !used.ok()) return Error(used.error(), nullptr, 0);
-  }
-  return reply;
+  return Run(call, prepared->query, e.params, &prepared->binds);
 }
 
 CqlResult<std::vector<Value>> Conversation::Bind(const std::vector<WireValue>& values,
@@ -365,7 +398,8 @@ CqlResult<std::vector<Value>> Conversation::Bind(const std::vector<WireValue>& v
   return out;
 }
 
-Conversation::Reply Conversation::Run(const std::string& text, const QueryParams& params,
+Conversation::Reply Conversation::Run(Call* call, const std::string& text,
+                                      const QueryParams& params,
                                       const std::vector<ColumnDesc>* binds) {
   Consistency consistency;
   std::string warning, error;
@@ -373,12 +407,12 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
     return Fail(ErrorCode::kInvalid, error);
   }
   auto parsed = ParseStatement(text);
-  if (!parsed.ok()) return Error(parsed.error(), nullptr, params.consistency);
+  if (!parsed.ok()) return Error(call, parsed.error(), nullptr, params.consistency);
 
   std::vector<ColumnDesc> typed;
   if (binds == nullptr && !params.values.empty()) {
-    auto t = BindTypes(*parsed, session_->keyspace(), session_.get());
-    if (!t.ok()) return Error(t.error(), &*parsed, params.consistency);
+    auto t = BindTypes(*parsed, call->session->keyspace(), call->session.get());
+    if (!t.ok()) return Error(call, t.error(), &*parsed, params.consistency);
     typed = std::move(*t);
     binds = &typed;
   }
@@ -389,7 +423,7 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
     std::vector<ColumnDesc> bind_types = *binds;
     InlineNulls(&statement, &wire_values, &bind_types);
     auto v = Bind(wire_values, bind_types);
-    if (!v.ok()) return Error(v.error(), &*parsed, params.consistency);
+    if (!v.ok()) return Error(call, v.error(), &*parsed, params.consistency);
     values = std::move(*v);
   }
 
@@ -397,36 +431,42 @@ Conversation::Reply Conversation::Run(const std::string& text, const QueryParams
   auto* select = std::get_if<SelectStmt>(&parsed->statement);
   if (select != nullptr && IsSystemKeyspace(select->table.keyspace)) {
     auto cluster = context_.cluster();
-    if (!cluster.ok()) return Error(cluster.error(), &*parsed, params.consistency);
-    auto answer = QuerySystemTable(*select, values, *cluster, session_.get());
-    if (!answer.ok()) return Error(answer.error(), &*parsed, params.consistency);
+    if (!cluster.ok()) return Error(call, cluster.error(), &*parsed, params.consistency);
+    auto answer = QuerySystemTable(*select, values, *cluster, call->session.get());
+    if (!answer.ok()) return Error(call, answer.error(), &*parsed, params.consistency);
     reply.body = ResultRowsBody(answer->metadata, answer->rows);
   } else {
-    session_->set_consistency(consistency);
+    call->session->set_consistency(consistency);
     ExecuteOptions options;
     if (params.page_size > 0) options.page_size = static_cast<uint32_t>(params.page_size);
     if (params.paging_state) options.paging_state = *params.paging_state;
-    auto rs = session_->Execute(statement, values, options);
-    if (!rs.ok()) return Error(rs.error(), &*parsed, params.consistency);
-    reply = Result(*parsed, *rs, params.consistency);
+    auto rs = call->session->Execute(statement, values, options);
+    if (!rs.ok()) return Error(call, rs.error(), &*parsed, params.consistency);
+    reply = Result(call, *parsed, *rs);
   }
-  if (!warning.empty() && warned_levels_.insert(params.consistency).second) {
-    reply.warnings.insert(reply.warnings.begin(), warning);
+  if (!warning.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (warned_levels_.insert(params.consistency).second) {
+      reply.warnings.insert(reply.warnings.begin(), warning);
+    }
   }
   return reply;
 }
 
-Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const ResultSet& rs,
-                                         uint16_t consistency) {
+Conversation::Reply Conversation::Result(Call* call, const ParsedStatement& parsed,
+                                         const ResultSet& rs) {
   Reply reply;
   reply.warnings = rs.warnings;
   if (!rs.keyspace_changed.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keyspace_ = rs.keyspace_changed;  // every Session of the connection follows at Acquire
     reply.body = ResultSetKeyspaceBody(rs.keyspace_changed);
     return reply;
   }
   if (auto* select = std::get_if<SelectStmt>(&parsed.statement)) {
     RowsMetadata m;
-    m.keyspace = select->table.keyspace.empty() ? session_->keyspace() : select->table.keyspace;
+    m.keyspace =
+        select->table.keyspace.empty() ? call->session->keyspace() : select->table.keyspace;
     m.table = select->table.name;
     for (const ColumnSpec& c : rs.columns) m.columns.push_back({c.name, c.type});
     if (!rs.paging_state.empty()) m.paging_state = rs.paging_state;
@@ -442,7 +482,7 @@ Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const Re
     reply.body = ResultRowsBody(m, rows);
     return reply;
   }
-  const Target target = TargetOf(parsed.statement, session_->keyspace());
+  const Target target = TargetOf(parsed.statement, call->session->keyspace());
   if (target.change.empty()) {
     reply.body = ResultVoidBody();
     return reply;
@@ -451,16 +491,16 @@ Conversation::Reply Conversation::Result(const ParsedStatement& parsed, const Re
   if (context_.schema_generation != nullptr) {
     // Every other conversation of the node drops its cached schema before its next request;
     // this one's Session made the change and knows it.
-    seen_generation_ = context_.schema_generation->fetch_add(1) + 1;
+    call->generation = context_.schema_generation->fetch_add(1) + 1;
   }
-  event_ = EncodeResponse(
+  call->event = EncodeResponse(
       -1, Opcode::kEvent, 0,
       SchemaChangeEventBody(target.change, target.kind, target.keyspace, target.table));
   return reply;
 }
 
-Conversation::Reply Conversation::Error(const CqlError& e, const ParsedStatement* parsed,
-                                        uint16_t consistency) {
+Conversation::Reply Conversation::Error(Call* call, const CqlError& e,
+                                        const ParsedStatement* parsed, uint16_t consistency) {
   const std::string message = e.line > 0 ? e.ToString() : e.message;
   switch (e.kind) {
     case ErrorKind::kSyntax:
@@ -469,7 +509,7 @@ Conversation::Reply Conversation::Error(const CqlError& e, const ParsedStatement
       return Fail(ErrorCode::kInvalid, message);
     case ErrorKind::kAlreadyExists: {
       Target t;
-      if (parsed != nullptr) t = TargetOf(parsed->statement, session_->keyspace());
+      if (parsed != nullptr) t = TargetOf(parsed->statement, call->session->keyspace());
       return Reply{Opcode::kError, AlreadyExistsBody(message, t.keyspace, t.table), {}};
     }
     case ErrorKind::kUnavailable:
@@ -490,7 +530,7 @@ Conversation::Reply Conversation::Error(const CqlError& e, const ParsedStatement
   return Fail(ErrorCode::kServer, message);
 }
 
-Conversation::Reply Conversation::Batch(std::string_view body) {
+Conversation::Reply Conversation::Batch(Call* call, std::string_view body) {
   BatchRequest b;
   std::string error;
   if (!DecodeBatch(body, context_.limits, &b, &error)) return Fail(ErrorCode::kProtocol, error);
@@ -517,9 +557,9 @@ Conversation::Reply Conversation::Batch(std::string_view body) {
     } else {
       query = entry.query_or_id;
       auto parsed = ParseStatement(query);
-      if (!parsed.ok()) return Error(parsed.error(), nullptr, b.consistency);
-      auto t = BindTypes(*parsed, session_->keyspace(), session_.get());
-      if (!t.ok()) return Error(t.error(), &*parsed, b.consistency);
+      if (!parsed.ok()) return Error(call, parsed.error(), nullptr, b.consistency);
+      auto t = BindTypes(*parsed, call->session->keyspace(), call->session.get());
+      if (!t.ok()) return Error(call, t.error(), &*parsed, b.consistency);
       entry_binds = std::move(*t);
     }
     while (!query.empty() && (query.back() == ';' || query.back() == ' ' || query.back() == '\n')) {
@@ -530,7 +570,7 @@ Conversation::Reply Conversation::Batch(std::string_view body) {
     params.values.insert(params.values.end(), entry.values.begin(), entry.values.end());
   }
   text += "APPLY BATCH";
-  return Run(text, params, &binds);
+  return Run(call, text, params, &binds);
 }
 
 }  // namespace ringkv::cql::native

@@ -12,7 +12,7 @@
 //     second STARTUP, an AUTH_RESPONSE not asked for, a response or unknown opcode, a
 //     compressed frame: a protocol error;
 //   - REGISTER: READY; a connection registered for SCHEMA_CHANGE gets an EVENT for each schema
-//     change made through this node (TakeEvent; the listener sends it to every such
+//     change made through this node (Handle's `event`; the listener sends it to every such
 //     connection). Changes made through other nodes and TOPOLOGY / STATUS events are not sent;
 //   - QUERY / EXECUTE: RESULT Rows (with a paging state when more rows remain), Void,
 //     SetKeyspace or SchemaChange; system tables from system_tables.h;
@@ -26,14 +26,14 @@
 //   - a null bind value is written into the statement as the literal null (a tombstone cell for
 //     INSERT and UPDATE, as in Cassandra); an unset one (v4's "not set") is Invalid.
 //
-// Thread safety: one thread at a time per Conversation (the listener runs one connection's
-// requests in order). The context's members are shared by every conversation of a node.
+// Thread safety: see Handle. The context's members are shared by every conversation of a node.
 #ifndef RINGKV_CQL_NATIVE_CONVERSATION_H_
 #define RINGKV_CQL_NATIVE_CONVERSATION_H_
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -72,8 +72,16 @@ class Conversation {
  public:
   explicit Conversation(const ConversationContext& context);
 
-  // The response frame to one request frame whose header DecodeHeader accepted.
-  std::string Handle(const FrameHeader& header, std::string_view body);
+  // The response frame to one request frame whose header DecodeHeader accepted. `event` (may be
+  // null) receives the EVENT frame (stream -1) for a schema change the request made, to be sent
+  // to the node's connections that registered for it; empty if it made none.
+  //
+  // Thread safety: QUERY, PREPARE, EXECUTE and BATCH may run on several threads at once, each
+  // on a Session of its own from the conversation's pool (so one connection's requests run in
+  // parallel, as Cassandra runs them); other requests must not overlap one another (the
+  // listener runs them in order), but may overlap those.
+  std::string Handle(const FrameHeader& header, std::string_view body,
+                     std::string* event = nullptr);
 
   // The response to a header DecodeHeader refused; the connection is closed after it. A newer
   // version gets "Invalid or unsupported protocol version (N); supported versions are (4/v4)"
@@ -81,12 +89,11 @@ class Conversation {
   static std::string Refuse(HeaderCheck check, const FrameHeader& header,
                             const FrameLimits& limits);
 
-  bool started() const { return started_; }
+  // Whether the request may run beside others of the connection (see Handle).
+  static bool IsStatement(uint8_t opcode);
+  bool started() const;
   // Whether REGISTER asked for SCHEMA_CHANGE events.
-  bool wants_schema_events() const { return wants_schema_events_; }
-  // The EVENT frame (stream -1) for the schema change the last request made, once; empty if it
-  // made none.
-  std::string TakeEvent() { return std::move(event_); }
+  bool wants_schema_events() const;
 
  private:
   struct Reply {
@@ -94,33 +101,40 @@ class Conversation {
     std::string body;
     std::vector<std::string> warnings;
   };
+  // A Session lent to one request, and what the request did that outlives it.
+  struct Call {
+    std::unique_ptr<Session> session;
+    uint64_t generation = 0;  // the schema change count the Session's cache is as of
+    std::string event;
+  };
+
+  Call Acquire();
+  void Release(Call call);
 
   static Reply Fail(ErrorCode code, std::string_view message);
   Reply Startup(std::string_view body);
   Reply AuthResponse(std::string_view body);
-  Reply Query(std::string_view body);
-  Reply Prepare(std::string_view body);
-  Reply Execute(std::string_view body);
-  Reply Batch(std::string_view body);
+  Reply Query(Call* call, std::string_view body);
+  Reply Prepare(Call* call, std::string_view body);
+  Reply Execute(Call* call, std::string_view body);
+  Reply Batch(Call* call, std::string_view body);
   // Runs one statement; `binds` (from PREPARE) types the values, else they are typed here.
-  Reply Run(const std::string& text, const QueryParams& params,
+  Reply Run(Call* call, const std::string& text, const QueryParams& params,
             const std::vector<ColumnDesc>* binds);
-  Reply Result(const ParsedStatement& parsed, const ResultSet& rs, uint16_t consistency);
-  Reply Error(const CqlError& e, const ParsedStatement* parsed, uint16_t consistency);
+  Reply Result(Call* call, const ParsedStatement& parsed, const ResultSet& rs);
+  Reply Error(Call* call, const CqlError& e, const ParsedStatement* parsed, uint16_t consistency);
   // The values of a request as Session binds, typed by `binds`.
   CqlResult<std::vector<Value>> Bind(const std::vector<WireValue>& values,
                                      const std::vector<ColumnDesc>& binds) const;
 
-  void RefreshSchema();
-
   const ConversationContext context_;
-  std::unique_ptr<Session> session_;
-  uint64_t seen_generation_ = 0;
-  bool started_ = false;         // STARTUP accepted
-  bool authenticating_ = false;  // AUTHENTICATE sent, AUTH_RESPONSE awaited
-  bool wants_schema_events_ = false;
-  std::string event_;
-  std::set<uint16_t> warned_levels_;  // mapped levels already warned about
+  mutable std::mutex mu_;
+  std::vector<Call> idle_;            // GUARDED_BY(mu_): Sessions not lent out
+  std::string keyspace_;              // GUARDED_BY(mu_): the connection's, from USE
+  bool started_ = false;              // GUARDED_BY(mu_): STARTUP accepted
+  bool authenticating_ = false;       // GUARDED_BY(mu_): AUTHENTICATE sent, AUTH_RESPONSE awaited
+  bool wants_schema_events_ = false;  // GUARDED_BY(mu_)
+  std::set<uint16_t> warned_levels_;  // GUARDED_BY(mu_): mapped levels already warned about
 };
 
 }  // namespace ringkv::cql::native

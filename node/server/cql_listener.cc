@@ -90,7 +90,7 @@ class CqlListener::Impl {
 };
 
 // One driver connection. Socket, buffers and counters belong to the I/O thread; the
-// conversation runs on the connection's strand of the worker pool.
+// conversation's requests run on the worker pool (see Dispatch).
 class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
  public:
   CqlConnection(CqlListener::Impl* owner, tcp::socket socket)
@@ -169,9 +169,9 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
       std::string body = in_.substr(kHeaderBytes, h.length);
       in_.erase(0, kHeaderBytes + h.length);
       ++queued_;
-      asio::post(strand_, [self = shared_from_this(), h, body = std::move(body)] {
-        std::string response = self->conversation_.Handle(h, body);
-        std::string event = self->conversation_.TakeEvent();
+      auto run = [self = shared_from_this(), h, body = std::move(body)] {
+        std::string event;
+        std::string response = self->conversation_.Handle(h, body, &event);
         const bool wants_events = self->conversation_.wants_schema_events();
         asio::post(self->owner_->io_, [self, h, wants_events, response = std::move(response),
                                        event = std::move(event)]() mutable {
@@ -180,9 +180,19 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
           self->wants_schema_events_ = wants_events;
           self->Send(std::move(response), false);
           if (!event.empty()) self->owner_->Broadcast(event);
+          if (!Conversation::IsStatement(h.opcode)) --self->control_queued_;
           self->Read();
         });
-      });
+      };
+      // Statements run in parallel on the pool, each on its own Session; the rest (STARTUP,
+      // AUTH_RESPONSE, REGISTER, OPTIONS) in order on the strand, and statements that arrive
+      // while one of those waits queue behind it, so a pipelined STARTUP + QUERY keeps its order.
+      if (Conversation::IsStatement(h.opcode) && control_queued_ == 0) {
+        asio::post(owner_->pool_, std::move(run));
+      } else {
+        if (!Conversation::IsStatement(h.opcode)) ++control_queued_;
+        asio::post(strand_, std::move(run));
+      }
     }
   }
 
@@ -215,11 +225,12 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   CqlListener::Impl* const owner_;
   tcp::socket socket_;
   asio::strand<asio::thread_pool::executor_type> strand_;
-  Conversation conversation_;  // strand only
+  Conversation conversation_;  // thread-safe as Conversation::Handle says
   std::array<char, kReadChunkBytes> chunk_;
   std::string in_;
   std::deque<std::string> out_;
-  size_t queued_ = 0;                      // requests handed to the strand and not yet answered
+  size_t queued_ = 0;                      // requests handed to the workers and not yet answered
+  size_t control_queued_ = 0;              // of which not statements (see Dispatch)
   std::unordered_set<int16_t> in_flight_;  // their stream ids
   bool wants_schema_events_ = false;       // the conversation's, as of its last answer
   bool reading_ = false, writing_ = false, closed_ = false;

@@ -4,9 +4,9 @@
 //
 // The Session is a client of the cluster (ringkv::Client, contact point: this node's own
 // --listen address), and its calls block, so the listener keeps off the node's event loop: it
-// has its own I/O thread, and a small pool of worker threads where conversations run. A
-// connection's requests run one at a time, in arrival order; different connections run in
-// parallel up to the pool's size.
+// has its own I/O thread, and a pool of worker threads where conversations run. Statements
+// (QUERY, PREPARE, EXECUTE, BATCH) of one connection run in parallel, each on a Session of the
+// conversation's own; STARTUP, AUTH_RESPONSE, REGISTER and OPTIONS run in arrival order.
 //
 // Limits: connections_max open connections (more are closed at accept); per connection at most
 // requests_queued_max requests waiting (reads pause beyond it, so a driver that floods one
