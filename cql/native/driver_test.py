@@ -15,6 +15,7 @@ other connections keep working.
 
 Every wait polls a deadline; the nodes are this process's children, killed by PID on exit.
 """
+import ctypes
 import datetime
 import os
 import random
@@ -58,6 +59,13 @@ def poll(what, attempt, timeout_s=DEADLINE_S):
     raise AssertionError(f"timed out waiting for {what} (last error: {last!r})")
 
 
+def die_with_parent():
+    """Runs in each node's child process before exec: the kernel SIGKILLs the node if this test
+    process dies first (killed by a ctest timeout, say), so no node outlives its test."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -92,7 +100,7 @@ class Nodes:
             [self.kvnode, "--name", f"n{i + 1}", "--listen", f"127.0.0.1:{self.ports[i]}",
              "--cql", f"127.0.0.1:{self.cql_ports[i]}", "--cql-credentials-file", credentials,
              "--data", data, "--seeds", seeds],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     @staticmethod
     def accepting(port):
