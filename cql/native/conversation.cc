@@ -133,9 +133,9 @@ bool Conversation::started() const {
   return started_;
 }
 
-bool Conversation::wants_schema_events() const {
+uint8_t Conversation::registered_events() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return wants_schema_events_;
+  return registered_events_;
 }
 
 Conversation::Call Conversation::Acquire() {
@@ -243,7 +243,9 @@ std::string Conversation::Handle(const FrameHeader& header, std::string_view bod
         }
         std::lock_guard<std::mutex> lock(mu_);
         for (const std::string& e : events) {
-          if (e == "SCHEMA_CHANGE") wants_schema_events_ = true;
+          if (e == "SCHEMA_CHANGE") registered_events_ |= kEventSchema;
+          if (e == "STATUS_CHANGE") registered_events_ |= kEventStatus;
+          if (e == "TOPOLOGY_CHANGE") registered_events_ |= kEventTopology;
         }
         reply = Reply{Opcode::kReady, "", {}};
         break;

@@ -13,7 +13,8 @@
 //     compressed frame: a protocol error;
 //   - REGISTER: READY; a connection registered for SCHEMA_CHANGE gets an EVENT for each schema
 //     change made through this node (Handle's `event`; the listener sends it to every such
-//     connection). Changes made through other nodes and TOPOLOGY / STATUS events are not sent;
+//     connection); STATUS_CHANGE and TOPOLOGY_CHANGE events come from the listener, which
+//     watches the ring. Changes made through other nodes and TOPOLOGY / STATUS events are not sent;
 //   - QUERY / EXECUTE: RESULT Rows (with a paging state when more rows remain), Void,
 //     SetKeyspace or SchemaChange; system tables from system_tables.h;
 //   - errors with the protocol's codes: Syntax, Invalid, AlreadyExists, Unavailable (consistency,
@@ -68,6 +69,11 @@ struct ConversationContext {
 // another level. False with `error` for levels ringkv does not serve.
 bool MapConsistency(uint16_t wire, Consistency* out, std::string* warning, std::string* error);
 
+// Event kinds of REGISTER, as a bitmask.
+inline constexpr uint8_t kEventSchema = 1;    // SCHEMA_CHANGE
+inline constexpr uint8_t kEventStatus = 2;    // STATUS_CHANGE
+inline constexpr uint8_t kEventTopology = 4;  // TOPOLOGY_CHANGE
+
 class Conversation {
  public:
   explicit Conversation(const ConversationContext& context);
@@ -92,8 +98,8 @@ class Conversation {
   // Whether the request may run beside others of the connection (see Handle).
   static bool IsStatement(uint8_t opcode);
   bool started() const;
-  // Whether REGISTER asked for SCHEMA_CHANGE events.
-  bool wants_schema_events() const;
+  // The event kinds REGISTER asked for (kEventSchema | kEventStatus | kEventTopology).
+  uint8_t registered_events() const;
 
  private:
   struct Reply {
@@ -133,7 +139,7 @@ class Conversation {
   std::string keyspace_;              // GUARDED_BY(mu_): the connection's, from USE
   bool started_ = false;              // GUARDED_BY(mu_): STARTUP accepted
   bool authenticating_ = false;       // GUARDED_BY(mu_): AUTHENTICATE sent, AUTH_RESPONSE awaited
-  bool wants_schema_events_ = false;  // GUARDED_BY(mu_)
+  uint8_t registered_events_ = 0;     // GUARDED_BY(mu_)
   std::set<uint16_t> warned_levels_;  // GUARDED_BY(mu_): mapped levels already warned about
 };
 

@@ -221,9 +221,9 @@ TEST_F(ConversationTest, HandshakeRules) {
   EXPECT_NE(truncated.ErrorMessage().find("malformed QUERY"), std::string::npos);
   BodyWriter events;
   events.StringList({"SCHEMA_CHANGE"});
-  EXPECT_FALSE(conversation_->wants_schema_events());
+  EXPECT_EQ(conversation_->registered_events(), 0);
   EXPECT_EQ(Send(Opcode::kRegister, events.body()).header.opcode, 0x02);
-  EXPECT_TRUE(conversation_->wants_schema_events());
+  EXPECT_EQ(conversation_->registered_events(), kEventSchema);
 }
 
 TEST_F(ConversationTest, RefusedHeaders) {

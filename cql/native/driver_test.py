@@ -7,8 +7,8 @@ Feast-style online-store table (composite partition key, clustering column, CLUS
 prepared INSERT / SELECT with bind values of every type, execute_concurrent_with_args at
 concurrency 100, paging over 1,000 rows, consistency levels (SERIAL refused), errors as the
 driver's exceptions (SyntaxException, InvalidRequest, AlreadyExists, Unavailable with its counts
-after a node is killed), plain-text authentication (a wrong password refused), a schema
-change EVENT, and malformed frames on raw sockets answered by protocol errors while
+after a node is killed), plain-text authentication (a wrong password refused), schema and
+status change EVENTs, and malformed frames on raw sockets answered by protocol errors while
 other connections keep working.
 
     driver_test.py KVNODE
@@ -370,8 +370,24 @@ def run(nodes):
         except exc:
             pass
 
-    # A node killed: ALL needs 3 of 2 alive, and the driver gets Unavailable with the counts.
+    # A node killed: a connection registered for STATUS_CHANGE hears it is DOWN; ALL needs 3
+    # of 2 alive, and the driver gets Unavailable with the counts.
+    watcher = started(nodes.cql_ports[0])
+    events = struct.pack(">H", 1) + struct.pack(">H", 13) + b"STATUS_CHANGE"
+    watcher.sendall(frame(0x0B, events, stream=3))
+    check(read_frame(watcher)[2] == 0x02, "REGISTER STATUS_CHANGE: no READY")
     nodes.kill(2)
+    watcher.settimeout(DEADLINE_S)  # the deadline of the wait: each read blocks at most this
+    down = struct.pack(">H", 4) + b"DOWN" + b"\x04\x7f\x00\x00\x01" + \
+        struct.pack(">i", nodes.cql_ports[2])
+    for _ in range(20):  # events about other nodes may come first
+        version, stream, opcode, body = read_frame(watcher)
+        if opcode == 0x0C and body.startswith(struct.pack(">H", 13) + b"STATUS_CHANGE") and \
+                body.endswith(down):
+            break
+    else:
+        check(False, "no STATUS_CHANGE DOWN for the killed node")
+    watcher.close()
     def unavailable():
         try:
             session.execute(SimpleStatement("INSERT INTO events (doc, seq, body) VALUES "

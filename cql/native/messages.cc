@@ -295,6 +295,17 @@ std::string ResultPreparedBody(std::string_view id, const RowsMetadata& binds,
   return w.Take();
 }
 
+std::string NodeEventBody(std::string_view type, std::string_view change, std::string_view ipv4,
+                          int32_t port) {
+  BodyWriter w;
+  w.String(type);
+  w.String(change);
+  w.Byte(static_cast<uint8_t>(ipv4.size()));  // [inet]: address size, address, port
+  w.Raw(ipv4);
+  w.Int(port);
+  return w.Take();
+}
+
 std::string WithWarnings(const std::vector<std::string>& warnings, std::string_view body) {
   BodyWriter w;
   std::vector<std::string> cut;

@@ -126,6 +126,11 @@ std::string ResultPreparedBody(std::string_view id, const RowsMetadata& binds,
 std::string SchemaChangeEventBody(std::string_view change, std::string_view target,
                                   std::string_view keyspace, std::string_view name);
 
+// STATUS_CHANGE ("UP" / "DOWN") and TOPOLOGY_CHANGE ("NEW_NODE" / "REMOVED_NODE") of the node
+// whose CQL address is `ipv4` (4 bytes, network order) : `port`.
+std::string NodeEventBody(std::string_view type, std::string_view change, std::string_view ipv4,
+                          int32_t port);
+
 // Prepends the [string list] of warnings a response with kFlagWarning carries.
 std::string WithWarnings(const std::vector<std::string>& warnings, std::string_view body);
 

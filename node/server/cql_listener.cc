@@ -5,10 +5,13 @@
 #include <boost/asio.hpp>
 #include <utility>
 
+#include <arpa/inet.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -35,6 +38,8 @@ constexpr size_t kReadChunkBytes = 64 * 1024;
 // The system tables are read by every driver connection (a control connection reads
 // system.local and system.peers together): the ring behind them is fetched at most this often.
 constexpr auto kSnapshotMaxAge = std::chrono::seconds(1);
+// How often the ring is compared with the last look, for STATUS_CHANGE / TOPOLOGY_CHANGE.
+constexpr auto kRingWatchPeriod = std::chrono::seconds(1);
 
 int32_t PortOf(const std::string& address) {
   const auto colon = address.rfind(':');
@@ -66,7 +71,12 @@ class CqlListener::Impl {
   void Stop();
   void Accept();
   void Forget(CqlConnection* c);
-  void Broadcast(const std::string& event);
+  void Broadcast(uint8_t kind, const std::string& event);
+  // Every kRingWatchPeriod, the ring as this node sees it, turned into STATUS_CHANGE and
+  // TOPOLOGY_CHANGE events for the connections that registered for them.
+  void WatchRing();
+  void OnRing(const RingInfo& ring);
+  bool AnyRegistered(uint8_t kinds) const;
   CqlResult<ClusterSnapshot> Snapshot();
 
   Logger* const log_;
@@ -83,6 +93,14 @@ class CqlListener::Impl {
   std::thread io_thread_;
   bool stopped_ = false;
   std::unordered_set<std::shared_ptr<CqlConnection>> connections_;  // io thread only
+  asio::steady_timer watch_timer_{io_};
+  bool watching_ = false;  // a Ring request in flight (io thread)
+  bool closed_ = false;    // io thread: Close() ran; the watch stops
+  struct Seen {
+    std::string address;  // ringkv HOST:PORT
+    bool up = false;
+  };
+  std::optional<std::map<std::string, Seen>> seen_;  // io thread: the ring at the last watch
 
   std::mutex snapshot_mu_;
   std::optional<ClusterSnapshot> snapshot_;  // GUARDED_BY(snapshot_mu_)
@@ -108,9 +126,10 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
 
   void Start() { Read(); }
 
-  // An EVENT for connections that registered for schema changes.
-  void SendEvent(const std::string& frame) {
-    if (wants_schema_events_) Send(frame, false);
+  // An EVENT of kind `kind` (cql::native::kEvent*), if the connection registered for it.
+  bool registered(uint8_t kinds) const { return (registered_events_ & kinds) != 0; }
+  void SendEvent(uint8_t kind, const std::string& frame) {
+    if (registered_events_ & kind) Send(frame, false);
   }
 
   void Close() {
@@ -172,14 +191,14 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
       auto run = [self = shared_from_this(), h, body = std::move(body)] {
         std::string event;
         std::string response = self->conversation_.Handle(h, body, &event);
-        const bool wants_events = self->conversation_.wants_schema_events();
-        asio::post(self->owner_->io_, [self, h, wants_events, response = std::move(response),
+        const uint8_t registered = self->conversation_.registered_events();
+        asio::post(self->owner_->io_, [self, h, registered, response = std::move(response),
                                        event = std::move(event)]() mutable {
           --self->queued_;
           self->in_flight_.erase(h.stream);
-          self->wants_schema_events_ = wants_events;
+          self->registered_events_ = registered;
           self->Send(std::move(response), false);
-          if (!event.empty()) self->owner_->Broadcast(event);
+          if (!event.empty()) self->owner_->Broadcast(cql::native::kEventSchema, event);
           if (!Conversation::IsStatement(h.opcode)) --self->control_queued_;
           self->Read();
         });
@@ -232,7 +251,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   size_t queued_ = 0;                      // requests handed to the workers and not yet answered
   size_t control_queued_ = 0;              // of which not statements (see Dispatch)
   std::unordered_set<int16_t> in_flight_;  // their stream ids
-  bool wants_schema_events_ = false;       // the conversation's, as of its last answer
+  uint8_t registered_events_ = 0;          // the conversation's, as of its last answer
   bool reading_ = false, writing_ = false, closed_ = false;
   bool refused_ = false, close_after_write_ = false;
 };
@@ -244,6 +263,7 @@ Status CqlListener::Impl::Start() {
   port_ = acceptor_.local_endpoint().port();
   port_offset_ = static_cast<int32_t>(port_) - PortOf(options_.node_address);
   Accept();
+  WatchRing();
   io_thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();
@@ -282,15 +302,82 @@ void CqlListener::Impl::Forget(CqlConnection* c) {
   }
 }
 
-void CqlListener::Impl::Broadcast(const std::string& event) {
+void CqlListener::Impl::Broadcast(uint8_t kind, const std::string& event) {
   auto open = connections_;  // a failed send closes (and forgets) a connection
-  for (const auto& c : open) c->SendEvent(event);
+  for (const auto& c : open) c->SendEvent(kind, event);
+}
+
+bool CqlListener::Impl::AnyRegistered(uint8_t kinds) const {
+  for (const auto& c : connections_) {
+    if (c->registered(kinds)) return true;
+  }
+  return false;
+}
+
+void CqlListener::Impl::WatchRing() {
+  if (closed_) return;
+  watch_timer_.expires_after(kRingWatchPeriod);
+  watch_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // closing
+    // Without a listener the ring is not asked for; the next look then starts afresh.
+    if (!AnyRegistered(cql::native::kEventStatus | cql::native::kEventTopology)) {
+      seen_.reset();
+    } else if (!watching_) {
+      watching_ = true;
+      asio::post(pool_, [this] {
+        auto ring = client_.Ring();  // blocks: on a worker, never on the I/O thread
+        asio::post(io_, [this, ring = std::move(ring)] {
+          watching_ = false;
+          if (ring.ok()) OnRing(ring.value());
+        });
+      });
+    }
+    WatchRing();
+  });
+}
+
+void CqlListener::Impl::OnRing(const RingInfo& ring) {
+  std::map<std::string, Seen> now;
+  for (const RingMemberInfo& m : ring.members) now[m.name] = Seen{m.address, m.up};
+  const bool first = !seen_.has_value();
+  const std::map<std::string, Seen> before = first ? now : *seen_;
+  seen_ = now;
+  if (first) return;
+  auto send = [this](uint8_t kind, std::string_view type, std::string_view change,
+                     const std::string& address) {
+    const auto colon = address.rfind(':');
+    in_addr ip{};
+    if (colon == std::string::npos ||
+        inet_pton(AF_INET, address.substr(0, colon).c_str(), &ip) != 1) {
+      return;  // not an IPv4 address: no [inet] to send
+    }
+    const std::string ipv4(reinterpret_cast<const char*>(&ip), 4);
+    const int32_t port = PortOf(address) + port_offset_;
+    Broadcast(kind,
+              cql::native::EncodeResponse(-1, cql::native::Opcode::kEvent, 0,
+                                          cql::native::NodeEventBody(type, change, ipv4, port)));
+  };
+  for (const auto& [name, s] : now) {
+    auto it = before.find(name);
+    if (it == before.end()) {
+      send(cql::native::kEventTopology, "TOPOLOGY_CHANGE", "NEW_NODE", s.address);
+    } else if (it->second.up != s.up) {
+      send(cql::native::kEventStatus, "STATUS_CHANGE", s.up ? "UP" : "DOWN", s.address);
+    }
+  }
+  for (const auto& [name, s] : before) {
+    if (now.count(name) == 0) {
+      send(cql::native::kEventTopology, "TOPOLOGY_CHANGE", "REMOVED_NODE", s.address);
+    }
+  }
 }
 
 void CqlListener::Impl::Close() {
   asio::post(io_, [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
+    closed_ = true;
+    watch_timer_.cancel();
     auto open = connections_;
     for (const auto& c : open) c->Close();
   });
