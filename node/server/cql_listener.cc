@@ -126,8 +126,9 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
 
   void Start() { Read(); }
 
-  // An EVENT of kind `kind` (cql::native::kEvent*), if the connection registered for it.
+  // Whether the connection registered for any of `kinds` (cql::native::kEvent*).
   bool registered(uint8_t kinds) const { return (registered_events_ & kinds) != 0; }
+  // An EVENT of kind `kind`, if the connection registered for it.
   void SendEvent(uint8_t kind, const std::string& frame) {
     if (registered_events_ & kind) Send(frame, false);
   }
@@ -158,7 +159,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
                             });
   }
 
-  // Hands every complete frame in the buffer to the strand, in order.
+  // Hands every complete frame in the buffer to the workers (statements) or the strand (the
+  // rest), in arrival order.
   void Dispatch() {
     while (!refused_ && in_.size() >= kHeaderBytes) {
       FrameHeader h;
