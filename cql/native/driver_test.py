@@ -5,7 +5,7 @@ processes serving --cql on 127.0.0.1.
 Connect with the token-aware policy (protocol negotiated down to v4), create a keyspace and a
 Feast-style online-store table (composite partition key, clustering column, CLUSTERING ORDER BY),
 prepared INSERT / SELECT with bind values of every type, execute_concurrent_with_args at
-concurrency 100, paging over 1,000 rows, consistency levels (SERIAL refused), errors as the
+concurrency 100, paging over 1,000 rows (simple and prepared), BATCH, consistency levels (SERIAL refused), errors as the
 driver's exceptions (SyntaxException, InvalidRequest, AlreadyExists, Unavailable with its counts
 after a node is killed), plain-text authentication (a wrong password refused), schema and
 status change EVENTs, and malformed frames on raw sockets answered by protocol errors while
@@ -36,7 +36,7 @@ from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT, N
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.policies import DCAwareRoundRobinPolicy, FallthroughRetryPolicy, TokenAwarePolicy
 from cassandra.protocol import SyntaxException
-from cassandra.query import SimpleStatement
+from cassandra.query import BatchStatement, BatchType, SimpleStatement
 
 NODES = 3
 DEADLINE_S = 30
@@ -352,6 +352,22 @@ def run(nodes):
     check(seqs == list(range(1000)), f"paged {len(seqs)} rows")
     count = session.execute("SELECT count(*) FROM events WHERE doc = 'd1'").one()
     check(count[0] == 1000, f"count {count}")
+    # Paging a prepared statement: the paging state travels in EXECUTE.
+    by_doc = session.prepare("SELECT seq FROM events WHERE doc = ?")
+    by_doc.fetch_size = 300
+    first = session.execute(by_doc, ("d1",))
+    check(len(first.current_rows) == 300 and first.has_more_pages, "prepared first page")
+    check([r.seq for r in first] == list(range(1000)), "prepared paging")
+
+    # BATCH: prepared and simple statements, logged and unlogged.
+    for kind in (BatchType.LOGGED, BatchType.UNLOGGED):
+        batch = BatchStatement(batch_type=kind)
+        batch.add(add, ("d3", 1, f"{kind}"))
+        batch.add(SimpleStatement("INSERT INTO events (doc, seq, body) VALUES (%s, %s, %s)"),
+                  ("d3", 2, f"{kind}"))
+        session.execute(batch)
+        bodies = [r.body for r in session.execute("SELECT body FROM events WHERE doc = 'd3'")]
+        check(bodies == [f"{kind}"] * 2, f"batch {kind}: {bodies}")
 
     # Consistency levels and errors.
     for cl in (ConsistencyLevel.ONE, ConsistencyLevel.TWO, ConsistencyLevel.ALL,
