@@ -191,7 +191,24 @@ std::string Conversation::Refuse(HeaderCheck check, const FrameHeader& header,
       message = "no error";
       break;
   }
-  return EncodeResponse(header.stream, Opcode::kError, 0, ErrorBody(ErrorCode::kProtocol, message));
+  const std::string body = ErrorBody(ErrorCode::kProtocol, message);
+  if (check != HeaderCheck::kBadVersion || header.version >= kProtocolVersion) {
+    // A newer version is answered in the newest this server speaks (as Cassandra does).
+    return EncodeResponse(header.stream, Opcode::kError, 0, body);
+  }
+  // An older version is answered in that version, so the client can read it: v3's header is
+  // v4's; v1 and v2 have a one-byte stream id.
+  std::string out;
+  out.push_back(static_cast<char>(header.version | kResponseBit));
+  out.push_back(0);
+  if (header.version >= 3) {
+    PutBe(static_cast<uint16_t>(header.stream), 2, &out);
+  } else {
+    out.push_back(static_cast<char>(header.stream));
+  }
+  out.push_back(static_cast<char>(Opcode::kError));
+  PutBe(body.size(), 4, &out);
+  return out + body;
 }
 
 Conversation::Reply Conversation::Fail(ErrorCode code, std::string_view message) {

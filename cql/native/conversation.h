@@ -89,9 +89,10 @@ class Conversation {
   std::string Handle(const FrameHeader& header, std::string_view body,
                      std::string* event = nullptr);
 
-  // The response to a header DecodeHeader refused; the connection is closed after it. A newer
-  // version gets "Invalid or unsupported protocol version (N); supported versions are (4/v4)"
-  // in a v4 frame, which drivers read as "downgrade and reconnect".
+  // The response to a header DecodeHeader refused; the connection is closed after it. Another
+  // version gets "Invalid or unsupported protocol version (N); supported versions are (4/v4)",
+  // which drivers read as "downgrade and reconnect": in a v4 frame for a newer version, in the
+  // client's own version (and header layout) for an older one, as Cassandra answers.
   static std::string Refuse(HeaderCheck check, const FrameHeader& header,
                             const FrameLimits& limits);
 

@@ -234,6 +234,19 @@ TEST_F(ConversationTest, RefusedHeaders) {
   EXPECT_EQ(r.header.stream, 9);
   EXPECT_EQ(r.ErrorCode(), 0x000A);
   EXPECT_NE(r.ErrorMessage().find("unsupported protocol version (5)"), std::string::npos);
+  // Older versions are answered in their own version: v3 with v4's layout, v2 with an 8-byte
+  // header and a one-byte stream id.
+  h.version = 3;
+  std::string v3 = Conversation::Refuse(HeaderCheck::kBadVersion, h, FrameLimits{});
+  EXPECT_EQ(static_cast<uint8_t>(v3[0]), 0x83);
+  EXPECT_EQ(v3.substr(2, 3), std::string("\0\x09\0", 3));   // stream 9, opcode ERROR
+  std::string v2_request("\x02\x00\x07\x05\0\0\0\0\0", 9);  // OPTIONS on stream 7
+  FrameHeader v2;
+  ASSERT_EQ(DecodeHeader(v2_request, FrameLimits{}, &v2), HeaderCheck::kBadVersion);
+  EXPECT_EQ(v2.stream, 7);
+  std::string v2_reply = Conversation::Refuse(HeaderCheck::kBadVersion, v2, FrameLimits{});
+  EXPECT_EQ(v2_reply.substr(0, 4), std::string("\x82\x00\x07\x00", 4));
+  EXPECT_EQ(v2_reply.size(), 8 + GetBe(v2_reply.data() + 4, 4));
   h.version = 4;
   h.length = 0x80000000u;
   r = Parse(Conversation::Refuse(HeaderCheck::kTooLarge, h, FrameLimits{}));

@@ -212,6 +212,15 @@ def raw_checks(port):
             code, message = error_of(body)
             check(code == 0x000A and expected in message, f"{what}: {code:#x} {message!r}")
             check(version == 0x84, f"{what}: answered with version byte {version:#x}")
+    # A v2 client (8-byte header, one-byte stream id) is refused in v2's layout.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(struct.pack(">BBbBi", 2, 0, 7, 0x05, 0))
+        head = b""
+        while len(head) < 8:
+            chunk = s.recv(8 - len(head))
+            check(chunk, "v2 OPTIONS: closed without an answer")
+            head += chunk
+        check(head[:4] == b"\x82\x00\x07\x00", f"v2 OPTIONS answered with {head!r}")
     # Garbage: answered or closed, never a crash; the node still serves a good conversation.
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(os.urandom(64))

@@ -42,7 +42,15 @@ HeaderCheck DecodeHeader(std::string_view bytes, const FrameLimits& limits, Fram
   out->stream = static_cast<int16_t>(GetBe(bytes.data() + 2, 2));
   out->opcode = static_cast<uint8_t>(bytes[4]);
   out->length = static_cast<uint32_t>(GetBe(bytes.data() + 5, 4));
-  if (out->version != kProtocolVersion) return HeaderCheck::kBadVersion;
+  if (out->version != kProtocolVersion) {
+    if (out->version <= 2) {
+      // v1 and v2 frames have an 8-byte header with a one-byte stream id: read it so, for the
+      // refusal to answer on the client's stream.
+      out->stream = static_cast<int8_t>(bytes[2]);
+      out->opcode = static_cast<uint8_t>(bytes[3]);
+    }
+    return HeaderCheck::kBadVersion;
+  }
   if (out->response) return HeaderCheck::kNotRequest;
   if (out->length > limits.body_bytes_max) return HeaderCheck::kTooLarge;
   return HeaderCheck::kOk;

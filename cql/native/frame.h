@@ -103,7 +103,8 @@ struct FrameHeader {
 
 enum class HeaderCheck : uint8_t {
   kOk,
-  kBadVersion,  // a version other than 4 (a newer one: the driver should downgrade)
+  kBadVersion,  // a version other than 4 (a newer one: the driver should downgrade); for v1
+                // and v2, `stream` and `opcode` are read from their 8-byte layout
   kNotRequest,  // the response bit is set on a frame sent to the server
   kTooLarge,    // length over FrameLimits::body_bytes_max
 };

@@ -162,9 +162,16 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   // Hands every complete frame in the buffer to the workers (statements) or the strand (the
   // rest), in arrival order.
   void Dispatch() {
-    while (!refused_ && in_.size() >= kHeaderBytes) {
+    while (!refused_ && !in_.empty()) {
+      // v1 and v2 headers take 8 bytes, not 9: enough to refuse them (the 9th byte, which
+      // DecodeHeader reads, does not matter for a refusal).
+      const bool old_version = (static_cast<uint8_t>(in_[0]) & 0x7f) <= 2;
+      const size_t header_bytes = old_version ? kHeaderBytes - 1 : kHeaderBytes;
+      if (in_.size() < header_bytes) return;
       FrameHeader h;
-      const HeaderCheck check = cql::native::DecodeHeader(in_, owner_->options_.limits, &h);
+      std::string head = in_.substr(0, kHeaderBytes);
+      head.resize(kHeaderBytes, '\0');
+      const HeaderCheck check = cql::native::DecodeHeader(head, owner_->options_.limits, &h);
       if (check != HeaderCheck::kOk) {
         // Nothing after a bad header can be framed: answer, then close.
         refused_ = true;
