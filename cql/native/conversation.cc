@@ -128,9 +128,9 @@ bool Conversation::IsStatement(uint8_t opcode) {
          op == Opcode::kBatch;
 }
 
-bool Conversation::started() const {
+bool Conversation::ready() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return started_;
+  return started_ && !authenticating_;
 }
 
 uint8_t Conversation::registered_events() const {

@@ -98,7 +98,8 @@ class Conversation {
 
   // Whether the request may run beside others of the connection (see Handle).
   static bool IsStatement(uint8_t opcode);
-  bool started() const;
+  // STARTUP accepted and, with credentials, a user authenticated: statements may run.
+  bool ready() const;
   // The event kinds REGISTER asked for (kEventSchema | kEventStatus | kEventTopology).
   uint8_t registered_events() const;
 

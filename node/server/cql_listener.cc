@@ -119,12 +119,16 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
             &owner->client_, &owner->prepared_, [owner] { return owner->Snapshot(); },
             owner->options_.limits,
             owner->options_.credentials ? &*owner->options_.credentials : nullptr,
-            &owner->schema_generation_}) {
+            &owner->schema_generation_}),
+        timer_(owner->io_) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
-  void Start() { Read(); }
+  void Start() {
+    Read();
+    ArmTimer();
+  }
 
   // Whether the connection registered for any of `kinds` (cql::native::kEvent*).
   bool registered(uint8_t kinds) const { return (registered_events_ & kinds) != 0; }
@@ -139,6 +143,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
+    timer_.cancel();
     owner_->Forget(this);
   }
 
@@ -154,9 +159,38 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
                                 return;
                               }
                               self->in_.append(self->chunk_.data(), n);
+                              self->progress_at_ = std::chrono::steady_clock::now();
                               self->Dispatch();
                               self->Read();
+                              self->ArmTimer();
                             });
+  }
+
+  // The deadline the connection is held to now: STARTUP (and authentication) within
+  // startup_timeout_ms of the accept; then a frame once begun must progress within
+  // frame_timeout_ms; none while idle between frames. Re-armed on every read and answer.
+  void ArmTimer() {
+    using std::chrono::milliseconds;
+    if (closed_) return;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    const char* why = "";
+    if (!ready_) {
+      deadline = accepted_at_ + milliseconds(owner_->options_.startup_timeout_ms);
+      why = "did not complete STARTUP";
+    } else if (!in_.empty()) {
+      deadline = progress_at_ + milliseconds(owner_->options_.frame_timeout_ms);
+      why = "stalled in the middle of a frame";
+    }
+    if (!deadline) {
+      timer_.cancel();
+      return;
+    }
+    timer_.expires_at(*deadline);
+    timer_.async_wait([self = shared_from_this(), why](boost::system::error_code ec) {
+      if (ec || self->closed_) return;  // re-armed or closed meanwhile
+      RINGKV_LOG(self->owner_->log_, kInfo, "cql: closing a connection that {}", why);
+      self->Close();
+    });
   }
 
   // Hands every complete frame in the buffer to the workers (statements) or the strand (the
@@ -201,12 +235,15 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
         std::string event;
         std::string response = self->conversation_.Handle(h, body, &event);
         const uint8_t registered = self->conversation_.registered_events();
-        asio::post(self->owner_->io_, [self, h, registered, response = std::move(response),
+        const bool ready = self->conversation_.ready();
+        asio::post(self->owner_->io_, [self, h, registered, ready, response = std::move(response),
                                        event = std::move(event)]() mutable {
           --self->queued_;
+          self->ready_ = self->ready_ || ready;
           self->in_flight_.erase(h.stream);
           self->registered_events_ = registered;
           self->Send(std::move(response), false);
+          self->ArmTimer();
           if (!event.empty()) self->owner_->Broadcast(cql::native::kEventSchema, event);
           if (!Conversation::IsStatement(h.opcode)) --self->control_queued_;
           self->Read();
@@ -261,6 +298,10 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   size_t control_queued_ = 0;              // of which not statements (see Dispatch)
   std::unordered_set<int16_t> in_flight_;  // their stream ids
   uint8_t registered_events_ = 0;          // the conversation's, as of its last answer
+  bool ready_ = false;                     // the conversation's, as of its last answer
+  asio::steady_timer timer_;               // the startup and stalled-frame deadlines
+  const std::chrono::steady_clock::time_point accepted_at_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point progress_at_ = accepted_at_;  // bytes last arrived
   bool reading_ = false, writing_ = false, closed_ = false;
   bool refused_ = false, close_after_write_ = false;
 };

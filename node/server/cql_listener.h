@@ -35,10 +35,15 @@ struct CqlListenerOptions {
   uint16_t port = 9042;      // 0: any free port (tests)
   std::string node_address;  // REQUIRED: this node's HOST:PORT for clients (--listen)
   std::string cluster_name = "ringkv";
-  size_t workers = 4;  // threads running statements
+  size_t workers = 8;  // threads running statements (they mostly wait on the cluster)
   uint32_t connections_max = 1024;
   size_t requests_queued_max = 1024;  // per connection
   cql::native::FrameLimits limits;
+  // A connection that has not completed STARTUP (and authentication) this long after it was
+  // accepted, or that stops in the middle of a frame for this long, is closed. An idle
+  // connection between frames is not: drivers keep them open and send heartbeats.
+  int64_t startup_timeout_ms = 10'000;
+  int64_t frame_timeout_ms = 30'000;
   // Set: drivers authenticate with one of these users (cql/native/auth.h).
   std::optional<cql::native::Credentials> credentials;
 };

@@ -419,6 +419,8 @@ int main(int argc, char** argv) {
     }
     cql_options.node_address = fmt::format("{}:{}", server_options.listen_host, server.port());
     cql_options.cluster_name = f.cluster_name;
+    cql_options.startup_timeout_ms = f.handshake_timeout_ms;
+    cql_options.frame_timeout_ms = f.frame_timeout_ms;
     cql_options.limits.body_bytes_max =
         static_cast<uint32_t>(std::min<size_t>(f.value_bytes_max + (16u << 20), 256u << 20));
     if (!f.cql_credentials_file.empty()) {
