@@ -354,6 +354,11 @@ def run(nodes):
               (b"\x00\xff", ts, -7, 2.5, True, u, ["x", "y"], {1, 3}, {"a": 1.5}),
               f"types of {k}: {got}")
 
+    # A 1 MiB value, through a prepared statement both ways.
+    big = os.urandom(1 << 20)
+    session.execute(put, ("big", big, ts, 0, 0.0, False, u, [], set(), {}))
+    check(session.execute("SELECT b FROM types WHERE k = 'big'").one().b == big, "1 MiB blob")
+
     # 1,000 rows at concurrency 100, then read back in pages of 100.
     session.execute("CREATE TABLE events (doc text, seq int, body text, PRIMARY KEY (doc, seq))")
     add = session.prepare("INSERT INTO events (doc, seq, body) VALUES (?, ?, ?)")
