@@ -540,7 +540,10 @@ Conversation::Reply Conversation::Error(Call* call, const CqlError& e,
       // ringkv's timeout says neither how many replicas answered nor how many were awaited:
       // received 0 of 1, so that no retry policy takes it for a read that nearly succeeded.
       if (parsed != nullptr && IsWrite(parsed->statement)) {
-        return Reply{Opcode::kError, WriteTimeoutBody(message, consistency, 0, 1, "SIMPLE"), {}};
+        // A batch is written partition by partition without a batch log, logged or not.
+        const char* type =
+            std::holds_alternative<BatchStmt>(parsed->statement) ? "UNLOGGED_BATCH" : "SIMPLE";
+        return Reply{Opcode::kError, WriteTimeoutBody(message, consistency, 0, 1, type), {}};
       }
       return Reply{Opcode::kError, ReadTimeoutBody(message, consistency, 0, 1, false), {}};
     case ErrorKind::kServer:

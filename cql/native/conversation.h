@@ -13,8 +13,8 @@
 //     compressed frame: a protocol error;
 //   - REGISTER: READY; a connection registered for SCHEMA_CHANGE gets an EVENT for each schema
 //     change made through this node (Handle's `event`; the listener sends it to every such
-//     connection); STATUS_CHANGE and TOPOLOGY_CHANGE events come from the listener, which
-//     watches the ring. Changes made through other nodes and TOPOLOGY / STATUS events are not sent;
+//     connection; schema changes made through other nodes are not sent); STATUS_CHANGE and
+//     TOPOLOGY_CHANGE events come from the listener, which watches the ring;
 //   - QUERY / EXECUTE: RESULT Rows (with a paging state when more rows remain), Void,
 //     SetKeyspace or SchemaChange; system tables from system_tables.h;
 //   - errors with the protocol's codes: Syntax, Invalid, AlreadyExists, Unavailable (consistency,

@@ -76,7 +76,6 @@ class CqlListener::Impl {
   // TOPOLOGY_CHANGE events for the connections that registered for them.
   void WatchRing();
   void OnRing(const RingInfo& ring);
-  bool AnyRegistered(uint8_t kinds) const;
   CqlResult<ClusterSnapshot> Snapshot();
 
   Logger* const log_;
@@ -130,8 +129,6 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
     ArmTimer();
   }
 
-  // Whether the connection registered for any of `kinds` (cql::native::kEvent*).
-  bool registered(uint8_t kinds) const { return (registered_events_ & kinds) != 0; }
   // An EVENT of kind `kind`, if the connection registered for it.
   void SendEvent(uint8_t kind, const std::string& frame) {
     if (registered_events_ & kind) Send(frame, false);
@@ -357,22 +354,14 @@ void CqlListener::Impl::Broadcast(uint8_t kind, const std::string& event) {
   for (const auto& c : open) c->SendEvent(kind, event);
 }
 
-bool CqlListener::Impl::AnyRegistered(uint8_t kinds) const {
-  for (const auto& c : connections_) {
-    if (c->registered(kinds)) return true;
-  }
-  return false;
-}
-
 void CqlListener::Impl::WatchRing() {
   if (closed_) return;
   watch_timer_.expires_after(kRingWatchPeriod);
   watch_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // closing
-    // Without a listener the ring is not asked for; the next look then starts afresh.
-    if (!AnyRegistered(cql::native::kEventStatus | cql::native::kEventTopology)) {
-      seen_.reset();
-    } else if (!watching_) {
+    // Looked at whether or not anyone listens: a connection that registers gets every change
+    // after it registered, even one this node noticed before the listener's first look.
+    if (!watching_) {
       watching_ = true;
       asio::post(pool_, [this] {
         auto ring = client_.Ring();  // blocks: on a worker, never on the I/O thread
