@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -146,7 +147,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
 
  private:
   void Read() {
-    if (reading_ || closed_ || refused_ || queued_ >= owner_->options_.requests_queued_max) return;
+    if (reading_ || closed_ || refused_ || Full()) return;
     reading_ = true;
     socket_.async_read_some(asio::buffer(chunk_),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
@@ -174,7 +175,8 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
     if (!ready_) {
       deadline = accepted_at_ + milliseconds(owner_->options_.startup_timeout_ms);
       why = "did not complete STARTUP";
-    } else if (!in_.empty()) {
+    } else if (!in_.empty() && queued_ == 0) {
+      // (With answers owed, a paused read is this side's doing, not a stall of the client's.)
       deadline = progress_at_ + milliseconds(owner_->options_.frame_timeout_ms);
       why = "stalled in the middle of a frame";
     }
@@ -192,8 +194,19 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
 
   // Hands every complete frame in the buffer to the workers (statements) or the strand (the
   // rest), in arrival order.
+  // Whether the connection holds as many requests (or request bytes, bodies handed to workers
+  // plus what is buffered) as it may: reads pause, and frames wait in the buffer.
+  bool Full() const {
+    // One frame of the largest size (and a read's worth past it) always fits.
+    const size_t bytes_max =
+        std::max<size_t>(owner_->options_.requests_queued_bytes_max,
+                         size_t{owner_->options_.limits.body_bytes_max} + 2 * kReadChunkBytes);
+    return queued_ >= owner_->options_.requests_queued_max ||
+           queued_bytes_ + in_.size() >= bytes_max;
+  }
+
   void Dispatch() {
-    while (!refused_ && !in_.empty()) {
+    while (!refused_ && !in_.empty() && queued_ < owner_->options_.requests_queued_max) {
       // v1 and v2 headers take 8 bytes, not 9: enough to refuse them (the 9th byte, which
       // DecodeHeader reads, does not matter for a refusal).
       const bool old_version = (static_cast<uint8_t>(in_[0]) & 0x7f) <= 2;
@@ -228,6 +241,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
       std::string body = in_.substr(kHeaderBytes, h.length);
       in_.erase(0, kHeaderBytes + h.length);
       ++queued_;
+      queued_bytes_ += h.length;
       auto run = [self = shared_from_this(), h, body = std::move(body)] {
         std::string event;
         std::string response = self->conversation_.Handle(h, body, &event);
@@ -236,6 +250,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
         asio::post(self->owner_->io_, [self, h, registered, ready, response = std::move(response),
                                        event = std::move(event)]() mutable {
           --self->queued_;
+          self->queued_bytes_ -= h.length;
           self->ready_ = self->ready_ || ready;
           self->in_flight_.erase(h.stream);
           self->registered_events_ = registered;
@@ -243,6 +258,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
           self->ArmTimer();
           if (!event.empty()) self->owner_->Broadcast(cql::native::kEventSchema, event);
           if (!Conversation::IsStatement(h.opcode)) --self->control_queued_;
+          self->Dispatch();  // frames that waited for room
           self->Read();
         });
       };
@@ -293,6 +309,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
   std::deque<std::string> out_;
   size_t queued_ = 0;                      // requests handed to the workers and not yet answered
   size_t control_queued_ = 0;              // of which not statements (see Dispatch)
+  size_t queued_bytes_ = 0;                // their bodies' bytes
   std::unordered_set<int16_t> in_flight_;  // their stream ids
   uint8_t registered_events_ = 0;          // the conversation's, as of its last answer
   bool ready_ = false;                     // the conversation's, as of its last answer

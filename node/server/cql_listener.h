@@ -9,9 +9,10 @@
 // conversation's own; STARTUP, AUTH_RESPONSE, REGISTER and OPTIONS run in arrival order.
 //
 // Limits: connections_max open connections (more are closed at accept); per connection at most
-// requests_queued_max requests waiting (reads pause beyond it, so a driver that floods one
-// connection is slowed, not buffered without bound); frames over limits.body_bytes_max are
-// refused from their header and the connection closed after the error frame.
+// requests_queued_max requests and requests_queued_bytes_max bytes of them waiting or running
+// (reads pause beyond either, so a driver that floods one connection is slowed, not buffered
+// without bound); frames over limits.body_bytes_max are refused from their header and the
+// connection closed after the error frame.
 //
 // Thread safety: Start and Stop from one thread (main); everything else runs on the listener's
 // own threads.
@@ -38,6 +39,9 @@ struct CqlListenerOptions {
   size_t workers = 8;  // threads running statements (they mostly wait on the cluster)
   uint32_t connections_max = 1024;
   size_t requests_queued_max = 1024;  // per connection
+  // Per connection; raised to a little over limits.body_bytes_max if below, so that one
+  // largest frame always fits.
+  size_t requests_queued_bytes_max = size_t{64} << 20;
   cql::native::FrameLimits limits;
   // A connection that has not completed STARTUP (and authentication) this long after it was
   // accepted, or that stops in the middle of a frame for this long, is closed. An idle

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "common/clock.h"
@@ -56,6 +57,34 @@ std::string Startup() {
   return frame + body.body();
 }
 
+std::string Frame(cql::native::Opcode opcode, const std::string& body, int16_t stream) {
+  cql::native::FrameHeader h;
+  h.opcode = static_cast<uint8_t>(opcode);
+  h.stream = stream;
+  h.length = static_cast<uint32_t>(body.size());
+  std::string frame;
+  cql::native::EncodeHeader(h, &frame);
+  return frame + body;
+}
+
+// Reads whole frames until `count` have arrived; their opcodes by stream.
+std::map<int16_t, uint8_t> ReadFrames(int fd, size_t count) {
+  std::map<int16_t, uint8_t> out;
+  std::string in;
+  while (out.size() < count) {
+    const std::string got = ReadSome(fd);
+    if (got == "closed" || got == "timeout") break;
+    in += got;
+    while (in.size() >= cql::native::kHeaderBytes) {
+      const size_t length = cql::native::GetBe(in.data() + 5, 4);
+      if (in.size() < cql::native::kHeaderBytes + length) break;
+      out[static_cast<int16_t>(cql::native::GetBe(in.data() + 2, 2))] = static_cast<uint8_t>(in[4]);
+      in.erase(0, cql::native::kHeaderBytes + length);
+    }
+  }
+  return out;
+}
+
 class CqlListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -69,6 +98,10 @@ class CqlListenerTest : public ::testing::Test {
     cql.node_address = node_->address();
     cql.startup_timeout_ms = 300;
     cql.frame_timeout_ms = 300;
+    // Room for fewer bytes than one frame: the listener must still take the largest frame,
+    // and frames that wait must be taken once answers drain.
+    cql.limits.body_bytes_max = 256 << 10;
+    cql.requests_queued_bytes_max = 1;
     listener_ = std::make_unique<CqlListener>(&log_, cql);
     ASSERT_TRUE(listener_->Start().ok());
   }
@@ -110,6 +143,27 @@ TEST_F(CqlListenerTest, StalledFrameIsClosedButIdleConnectionIsKept) {
   EXPECT_EQ(ReadSome(idle), "timeout");
   ::close(stalled);
   ::close(idle);
+}
+
+TEST_F(CqlListenerTest, FramesLargerThanTheQueuedByteLimitAreStillServed) {
+  const int fd = Connect(listener_->port(), 10'000);
+  std::string stream = Startup();
+  // Three ~200 KiB queries pipelined: each alone fills the connection's byte allowance.
+  for (int16_t i = 1; i <= 3; ++i) {
+    cql::native::BodyWriter q;
+    q.LongString("SELECT * FROM system.local WHERE key = '" + std::string(200 << 10, 'x') + "'");
+    q.Short(1);  // ONE
+    q.Byte(0);
+    stream += Frame(cql::native::Opcode::kQuery, q.body(), i);
+  }
+  ASSERT_EQ(::send(fd, stream.data(), stream.size(), 0), static_cast<ssize_t>(stream.size()));
+  const auto answers = ReadFrames(fd, 4);
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers.at(0), static_cast<uint8_t>(cql::native::Opcode::kReady));
+  for (int16_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(answers.at(i), static_cast<uint8_t>(cql::native::Opcode::kResult)) << i;
+  }
+  ::close(fd);
 }
 
 }  // namespace
