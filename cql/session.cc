@@ -107,6 +107,8 @@ CqlError Session::Impl::FromClient(const Error& e, bool write) const {
       out.kind = ErrorKind::kUnavailable;
       out.message = fmt::format("Cannot achieve consistency level {}: needed {}, alive {}",
                                 ConsistencyName(), e.needed(), e.alive());
+      out.needed = e.needed();
+      out.alive = e.alive();
       break;
     case ErrorCode::kTimeout:
       out.kind = ErrorKind::kTimeout;
@@ -242,6 +244,16 @@ CqlResult<std::vector<ColumnSpec>> Session::Columns(std::string_view keyspace,
   std::vector<ColumnSpec> out;
   for (const ColumnSchema& c : (*t)->columns) out.push_back({c.name, c.type});
   return out;
+}
+
+CqlResult<TableSchema> Session::TableSchemaOf(std::string_view keyspace, std::string_view table) {
+  auto t = impl_->Table(keyspace, table);
+  if (!t.ok()) return t.error();
+  return **t;
+}
+
+CqlResult<std::optional<KeyspaceSchema>> Session::KeyspaceSchemaOf(std::string_view keyspace) {
+  return impl_->LoadKeyspace(keyspace);
 }
 
 CqlResult<std::string> Session::DescribeKeyspace(std::string_view keyspace) {

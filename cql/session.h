@@ -47,6 +47,7 @@ struct CqlError {
   int line = 0;    // 1-based position of the offending token; 0: not about one token
   int column = 0;
   std::string near;  // the offending token's text
+  uint32_t needed = 0, alive = 0;  // kUnavailable: replicas needed and alive
   // "line 1:14 no viable alternative at input 'FORM'" style, as cqlsh prints it.
   std::string ToString() const;
 };
@@ -97,6 +98,9 @@ struct ExecuteOptions {
   std::string paging_state;    // from the previous page's ResultSet
 };
 
+struct TableSchema;
+struct KeyspaceSchema;
+
 class Session {
  public:
   explicit Session(Client& client);
@@ -133,6 +137,10 @@ class Session {
   // CREATE KEYSPACE / CREATE TABLE statements that recreate them, as cqlsh's DESCRIBE prints.
   CqlResult<std::string> DescribeKeyspace(std::string_view keyspace);
   CqlResult<std::string> DescribeTable(std::string_view keyspace, std::string_view table);
+  // The records themselves (cql/schema.h), for front ends that publish the schema in their own
+  // form (the native protocol's system_schema tables). nullopt: no such keyspace.
+  CqlResult<TableSchema> TableSchemaOf(std::string_view keyspace, std::string_view table);
+  CqlResult<std::optional<KeyspaceSchema>> KeyspaceSchemaOf(std::string_view keyspace);
 
  private:
   class Impl;

@@ -119,7 +119,7 @@ scripts/build.sh
 section "A fresh three-node cluster (tools/ringkv-cluster)"
 stop_legacy_node
 if [ -d "$cluster_dir" ]; then cluster wipe; fi
-run cluster start -n 3 --base-port 7000 --sync batch
+run cluster start -n 3 --base-port 7000 --cql-base-port 9042 --sync batch
 wait_all_three_up
 
 section "A raw record, written and read back at QUORUM (2 of 3 replicas)"

@@ -6,7 +6,9 @@
 #
 # Targets: frame_fuzz (proto/frame_fuzz.cc: FrameDecoder over a chunked stream, every field read),
 # object_fuzz (storage/object_fuzz.cc: DecodeObject, then a round trip) and cql_parser_fuzz
-# (cql/parser_fuzz.cc: CQL-lite statement text, splitting, literal typing, stored values). Seeds are written by
+# (cql/parser_fuzz.cc: CQL-lite statement text, splitting, literal typing, stored values) and
+# cql_native_fuzz (cql/native/native_fuzz.cc: a CQL native protocol byte stream, frame headers,
+# every request body, bind values of each type). Seeds are written by
 # the targets themselves (RINGKV_FUZZ_WRITE_SEEDS), so they follow the schema and the encoding. The
 # corpus grows in build-fuzz/corpus/<target>/ across runs; findings land in
 # build-fuzz/findings/<target>-crash-* and reproduce with: build-fuzz/<dir>/<target> <file>.
@@ -20,7 +22,7 @@ fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
-targets=(frame_fuzz object_fuzz cql_parser_fuzz)
+targets=(frame_fuzz object_fuzz cql_parser_fuzz cql_native_fuzz)
 
 for tool in clang clang++ cmake ninja; do
   command -v "$tool" >/dev/null || { echo "fuzz: $tool not found (scripts/install-deps.sh)" >&2; exit 2; }
@@ -40,6 +42,7 @@ binary() {
     frame_fuzz) echo "$build/proto/frame_fuzz" ;;
     object_fuzz) echo "$build/storage/object_fuzz" ;;
     cql_parser_fuzz) echo "$build/cql/cql_parser_fuzz" ;;
+    cql_native_fuzz) echo "$build/cql/cql_native_fuzz" ;;
   esac
 }
 
@@ -71,7 +74,7 @@ for target in "${targets[@]}"; do
     status=1
     artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)"
     echo "fuzz $target: FINDING after ${execs:-?} executions (exit $rc)"
-    grep -m1 -E "^==[0-9]+==ERROR|^SUMMARY|deadly signal|uncaught exception|terminate called|frame_fuzz: |object_fuzz: |cql_parser_fuzz: " "$log" |
+    grep -m1 -E "^==[0-9]+==ERROR|^SUMMARY|deadly signal|uncaught exception|terminate called|frame_fuzz: |object_fuzz: |cql_parser_fuzz: |cql_native_fuzz: " "$log" |
       sed 's/^/  /' || true
     grep -m1 "what():" "$log" | sed 's/^/  /' || true
     [ -n "$artifact" ] && echo "  reproduce: $bin $artifact"

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev                 # unit and end-to-end tests
   clang libclang-rt-14-dev                  # libFuzzer targets (clang -fsanitize=fuzzer)
   python3 procps                            # test harness helpers (ps, kill)
+  python3-cassandra                         # DataStax Python driver: the CQL native protocol test
   libedit-dev                               # kvsh line editing, history, completion
   tmux                                      # kvsh tests drive the shell on a pseudo-terminal
   nftables iproute2 util-linux              # jepsen-tests: partitions in a private namespace

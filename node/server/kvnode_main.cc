@@ -16,6 +16,7 @@
 #include "common/limits.h"
 #include "node/hinted_handoff.h"
 #include "node/server/asio_timers.h"
+#include "node/server/cql_listener.h"
 #include "node/cluster_view.h"
 #include "node/coordinator.h"
 #include "node/identity.h"
@@ -40,6 +41,8 @@ struct Flags {
   std::string data;
   std::string seeds;
   std::string http;
+  std::string cql;
+  std::string cql_credentials_file;
   std::string cluster_name = "ringkv";
   std::string cluster_secret_file;
   std::string sync = "batch";
@@ -120,6 +123,11 @@ int main(int argc, char** argv) {
   app.add_flag("--blocking-read-repair", f.blocking_read_repair,
                "repair stale replicas before answering a read (monotonic reads)");
   app.add_option("--http", f.http, "HOST:PORT to serve Prometheus metrics on (GET /metrics)");
+  app.add_option("--cql", f.cql,
+                 "HOST:PORT to serve the CQL native protocol (v4) on, for Cassandra drivers; "
+                 "off unless given");
+  app.add_option("--cql-credentials-file", f.cql_credentials_file,
+                 "user:password lines; with it, CQL drivers must authenticate (plain text)");
   app.add_option("--cluster-name", f.cluster_name, "cluster name; clients may insist on it")
       ->capture_default_str();
   app.add_option("--cluster-secret-file", f.cluster_secret_file,
@@ -402,6 +410,36 @@ int main(int argc, char** argv) {
     }
   });
   if (Status s = server.Start(); !s.ok()) return Fatal(s.ToString());
+  // The CQL port runs on its own threads, as a client of this node (node/server/cql_listener.h).
+  std::unique_ptr<CqlListener> cql;
+  if (!f.cql.empty()) {
+    CqlListenerOptions cql_options;
+    if (!SplitHostPort(f.cql, &cql_options.host, &cql_options.port)) {
+      return Fatal(fmt::format("--cql '{}' is not HOST:PORT", f.cql));
+    }
+    cql_options.node_address = fmt::format("{}:{}", server_options.listen_host, server.port());
+    cql_options.cluster_name = f.cluster_name;
+    cql_options.startup_timeout_ms = f.handshake_timeout_ms;
+    cql_options.frame_timeout_ms = f.frame_timeout_ms;
+    cql_options.limits.body_bytes_max =
+        static_cast<uint32_t>(std::min<size_t>(f.value_bytes_max + (16u << 20), 256u << 20));
+    if (!f.cql_credentials_file.empty()) {
+      std::ifstream in(f.cql_credentials_file, std::ios::binary);
+      if (!in) {
+        return Fatal(fmt::format("cannot read --cql-credentials-file {}", f.cql_credentials_file));
+      }
+      const std::string text(std::istreambuf_iterator<char>(in), {});
+      std::string error;
+      cql_options.credentials.emplace();
+      if (!cql::native::ParseCredentials(text, &*cql_options.credentials, &error)) {
+        return Fatal(fmt::format("--cql-credentials-file {}: {}", f.cql_credentials_file, error));
+      }
+    }
+    cql = std::make_unique<CqlListener>(&log, cql_options);
+    if (Status s = cql->Start(); !s.ok()) return Fatal(s.ToString());
+    RINGKV_LOG(&log, kInfo, "serving CQL (native protocol v4) on {}:{}", cql_options.host,
+               cql->port());
+  }
   membership.Start();
   if (handoff) handoff->Start();
 
@@ -415,6 +453,8 @@ int main(int argc, char** argv) {
     if (ec) return;
     RINGKV_LOG(&log, kInfo, "signal {}: finishing requests in flight, then stopping", signo);
     http.Stop();
+    // No new CQL requests; those running are this node's clients and finish while it serves.
+    if (cql) cql->Close();
     server.Shutdown([&io] { io.stop(); });
     shutdown_deadline.expires_after(std::chrono::milliseconds(f.shutdown_timeout_ms));
     shutdown_deadline.async_wait([&](const boost::system::error_code& tec) {
@@ -435,6 +475,8 @@ int main(int argc, char** argv) {
   // peer client answers its pending calls (into the coordinator) as it goes, so it goes first.
   // Every queued write is durable before the identity is marked clean.
   server.CloseAll();
+  // After CloseAll: statements still waiting on this node see their connection drop and end.
+  if (cql) cql->Stop();
   peers.reset();
   coordinator.reset();
   handoff.reset();

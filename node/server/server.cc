@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "node/server/acceptor.h"
 #include "node/server/wire_convert.h"
 #include "storage/object_codec.h"
 
@@ -799,20 +800,8 @@ Server::Server(asio::io_context* io, KvService* service, Storage* storage, const
 Server::~Server() { CloseAll(); }
 
 Status Server::Start() {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(options_.listen_host, ec);
-  if (ec) {
-    return Status::InvalidArgument(
-        fmt::format("listen address '{}' is not an IP address", options_.listen_host));
-  }
-  tcp::endpoint endpoint(address, options_.listen_port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::IoError(fmt::format("cannot listen on {}:{}: {}", options_.listen_host,
-                                       options_.listen_port, ec.message()));
+  if (Status s = OpenAcceptor(&acceptor_, options_.listen_host, options_.listen_port); !s.ok()) {
+    return s;
   }
   port_ = acceptor_.local_endpoint().port();
   Accept();
