@@ -395,10 +395,10 @@ void CqlListener::Impl::WatchRing() {
 void CqlListener::Impl::OnRing(const RingInfo& ring) {
   std::map<std::string, Seen> now;
   for (const RingMemberInfo& m : ring.members) now[m.name] = Seen{m.address, m.up};
-  const bool first = !seen_.has_value();
-  const std::map<std::string, Seen> before = first ? now : *seen_;
+  // Before the first look nothing is known: every member is new then, and one already down is
+  // also reported down (a node killed before that look must still be heard of as down).
+  const std::map<std::string, Seen> before = seen_.value_or(std::map<std::string, Seen>{});
   seen_ = now;
-  if (first) return;
   auto send = [this](uint8_t kind, std::string_view type, std::string_view change,
                      const std::string& address) {
     const auto colon = address.rfind(':');
@@ -417,6 +417,7 @@ void CqlListener::Impl::OnRing(const RingInfo& ring) {
     auto it = before.find(name);
     if (it == before.end()) {
       send(cql::native::kEventTopology, "TOPOLOGY_CHANGE", "NEW_NODE", s.address);
+      if (!s.up) send(cql::native::kEventStatus, "STATUS_CHANGE", "DOWN", s.address);
     } else if (it->second.up != s.up) {
       send(cql::native::kEventStatus, "STATUS_CHANGE", s.up ? "UP" : "DOWN", s.address);
     }
