@@ -102,6 +102,15 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(loose["stale_reads"], 1)
         self.assertEqual(loose["stale_versions_max"], 1)
 
+    def test_sloppy_quorum_counts_what_strict_fails(self):
+        # Under sloppy quorum R2 W2 does not promise the read sees b: stand-ins may hold it.
+        h = H().put("r:0", "a").put("r:0", "b", seen=["a"], process=1).get("r:0", ["a"])
+        h.final("r:0", ["b"])
+        res = checker.check(h.events, 2, 2, 3, sloppy=True)
+        self.assertTrue(res["valid"], res["violations"])
+        self.assertEqual(res["stale_reads"], 1)
+        self.assertFalse(res["strict_quorum_overlap"])
+
     def test_read_your_writes(self):
         h = H().put("q:0", "q0.1").put("q:0", "q0.2", seen=["q0.1"]).get("q:0", ["q0.1"])
         h.final("q:0", ["q0.2"])

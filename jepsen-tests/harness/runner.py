@@ -50,7 +50,7 @@ def rerun_command(args) -> str:
     cmd = (f"jepsen-tests/run test --seed {args.seed} --nodes {args.nodes} "
            f"--duration-s {args.duration_s:g} --clients {args.clients} {nemesis} "
            f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
-    for flag in ("expect_minority_refuses", "expect_siblings", "expect_invalid"):
+    for flag in ("sloppy", "expect_minority_refuses", "expect_siblings", "expect_invalid"):
         if getattr(args, flag, False):
             cmd += " --" + flag.replace("_", "-")
     if getattr(args, "judge_as", None):
@@ -70,9 +70,10 @@ def _setup(c, args) -> str:
     if not peers or unbound:
         return f"peer connections not bound to their node's address (of {len(peers)}): {unbound}"
     print(f"jepsen: {len(peers)} peer connections, each from its node's own address")
+    sloppy = ["--sloppy"] if getattr(args, "sloppy", False) else []
     ks = subprocess.run([c.kvctl, "--host", c.hosts()[0], "keyspace", "create", "jepsen", "--rf",
-                         str(args.rf), "--if-not-exists"], capture_output=True, text=True,
-                        timeout=30)
+                         str(args.rf), "--if-not-exists"] + sloppy, capture_output=True,
+                        text=True, timeout=30)
     return "" if ks.returncode == 0 else f"keyspace create failed: {ks.stderr.strip()}"
 
 
@@ -151,7 +152,8 @@ def _judge(args, events, fault_log):
     judged_r, judged_w = args.r or args.rf // 2 + 1, args.w or args.rf // 2 + 1
     if getattr(args, "judge_as", None):
         judged_r, judged_w = (int(x) for x in args.judge_as.upper()[1:].split("W"))
-    result = checker.check(events, judged_r, judged_w, args.rf, fault_log)
+    result = checker.check(events, judged_r, judged_w, args.rf, fault_log,
+                           sloppy=getattr(args, "sloppy", False))
     if getattr(args, "expect_minority_refuses", False):
         result["violations"] += checker.check_minority_refuses(result)
     if getattr(args, "expect_siblings", False):
