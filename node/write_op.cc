@@ -33,7 +33,7 @@ WriteOp::WriteOp(const OpEnv& env, ForwardedWrite write, ReplicaPlan plan, Trace
     auto owner = std::find_if(replicas_.begin(), replicas_.end(),
                               [&](const Replica& r) { return r.node == f.owner; });
     assert(owner != replicas_.end() && owner->ack == Ack::kDown);
-    owner->stand_in = replicas_.size();  // before push_back: `owner` is invalidated by it
+    owner->stand_in = replicas_.size();
     replicas_.push_back(Replica{f.node, Ack::kUnsent, false, f.owner, kNone});
   }
 }
