@@ -38,13 +38,14 @@ def load(paths):
 
 class Op:
     __slots__ = ("id", "process", "f", "key", "value", "seen", "node", "t0", "t1", "type",
-                 "values", "error")
+                 "values", "error", "fallback_acks")
 
     def __init__(self, e):
         self.id, self.process, self.f, self.key = e.get("op"), e["process"], e["f"], e["key"]
         self.value, self.seen, self.node = e.get("value"), e.get("seen", []), e.get("node")
         self.t0 = self.t1 = e["t_us"]
         self.type, self.values, self.error = "invoke", None, None
+        self.fallback_acks = 0  # of a write's acknowledgements, those from stand-ins
 
 
 def pair(events):
@@ -63,6 +64,7 @@ def pair(events):
             ops.append(op)
         op.t1, op.type = e["t_us"], e["type"]
         op.values, op.error = e.get("values"), e.get("error")
+        op.fallback_acks = e.get("fallback_acks", 0)
     for op in open_ops.values():
         op.type = "info"
     return ops
@@ -120,10 +122,11 @@ def check(events, r, w, n, faults=(), sloppy=False):
     """Returns the result: a dict of figures and a list of violations. `faults` are faults.json
     entries: start_us, end_us (the history's clock), label, cut_off (node names). `sloppy`: the
     keyspace takes writes under sloppy quorum, where stand-ins' acknowledgements count toward W
-    but their hints are invisible to reads, so R + W > N promises no fresh read (stale reads are
-    counted, not violations; the history does not say which writes stand-ins met)."""
+    but their hints are invisible to reads: a read is then held to a write only when R plus the
+    replicas that acknowledged it (W minus the write's fallback_acks) exceeds N."""
     ops = pair(events)
-    strict = r + w > n and not sloppy
+    overlap = r + w > n
+    strict = overlap and not sloppy  # every acknowledged write promised to every later read
     keys = defaultdict(KeyModel)
     for op in ops:
         if op.f == "put":
@@ -176,12 +179,16 @@ def check(events, r, w, n, faults=(), sloppy=False):
         if missed or back:
             latest = max([model.puts[v].t1 for v in missed] + [d.t1 for d in back])
             own = any(model.puts[v].process == op.process for v in missed)
+            # Promised: some missed write reached R + (W - its stand-ins' acks) > N replicas.
+            writes = [model.puts[v] for v in missed] + back
+            promised = overlap and any(r + w - x.fallback_acks > n for x in writes)
             stale.append({"key": op.key, "ms": (op.t0 - latest) / 1000.0,
-                          "versions": len(missed) + len(back), "own": own})
+                          "versions": len(missed) + len(back), "own": own,
+                          "promised": promised})
     counts["lost"] = sum(1 for v in violations if v.startswith("lost"))
     ryw = [s for s in stale if s["own"]]
-    if strict:
-        for s in stale:
+    for s in stale:
+        if s["promised"]:
             kind = "read-your-writes" if s["own"] else "stale read"
             violations.append(f"{kind} under R+W>N: read of {s['key']} missed {s['versions']} "
                               f"acknowledged write(s), the latest {s['ms']:.1f} ms before it began")

@@ -107,6 +107,7 @@ bool Worker::Put(const std::string& key, const std::string& value, const std::st
     return false;
   }
   e["siblings"] = put->siblings;
+  e["fallback_acks"] = put->fallback_acks;  // sloppy quorum: what R + W > N promises of it
   Complete(std::move(e), Outcome::kOk, nullptr);
   if (context_out != nullptr) *context_out = put->context;
   return true;
@@ -120,6 +121,7 @@ bool Worker::Del(const std::string& key, const std::string& context,
     Complete(std::move(e), Classify(del.error()), &del.error());
     return false;
   }
+  e["fallback_acks"] = del->fallback_acks;
   Complete(std::move(e), Outcome::kOk, nullptr);
   return true;
 }
