@@ -22,15 +22,20 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 
 void PlanStandIns(const Placement& placement, bool self_hints, std::string_view key,
                   ReplicaPlan* plan) {
-  // The whole ring clockwise from the key: past the preference list come the candidates.
-  const std::vector<std::string> walk = placement.PreferenceList(TokenOf(key), kRingNodesMax);
+  // A replica gets at most one stand-in, so at most that many nodes past the list are wanted: the
+  // walk asks for twice the list first (enough unless nodes past it are down), and the whole ring
+  // only when that falls short, so a sloppy write does not walk every vnode of a large ring.
+  const size_t want = plan->replicas.size();
   std::vector<std::string> candidates;
-  for (size_t i = plan->replicas.size(); i < walk.size(); ++i) {
-    const std::string& node = walk[i];
-    const bool self = node == placement.self();
-    if ((self && self_hints) || (!self && placement.IsUp(node))) {
-      candidates.push_back(node);
+  for (size_t n = 2 * want;; n = kRingNodesMax) {
+    const std::vector<std::string> walk = placement.PreferenceList(TokenOf(key), n);
+    candidates.clear();
+    for (size_t i = want; i < walk.size() && candidates.size() < want; ++i) {
+      const std::string& node = walk[i];
+      const bool self = node == placement.self();
+      if ((self && self_hints) || (!self && placement.IsUp(node))) candidates.push_back(node);
     }
+    if (candidates.size() == want || walk.size() < n || n == kRingNodesMax) break;
   }
   size_t next = 0;
   for (const auto& owner : plan->replicas) {

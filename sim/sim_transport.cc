@@ -46,19 +46,7 @@ void SimTransport::Answer(uint64_t id, Reply reply) {
 void SimTransport::ReplicaWrite(const std::string& peer, std::string_view keyspace,
                                 std::string_view key, const VersionedObject& object,
                                 int64_t deadline_us, WriteDone done) {
-  const uint64_t id = Register(std::move(done), deadline_us, true);
-  const std::string origin = self_->name();
-  const uint64_t origin_inc = self_->incarnation();
-  SimCluster* cluster = cluster_;
-  cluster_->Send(origin, peer, 0,
-                 [cluster, origin, origin_inc, id, peer, ks = std::string(keyspace),
-                  k = std::string(key), object](SimNode* target) {
-                   target->kv()->ReplicaWrite(ks, k, object, [=](Status s) {
-                     cluster->Send(peer, origin, origin_inc, [id, s](SimNode* back) {
-                       back->transport()->Answer(id, s);
-                     });
-                   });
-                 });
+  FallbackWrite(peer, std::string(), keyspace, key, object, deadline_us, std::move(done));
 }
 
 void SimTransport::FallbackWrite(const std::string& peer, const std::string& owner,
@@ -77,7 +65,9 @@ void SimTransport::FallbackWrite(const std::string& peer, const std::string& own
                        back->transport()->Answer(id, s);
                      });
                    };
-                   // As kvnode's server: only a node with hinted handoff stands in.
+                   // One message for both, as kvnode's: a replica write, or (an owner named) a
+                   // hint stored by a stand-in, which must have hinted handoff.
+                   if (owner.empty()) return target->kv()->ReplicaWrite(ks, k, object, answer);
                    if (target->handoff() == nullptr) {
                      return answer(Status(Code::kUnavailable, "hinted handoff is off on this node"));
                    }
