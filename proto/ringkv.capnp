@@ -246,6 +246,8 @@ struct NodeDescription {
 struct RingMember {
   description @0 :NodeDescription;
   up @1 :Bool;               # as the answering node's failure detector sees it
+  status @2 :Text;           # as gossip says: NORMAL, JOINING, LEAVING, LEFT or REMOVED; empty
+                             # from a node that predates gossip (read it as NORMAL)
 }
 
 # The ring as the answering node knows it: every member, itself included, and the keyspaces.
