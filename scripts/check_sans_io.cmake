@@ -8,7 +8,7 @@
 #   (a) the sim_test binary loads a Boost, LevelDB, Snappy or Cap'n Proto (capnp, kj) library (ldd);
 #   (b) a source file of the core's folders includes a Boost, LevelDB, Snappy or Cap'n Proto header,
 #       or any repository header outside the core (node/server/, node/testing/, the LevelDB engine,
-#       proto/, client/, ...), which could pull one in. The core's folders: common/, ring/, storage/
+#       proto/, client/, ...), which could pull one in. The core's folders: common/, ring/, gossip/, storage/
 #       except leveldb_storage.* and leveldb_hint_store.* (their tests too), node/ except node/server/
 #       and node/testing/, sim/;
 #   (c) a core or simulator target links such a library: the link closure of ringkv_core,
@@ -48,7 +48,7 @@ endif()
 
 # (b) What the core's sources include.
 set(core_files "")
-foreach(dir common ring storage node sim)
+foreach(dir common ring gossip storage node sim)
   file(GLOB_RECURSE found RELATIVE "${SOURCE_DIR}" "${SOURCE_DIR}/${dir}/*.h"
        "${SOURCE_DIR}/${dir}/*.hpp" "${SOURCE_DIR}/${dir}/*.cc" "${SOURCE_DIR}/${dir}/*.cpp")
   list(APPEND core_files ${found})
