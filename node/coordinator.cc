@@ -72,6 +72,13 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);
   }
+  if (write) {
+    for (auto& node : placement_->PendingReplicas(TokenOf(key), def->replication_factor)) {
+      if (std::find(plan.replicas.begin(), plan.replicas.end(), node) == plan.replicas.end()) {
+        plan.pending.push_back(std::move(node));
+      }
+    }
+  }
   const bool sloppy = options.quorum == QuorumMode::kSloppy ||
                       (options.quorum == QuorumMode::kDefault && def->sloppy);
   if (write && sloppy) {

@@ -46,6 +46,9 @@ struct ReplicaPlan {
   // Consistency ANY with no replica up: the write is coordinated here as a non-replica's and
   // durable hints for the replicas are what counts toward W (node/write_op.h).
   bool hints_count = false;
+  // Writes: while a node joins or leaves, the nodes gaining this key's range (Placement::
+  // PendingReplicas), not in `replicas`. Each is sent the write too; none counts toward `needed`.
+  std::vector<std::string> pending;
   int64_t deadline_us = 0;            // Clock::MonoUs time by which the client is answered
 };
 

@@ -79,6 +79,13 @@ class Placement {
   virtual std::vector<std::string> PreferenceList(Token token, size_t n) const = 0;
   // The failure detector's view. The node itself is always up.
   virtual bool IsUp(const std::string& node) const = 0;
+  // While a node joins or leaves: the nodes that will replicate `token` at factor n once the
+  // movement completes but do not yet (node/cluster_view.h). Writes reach them too, without
+  // counting toward W, so a range streamed to them misses nothing written meanwhile.
+  virtual std::vector<std::string> PendingReplicas(Token token, size_t n) const {
+    (void)token, (void)n;
+    return {};
+  }
   // The ring the preference lists come from (range scans split their range by its vnodes).
   virtual const Ring& ring() const = 0;
   // Whether ring() holds every member (node/cluster_view.h): until then a node missing from it may

@@ -3,99 +3,268 @@
 #include <algorithm>
 #include <set>
 
+#include "common/token.h"
+
 namespace ringkv {
 
+using gossip::Event;
+using gossip::MemberStatus;
+
+namespace {
+
+MemberInfo InfoOf(const gossip::Endpoint& e) {
+  return MemberInfo{e.name, e.state.address, e.state.host_id, e.state.tokens, e.state.status};
+}
+
+gossip::MemberState StateOf(const MemberInfo& m) {
+  gossip::MemberState s;
+  s.address = m.address;
+  s.host_id = m.host_id;
+  s.status = m.status;
+  s.tokens = m.tokens;
+  std::sort(s.tokens.begin(), s.tokens.end());
+  return s;
+}
+
+}  // namespace
+
 Membership::Membership(ClusterView* view, KeyspaceCatalog* keyspaces,
-                       MembershipTransport* transport, Timers* timers, Logger* log,
-                       MembershipOptions options, std::function<void(const MemberInfo&)> on_member,
-                       std::function<void(const KeyspaceDef&)> on_keyspace)
+                       MembershipTransport* transport, Timers* timers, const Clock* clock,
+                       Logger* log, MembershipOptions options, Callbacks callbacks)
     : view_(view),
       keyspaces_(keyspaces),
       transport_(transport),
       timers_(timers),
+      clock_(clock),
       log_(log),
       options_(std::move(options)),
-      on_member_(std::move(on_member)),
-      on_keyspace_(std::move(on_keyspace)) {
+      callbacks_(std::move(callbacks)),
+      gossiper_(view->self(), options_.generation, StateOf(view->members().at(view->self())),
+                options_.rng_seed, options_.gossip) {
+  UpdateSchema();
   const auto self_address = view_->AddressOf(view_->self());
-  for (const auto& seed : options_.seeds) {
-    if (!self_address || seed != *self_address) seeds_unheard_.insert(seed);
+  bool other_seeds = false;
+  for (const auto& seed : options_.seeds) other_seeds |= !self_address || seed != *self_address;
+  view_->set_settled(!other_seeds);
+}
+
+void Membership::Restore(const std::vector<gossip::Endpoint>& endpoints) {
+  gossiper_.Restore(endpoints, clock_->MonoUs());
+  ApplyEvents();
+  if (!view_->settled() && view_->node_count() > 1) {
+    view_->set_settled(true);
+    RINGKV_LOG(log_, kInfo, "serving the ring saved by the last run ({} nodes) while gossip "
+               "catches up", view_->node_count());
   }
-  view_->set_settled(seeds_unheard_.empty());
 }
 
 void Membership::Start() {
   if (!view_->settled()) {
     timers_->After(options_.settle_timeout_ms * 1000, [this] {
-      if (!view_->settled()) Settle("waited long enough for the seeds that did not answer");
+      if (!view_->settled()) {
+        view_->set_settled(true);
+        RINGKV_LOG(log_, kWarn, "no seed answered within {} ms; serving the ring of {} node(s) "
+                   "known so far", options_.settle_timeout_ms, view_->node_count());
+        if (callbacks_.on_ring_change) callbacks_.on_ring_change();
+      }
     });
   }
   Round();
 }
 
-void Membership::Settle(const char* why) {
-  view_->set_settled(true);
-  std::string unheard;
-  for (const auto& seed : seeds_unheard_) unheard += (unheard.empty() ? "" : ", ") + seed;
-  RINGKV_LOG(log_, kInfo, "ring settled with {} node(s) ({}); serving requests{}",
-             view_->node_count(), why, unheard.empty() ? "" : "; seeds not heard from: " + unheard);
-}
-
-std::vector<std::string> Membership::Targets() const {
-  std::set<std::string> targets(options_.seeds.begin(), options_.seeds.end());
-  for (const auto& [name, m] : view_->members()) targets.insert(m.address);
+void Membership::CheckSettled(const char* why) {
+  if (view_->settled()) return;
+  std::set<std::string> known;
+  for (const auto& [name, m] : view_->members()) {
+    if (name != view_->self()) known.insert(m.address);
+  }
   const auto self_address = view_->AddressOf(view_->self());
-  if (self_address) targets.erase(*self_address);
-  return {targets.begin(), targets.end()};
+  for (const auto& seed : options_.seeds) {
+    if ((!self_address || seed != *self_address) && known.count(seed) == 0) return;
+  }
+  view_->set_settled(true);
+  RINGKV_LOG(log_, kInfo, "ring settled with {} node(s) ({}); serving requests",
+             view_->node_count(), why);
 }
 
 void Membership::Round() {
-  for (const auto& address : Targets()) {
-    transport_->FetchRing(address, options_.timeout_ms, [this, address](Result<RingAnswer> r) {
-      if (r.ok()) {
-        Absorb(address, r.value());
-        return;
-      }
-      // Whoever we know at that address is unreachable from here.
-      for (const auto& [name, m] : view_->members()) {
-        if (m.address == address && name != view_->self() && view_->IsUp(name)) {
-          RINGKV_LOG(log_, kInfo, "peer {} ({}) is down: {}", name, address, r.status().ToString());
-          view_->SetUp(name, false);
-        }
-      }
-    });
-  }
+  auto round = gossiper_.Tick(clock_->MonoUs(), options_.seeds);
+  ++stats_.rounds;
+  ApplyEvents();
+  for (const auto& address : round.addresses) Exchange(address, round.syn);
+  PullSchema();
   timers_->After(options_.period_ms * 1000, [this] { Round(); });
 }
 
-void Membership::Absorb(const std::string& address, const RingAnswer& answer) {
-  for (const auto& [member, up] : answer.members) {
-    auto learnt = view_->Learn(member);
-    if (!learnt.ok()) {
-      RINGKV_LOG(log_, kWarn, "ignoring member {} from {}: {}", member.name, address,
-                 learnt.status().ToString());
+void Membership::Exchange(const std::string& address, const gossip::Syn& syn) {
+  transport_->GossipSyn(address, syn, options_.timeout_ms, [this, address](Result<gossip::Ack> r) {
+    if (!r.ok()) {
+      ++stats_.exchanges_failed;
+      RINGKV_LOG(log_, kDebug, "gossip with {} failed: {}", address, r.status().ToString());
+      return;
+    }
+    ++stats_.exchanges_ok;
+    stats_.bytes_hint += r.value().states.size();
+    gossip::Ack2 ack2 = gossiper_.OnAck(r.value(), clock_->MonoUs());
+    // The exchange itself proves the peer at that address accepts connections from this node.
+    for (const auto& [name, m] : view_->members()) {
+      if (m.address == address && name != view_->self()) view_->SetUp(name, true);
+    }
+    ApplyEvents();
+    CheckSettled("heard from every seed");
+    if (!ack2.states.empty() || !ack2.heartbeats.empty()) {
+      transport_->GossipAck2(address, ack2, options_.timeout_ms, [](Status) {});
+    }
+  });
+}
+
+gossip::Ack Membership::OnSyn(const gossip::Syn& syn) {
+  gossip::Ack ack = gossiper_.OnSyn(syn, clock_->MonoUs());
+  ApplyEvents();
+  return ack;
+}
+
+void Membership::OnAck2(const gossip::Ack2& ack2) {
+  gossiper_.OnAck2(ack2, clock_->MonoUs());
+  ApplyEvents();
+  CheckSettled("heard from every seed");
+}
+
+void Membership::SetSelf(MemberStatus status, const std::vector<Token>& tokens) {
+  MemberInfo me = view_->members().at(view_->self());
+  me.status = status;
+  me.tokens = tokens;
+  std::sort(me.tokens.begin(), me.tokens.end());
+  if (auto learnt = view_->Learn(me); !learnt.ok()) {
+    RINGKV_LOG(log_, kError, "cannot take status {}: {}", gossip::StatusName(status),
+               learnt.status().ToString());
+    return;
+  }
+  gossip::MemberState state = gossiper_.self_endpoint().state;
+  state.status = status;
+  state.tokens = me.tokens;
+  gossiper_.SetState(state);
+  RINGKV_LOG(log_, kInfo, "this node is now {} with {} tokens", gossip::StatusName(status),
+             me.tokens.size());
+  if (callbacks_.on_save) {
+    std::vector<gossip::Endpoint> all;
+    for (const auto& [name, e] : gossiper_.endpoints()) all.push_back(e);
+    callbacks_.on_save(all);
+  }
+  if (callbacks_.on_ring_change) callbacks_.on_ring_change();
+}
+
+Status Membership::Remove(const std::string& name) {
+  if (view_->IsAlive(name)) {
+    return Status::InvalidArgument(fmt::format(
+        "{} is alive as this node's failure detector sees it; removenode is for dead nodes "
+        "(decommission a live one)", name));
+  }
+  if (Status s = gossiper_.MarkRemoved(name); !s.ok()) return s;
+  ApplyEvents();
+  return Status::Ok();
+}
+
+void Membership::ApplyEvents() {
+  bool changed = false;
+  for (const Event& e : gossiper_.TakeEvents()) {
+    switch (e.kind) {
+      case Event::Kind::kChanged: {
+        const auto& endpoint = gossiper_.endpoints().at(e.name);
+        const MemberInfo info = InfoOf(endpoint);
+        auto before = view_->members().find(e.name);
+        const bool is_new = before == view_->members().end();
+        const MemberStatus old_status = is_new ? MemberStatus::kNormal : before->second.status;
+        auto learnt = view_->Learn(info);
+        if (!learnt.ok()) {
+          ++stats_.refused;
+          RINGKV_LOG(log_, kWarn, "refusing the state of member {}: {}", e.name,
+                     learnt.status().ToString());
+          continue;
+        }
+        changed = true;
+        callbacks_.on_member(info);
+        if (is_new || old_status != info.status) {
+          RINGKV_LOG(log_, kInfo, "member {} at {} is {} with {} tokens; the ring has {} nodes",
+                     e.name, info.address, gossip::StatusName(info.status), info.tokens.size(),
+                     view_->node_count());
+        }
+        if (learnt.value() && callbacks_.on_ring_change) callbacks_.on_ring_change();
+        break;
+      }
+      case Event::Kind::kAlive:
+        if (!view_->IsAlive(e.name)) RINGKV_LOG(log_, kInfo, "peer {} is alive", e.name);
+        view_->SetAlive(e.name, true);
+        break;
+      case Event::Kind::kDead:
+        ++stats_.convicted;
+        RINGKV_LOG(log_, kInfo, "peer {} is down ({})", e.name, e.detail);
+        view_->SetAlive(e.name, false);
+        break;
+      case Event::Kind::kRefused:
+        ++stats_.refused;
+        RINGKV_LOG(log_, kWarn, "gossip: refused a state for {}: {}", e.name, e.detail);
+        break;
+      case Event::Kind::kSelfRemoved:
+        RINGKV_LOG(log_, kError, "the cluster removed this node (removenode); it stops serving");
+        if (callbacks_.on_removed) callbacks_.on_removed();
+        break;
+      case Event::Kind::kExpired:
+        view_->Forget(e.name);
+        changed = true;
+        break;
+    }
+  }
+  if (changed && callbacks_.on_save) {
+    std::vector<gossip::Endpoint> all;
+    for (const auto& [name, e] : gossiper_.endpoints()) all.push_back(e);
+    callbacks_.on_save(all);
+  }
+}
+
+void Membership::UpdateSchema() {
+  const uint64_t schema = static_cast<uint64_t>(TokenOf(keyspaces_->SchemaVersion()));
+  gossip::MemberState state = gossiper_.self_endpoint().state;
+  if (state.schema == schema) return;
+  state.schema = schema;
+  gossiper_.SetState(state);
+}
+
+void Membership::PullSchema() {
+  if (pulling_schema_) return;
+  const uint64_t mine = gossiper_.self_endpoint().state.schema;
+  for (const auto& [name, e] : gossiper_.endpoints()) {
+    if (name == view_->self() || !view_->IsUp(name) || gossip::Gone(e.state.status) ||
+        e.state.schema == mine || e.state.address.empty()) {
       continue;
     }
-    if (member.name != view_->self()) on_member_(member);
-    if (learnt.value()) {
-      RINGKV_LOG(log_, kInfo, "learnt member {} at {} with {} tokens; the ring has {} nodes",
-                 member.name, member.address, member.tokens.size(), view_->node_count());
-    }
+    pulling_schema_ = true;
+    ++stats_.schema_pulls;
+    transport_->FetchRing(e.state.address, options_.timeout_ms, [this](Result<RingAnswer> r) {
+      pulling_schema_ = false;
+      if (r.ok()) Absorb(r.value());
+    });
+    return;  // one pull a round
   }
-  if (!answer.self.empty() && answer.self != view_->self() && !view_->IsUp(answer.self)) {
-    RINGKV_LOG(log_, kInfo, "peer {} ({}) is up", answer.self, address);
-    view_->SetUp(answer.self, true);
-  }
+}
+
+void Membership::Absorb(const RingAnswer& answer) {
   for (const auto& [name, dropped_us] : answer.dropped) {
     bool dropped = false;
     (void)DropKeyspace(name, true, dropped_us, true, &dropped);
   }
   for (const auto& ks : answer.keyspaces) LearnKeyspace(ks);
-  // A seed is accounted for once it answered or another node's answer told its tokens: either
-  // way its part of the ring is known.
-  seeds_unheard_.erase(address);
-  for (const auto& [name, m] : view_->members()) seeds_unheard_.erase(m.address);
-  if (seeds_unheard_.empty() && !view_->settled()) Settle("every seed's tokens are known");
+  UpdateSchema();
+}
+
+std::vector<std::string> Membership::PushTargets() const {
+  std::vector<std::string> targets;
+  for (const auto& [name, m] : view_->members()) {
+    if (name != view_->self() && !gossip::Gone(m.status) && view_->IsUp(name)) {
+      targets.push_back(m.address);
+    }
+  }
+  return targets;
 }
 
 void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
@@ -109,7 +278,8 @@ void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
         known->replication_factor == keyspace.replication_factor &&
         known->sloppy == keyspace.sloppy) {
       keyspaces_->Touch(keyspace.name, keyspace.created_us);
-      on_keyspace_(keyspaces_->Find(keyspace.name).value());
+      callbacks_.on_keyspace(keyspaces_->Find(keyspace.name).value());
+      UpdateSchema();
     }
     return;
   }
@@ -121,7 +291,8 @@ void Membership::LearnKeyspace(const KeyspaceDef& keyspace) {
   }
   RINGKV_LOG(log_, kInfo, "keyspace {} (replication factor {}, {} quorum)", keyspace.name,
              keyspace.replication_factor, keyspace.sloppy ? "sloppy" : "strict");
-  on_keyspace_(keyspace);
+  callbacks_.on_keyspace(keyspace);
+  UpdateSchema();
 }
 
 Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists,
@@ -155,11 +326,12 @@ Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exist
     return s;
   }
   *created = true;
-  on_keyspace_(keyspace);
+  callbacks_.on_keyspace(keyspace);
+  UpdateSchema();
   RINGKV_LOG(log_, kInfo, "created keyspace {} (replication factor {}, {} quorum)",
              keyspace.name, keyspace.replication_factor, keyspace.sloppy ? "sloppy" : "strict");
-  // Tell everyone now; a member that misses it learns it from the next ring exchange.
-  for (const auto& address : Targets()) {
+  // Tell everyone now; a member that misses it learns it through gossip's schema versions.
+  for (const auto& address : PushTargets()) {
     transport_->PushKeyspace(address, keyspace, options_.timeout_ms, [](Status) {});
   }
   return Status::Ok();
@@ -176,7 +348,8 @@ Status Membership::DropKeyspace(const std::string& name, bool if_exists, int64_t
   if (!known.ok()) {
     if (keyspaces_->DroppedAt(name) >= dropped_us) return Status::Ok();  // knew it already
     keyspaces_->RecordDropped(name, dropped_us);
-    if (on_drop_) on_drop_(name, dropped_us);
+    if (callbacks_.on_drop) callbacks_.on_drop(name, dropped_us);
+    UpdateSchema();
     if (!propagated && !if_exists) {
       return Status::InvalidArgument(fmt::format("keyspace '{}' does not exist", name));
     }
@@ -189,9 +362,10 @@ Status Membership::DropKeyspace(const std::string& name, bool if_exists, int64_t
   if (Status s = keyspaces_->Drop(name, dropped_us); !s.ok()) return s;
   *dropped = true;
   RINGKV_LOG(log_, kInfo, "dropped keyspace {}", name);
-  if (on_drop_) on_drop_(name, dropped_us);
+  if (callbacks_.on_drop) callbacks_.on_drop(name, dropped_us);
+  UpdateSchema();
   if (!propagated) {
-    for (const auto& address : Targets()) {
+    for (const auto& address : PushTargets()) {
       transport_->PushDrop(address, name, dropped_us, options_.timeout_ms, [](Status) {});
     }
   }
@@ -201,7 +375,9 @@ Status Membership::DropKeyspace(const std::string& name, bool if_exists, int64_t
 RingAnswer Membership::Answer() const {
   RingAnswer answer;
   answer.self = view_->self();
-  for (const auto& [name, m] : view_->members()) answer.members.emplace_back(m, view_->IsUp(name));
+  for (const auto& [name, m] : view_->members()) {
+    if (!gossip::Gone(m.status)) answer.members.emplace_back(m, view_->IsUp(name));
+  }
   for (const auto& [name, ks] : keyspaces_->all()) answer.keyspaces.push_back(ks);
   for (const auto& [name, at] : keyspaces_->dropped()) answer.dropped.emplace_back(name, at);
   return answer;

@@ -1,22 +1,37 @@
-// Membership: static membership from seeds (issue 3; gossip replaces it later, DESIGN.md §5).
+// Membership: gossip (gossip/gossiper.h) run on the node's loop, feeding its ClusterView.
 //
-// Every period the node asks each seed, and each member it has learnt, for its ring answer: the
-// members it knows (name, address, host id, tokens) and the keyspaces. Each answer teaches this
-// node members and keyspaces it did not know, so a node started with a partial seed list still
-// finds everyone a seed knows. An answer also says its sender is up; a failed exchange says it is
-// down (the peer transport reports lost connections faster still).
+// Every period the node ticks its Gossiper and sends the round's Syn to the addresses it names
+// (one exchange: Syn -> Ack, then Ack2 if the peer asked for anything). Peers' Syns and Ack2s
+// arrive through the server (OnSyn, OnAck2). After each step the Gossiper's events are applied:
+// a member's new state goes into the ClusterView (address, tokens, status) and to the peer
+// transport (its address); the failure detector's verdicts set it alive or dead; refusals are
+// logged and counted. What the node knows is saved (`on_save`) whenever it changes, so a node
+// restarted while every seed is down serves the ring it knew at once.
 //
-// Sans-IO: the exchange goes through MembershipTransport; time through Timers.
+// Keyspaces: each member gossips a digest of its keyspace catalog (its schema version). A node
+// that sees a live member with another digest pulls that member's catalog (the ring answer, as
+// clients use) and merges it (create and drop times decide), so a node that was down when a
+// keyspace was created or dropped learns it on return. Creating or dropping a keyspace also
+// pushes it to every member at once, as a shortcut: gossip is what guarantees it arrives.
+//
+// Settled: a node started with seeds serves once it has heard, from anyone, of every seed (or
+// restored a ring from disk, or waited settle_timeout_ms); until then every request is refused
+// as "not ready" rather than placed on a partial ring (ClusterView::settled).
+//
+// Sans-IO: the exchanges go through MembershipTransport; time through Timers and Clock.
 //
 // Thread safety: none; owned by the node's loop. Pointers must outlive the Membership.
 #ifndef RINGKV_NODE_MEMBERSHIP_H_
 #define RINGKV_NODE_MEMBERSHIP_H_
 
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+#include "gossip/gossiper.h"
 #include "node/cluster_view.h"
 #include "node/effects.h"
 #include "node/keyspaces.h"
@@ -36,6 +51,10 @@ struct RingAnswer {
 class MembershipTransport {
  public:
   virtual ~MembershipTransport() = default;
+  virtual void GossipSyn(const std::string& address, const gossip::Syn& syn, int64_t timeout_ms,
+                         std::function<void(Result<gossip::Ack>)> done) = 0;
+  virtual void GossipAck2(const std::string& address, const gossip::Ack2& ack2,
+                          int64_t timeout_ms, std::function<void(Status)> done) = 0;
   virtual void FetchRing(const std::string& address, int64_t timeout_ms,
                          std::function<void(Result<RingAnswer>)> done) = 0;
   virtual void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace,
@@ -49,58 +68,89 @@ struct MembershipOptions {
   std::vector<std::string> seeds;  // HOST:PORT; this node's own address may be among them
   int64_t period_ms = 1000;
   int64_t timeout_ms = 800;
-  // The node serves (ClusterView::settled) once it knows every seed's tokens (from the seed, or
-  // from another member's answer), or after this long without (a seed down since the cluster
-  // first formed must not keep it from serving).
   int64_t settle_timeout_ms = 10'000;
+  int64_t generation = 1;     // this start's (above every earlier one of this node)
+  uint64_t rng_seed = 1;
+  gossip::GossipOptions gossip;
+};
+
+struct MembershipStats {
+  uint64_t rounds = 0;
+  uint64_t exchanges_ok = 0;
+  uint64_t exchanges_failed = 0;
+  uint64_t bytes_hint = 0;      // states sent and received (full states), a rough size
+  uint64_t refused = 0;
+  uint64_t convicted = 0;       // alive -> dead verdicts
+  uint64_t schema_pulls = 0;
 };
 
 class Membership {
  public:
-  // `on_member` runs for every member learnt or changed (to tell the peer transport its address);
-  // `on_keyspace` for every keyspace learnt (to persist it).
-  Membership(ClusterView* view, KeyspaceCatalog* keyspaces, MembershipTransport* transport,
-             Timers* timers, Logger* log, MembershipOptions options,
-             std::function<void(const MemberInfo&)> on_member,
-             std::function<void(const KeyspaceDef&)> on_keyspace);
+  struct Callbacks {
+    std::function<void(const MemberInfo&)> on_member;    // learnt or changed (not self)
+    std::function<void(const KeyspaceDef&)> on_keyspace;  // learnt (to persist it)
+    std::function<void(const std::string&, int64_t)> on_drop;  // dropped here
+    std::function<void(const std::vector<gossip::Endpoint>&)> on_save;  // what to persist
+    std::function<void()> on_removed;  // the cluster removed this node
+    // Runs once the ring is settled (and after every later ring change) for the join logic.
+    std::function<void()> on_ring_change;
+  };
 
-  // Starts the periodic exchange (the first round at once).
+  Membership(ClusterView* view, KeyspaceCatalog* keyspaces, MembershipTransport* transport,
+             Timers* timers, const Clock* clock, Logger* log, MembershipOptions options,
+             Callbacks callbacks);
+
+  // Seeds the gossip state with what a previous run saved (before Start).
+  void Restore(const std::vector<gossip::Endpoint>& endpoints);
+  // Starts the periodic rounds (the first at once).
   void Start();
-  // Creates a keyspace here and, unless `propagated` (a peer passing it on), tells every member.
-  // Answers once it exists here. keyspace.created_us must be set (the creating node's clock).
+
+  // The server's side of the exchange.
+  gossip::Ack OnSyn(const gossip::Syn& syn);
+  void OnAck2(const gossip::Ack2& ack2);
+
+  // This node's own status and tokens (join, decommission), gossiped from the next round.
+  void SetSelf(gossip::MemberStatus status, const std::vector<Token>& tokens);
+  // removenode: declares a dead member REMOVED.
+  Status Remove(const std::string& name);
+
+  // Keyspaces, as before gossip: create or drop here and tell every member at once.
   Status CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists, bool propagated,
                         bool* created);
-  // Takes a keyspace definition from a peer or a ring answer; ignored if dropped after it was
-  // created.
   void LearnKeyspace(const KeyspaceDef& keyspace);
-  // Drops a keyspace here (on_drop deletes its data) and, unless `propagated`, tells every
-  // member. A drop older than the keyspace's creation is ignored; `default` cannot be dropped.
   Status DropKeyspace(const std::string& name, bool if_exists, int64_t dropped_us,
                       bool propagated, bool* dropped);
-  // Runs for every keyspace dropped here (to persist the drop and delete the data).
   void SetDropCallback(std::function<void(const std::string&, int64_t)> fn) {
-    on_drop_ = std::move(fn);
+    callbacks_.on_drop = std::move(fn);
   }
 
   // The ring answer this node gives.
   RingAnswer Answer() const;
+  const gossip::Gossiper& gossiper() const { return gossiper_; }
+  const MembershipStats& stats() const { return stats_; }
+  int64_t now_us() const { return clock_->MonoUs(); }
 
  private:
   void Round();
-  void Absorb(const std::string& address, const RingAnswer& answer);
-  void Settle(const char* why);
-  std::vector<std::string> Targets() const;
+  void Exchange(const std::string& address, const gossip::Syn& syn);
+  void ApplyEvents();
+  void UpdateSchema();
+  void PullSchema();
+  void Absorb(const RingAnswer& answer);
+  void CheckSettled(const char* why);
+  std::vector<std::string> PushTargets() const;
 
   ClusterView* const view_;
   KeyspaceCatalog* const keyspaces_;
   MembershipTransport* const transport_;
   Timers* const timers_;
+  const Clock* const clock_;
   Logger* const log_;
   const MembershipOptions options_;
-  std::function<void(const MemberInfo&)> on_member_;
-  std::function<void(const KeyspaceDef&)> on_keyspace_;
-  std::function<void(const std::string&, int64_t)> on_drop_;
-  std::set<std::string> seeds_unheard_;  // seeds (not this node) whose tokens are not known yet
+  Callbacks callbacks_;
+  gossip::Gossiper gossiper_;
+  MembershipStats stats_;
+  bool pulling_schema_ = false;
 };
 
 }  // namespace ringkv

@@ -92,6 +92,7 @@ void WriteOp::OnLocalDone(Result<WriteReply> r) {
   // which is what in doubt allows.
   state_ = state_ == State::kLocalWrite ? State::kFanOut : State::kAnswered;
   FanOut();
+  SendToPending();
   // A replica with a stand-in is hinted by it (OnStandInAck).
   for (size_t i = 0; i < replicas_.size(); ++i) {
     if (replicas_[i].ack == Ack::kDown && replicas_[i].stand_in == kNone) StoreHint(i);
@@ -122,6 +123,17 @@ void WriteOp::FanOut() {
     env_.peers->ReplicaWrite(
         node, write_.keyspace, write_.key, Object(), plan_.deadline_us,
         [self = shared_from_this(), i](Status s) { self->OnReplicaAck(i, std::move(s)); });
+  }
+}
+
+void WriteOp::SendToPending() {
+  for (const auto& node : plan_.pending) {
+    if (node == env_.placement->self()) continue;  // stored locally already
+    if (tr_) tr_.Event(node, fmt::format("sent to {} (pending replica: the range is moving to it)", node));
+    // Its answer counts for nothing: a pending replica that misses the write gets it from the
+    // stream, which starts after coordinators have learnt of the movement.
+    env_.peers->ReplicaWrite(node, write_.keyspace, write_.key, Object(), plan_.deadline_us,
+                             [](Status) {});
   }
 }
 

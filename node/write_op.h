@@ -84,6 +84,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   // Transitions.
   void OnLocalDone(Result<WriteReply> r);
   void FanOut();
+  void SendToPending();
   void OnReplicaAck(size_t replica, Status s);
   // Sends the write to stand-in i (an entry with an owner) as a hint for its owner.
   void SendToStandIn(size_t i);

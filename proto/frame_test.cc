@@ -49,7 +49,8 @@ constexpr Frame::Which kAllKinds[] = {
     Frame::CREATE_KEYSPACE,
     Frame::CREATE_KEYSPACE_RESULT, Frame::SCAN, Frame::SCAN_RESULT, Frame::REPLICA_SCAN,
     Frame::REPLICA_SCAN_RESULT, Frame::DROP_KEYSPACE, Frame::DROP_KEYSPACE_RESULT,
-    Frame::TRUNCATE_HINTS, Frame::TRUNCATE_HINTS_RESULT,
+    Frame::TRUNCATE_HINTS, Frame::TRUNCATE_HINTS_RESULT, Frame::GOSSIP_SYN, Frame::GOSSIP_ACK,
+    Frame::GOSSIP_ACK2, Frame::GOSSIP_ACK2_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -295,6 +296,35 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
       break;
     case Frame::TRUNCATE_HINTS_RESULT:
       f.initTruncateHintsResult().setRemoved(42);
+      break;
+    case Frame::GOSSIP_SYN: {
+      auto m = f.initGossipSyn();
+      m.setFrom("n1");
+      auto d = m.initDigests(1)[0];
+      d.setName("n2");
+      d.setGeneration(7);
+      d.setVersion(3);
+      d.setHeartbeat(99);
+      break;
+    }
+    case Frame::GOSSIP_ACK: {
+      auto m = f.initGossipAck();
+      auto e = m.initStates(1)[0];
+      e.setName("n3");
+      e.setGeneration(8);
+      e.setStatus("JOINING");
+      e.initTokens(2).set(1, 5);
+      m.initRequests(1)[0].setName("n4");
+      break;
+    }
+    case Frame::GOSSIP_ACK2: {
+      auto m = f.initGossipAck2();
+      m.setFrom("n1");
+      m.initHeartbeats(1)[0].setHeartbeat(12);
+      break;
+    }
+    case Frame::GOSSIP_ACK2_RESULT:
+      f.initGossipAck2Result();
       break;
   }
 }

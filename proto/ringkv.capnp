@@ -261,6 +261,46 @@ struct RingResult {
   dropped @3 :List(DroppedKeyspace);
 }
 
+# Gossip (gossip/state.h): a member's own account of itself, and the three-message exchange.
+struct GossipEndpoint {
+  name @0 :Text;
+  generation @1 :Int64;
+  version @2 :UInt64;
+  heartbeat @3 :UInt64;
+  address @4 :Text;
+  hostId @5 :UInt64;
+  status @6 :Text;           # JOINING, NORMAL, LEAVING, LEFT, REMOVED
+  tokens @7 :List(Int64);
+  loadBytes @8 :UInt64;
+  schema @9 :UInt64;
+}
+
+struct GossipDigest {
+  name @0 :Text;
+  generation @1 :Int64;
+  version @2 :UInt64;
+  heartbeat @3 :UInt64;
+}
+
+struct GossipSyn {
+  from @0 :Text;
+  digests @1 :List(GossipDigest);
+}
+
+struct GossipAck {
+  states @0 :List(GossipEndpoint);
+  heartbeats @1 :List(GossipDigest);
+  requests @2 :List(GossipDigest);
+}
+
+struct GossipAck2 {
+  from @0 :Text;
+  states @1 :List(GossipEndpoint);
+  heartbeats @2 :List(GossipDigest);
+}
+
+struct GossipAck2Result {}
+
 # Creates a keyspace on every node the receiver knows (it passes the request on with
 # `propagated` set); nodes that learn of the cluster later get keyspaces with the ring.
 struct CreateKeyspace {
@@ -387,5 +427,9 @@ struct Frame {
     dropKeyspaceResult @25 :DropKeyspaceResult;
     truncateHints @26 :TruncateHints;
     truncateHintsResult @27 :TruncateHintsResult;
+    gossipSyn @28 :GossipSyn;
+    gossipAck @29 :GossipAck;
+    gossipAck2 @30 :GossipAck2;
+    gossipAck2Result @31 :GossipAck2Result;
   }
 }

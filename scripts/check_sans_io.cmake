@@ -68,7 +68,7 @@ foreach(file IN LISTS core_files)
       endif()
     elseif(line MATCHES "#[ \t]*include[ \t]*\"([^\"]*)\"")
       set(header "${CMAKE_MATCH_1}")
-      if(NOT header MATCHES "^(common|ring|storage|node|sim)/"
+      if(NOT header MATCHES "^(common|ring|gossip|storage|node|sim)/"
          OR header MATCHES "^(node/server|node/testing)/|^storage/leveldb_(storage|hint_store)|\\.capnp\\.h$")
         list(APPEND errors "(b) ${file} includes a header outside the core: ${line}")
       endif()

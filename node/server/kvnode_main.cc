@@ -25,6 +25,8 @@
 #include "node/kv_service.h"
 #include "node/server/metrics_export.h"
 #include "node/log.h"
+#include "node/bootstrap.h"
+#include "node/cluster_state_store.h"
 #include "node/membership.h"
 #include "node/server/membership_client.h"
 #include "node/server/peer_client.h"
@@ -57,6 +59,7 @@ struct Flags {
   int64_t frame_timeout_ms = 30'000;
   int64_t shutdown_timeout_ms = 10'000;
   uint32_t vnodes = ringkv::kDefaultTokensPerNode;
+  double stream_throughput_mb_per_s = 0;
   int64_t request_timeout_ms = 2000;
   bool blocking_read_repair = false;
   // Hinted handoff (node/hinted_handoff.h).
@@ -111,8 +114,13 @@ int main(int argc, char** argv) {
   app.add_option("--listen", f.listen, "HOST:PORT for clients and peers")->capture_default_str();
   app.add_option("--data", f.data, "data directory (created if missing)")->required();
   app.add_option("--seeds", f.seeds,
-                 "HOST:PORT,... of the cluster's nodes; each node learns the others from them "
-                 "(its own address may be listed)");
+                 "HOST:PORT,... of nodes to gossip with first; a node listed in its own seeds "
+                 "founds the cluster with them, any other joins the running cluster and streams "
+                 "its ranges before it serves them");
+  app.add_option("--stream-throughput-mb-per-s", f.stream_throughput_mb_per_s,
+                 "cap on the bytes a join streams per second, in MB (0: no cap)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100000.0));
   app.add_option("--vnodes", f.vnodes, "tokens this node takes on the ring at its first start")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1024u));
@@ -254,8 +262,37 @@ int main(int argc, char** argv) {
                SyncModeName(identity->last_sync_mode), identity->actor);
   }
 
-  auto tokens = OpenTokens(storage->get(), f.name, identity->host_id, f.vnodes);
-  if (!tokens.ok()) return Fatal(tokens.status().ToString());
+  // Founding members (named in their own --seeds) take random tokens at their first start and
+  // are NORMAL at once, as the nodes of a new cluster start together. Any other node started with
+  // --seeds joins: it takes tokens from the balanced allocator once it knows the ring, and streams
+  // its ranges before it turns NORMAL (node/bootstrap.h), resuming a join a crash cut short.
+  const std::vector<std::string> seed_list = SplitList(f.seeds);
+  const bool founding =
+      seed_list.empty() || std::find(seed_list.begin(), seed_list.end(), f.listen) != seed_list.end();
+  auto join_state = LoadJoinState(storage->get());
+  if (!join_state.ok() && join_state.status().code() != Code::kNotFound) {
+    return Fatal(join_state.status().ToString());
+  }
+  const bool has_tokens = storage->get()->GetMeta("tokens").ok();
+  const bool joining = join_state.ok() ? join_state.value() != "done" : (!founding && !has_tokens);
+  Result<std::vector<Token>> tokens = std::vector<Token>{};
+  if (!joining || has_tokens) {
+    tokens = OpenTokens(storage->get(), f.name, identity->host_id, f.vnodes);
+    if (!tokens.ok()) return Fatal(tokens.status().ToString());
+  }
+  auto generation = NextGeneration(storage->get(), clock.NowUs());
+  if (!generation.ok()) return Fatal(generation.status().ToString());
+  auto saved_endpoints = LoadEndpoints(storage->get());
+  if (!saved_endpoints.ok()) return Fatal(saved_endpoints.status().ToString());
+  for (const auto& e : saved_endpoints.value()) {
+    if (e.name == f.name && gossip::Gone(e.state.status)) {
+      return Fatal(fmt::format("this node {} the cluster (status {}); remove its data directory "
+                               "{} to join it again as a new node",
+                               e.state.status == gossip::MemberStatus::kLeft ? "left"
+                                                                              : "was removed from",
+                               gossip::StatusName(e.state.status), f.data));
+    }
+  }
   KeyspaceCatalog keyspaces;
   if (Status s = LoadKeyspaces(storage->get(), &keyspaces); !s.ok()) return Fatal(s.ToString());
 
@@ -273,7 +310,8 @@ int main(int argc, char** argv) {
 
   // The cluster: this node's view of the ring, its connections to peers, the coordinator that
   // runs client requests across replicas, and membership from the seeds.
-  MemberInfo self{f.name, f.listen, identity->host_id, tokens.value()};
+  MemberInfo self{f.name, f.listen, identity->host_id, tokens.value(),
+                  joining ? gossip::MemberStatus::kJoining : gossip::MemberStatus::kNormal};
   ClusterView view(self);
   AsioTimers timers(&io);
   PeerClientOptions peer_options;
@@ -328,15 +366,41 @@ int main(int argc, char** argv) {
                                                     server_options.listen_host};
   MembershipClient membership_client(&io, membership_client_options);
   MembershipOptions membership_options;
-  membership_options.seeds = SplitList(f.seeds);
-  Membership membership(
-      &view, &keyspaces, &membership_client, &timers, &log, membership_options,
-      [&peers](const MemberInfo& m) { peers->SetPeerAddress(m.name, m.address); },
-      [&storage, &log](const KeyspaceDef& ks) {
-        if (Status s = SaveKeyspace(storage->get(), ks); !s.ok()) {
-          RINGKV_LOG(&log, kError, "cannot persist keyspace {}: {}", ks.name, s.ToString());
-        }
-      });
+  membership_options.seeds = seed_list;
+  membership_options.generation = generation.value();
+  membership_options.rng_seed = identity->host_id ^ static_cast<uint64_t>(generation.value());
+  bool removed = false;
+  Membership::Callbacks membership_callbacks;
+  membership_callbacks.on_member = [&peers](const MemberInfo& m) {
+    peers->SetPeerAddress(m.name, m.address);
+  };
+  membership_callbacks.on_keyspace = [&storage, &log](const KeyspaceDef& ks) {
+    if (Status s = SaveKeyspace(storage->get(), ks); !s.ok()) {
+      RINGKV_LOG(&log, kError, "cannot persist keyspace {}: {}", ks.name, s.ToString());
+    }
+  };
+  membership_callbacks.on_save = [&storage, &log](const std::vector<gossip::Endpoint>& all) {
+    if (Status s = SaveEndpoints(storage->get(), all); !s.ok()) {
+      RINGKV_LOG(&log, kWarn, "cannot persist the cluster state: {}", s.ToString());
+    }
+  };
+  membership_callbacks.on_removed = [&io, &removed] {
+    removed = true;
+    io.stop();
+  };
+  Membership membership(&view, &keyspaces, &membership_client, &timers, &clock, &log,
+                        membership_options, std::move(membership_callbacks));
+  membership.Restore(saved_endpoints.value());
+  std::unique_ptr<Bootstrap> bootstrap;
+  if (joining) {
+    BootstrapOptions bootstrap_options;
+    bootstrap_options.tokens = f.vnodes;
+    bootstrap_options.seed = identity->host_id;
+    bootstrap_options.stream_bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
+    bootstrap = std::make_unique<Bootstrap>(&view, &membership, &service, peers.get(), &timers,
+                                            &clock, &keyspaces, storage->get(), &log,
+                                            bootstrap_options, tokens.value());
+  }
   // A dropped keyspace's data is deleted in the background; a drop whose deletion a crash cut
   // short is finished at the next start.
   auto purge = [&service, &log](const std::string& name) {
@@ -441,6 +505,7 @@ int main(int argc, char** argv) {
                cql->port());
   }
   membership.Start();
+  if (bootstrap) bootstrap->Start();
   if (handoff) handoff->Start();
 
   RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",
@@ -484,6 +549,10 @@ int main(int argc, char** argv) {
   storage.value()->Drain();
   if (Status s = CloseIdentity(storage->get(), identity.value()); !s.ok()) {
     RINGKV_LOG(&log, kError, "could not record the clean shutdown: {}", s.ToString());
+    return 1;
+  }
+  if (removed) {
+    RINGKV_LOG(&log, kError, "stopped: the cluster removed this node");
     return 1;
   }
   RINGKV_LOG(&log, kInfo, "stopped cleanly");

@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "node/server/gossip_wire.h"
 #include "proto/frame.h"
 
 namespace ringkv {
@@ -158,6 +159,47 @@ MembershipClient::MembershipClient(asio::io_context* io, MembershipClientOptions
 
 MembershipClient::~MembershipClient() { *alive_ = false; }
 
+void MembershipClient::GossipSyn(const std::string& address, const gossip::Syn& syn,
+                                 int64_t timeout_ms,
+                                 std::function<void(Result<gossip::Ack>)> done) {
+  proto::FrameBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(2);
+  FillGossipSyn(frame.initGossipSyn(), syn);
+  auto ack = std::make_shared<gossip::Ack>();
+  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
+  exchange->Run(
+      address, timeout_ms, proto::EncodeFrameBytes(m),
+      [ack](wire::Frame::Reader f) -> Status {
+        if (f.which() != wire::Frame::GOSSIP_ACK) return Status::Protocol("expected gossipAck");
+        auto read = ReadGossipAck(f.getGossipAck());
+        if (!read.ok()) return read.status();
+        *ack = std::move(read.value());
+        return Status::Ok();
+      },
+      [ack, done = std::move(done)](Status s) {
+        if (!s.ok()) return done(s);
+        done(std::move(*ack));
+      });
+}
+
+void MembershipClient::GossipAck2(const std::string& address, const gossip::Ack2& ack2,
+                                  int64_t timeout_ms, std::function<void(Status)> done) {
+  proto::FrameBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(2);
+  FillGossipAck2(frame.initGossipAck2(), ack2);
+  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
+  exchange->Run(
+      address, timeout_ms, proto::EncodeFrameBytes(m),
+      [](wire::Frame::Reader f) -> Status {
+        return f.which() == wire::Frame::GOSSIP_ACK2_RESULT
+                   ? Status::Ok()
+                   : Status::Protocol("expected gossipAck2Result");
+      },
+      std::move(done));
+}
+
 void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
                                  std::function<void(Result<RingAnswer>)> done) {
   proto::FrameBuilder m;
@@ -179,6 +221,7 @@ void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
           info.address.assign(View(d.getAddress()));
           info.host_id = d.getHostId();
           for (auto t : d.getTokens()) info.tokens.push_back(t);
+          if (member.hasStatus()) (void)gossip::ParseStatus(View(member.getStatus()), &info.status);
           answer->members.emplace_back(std::move(info), member.getUp());
         }
         for (auto ks : r.getKeyspaces()) {

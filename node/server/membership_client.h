@@ -3,6 +3,11 @@
 // deadline. Membership talks to each peer once a period, so a pooled connection would save little
 // and a fresh one also proves the peer still accepts connections.
 //
+// Gossip uses the same short connections: one Syn and its Ack, then (if the peer asked for
+// anything) a second for the Ack2. A node gossips with two or three peers a second, so the
+// connection set-up costs little, and each exchange doubles as a probe that the peer still
+// accepts connections.
+//
 // Thread safety: the io_context's thread only. Exchanges still running when the client is
 // destroyed are abandoned: their callbacks never run.
 #ifndef RINGKV_NODE_SERVER_MEMBERSHIP_CLIENT_H_
@@ -31,6 +36,10 @@ class MembershipClient final : public MembershipTransport {
   MembershipClient(boost::asio::io_context* io, MembershipClientOptions options);
   ~MembershipClient() override;
 
+  void GossipSyn(const std::string& address, const gossip::Syn& syn, int64_t timeout_ms,
+                 std::function<void(Result<gossip::Ack>)> done) override;
+  void GossipAck2(const std::string& address, const gossip::Ack2& ack2, int64_t timeout_ms,
+                  std::function<void(Status)> done) override;
   void FetchRing(const std::string& address, int64_t timeout_ms,
                  std::function<void(Result<RingAnswer>)> done) override;
   void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace, int64_t timeout_ms,

@@ -1,5 +1,7 @@
 #include "node/server/server.h"
 
+#include "node/server/gossip_wire.h"
+
 #include <capnp/message.h>
 #include <fmt/format.h>
 #include <kj/exception.h>
@@ -489,6 +491,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Answer(weak, id, [&](wire::Frame::Builder f) { FillRing(f.initRingResult(), ring); });
         return;
       }
+      case wire::Frame::GOSSIP_SYN: {
+        if (!RequirePeer(id)) return;
+        if (!Admit(id)) return;
+        if (server_->membership_ == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
+        }
+        auto syn = ReadGossipSyn(frame.getGossipSyn());
+        if (!syn.ok()) return AnswerError(weak, id, syn.status());
+        const gossip::Ack ack = server_->membership_->OnSyn(syn.value());
+        Answer(weak, id, [&](wire::Frame::Builder f) { FillGossipAck(f.initGossipAck(), ack); });
+        return;
+      }
+      case wire::Frame::GOSSIP_ACK2: {
+        if (!RequirePeer(id)) return;
+        if (!Admit(id)) return;
+        if (server_->membership_ == nullptr) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node is not a cluster member"));
+        }
+        auto ack2 = ReadGossipAck2(frame.getGossipAck2());
+        if (!ack2.ok()) return AnswerError(weak, id, ack2.status());
+        server_->membership_->OnAck2(ack2.value());
+        Answer(weak, id, [&](wire::Frame::Builder f) { f.initGossipAck2Result(); });
+        return;
+      }
       case wire::Frame::CREATE_KEYSPACE: {
         auto req = frame.getCreateKeyspace();
         if (!Admit(id)) return;
@@ -560,6 +586,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::REPLICA_SCAN_RESULT:
       case wire::Frame::DROP_KEYSPACE_RESULT:
       case wire::Frame::TRUNCATE_HINTS_RESULT:
+      case wire::Frame::GOSSIP_ACK:
+      case wire::Frame::GOSSIP_ACK2_RESULT:
         Fail(wire::ErrorCode::PROTOCOL,
              fmt::format("an answer (kind {}) sent as a request", static_cast<int>(frame.which())));
         return;
@@ -698,6 +726,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (unsigned i = 0; i < ring.members.size(); ++i) {
       const auto& [m, up] = ring.members[i];
       members[i].setUp(up);
+      const auto status = gossip::StatusName(m.status);
+      members[i].setStatus(capnp::Text::Reader(status.data(), status.size()));
       auto d = members[i].initDescription();
       d.setNodeName(m.name);
       d.setAddress(m.address);
