@@ -32,6 +32,7 @@
 #include "node/kv_service.h"
 #include "node/log.h"
 #include "node/membership.h"
+#include "node/range_streamer.h"
 #include "storage/storage.h"
 
 namespace ringkv {
@@ -41,19 +42,7 @@ struct BootstrapOptions {
   uint32_t allocation_replication_factor = 3;
   uint64_t seed = 1;
   int64_t ring_delay_ms = 3000;
-  int64_t retry_ms = 1000;
-  int64_t page_timeout_ms = 10'000;
-  uint32_t page_entries = 500;
-  double stream_bytes_per_s = 0;  // 0: unthrottled
-};
-
-struct StreamProgress {
-  std::string state = "idle";  // waiting, announcing, streaming, done
-  size_t ranges_total = 0;
-  size_t ranges_done = 0;
-  uint64_t keys = 0;
-  uint64_t bytes = 0;
-  std::string current;  // the range in progress and its source
+  StreamOptions stream;
 };
 
 class Bootstrap {
@@ -69,17 +58,9 @@ class Bootstrap {
   const StreamProgress& progress() const { return progress_; }
 
  private:
-  struct Task {
-    std::string keyspace;
-    TokenRange range;  // non-wrapping
-    std::vector<std::string> sources;
-    std::string Id() const;
-  };
   void TryAnnounce();
   void PlanStreams();
-  void NextTask();
-  void Page(size_t source, bool has_after, Token after_token, std::string after_key);
-  void TaskDone();
+  void RangeDone(const StreamTask& task);
   void Finish();
   void Retry(std::function<void()> fn);
 
@@ -94,10 +75,10 @@ class Bootstrap {
   Logger* const log_;
   const BootstrapOptions options_;
   std::vector<Token> tokens_;
-  std::vector<Task> tasks_;
-  size_t next_ = 0;
-  std::set<std::string> done_ranges_;  // Task::Id of ranges finished, saved
+  std::vector<StreamTask> tasks_;
+  std::set<std::string> done_ranges_;  // StreamTask::Id of ranges finished, saved
   StreamProgress progress_;
+  RangeStreamer streamer_;
   std::string waiting_for_;
 };
 

@@ -396,7 +396,7 @@ int main(int argc, char** argv) {
     BootstrapOptions bootstrap_options;
     bootstrap_options.tokens = f.vnodes;
     bootstrap_options.seed = identity->host_id;
-    bootstrap_options.stream_bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
+    bootstrap_options.stream.bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
     bootstrap = std::make_unique<Bootstrap>(&view, &membership, &service, peers.get(), &timers,
                                             &clock, &keyspaces, storage->get(), &log,
                                             bootstrap_options, tokens.value());
