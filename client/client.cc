@@ -794,6 +794,21 @@ Expected<uint64_t> Client::TruncateHints(std::string_view target) {
   return future.get();
 }
 
+Expected<std::string> Client::Admin(std::string_view command, std::string_view argument) {
+  if (impl_->OnIoThread()) return SyncOnIoThreadError();
+  auto promise = std::make_shared<std::promise<Expected<std::string>>>();
+  auto future = promise->get_future();
+  // Not idempotent in general (decommission, removenode): sent once.
+  auto request = impl_->NewRequest("admin", /*idempotent=*/false, Request::Target::kContact,
+                                   std::chrono::milliseconds(0));
+  BuildOrFail(*request, Expected<void>(), [&](wire::Frame::Builder frame) {
+    client_internal::BuildAdmin(frame, command, argument);
+  });
+  request->complete = Typed<std::string>(Fulfil(promise), client_internal::ParseAdminAnswer);
+  impl_->Submit(std::move(request));
+  return future.get();
+}
+
 Expected<bool> Client::DropKeyspace(std::string_view name, bool if_exists) {
   if (impl_->OnIoThread()) return SyncOnIoThreadError();
   if (auto valid = client_internal::ValidateCreateKeyspace(name, 1); !valid.ok()) {

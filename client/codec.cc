@@ -252,6 +252,7 @@ void SetAttempt(wire::Frame::Builder frame, uint64_t request_id, uint32_t timeou
     case wire::Frame::CREATE_KEYSPACE:
     case wire::Frame::DROP_KEYSPACE:
     case wire::Frame::TRUNCATE_HINTS:
+    case wire::Frame::ADMIN:
       break;
     default: assert(false && "SetAttempt on a frame that is not a client request");
   }
@@ -339,6 +340,20 @@ Expected<bool> ParseDropKeyspaceAnswer(wire::Frame::Reader frame) {
   return ParseAnswer<bool>(
       frame, wire::Frame::DROP_KEYSPACE_RESULT, "dropKeyspace",
       [&]() -> Expected<bool> { return frame.getDropKeyspaceResult().getDropped(); });
+}
+
+void BuildAdmin(wire::Frame::Builder frame, std::string_view command, std::string_view argument) {
+  auto admin = frame.initAdmin();
+  admin.setCommand(AsText(command));
+  admin.setArgument(AsText(argument));
+}
+
+Expected<std::string> ParseAdminAnswer(wire::Frame::Reader frame) {
+  return ParseAnswer<std::string>(frame, wire::Frame::ADMIN_RESULT, "admin",
+                                  [&]() -> Expected<std::string> {
+                                    auto json = frame.getAdminResult().getJson();
+                                    return std::string(json.cStr(), json.size());
+                                  });
 }
 
 void BuildTruncateHints(wire::Frame::Builder frame, std::string_view target) {

@@ -50,6 +50,8 @@ Expected<DelResult> ParseDelAnswer(wire::Frame::Reader frame);
 Expected<ScanPage> ParseScanAnswer(wire::Frame::Reader frame);
 Expected<bool> ParseDropKeyspaceAnswer(wire::Frame::Reader frame);
 void BuildTruncateHints(wire::Frame::Builder frame, std::string_view target);
+void BuildAdmin(wire::Frame::Builder frame, std::string_view command, std::string_view argument);
+Expected<std::string> ParseAdminAnswer(wire::Frame::Reader frame);
 Expected<uint64_t> ParseTruncateHintsAnswer(wire::Frame::Reader frame);
 Expected<NodeInfo> ParseInfoAnswer(wire::Frame::Reader frame);
 Expected<bool> ParseCreateKeyspaceAnswer(wire::Frame::Reader frame);

@@ -114,7 +114,9 @@ Gossiper::Round Gossiper::Tick(int64_t now_us, const std::vector<std::string>& s
       coin(rng_) < static_cast<double>(down.size()) / static_cast<double>(live.size() + 1)) {
     round.addresses.push_back(pick(down));
   }
-  if (!seed_set.empty() && !to_seed) {
+  // A node that knows fewer live members than there are seeds always asks a seed too: two nodes
+  // that only found each other must not stay an island.
+  if (!seed_set.empty() && (!to_seed || live.size() < seed_set.size())) {
     const double members = static_cast<double>(live.size() + down.size());
     if (live.size() < seed_set.size() ||
         coin(rng_) <= static_cast<double>(seed_set.size()) / std::max(members, 1.0)) {
@@ -171,10 +173,16 @@ Ack Gossiper::OnSyn(const Syn& syn, int64_t now_us) {
     listed.insert(d.name);
     auto it = endpoints_.find(d.name);
     if (it == endpoints_.end()) {
-      ack.requests.push_back(Digest{d.name, 0, 0, 0});
+      ack.requests.push_back(Digest{d.name, 0, 0, 0, 0});
       continue;
     }
     const Endpoint& mine = it->second;
+    if (d.host_id != 0 && d.host_id != mine.state.host_id && !Gone(mine.state.status)) {
+      // Two nodes claim the name: show the sender the one this node knows, so that the one
+      // that started later learns it is the second (Event::kSelfTaken) and stops.
+      if (ack.states.size() < kStatesPerMessageMax) ack.states.push_back(mine);
+      continue;
+    }
     Offer(mine, d, &ack.states, &ack.heartbeats);
     const bool they_newer = Newer(d.generation, d.version, mine.generation, mine.version) ||
                             (d.generation == mine.generation && d.version == mine.version &&
@@ -232,6 +240,11 @@ void Gossiper::Apply(const Endpoint& e, int64_t now_us) {
     const Endpoint& me = endpoints_.at(self_);
     if (e.state.status == MemberStatus::kRemoved && e.state.host_id == me.state.host_id) {
       Emit(Event::Kind::kSelfRemoved, self_);
+    } else if (e.state.host_id != me.state.host_id && !Gone(e.state.status) &&
+               e.generation < me.generation) {
+      // The name was taken by a node that started before this one: this one is the second.
+      Emit(Event::Kind::kSelfTaken, self_,
+           fmt::format("host {:016x} at {} holds the name", e.state.host_id, e.state.address));
     } else if (Newer(e.generation, e.version, me.generation, me.version)) {
       Emit(Event::Kind::kRefused, self_,
            fmt::format("a state for this node's name from another node (host id {:016x}, "

@@ -58,6 +58,7 @@ struct Event {
     kDead,         // ... dead
     kRefused,      // a state from a peer was refused: `detail` says why
     kSelfRemoved,  // the cluster says this node was removed (removenode)
+    kSelfTaken,    // another node (another host id) held this node's name first and has not left
     kExpired,      // a LEFT / REMOVED member forgotten after gone_expiry_us
   };
   Kind kind;
@@ -89,6 +90,9 @@ class Gossiper {
   };
   // One round. `seeds` are HOST:PORT addresses (this node's own is skipped).
   Round Tick(int64_t now_us, const std::vector<std::string>& seeds);
+  // Re-judges every member now, between rounds (the node calls it a few times a second, so a
+  // silent member is convicted when phi crosses the threshold, not at the next round).
+  void Check(int64_t now_us) { Judge(now_us); }
   // Answers a peer's Syn.
   Ack OnSyn(const Syn& syn, int64_t now_us);
   // Takes the answer to our Syn; returns what the peer asked for (send it unless empty).
@@ -110,7 +114,9 @@ class Gossiper {
     int64_t gone_since_us = -1;  // when it was seen LEFT / REMOVED
   };
 
-  Digest DigestOf(const Endpoint& e) const { return {e.name, e.generation, e.version, e.heartbeat}; }
+  Digest DigestOf(const Endpoint& e) const {
+    return {e.name, e.generation, e.version, e.heartbeat, e.state.host_id};
+  }
   void Apply(const Endpoint& e, int64_t now_us);
   void ApplyHeartbeat(const Digest& d, int64_t now_us);
   void Beat(const std::string& name, int64_t now_us);

@@ -90,6 +90,14 @@ TEST(Gossiper, EveryNodeLearnsEveryMemberThroughOneSeed) {
   }
 }
 
+TEST(Gossiper, NodesThatAllListEachOtherAsSeedsFormOneClusterNotIslands) {
+  Net net(6, 11);
+  net.seeds_.clear();
+  for (size_t i = 0; i < 6; ++i) net.seeds_.push_back(Net::Address(i));
+  net.RunUntil(10'000'000);
+  EXPECT_TRUE(KnowsAll(net, 6));
+}
+
 TEST(Gossiper, AStateChangeReachesAHundredNodesInLogarithmicRounds) {
   Net net(100, 3);
   net.RunUntil(40'000'000);
@@ -126,7 +134,8 @@ int64_t DetectionUs(Net& net, size_t n, size_t victim, int64_t stopped_at) {
   return worst;
 }
 
-TEST(Gossiper, AStoppedNodeIsSeenDeadByEveryoneWithinFiveSeconds) {
+// Judged once a round here (kvnode also judges between rounds, 4 times a second).
+TEST(Gossiper, AStoppedNodeIsSeenDeadByEveryoneWithinSixSeconds) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     Net net(5, seed);
     net.RunUntil(60'000'000);
@@ -136,8 +145,8 @@ TEST(Gossiper, AStoppedNodeIsSeenDeadByEveryoneWithinFiveSeconds) {
     net.RunUntil(stopped + 15'000'000);
     const int64_t detected = DetectionUs(net, 5, 3, stopped);
     ASSERT_GT(detected, 0) << "seed " << seed;
-    EXPECT_LT(detected, 5'000'000) << "seed " << seed;
-    EXPECT_GT(detected, 1'500'000) << "seed " << seed;
+    EXPECT_LT(detected, 6'000'000) << "seed " << seed;
+    EXPECT_GT(detected, 2'500'000) << "seed " << seed;
   }
 }
 
@@ -227,6 +236,25 @@ TEST(Gossiper, RefusesMalformedAndConflictingStatesWithAReason) {
   EXPECT_NE(refused[3].detail.find("name"), std::string::npos);
   EXPECT_EQ(g.endpoints().size(), 1u);
   EXPECT_EQ(g.self_endpoint().state, s);
+}
+
+TEST(Gossiper, ASecondNodeWithATakenNameLearnsItAndTheFirstKeepsIt) {
+  Net net(3);
+  net.RunUntil(10'000'000);
+  // Another process named n1 (another host id) starts later and gossips with n2.
+  MemberState s;
+  s.address = "127.0.0.1:7999";
+  s.host_id = 4242;
+  s.tokens = {999};
+  Gossiper impostor("n1", 50'000'000, s, 9, GossipOptions{});
+  auto round = impostor.Tick(net.now(), {Net::Address(1)});
+  Ack ack = net.node(1).OnSyn(round.syn, net.now());
+  net.node(1).OnAck2(impostor.OnAck(ack, net.now()), net.now());
+  bool taken = false;
+  for (const auto& e : impostor.TakeEvents()) taken = taken || e.kind == Event::Kind::kSelfTaken;
+  EXPECT_TRUE(taken);
+  EXPECT_EQ(net.node(1).endpoints().at("n1").state.host_id, 1001u) << "the first one stays";
+  EXPECT_EQ(net.node(1).endpoints().at("n1").state.address, Net::Address(1));
 }
 
 TEST(Gossiper, IgnoresOlderCopiesOfAMember) {

@@ -75,6 +75,7 @@ struct Digest {
   int64_t generation = 0;
   uint64_t version = 0;
   uint64_t heartbeat = 0;
+  uint64_t host_id = 0;  // so two nodes claiming one name are told apart (0: not known)
   friend bool operator==(const Digest&, const Digest&) = default;
 };
 

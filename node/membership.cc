@@ -1,6 +1,7 @@
 #include "node/membership.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/token.h"
@@ -70,6 +71,13 @@ void Membership::Start() {
     });
   }
   Round();
+  Judge();
+}
+
+void Membership::Judge() {
+  gossiper_.Check(clock_->MonoUs());
+  ApplyEvents();
+  timers_->After(options_.period_ms * 1000 / 4, [this] { Judge(); });
 }
 
 void Membership::CheckSettled(const char* why) {
@@ -175,6 +183,10 @@ void Membership::ApplyEvents() {
         auto before = view_->members().find(e.name);
         const bool is_new = before == view_->members().end();
         const MemberStatus old_status = is_new ? MemberStatus::kNormal : before->second.status;
+        const bool removal = !is_new && gossip::InRing(old_status) &&
+                             info.status == MemberStatus::kRemoved;
+        std::optional<Ring> ring_before;
+        if (removal) ring_before = view_->ring();
         auto learnt = view_->Learn(info);
         if (!learnt.ok()) {
           ++stats_.refused;
@@ -190,6 +202,9 @@ void Membership::ApplyEvents() {
                      view_->node_count());
         }
         if (learnt.value() && callbacks_.on_ring_change) callbacks_.on_ring_change();
+        if (removal && callbacks_.on_member_removed) {
+          callbacks_.on_member_removed(e.name, *ring_before);
+        }
         break;
       }
       case Event::Kind::kAlive:
@@ -207,6 +222,11 @@ void Membership::ApplyEvents() {
         break;
       case Event::Kind::kSelfRemoved:
         RINGKV_LOG(log_, kError, "the cluster removed this node (removenode); it stops serving");
+        if (callbacks_.on_removed) callbacks_.on_removed();
+        break;
+      case Event::Kind::kSelfTaken:
+        RINGKV_LOG(log_, kError, "another node already has the name {} ({}); this one stops",
+                   view_->self(), e.detail);
         if (callbacks_.on_removed) callbacks_.on_removed();
         break;
       case Event::Kind::kExpired:

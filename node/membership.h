@@ -92,6 +92,8 @@ class Membership {
     std::function<void(const std::string&, int64_t)> on_drop;  // dropped here
     std::function<void(const std::vector<gossip::Endpoint>&)> on_save;  // what to persist
     std::function<void()> on_removed;  // the cluster removed this node
+    // Another member was removed (removenode); `before` is the ring that still held it.
+    std::function<void(const std::string&, const Ring&)> on_member_removed;
     // Runs once the ring is settled (and after every later ring change) for the join logic.
     std::function<void()> on_ring_change;
   };
@@ -132,6 +134,7 @@ class Membership {
 
  private:
   void Round();
+  void Judge();
   void Exchange(const std::string& address, const gossip::Syn& syn);
   void ApplyEvents();
   void UpdateSchema();

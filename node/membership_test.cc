@@ -214,6 +214,24 @@ TEST(MembershipTest, ANodeThatMissedAKeyspaceLearnsItThroughGossip) {
   EXPECT_FALSE(net.node(2).keyspaces.Find("features").ok()) << "and the drop too";
 }
 
+TEST(MembershipTest, RemovenodeOfADeadMemberReachesEveryNode) {
+  Net net;
+  for (int i = 1; i <= 4; ++i) {
+    net.Add(Member("n" + std::to_string(i), 7000 + i, {i * 10, i * 100}), kSeeds);
+  }
+  for (size_t i = 0; i < 4; ++i) net.node(i).membership->Start();
+  net.timers().Advance(3'000'000);
+  net.node(3).up = false;
+  EXPECT_FALSE(net.node(0).membership->Remove("n4").ok()) << "not yet convicted";
+  net.timers().Advance(8'000'000);
+  ASSERT_TRUE(net.node(0).membership->Remove("n4").ok());
+  net.timers().Advance(3'000'000);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(net.node(i).view->members().at("n4").status, gossip::MemberStatus::kRemoved) << i;
+    EXPECT_EQ(net.node(i).view->node_count(), 3u);
+  }
+}
+
 TEST(ClusterViewTest, AJoiningMemberIsAPendingReplicaUntilItIsNormal) {
   ClusterView view(Member("n1", 7001, {-100, 100}));
   ASSERT_TRUE(view.Learn(Member("n2", 7002, {-50, 50})).ok());

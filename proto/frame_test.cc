@@ -50,7 +50,7 @@ constexpr Frame::Which kAllKinds[] = {
     Frame::CREATE_KEYSPACE_RESULT, Frame::SCAN, Frame::SCAN_RESULT, Frame::REPLICA_SCAN,
     Frame::REPLICA_SCAN_RESULT, Frame::DROP_KEYSPACE, Frame::DROP_KEYSPACE_RESULT,
     Frame::TRUNCATE_HINTS, Frame::TRUNCATE_HINTS_RESULT, Frame::GOSSIP_SYN, Frame::GOSSIP_ACK,
-    Frame::GOSSIP_ACK2, Frame::GOSSIP_ACK2_RESULT,
+    Frame::GOSSIP_ACK2, Frame::GOSSIP_ACK2_RESULT, Frame::ADMIN, Frame::ADMIN_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -325,6 +325,15 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
     }
     case Frame::GOSSIP_ACK2_RESULT:
       f.initGossipAck2Result();
+      break;
+    case Frame::ADMIN: {
+      auto m = f.initAdmin();
+      m.setCommand("removenode");
+      m.setArgument("n3");
+      break;
+    }
+    case Frame::ADMIN_RESULT:
+      f.initAdminResult().setJson("{}");
       break;
   }
 }

@@ -280,6 +280,7 @@ struct GossipDigest {
   generation @1 :Int64;
   version @2 :UInt64;
   heartbeat @3 :UInt64;
+  hostId @4 :UInt64;
 }
 
 struct GossipSyn {
@@ -300,6 +301,17 @@ struct GossipAck2 {
 }
 
 struct GossipAck2Result {}
+
+# Administration of one node (kvctl decommission, removenode, gossipinfo, netstats, cleanup):
+# the command and its argument; the answer is a JSON document (docs/operations.md).
+struct AdminRequest {
+  command @0 :Text;
+  argument @1 :Text;
+}
+
+struct AdminResult {
+  json @0 :Text;
+}
 
 # Creates a keyspace on every node the receiver knows (it passes the request on with
 # `propagated` set); nodes that learn of the cluster later get keyspaces with the ring.
@@ -431,5 +443,7 @@ struct Frame {
     gossipAck @29 :GossipAck;
     gossipAck2 @30 :GossipAck2;
     gossipAck2Result @31 :GossipAck2Result;
+    admin @32 :AdminRequest;
+    adminResult @33 :AdminResult;
   }
 }

@@ -166,6 +166,7 @@ int Main(int argc, char** argv) {
   for (Command& command : AddHintsCommands(app, globals)) commands.push_back(std::move(command));
   for (Command& command : AddKeyspaceCommands(app, globals)) commands.push_back(std::move(command));
   for (Command& command : AddAdminCommands(app, globals)) commands.push_back(std::move(command));
+  for (Command& command : AddMembershipCommands(app, globals)) commands.push_back(std::move(command));
 
   for (const Command& command : commands) {
     command.app->footer(command.app->get_footer() + kCommandFooter);

@@ -58,6 +58,8 @@ Command AddScanCommand(CLI::App& parent, const Globals& globals);
 std::vector<Command> AddHintsCommands(CLI::App& parent, const Globals& globals);
 // status, describecluster, tablestats (tools/kvctl_admin.cc).
 std::vector<Command> AddAdminCommands(CLI::App& parent, const Globals& globals);
+// gossipinfo, netstats, decommission, removenode (tools/kvctl_membership.cc).
+std::vector<Command> AddMembershipCommands(CLI::App& parent, const Globals& globals);
 // `keyspace create` and `keyspace list`, under a `keyspace` command of their own.
 std::vector<Command> AddKeyspaceCommands(CLI::App& parent, const Globals& globals);
 

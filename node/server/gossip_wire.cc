@@ -17,6 +17,7 @@ void FillDigests(capnp::List<wire::GossipDigest>::Builder out, const std::vector
     out[i].setGeneration(in[i].generation);
     out[i].setVersion(in[i].version);
     out[i].setHeartbeat(in[i].heartbeat);
+    out[i].setHostId(in[i].host_id);
   }
 }
 
@@ -47,7 +48,8 @@ Result<std::vector<Digest>> ReadDigests(capnp::List<wire::GossipDigest>::Reader 
   std::vector<Digest> out;
   out.reserve(in.size());
   for (auto d : in) {
-    out.push_back(Digest{Str(d.getName()), d.getGeneration(), d.getVersion(), d.getHeartbeat()});
+    out.push_back(Digest{Str(d.getName()), d.getGeneration(), d.getVersion(), d.getHeartbeat(),
+                         d.getHostId()});
   }
   return out;
 }

@@ -14,7 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/token.h"
 #include "node/testing/test_cluster.h"
+#include "ring/ring.h"
 #include "ringkv/client.h"
 
 namespace ringkv::testing {
@@ -97,6 +99,84 @@ TEST(KvnodeJoinTest, WritesThroughAJoiningNodeAreSeenEverywhereAndTheJoinComplet
     EXPECT_EQ(missing, 0u) << "keys missing from ALL reads through node " << n + 1;
   }
   EXPECT_EQ(joiner.Terminate(), 0);
+}
+
+// The joiner SIGKILLed while it streams (throttled so the stream takes seconds), then started
+// again: it resumes with the ranges it had not finished, turns NORMAL, and then holds every key
+// it replicates: with the three old nodes stopped, it alone answers each of them at ONE.
+TEST(KvnodeJoinTest, AJoinerKilledHalfwayThroughItsStreamResumesAndLosesNothing) {
+  const std::string dir = TempDir("join-resume");
+  TestClusterOptions options;
+  options.nodes = 3;
+  options.dir = dir;
+  TestCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.Logs();
+  ASSERT_TRUE(cluster.WaitFormed()) << cluster.Logs();
+  auto writer = ClientOf(cluster.node(0).address());
+  const std::string value(1000, 'x');
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = fmt::format("doc-{:05d}", i);
+    WriteOptions w;
+    w.consistency = Consistency::kAll;
+    ASSERT_TRUE(writer->Put(key, value, w).ok());
+    keys.push_back(key);
+  }
+  NodeProcessOptions joiner_options;
+  joiner_options.name = "n4";
+  joiner_options.data_dir = dir + "/n4";
+  joiner_options.extra_args = {"--seeds", cluster.node(0).address(),
+                               "--stream-throughput-mb-per-s", "0.3"};
+  NodeProcess joiner(joiner_options);
+  ASSERT_TRUE(joiner.Start().ok()) << joiner.log();
+  // Kill it once it has finished some ranges but not all.
+  ASSERT_TRUE(PollUntil(std::chrono::seconds(60), [&] {
+    auto r = RunCommand({NodeProcess::KvctlPath(), "--host", joiner.address(), "--format", "json",
+                         "netstats"});
+    return r.out.find("\"what\":\"join\"") != std::string::npos &&
+           r.out.find("\"ranges_done\":0,") == std::string::npos &&
+           r.out.find("\"state\":\"streaming\"") != std::string::npos;
+  })) << joiner.log();
+  joiner.Kill();
+  ASSERT_TRUE(joiner.Start().ok()) << joiner.log();
+  ASSERT_TRUE(PollUntil(std::chrono::seconds(120), [&] {
+    return joiner.log().find("now NORMAL") != std::string::npos;
+  })) << joiner.log();
+  // The second run's plan: "join: R range(s) to stream (D done by an earlier run)".
+  const std::string log = joiner.log();
+  const std::regex plan("\\(([0-9]+) done by an earlier run\\)");
+  std::vector<unsigned long> done_before;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), plan); it != std::sregex_iterator();
+       ++it) {
+    done_before.push_back(std::stoul((*it)[1]));
+  }
+  ASSERT_EQ(done_before.size(), 2u) << log;
+  EXPECT_GT(done_before[1], 0u) << "the second run skipped what the first had streamed";
+
+  // Which keys n4 replicates, from the ring the cluster answers.
+  auto ring_info = ClientOf(joiner.address())->Ring();
+  ASSERT_TRUE(ring_info.ok());
+  std::vector<Member> members;
+  for (const auto& member : ring_info->members) members.push_back({member.name, member.tokens});
+  auto ring = Ring::Build(members);
+  ASSERT_TRUE(ring.ok());
+  ASSERT_EQ(ring->node_count(), 4u);
+  std::vector<std::string> mine;
+  for (const auto& key : keys) {
+    auto replicas = ring->PreferenceList(TokenOf(key), 3);
+    if (std::find(replicas.begin(), replicas.end(), "n4") != replicas.end()) mine.push_back(key);
+  }
+  ASSERT_GT(mine.size(), keys.size() / 2);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster.node(i).Terminate(), 0);
+  auto lone = ClientOf(joiner.address());
+  size_t missing = 0;
+  for (const auto& key : mine) {
+    ReadOptions r;
+    r.consistency = Consistency::kOne;
+    auto got = lone->Get(key, r);
+    if (!got.ok() || !got->found) ++missing;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << mine.size() << " keys n4 replicates\n" << joiner.log();
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -27,6 +30,9 @@
 #include "node/log.h"
 #include "node/bootstrap.h"
 #include "node/cluster_state_store.h"
+#include "node/decommission.h"
+#include "node/replica_restore.h"
+#include "node/server/node_admin.h"
 #include "node/membership.h"
 #include "node/server/membership_client.h"
 #include "node/server/peer_client.h"
@@ -234,6 +240,14 @@ int main(int argc, char** argv) {
   std::error_code fs_error;
   std::filesystem::create_directories(f.data, fs_error);
   if (fs_error) return Fatal(fmt::format("cannot create --data {}: {}", f.data, fs_error.message()));
+  // One node per data directory: a second kvnode on it would share the identity and the ring
+  // position. The lock goes with the process, however it ends.
+  const std::string lock_path = (std::filesystem::path(f.data) / "kvnode.lock").string();
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Fatal(fmt::format("another kvnode is running on data directory {} (cannot lock {})",
+                             f.data, lock_path));
+  }
 
   boost::asio::io_context io(1);
   LevelDbOptions db_options;
@@ -388,6 +402,13 @@ int main(int argc, char** argv) {
     removed = true;
     io.stop();
   };
+  StreamOptions stream_options;
+  stream_options.bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
+  ReplicaRestore restore(&view, &service, peers.get(), &timers, &clock, &keyspaces, &log,
+                         stream_options);
+  membership_callbacks.on_member_removed = [&restore](const std::string& name, const Ring& before) {
+    restore.OnRemoved(name, before);
+  };
   Membership membership(&view, &keyspaces, &membership_client, &timers, &clock, &log,
                         membership_options, std::move(membership_callbacks));
   membership.Restore(saved_endpoints.value());
@@ -396,7 +417,7 @@ int main(int argc, char** argv) {
     BootstrapOptions bootstrap_options;
     bootstrap_options.tokens = f.vnodes;
     bootstrap_options.seed = identity->host_id;
-    bootstrap_options.stream.bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
+    bootstrap_options.stream = stream_options;
     bootstrap = std::make_unique<Bootstrap>(&view, &membership, &service, peers.get(), &timers,
                                             &clock, &keyspaces, storage->get(), &log,
                                             bootstrap_options, tokens.value());
@@ -439,6 +460,14 @@ int main(int argc, char** argv) {
   server_options.peer_frame_bytes_max =
       std::max(server_options.limits.frame_bytes_max,
                service_options.object_bytes_max + kKeyBytesMax + (1u << 20));
+  // Set once the signal handler exists: decommission ends the process as SIGTERM does.
+  std::function<void(const char*)> stop_node;
+  DecommissionOptions decommission_options;
+  decommission_options.stream = stream_options;
+  Decommission decommission(&view, &membership, &service, peers.get(), &timers, &clock,
+                            &keyspaces, &log, decommission_options,
+                            [&stop_node] { stop_node("decommissioned: this node left the cluster"); });
+  NodeAdmin admin{&membership, &view, bootstrap.get(), &decommission, &restore};
   // /metrics: the same loop builds the page, so it reads every component without locks.
   NodeMetrics request_metrics;
   const int64_t started_us = clock.MonoUs();
@@ -453,6 +482,10 @@ int main(int argc, char** argv) {
     sources.service = &service;
     sources.storage = storage->get();
     sources.view = &view;
+    sources.membership = &membership;
+    if (bootstrap) sources.streams.push_back(&bootstrap->progress());
+    sources.streams.push_back(&decommission.progress());
+    sources.streams.push_back(&restore.progress());
     sources.hints = handoff.get();
     sources.clock = &clock;
     sources.started_us = started_us;
@@ -467,6 +500,10 @@ int main(int argc, char** argv) {
   server.SetMetrics(&request_metrics);
   server.AttachCluster(coordinator.get(), &membership, &keyspaces);
   server.AttachHints(handoff.get());
+  server.SetAdminHandler([&admin](const std::string& command, const std::string& argument,
+                                  std::function<void(Result<std::string>)> done) {
+    admin.Handle(command, argument, std::move(done));
+  });
   server.SetPeerSeenCallback([&view, &log](const std::string& node) {
     if (view.members().count(node) > 0 && !view.IsUp(node)) {
       RINGKV_LOG(&log, kInfo, "peer {} is up (it connected to this node)", node);
@@ -514,9 +551,11 @@ int main(int argc, char** argv) {
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer shutdown_deadline(io);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    RINGKV_LOG(&log, kInfo, "signal {}: finishing requests in flight, then stopping", signo);
+  bool stopping = false;
+  stop_node = [&](const char* why) {
+    if (stopping) return;
+    stopping = true;
+    RINGKV_LOG(&log, kInfo, "{}: finishing requests in flight, then stopping", why);
     http.Stop();
     // No new CQL requests; those running are this node's clients and finish while it serves.
     if (cql) cql->Close();
@@ -529,6 +568,10 @@ int main(int argc, char** argv) {
       server.CloseAll();
       io.stop();
     });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    stop_node(fmt::format("signal {}", signo).c_str());
   });
   // SIGPIPE would kill the node when a client vanishes mid-write; Asio reports EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,5 +1,7 @@
 #include "node/server/metrics_export.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "node/server/server.h"
@@ -101,6 +103,39 @@ std::string RenderMetrics(const MetricsSources& s) {
   }
   p.Family("ringkv_ring_nodes", "gauge", "Nodes in this node's ring.");
   p.Sample("ringkv_ring_nodes", "", static_cast<double>(s.view->node_count()));
+  p.Family("ringkv_members", "gauge", "Members this node knows, by gossip status.");
+  {
+    std::map<std::string_view, size_t> by_status;
+    for (const auto& [name, m] : s.view->members()) ++by_status[gossip::StatusName(m.status)];
+    for (const auto& [status, n] : by_status) {
+      p.Sample("ringkv_members", Label("status", status), static_cast<double>(n));
+    }
+  }
+  if (s.membership != nullptr) {
+    const MembershipStats& g = s.membership->stats();
+    const std::pair<const char*, std::pair<uint64_t, const char*>> gossip_counters[] = {
+        {"ringkv_gossip_rounds_total", {g.rounds, "Gossip rounds this node ran."}},
+        {"ringkv_gossip_exchanges_total", {g.exchanges_ok, "Gossip exchanges that got an answer."}},
+        {"ringkv_gossip_exchanges_failed_total", {g.exchanges_failed, "Gossip exchanges that failed."}},
+        {"ringkv_gossip_states_received_total", {g.bytes_hint, "Full member states received in answers."}},
+        {"ringkv_gossip_refused_total", {g.refused, "Gossip states refused (limits, conflicts)."}},
+        {"ringkv_failure_detector_convictions_total", {g.convicted, "Members the failure detector convicted."}},
+        {"ringkv_schema_pulls_total", {g.schema_pulls, "Keyspace catalogs pulled from a peer with another schema version."}},
+    };
+    for (const auto& [name, v] : gossip_counters) {
+      p.Family(name, "counter", v.second);
+      p.Sample(name, "", static_cast<double>(v.first));
+    }
+  }
+  p.Family("ringkv_stream_bytes_total", "counter", "Bytes streamed, by stream (join, decommission, removenode).");
+  p.Family("ringkv_stream_keys_total", "counter", "Keys streamed, by stream.");
+  for (const StreamProgress* stream : s.streams) {
+    if (stream->state == "idle") continue;
+    p.Sample("ringkv_stream_bytes_total", Label("stream", stream->what),
+             static_cast<double>(stream->bytes));
+    p.Sample("ringkv_stream_keys_total", Label("stream", stream->what),
+             static_cast<double>(stream->keys));
+  }
 
   const CoordinatorStats& c = s.coordinator->stats();
   const std::pair<const char*, std::pair<uint64_t, const char*>> counters[] = {

@@ -14,6 +14,8 @@
 
 #include "common/clock.h"
 #include "node/cluster_view.h"
+#include "node/membership.h"
+#include "node/range_streamer.h"
 #include "node/coordinator.h"
 #include "node/hinted_handoff.h"
 #include "node/kv_service.h"
@@ -33,6 +35,8 @@ struct MetricsSources {
   const KvService* service = nullptr;
   Storage* storage = nullptr;
   const ClusterView* view = nullptr;
+  const Membership* membership = nullptr;  // may be null: no gossip families
+  std::vector<const StreamProgress*> streams;  // join, decommission, removenode
   const HintedHandoff* hints = nullptr;  // may be null: no hint families
   const Clock* clock = nullptr;
   int64_t started_us = 0;  // clock->MonoUs() at start

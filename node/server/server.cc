@@ -503,6 +503,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Answer(weak, id, [&](wire::Frame::Builder f) { FillGossipAck(f.initGossipAck(), ack); });
         return;
       }
+      case wire::Frame::ADMIN: {
+        auto req = frame.getAdmin();
+        if (!Admit(id)) return;
+        if (!server_->admin_) {
+          return AnswerError(weak, id, Status::InvalidArgument("this node takes no admin requests"));
+        }
+        server_->admin_(std::string(View(req.getCommand())), std::string(View(req.getArgument())),
+                        [weak, id](Result<std::string> r) {
+                          if (!r.ok()) return AnswerError(weak, id, r.status());
+                          Answer(weak, id, [&](wire::Frame::Builder f) {
+                            f.initAdminResult().setJson(r.value());
+                          });
+                        });
+        return;
+      }
       case wire::Frame::GOSSIP_ACK2: {
         if (!RequirePeer(id)) return;
         if (!Admit(id)) return;
@@ -588,6 +603,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::TRUNCATE_HINTS_RESULT:
       case wire::Frame::GOSSIP_ACK:
       case wire::Frame::GOSSIP_ACK2_RESULT:
+      case wire::Frame::ADMIN_RESULT:
         Fail(wire::ErrorCode::PROTOCOL,
              fmt::format("an answer (kind {}) sent as a request", static_cast<int>(frame.which())));
         return;

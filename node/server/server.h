@@ -86,6 +86,12 @@ class Server {
     on_peer_seen_ = std::move(fn);
   }
 
+  // Answers admin requests (node administration, kvctl): command, argument, and a callback to
+  // run once with the JSON answer. Without one they are refused.
+  using AdminFn = std::function<void(const std::string&, const std::string&,
+                                     std::function<void(Result<std::string>)>)>;
+  void SetAdminHandler(AdminFn fn) { admin_ = std::move(fn); }
+
   // Binds and starts accepting.
   [[nodiscard]] Status Start();
   // Stops accepting; each connection finishes the requests it has in flight, flushes their answers
@@ -110,6 +116,7 @@ class Server {
   HintedHandoff* hints_ = nullptr;
   NodeMetrics* metrics_ = nullptr;
   std::function<void(const std::string&)> on_peer_seen_;
+  AdminFn admin_;
   Storage* const storage_;
   const Clock* const clock_;
   Logger* const log_;

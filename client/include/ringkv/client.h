@@ -270,6 +270,9 @@ class Client {
   Expected<bool> DropKeyspace(std::string_view name, bool if_exists = false);
   // Deletes every hint the contact point holds for node `target`; returns how many there were.
   Expected<uint64_t> TruncateHints(std::string_view target);
+  // Administration of the contact point itself (kvctl decommission, removenode, gossipinfo,
+  // netstats, cleanup): the node's answer, a JSON document (docs/operations.md). Sent once.
+  Expected<std::string> Admin(std::string_view command, std::string_view argument = {});
 
   // Asynchronous forms. The future is always made ready, with an error if the client is destroyed
   // first. Callbacks run on the client's I/O thread: keep them short.

@@ -1,0 +1,183 @@
+#include "node/decommission.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "ring/ownership_diff.h"
+
+namespace ringkv {
+
+using gossip::MemberStatus;
+
+Decommission::Decommission(ClusterView* view, Membership* membership, KvService* service,
+                           PeerTransport* peers, Timers* timers, const Clock* clock,
+                           const KeyspaceCatalog* keyspaces, Logger* log,
+                           DecommissionOptions options, std::function<void()> on_left)
+    : view_(view),
+      membership_(membership),
+      service_(service),
+      peers_(peers),
+      timers_(timers),
+      clock_(clock),
+      keyspaces_(keyspaces),
+      log_(log),
+      options_(options),
+      on_left_(std::move(on_left)) {
+  progress_.what = "decommission";
+}
+
+Status Decommission::Start() {
+  if (running_) return Status::InvalidArgument("this node is already leaving");
+  const MemberInfo& me = view_->members().at(view_->self());
+  if (me.status != MemberStatus::kNormal) {
+    return Status::InvalidArgument(fmt::format(
+        "this node is {}; only a NORMAL node can leave", gossip::StatusName(me.status)));
+  }
+  if (!view_->settled()) return Status::InvalidArgument("not ready: the ring is not settled yet");
+  for (const auto& name : view_->Moving()) {
+    return Status::InvalidArgument(fmt::format(
+        "{} is {}; range movements are serialised, try again once it is done", name,
+        gossip::StatusName(view_->members().at(name).status)));
+  }
+  const size_t remaining = view_->node_count() - 1;
+  for (const auto& [name, def] : keyspaces_->all()) {
+    if (def.replication_factor > remaining) {
+      return Status::InvalidArgument(fmt::format(
+          "keyspace '{}' has replication factor {}, and only {} node(s) would remain", name,
+          def.replication_factor, remaining));
+    }
+  }
+  // Every node that gains a range must be up to take it.
+  MemberInfo leaving = me;
+  leaving.status = MemberStatus::kLeaving;
+  std::vector<Member> future_members;
+  for (const auto& [name, m] : view_->members()) {
+    if (name != view_->self() && gossip::InRing(m.status)) future_members.push_back({name, m.tokens});
+  }
+  auto future = Ring::Build(std::move(future_members));
+  if (!future.ok()) return future.status();
+  std::set<std::string> gainers;
+  for (const auto& [name, def] : keyspaces_->all()) {
+    for (const auto& change : OwnershipDiff(view_->ring(), future.value(), def.replication_factor)) {
+      gainers.insert(change.gained.begin(), change.gained.end());
+    }
+  }
+  for (const auto& g : gainers) {
+    if (!view_->IsUp(g)) {
+      return Status::Unavailable(
+          fmt::format("{} would take some of this node's ranges but is down", g), gainers.size(),
+          gainers.size() - 1);
+    }
+  }
+  running_ = true;
+  progress_.state = "announcing";
+  membership_->SetSelf(MemberStatus::kLeaving, me.tokens);
+  RINGKV_LOG(log_, kInfo, "decommission: LEAVING; streaming to the new owners in {} ms",
+             options_.ring_delay_ms);
+  timers_->After(options_.ring_delay_ms * 1000, [this] { Plan(); });
+  return Status::Ok();
+}
+
+void Decommission::Plan() {
+  pushes_.clear();
+  for (const auto& [name, def] : keyspaces_->all()) {
+    for (const auto& change :
+         OwnershipDiff(view_->ring(), view_->future_ring(), def.replication_factor)) {
+      if (std::find(change.lost.begin(), change.lost.end(), view_->self()) == change.lost.end()) {
+        continue;
+      }
+      for (const auto& part : change.range.Unwrap()) {
+        for (const auto& to : change.gained) pushes_.push_back(Push{name, part, to});
+      }
+    }
+  }
+  progress_.state = "streaming";
+  progress_.ranges_total = pushes_.size();
+  RINGKV_LOG(log_, kInfo, "decommission: {} range transfer(s) to make", pushes_.size());
+  next_ = 0;
+  Next();
+}
+
+void Decommission::Next() {
+  if (next_ >= pushes_.size()) return Finish();
+  SendPage(false, 0, {});
+}
+
+void Decommission::SendPage(bool has_after, Token after_token, std::string after_key) {
+  const Push& push = pushes_[next_];
+  progress_.current = fmt::format("{} {} {} to {}", push.keyspace, push.range.start,
+                                  push.range.end, push.to);
+  ScanSpec spec;
+  spec.keyspace = push.keyspace;
+  spec.start_token = push.range.start;
+  spec.end_token = push.range.end;
+  spec.has_after = has_after;
+  spec.after_token = after_token;
+  spec.after_key = after_key;
+  spec.limit = options_.stream.page_entries;
+  Result<ReplicaScanReply> page = Status::Internal("no answer");
+  service_->ReplicaScan(spec, [&page](Result<ReplicaScanReply> r) { page = std::move(r); });
+  auto retry = [this, has_after, after_token, after_key] {
+    timers_->After(options_.stream.retry_ms * 1000, [this, has_after, after_token, after_key] {
+      SendPage(has_after, after_token, after_key);
+    });
+  };
+  if (!page.ok()) {
+    RINGKV_LOG(log_, kWarn, "decommission: reading {} failed: {}", progress_.current,
+               page.status().ToString());
+    return retry();
+  }
+  auto reply = std::make_shared<ReplicaScanReply>(std::move(page).value());
+  auto outstanding = std::make_shared<size_t>(reply->entries.size() + 1);
+  auto failed = std::make_shared<Status>(Status::Ok());
+  uint64_t bytes = 0;
+  for (const auto& e : reply->entries) bytes += StreamBytes(e.key, e.object);
+  const int64_t started_us = clock_->MonoUs();
+  auto after = [this, reply, outstanding, failed, retry, bytes, started_us] {
+    if (--*outstanding > 0) return;
+    if (!failed->ok()) {
+      RINGKV_LOG(log_, kInfo, "decommission: sending {} failed: {}; again in {} ms",
+                 progress_.current, failed->ToString(), options_.stream.retry_ms);
+      return retry();
+    }
+    progress_.keys += reply->entries.size();
+    progress_.bytes += bytes;
+    int64_t wait_us = 0;
+    if (options_.stream.bytes_per_s > 0) {
+      const auto min_us =
+          static_cast<int64_t>(static_cast<double>(bytes) * 1e6 / options_.stream.bytes_per_s);
+      wait_us = std::max<int64_t>(0, min_us - (clock_->MonoUs() - started_us));
+    }
+    timers_->After(wait_us, [this, reply] {
+      if (!reply->more || reply->entries.empty()) {
+        ++progress_.ranges_done;
+        ++next_;
+        return Next();
+      }
+      SendPage(true, reply->entries.back().token, reply->entries.back().key);
+    });
+  };
+  const int64_t deadline_us = clock_->MonoUs() + options_.stream.page_timeout_ms * 1000;
+  for (const auto& e : reply->entries) {
+    peers_->ReplicaWrite(push.to, push.keyspace, e.key, e.object, deadline_us,
+                         [after, failed](Status s) {
+                           if (!s.ok()) *failed = s;
+                           after();
+                         });
+  }
+  after();
+}
+
+void Decommission::Finish() {
+  progress_.state = "done";
+  progress_.current.clear();
+  RINGKV_LOG(log_, kInfo, "decommission: sent {} key(s), {} byte(s); now LEFT", progress_.keys,
+             progress_.bytes);
+  membership_->SetSelf(MemberStatus::kLeft, view_->members().at(view_->self()).tokens);
+  timers_->After(2 * options_.period_ms * 1000, [this] { on_left_(); });
+}
+
+}  // namespace ringkv

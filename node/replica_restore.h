@@ -1,0 +1,44 @@
+// ReplicaRestore: after removenode declares a dead member REMOVED, each surviving node that now
+// replicates some of its ranges copies them from the replicas that held them with it
+// (`kvctl removenode`, DESIGN.md §5), so every key is back to N live copies. Every node runs this
+// for itself when gossip brings it the REMOVED state; removals are handled one after another.
+//
+// Thread safety: none; the node's loop. Pointers must outlive it.
+#ifndef RINGKV_NODE_REPLICA_RESTORE_H_
+#define RINGKV_NODE_REPLICA_RESTORE_H_
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "node/cluster_view.h"
+#include "node/keyspaces.h"
+#include "node/range_streamer.h"
+
+namespace ringkv {
+
+class ReplicaRestore {
+ public:
+  ReplicaRestore(const ClusterView* view, KvService* service, PeerTransport* peers,
+                 Timers* timers, const Clock* clock, const KeyspaceCatalog* keyspaces,
+                 Logger* log, StreamOptions options);
+
+  // `name` was removed; `before` is the ring that still held it.
+  void OnRemoved(const std::string& name, const Ring& before);
+  const StreamProgress& progress() const { return progress_; }
+
+ private:
+  void RunNext();
+
+  const ClusterView* const view_;
+  const KeyspaceCatalog* const keyspaces_;
+  Logger* const log_;
+  StreamProgress progress_;
+  RangeStreamer streamer_;
+  std::deque<std::pair<std::string, std::vector<StreamTask>>> queue_;
+  bool running_ = false;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_REPLICA_RESTORE_H_

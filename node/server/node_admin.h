@@ -1,0 +1,33 @@
+// NodeAdmin: the answers to admin requests (wire AdminRequest; kvctl decommission, removenode,
+// gossipinfo, netstats), as JSON documents (docs/operations.md lists their fields).
+//
+// Thread safety: the node's loop. Every pointer but `bootstrap` may not be null and must outlive
+// the NodeAdmin.
+#ifndef RINGKV_NODE_SERVER_NODE_ADMIN_H_
+#define RINGKV_NODE_SERVER_NODE_ADMIN_H_
+
+#include <functional>
+#include <string>
+
+#include "node/bootstrap.h"
+#include "node/cluster_view.h"
+#include "node/decommission.h"
+#include "node/membership.h"
+#include "node/replica_restore.h"
+
+namespace ringkv {
+
+struct NodeAdmin {
+  Membership* membership = nullptr;
+  ClusterView* view = nullptr;
+  const Bootstrap* bootstrap = nullptr;  // null: this node did not join
+  Decommission* decommission = nullptr;
+  const ReplicaRestore* restore = nullptr;
+
+  void Handle(const std::string& command, const std::string& argument,
+              std::function<void(Result<std::string>)> done) const;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_SERVER_NODE_ADMIN_H_

@@ -1,0 +1,180 @@
+// kvctl decommission, removenode, gossipinfo, netstats: membership administration of one node
+// (the first --host), through admin requests whose answers are JSON documents
+// (docs/operations.md, "Growing and shrinking a cluster").
+#include <fmt/format.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tools/kvctl.h"
+
+namespace ringkv::kvctl {
+namespace {
+
+Globals FirstHost(const Globals& globals) {
+  Globals one = globals;
+  one.hosts = globals.hosts.substr(0, globals.hosts.find(','));
+  return one;
+}
+
+// The node's answer to `command`, parsed; an error already reported (its exit code in *code).
+std::optional<nlohmann::json> AskNode(const Globals& globals, const std::string& command,
+                                      const std::string& argument, int* code) {
+  auto answer = MakeClient(FirstHost(globals))->Admin(command, argument);
+  if (!answer.ok()) {
+    *code = ReportError(globals, answer.error());
+    return std::nullopt;
+  }
+  auto json = nlohmann::json::parse(answer.value(), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    *code = ReportUsage(globals, "the node's answer is not JSON");
+    return std::nullopt;
+  }
+  return json;
+}
+
+int RunGossipinfo(const Globals& globals) {
+  int code = kExitOk;
+  auto info = AskNode(globals, "gossipinfo", "", &code);
+  if (!info) return code;
+  if (globals.json()) {
+    PrintJson(*info);
+    return kExitOk;
+  }
+  fmt::print("Gossip as seen by {} (rounds {}, exchanges ok {}, failed {}, states refused {})\n",
+             (*info)["self"].get<std::string>(), (*info)["rounds"].get<uint64_t>(),
+             (*info)["exchanges_ok"].get<uint64_t>(), (*info)["exchanges_failed"].get<uint64_t>(),
+             (*info)["refused"].get<uint64_t>());
+  fmt::print("{:<12} {:<22} {:<8} {:>18} {:>9} {:>8} {:>6} {:<5}\n", "NAME", "ADDRESS", "STATUS",
+             "GENERATION", "HEARTBEAT", "VERSION", "PHI", "UP");
+  for (const auto& m : (*info)["members"]) {
+    fmt::print("{:<12} {:<22} {:<8} {:>18} {:>9} {:>8} {:>6.1f} {:<5}\n",
+               m["name"].get<std::string>(), m["address"].get<std::string>(),
+               m["status"].get<std::string>(), m["generation"].get<int64_t>(),
+               m["heartbeat"].get<uint64_t>(), m["version"].get<uint64_t>(),
+               m["phi"].get<double>(), m["up"].get<bool>() ? "yes" : "no");
+  }
+  return kExitOk;
+}
+
+void PrintStreams(const nlohmann::json& netstats) {
+  fmt::print("{} is {}\n", netstats["self"].get<std::string>(),
+             netstats["status"].get<std::string>());
+  if (netstats["streams"].empty()) fmt::print("no streams\n");
+  for (const auto& s : netstats["streams"]) {
+    fmt::print("{}: {} ranges {}/{} keys {} bytes {}{}\n", s["what"].get<std::string>(),
+               s["state"].get<std::string>(), s["ranges_done"].get<uint64_t>(),
+               s["ranges_total"].get<uint64_t>(), s["keys"].get<uint64_t>(),
+               s["bytes"].get<uint64_t>(),
+               s["current"].get<std::string>().empty()
+                   ? ""
+                   : " (now " + s["current"].get<std::string>() + ")");
+  }
+}
+
+int RunNetstats(const Globals& globals) {
+  int code = kExitOk;
+  auto netstats = AskNode(globals, "netstats", "", &code);
+  if (!netstats) return code;
+  if (globals.json()) {
+    PrintJson(*netstats);
+  } else {
+    PrintStreams(*netstats);
+  }
+  return kExitOk;
+}
+
+int RunDecommission(const Globals& globals, bool wait, int wait_timeout_s) {
+  int code = kExitOk;
+  auto started = AskNode(globals, "decommission", "", &code);
+  if (!started) return code;
+  if (!wait) {
+    if (globals.json()) PrintJson(*started);
+    else fmt::print("{} is LEAVING\n", (*started)["self"].get<std::string>());
+    return kExitOk;
+  }
+  // Follow it until the node has left and stopped answering.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout_s);
+  std::string last_line, status = "LEAVING";
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto answer = MakeClient(FirstHost(globals))->Admin("netstats", "");
+    if (!answer.ok()) {
+      if (status == "LEFT") break;  // it left and stopped: done
+      return ReportError(globals, answer.error());
+    }
+    auto netstats = nlohmann::json::parse(answer.value(), nullptr, false);
+    if (netstats.is_discarded()) return ReportUsage(globals, "the node's answer is not JSON");
+    status = netstats["status"].get<std::string>();
+    for (const auto& s : netstats["streams"]) {
+      if (s["what"] != "decommission") continue;
+      const std::string line = fmt::format("{}: ranges {}/{}, {} keys, {} bytes", status,
+                                           s["ranges_done"].get<uint64_t>(),
+                                           s["ranges_total"].get<uint64_t>(),
+                                           s["keys"].get<uint64_t>(), s["bytes"].get<uint64_t>());
+      if (line != last_line && !globals.json()) fmt::print("{}\n", line);
+      last_line = line;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // poll interval
+  }
+  if (status != "LEFT") {
+    return ReportError(globals, Error(ErrorCode::kTimeout,
+                                      fmt::format("still {} after {} s", status, wait_timeout_s)));
+  }
+  if (globals.json()) {
+    PrintJson({{"decommissioned", true}});
+  } else {
+    fmt::print("decommissioned: the node left the cluster and stopped\n");
+  }
+  return kExitOk;
+}
+
+int RunRemovenode(const Globals& globals, const std::string& node) {
+  int code = kExitOk;
+  auto removed = AskNode(globals, "removenode", node, &code);
+  if (!removed) return code;
+  if (globals.json()) {
+    PrintJson(*removed);
+  } else {
+    fmt::print("{} is REMOVED; its ranges are being copied to their new replicas (kvctl netstats "
+               "on each node shows it)\n",
+               (*removed)["removed"].get<std::string>());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Command> AddMembershipCommands(CLI::App& parent, const Globals& globals) {
+  std::vector<Command> commands;
+  CLI::App* gossipinfo = parent.add_subcommand(
+      "gossipinfo", "each member's gossip state, generation, heartbeat and phi, as the node sees");
+  commands.push_back({gossipinfo, [&globals] { return RunGossipinfo(globals); }});
+  CLI::App* netstats =
+      parent.add_subcommand("netstats", "the node's streams in progress (join, decommission, "
+                                        "removenode) with ranges, keys and bytes done");
+  commands.push_back({netstats, [&globals] { return RunNetstats(globals); }});
+  struct DecommissionFlags {
+    bool no_wait = false;
+    int wait_timeout_s = 3600;
+  };
+  auto flags = std::make_shared<DecommissionFlags>();
+  CLI::App* decommission = parent.add_subcommand(
+      "decommission", "the node streams its ranges to their new owners, leaves, and exits");
+  decommission->add_flag("--no-wait", flags->no_wait, "return once it is LEAVING");
+  decommission->add_option("--wait-timeout-s", flags->wait_timeout_s, "give up waiting after")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 24 * 3600));
+  commands.push_back({decommission, [&globals, flags] {
+                        return RunDecommission(globals, !flags->no_wait, flags->wait_timeout_s);
+                      }});
+  auto node = std::make_shared<std::string>();
+  CLI::App* removenode = parent.add_subcommand(
+      "removenode", "declare a dead node removed; its ranges are re-replicated from survivors");
+  removenode->add_option("NODE", *node, "its name or host id")->required();
+  commands.push_back({removenode, [&globals, node] { return RunRemovenode(globals, *node); }});
+  return commands;
+}
+
+}  // namespace ringkv::kvctl
