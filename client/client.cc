@@ -6,9 +6,19 @@
 // single request goes straight to a replica. Later fetches never hold requests up: the first
 // request that finds the ring older than ring_refresh_interval starts one in the background, and
 // so does a failed connection. A failed fetch leaves the ring as it was (none: contact points)
-// and is retried after kRingRetryAfterFailure. A node that answers the ring request with a
+// and is retried after kRingRetryAfterFailure. An UNAVAILABLE answer (a coordinator saw too few
+// replicas: the membership may have changed) also starts one, at most once per
+// kRingStaleRefetchMin. A node that answers the ring request with a
 // protocol error (an older node that does not know it closes the connection) turns ring fetching
 // off for the client's life, so that no later fetch can cost the requests sharing a connection.
+//
+// Retries. A connection failure, an OVERLOADED answer to an idempotent request, and an
+// UNAVAILABLE answer (to any request: the coordinator refused it before writing anything) move
+// the request on to another endpoint, chosen afresh from the router with what the client has
+// learnt since: the first of the new route not tried yet. An UNAVAILABLE that says "not ready: "
+// (a node that has not settled its ring) is retried as any failure is; a plain UNAVAILABLE only
+// once, and only on another node, which may see more replicas (the DataStax drivers' default
+// retry policy). Timeouts are never retried: a write that timed out may have been applied.
 //
 // Lifetime design. Handlers capture `this` (the Impl) raw and Connections / Requests by
 // shared_ptr or weak_ptr. That is safe because handlers run only on the I/O thread, and
@@ -54,6 +64,9 @@ namespace {
 
 constexpr int kRetriesMax = 16;
 constexpr std::chrono::milliseconds kRingRetryAfterFailure{1000};
+constexpr std::chrono::milliseconds kRingStaleRefetchMin{1000};
+// How a node that has not settled its ring says so (node/coordinator.cc), in an UNAVAILABLE.
+constexpr std::string_view kNotReadyPrefix = "not ready: ";
 constexpr std::chrono::milliseconds kRingRefreshIntervalMax{24 * 3600 * 1000};
 // Back-off before retrying an overloaded read elsewhere: doubling from the first, capped, so a
 // shedding cluster is not hammered but a request still gets its retries within a deadline.
@@ -146,6 +159,12 @@ class Client::Impl final : public Connection::Listener {
   // Starts the next attempt, on request->route[request->hop].
   void Dispatch(const std::shared_ptr<Request>& request);
   bool CanRetry(const Request& request) const;
+  // Chooses the endpoint of the next attempt: routes again, then takes the first endpoint not
+  // tried yet, else the one after the current. Returns whether it differs from the current one.
+  bool Advance(Request& request);
+  // An UNAVAILABLE answer: sends the request on to another node if the policy allows (see the top
+  // of this file). Returns whether it did.
+  bool RetryUnavailable(const std::shared_ptr<Request>& request, wire::Error::Reader error);
   void OnDeadline(const std::shared_ptr<Request>& request);
   void Complete(const std::shared_ptr<Request>& request, Outcome outcome);
   void ShutdownOnIoThread();
@@ -156,6 +175,9 @@ class Client::Impl final : public Connection::Listener {
   void OnRingFetched(const Expected<Snapshot>& result);
   // Starts a background fetch if the ring is due for one.
   void MaybeRefreshRing();
+  // Something suggests the ring is stale: fetch it now, unless one was fetched for that reason
+  // within kRingStaleRefetchMin.
+  void RefreshStaleRing();
   // Routes and dispatches the requests that waited for the first ring.
   void ReleaseAwaitingRing();
 
@@ -172,6 +194,7 @@ class Client::Impl final : public Connection::Listener {
   bool ring_fetch_in_flight_ = false;  // the client's own fetch (Ring() calls are not counted)
   bool ring_unsupported_ = false;      // a node refused the ring request: never fetch again
   std::chrono::steady_clock::time_point next_ring_fetch_{};
+  std::chrono::steady_clock::time_point last_stale_fetch_{};
   std::vector<std::shared_ptr<Request>> awaiting_ring_;
   bool shutting_down_ = false;
 
@@ -298,6 +321,10 @@ void Client::Impl::Route(Request& request) {
 void Client::Impl::Dispatch(const std::shared_ptr<Request>& request) {
   ++request->attempts;
   const uint32_t endpoint = request->route[request->hop % request->route.size()];
+  request->endpoint = endpoint;
+  if (std::find(request->tried.begin(), request->tried.end(), endpoint) == request->tried.end()) {
+    request->tried.push_back(endpoint);
+  }
   std::shared_ptr<Connection>& connection = connections_[endpoint];
   if (connection == nullptr || connection->closed()) {
     connection =
@@ -313,6 +340,50 @@ bool Client::Impl::CanRetry(const Request& request) const {
          std::chrono::steady_clock::now() < request.deadline;
 }
 
+bool Client::Impl::Advance(Request& request) {
+  const uint32_t current = request.endpoint;
+  if (request.target == Request::Target::kAddress) {
+    ++request.hop;  // one endpoint: the same again
+  } else {
+    Route(request);
+    const auto untried = std::find_if(request.route.begin(), request.route.end(), [&](uint32_t e) {
+      return std::find(request.tried.begin(), request.tried.end(), e) == request.tried.end();
+    });
+    if (untried != request.route.end()) {
+      request.hop = static_cast<size_t>(untried - request.route.begin());
+    } else {  // every endpoint was tried: round again, from the one after the current
+      const auto at = std::find(request.route.begin(), request.route.end(), current);
+      request.hop =
+          at == request.route.end() ? 0 : static_cast<size_t>(at - request.route.begin()) + 1;
+    }
+  }
+  return request.route[request.hop % request.route.size()] != current;
+}
+
+bool Client::Impl::RetryUnavailable(const std::shared_ptr<Request>& request,
+                                    wire::Error::Reader error) {
+  const capnp::Text::Reader message = error.getMessage();
+  const bool not_ready =
+      std::string_view(message.cStr(), message.size()).substr(0, kNotReadyPrefix.size()) ==
+      kNotReadyPrefix;
+  if (not_ready) {
+    // Its ring is not settled yet; the others' probably is.
+    router_.OnNotReady(request->endpoint, std::chrono::steady_clock::now());
+  } else {
+    // The coordinator saw too few replicas: perhaps nodes left or joined since our ring.
+    RefreshStaleRing();
+  }
+  // A keyed request was refused before anything was written. Others only if sending them twice
+  // is harmless: a createKeyspace refused UNAVAILABLE may have been applied on some nodes.
+  if (request->target != Request::Target::kKey && !request->idempotent) return false;
+  if (!CanRetry(*request) || (!not_ready && request->unavailable_retried)) return false;
+  if (!Advance(*request)) return false;  // no other node to ask
+  if (!not_ready) request->unavailable_retried = true;
+  request->last_error = client_internal::ErrorFromWire(error);
+  Dispatch(request);
+  return true;
+}
+
 void Client::Impl::OnAnswer(const std::shared_ptr<Request>& request,
                             std::unique_ptr<proto::DecodedFrame> frame) {
   if (request->done) return;
@@ -322,7 +393,7 @@ void Client::Impl::OnAnswer(const std::shared_ptr<Request>& request,
     // Another node may have room; wait a little first so that a cluster-wide overload is not
     // made worse by every client retrying at once.
     request->last_error = client_internal::ErrorFromWire(root.getError());
-    ++request->hop;
+    Advance(*request);
     const auto backoff =
         std::min(kOverloadBackoffFirst * (1 << std::min(request->attempts - 1, 8)), kOverloadBackoffMax);
     request->retry_timer.expires_after(backoff);
@@ -332,6 +403,10 @@ void Client::Impl::OnAnswer(const std::shared_ptr<Request>& request,
           if (ec || request == nullptr || request->done) return;
           Dispatch(request);
         });
+    return;
+  }
+  if (root.isError() && root.getError().getCode() == wire::ErrorCode::UNAVAILABLE &&
+      RetryUnavailable(request, root.getError())) {
     return;
   }
   Complete(request, std::move(frame));
@@ -353,7 +428,7 @@ void Client::Impl::OnAttemptFailed(const std::shared_ptr<Request>& request, cons
   const bool retryable =
       error.code() != ErrorCode::kInvalidArgument && error.code() != ErrorCode::kCancelled;
   if (retryable && CanRetry(*request)) {
-    ++request->hop;  // the next replica (or contact point)
+    Advance(*request);  // the next replica (or contact point), the same one if there is no other
     Dispatch(request);
     return;
   }
@@ -525,6 +600,14 @@ void Client::Impl::OnRingFetched(const Expected<Snapshot>& result) {
 void Client::Impl::MaybeRefreshRing() {
   if (ring_fetch_in_flight_ || ring_unsupported_) return;
   if (std::chrono::steady_clock::now() < next_ring_fetch_) return;
+  StartRingFetch();
+}
+
+void Client::Impl::RefreshStaleRing() {
+  if (ring_state_ != RingState::kKnown || ring_fetch_in_flight_ || ring_unsupported_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < last_stale_fetch_ + kRingStaleRefetchMin) return;
+  last_stale_fetch_ = now;
   StartRingFetch();
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/address.h"
+#include "client/fake_cluster.h"
 #include "client/fake_node.h"
 #include "client/ring_snapshot.h"
 #include "client/router.h"
@@ -555,132 +556,12 @@ TEST(ClientTest, SynchronousCallFromACallbackIsRefused) {
 using fake::FakeMember;
 using fake::FakeRing;
 
-constexpr int64_t kTokenA = -(int64_t{1} << 62);
-constexpr int64_t kTokenB = 0;
-constexpr int64_t kTokenC = int64_t{1} << 62;
-
-// The primary of a token on the ring FakeCluster describes, by the rule itself (a vnode owns
-// (previous token, its token]), not by the ring library the client uses.
-char PrimaryOf(int64_t token) {
-  if (token > kTokenA && token <= kTokenB) return 'b';
-  if (token > kTokenB && token <= kTokenC) return 'c';
-  return 'a';
-}
-
-std::string KeyWithPrimary(char node) {
-  for (int i = 0;; ++i) {
-    std::string key = "key" + std::to_string(i);
-    if (PrimaryOf(TokenOf(key)) == node) return key;
-  }
-}
-
-// Three fake nodes a, b and c, one token each (a: -2^62, b: 0, c: 2^62), every one answering `ring`
-// with the same membership, as a real cluster would. Each answers a get with its own name and
-// records what it was asked. Keyspaces: "default" (3) and "pairs" (2).
-class FakeCluster {
- public:
-  FakeCluster() {
-    for (const char* name : {"a", "b", "c"}) {
-      members_.push_back(FakeMember{name, "", {}, true, static_cast<uint64_t>(name[0])});
-    }
-    members_[0].tokens = {kTokenA};
-    members_[1].tokens = {kTokenB};
-    members_[2].tokens = {kTokenC};
-    for (size_t i = 0; i < members_.size(); ++i) Start(i);
-  }
-
-  FakeNode& node(char name) { return *nodes_[Index(name)]; }
-  Inbox& inbox(char name) { return *inboxes_[Index(name)]; }
-  std::string address(char name) {
-    std::lock_guard lock(mu_);
-    return members_[Index(name)].address;
-  }
-  // Requests (not rings) each node received, in the order a, b, c.
-  std::vector<int> Requests() {
-    return {nodes_[0]->requests(), nodes_[1]->requests(), nodes_[2]->requests()};
-  }
-  int ring_requests() {
-    std::lock_guard lock(mu_);
-    return ring_requests_;
-  }
-  bool WaitForRingRequests(int n) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kWait, [&] { return ring_requests_ >= n; });
-  }
-  void SetUp(char name, bool up) {
-    std::lock_guard lock(mu_);
-    members_[Index(name)].up = up;
-  }
-  void AddKeyspace(std::string name, uint32_t rf) {
-    std::lock_guard lock(mu_);
-    keyspaces_.emplace_back(std::move(name), rf);
-  }
-  // Stops the node: connections to its port are refused from now on; the ring still names it.
-  void Kill(char name) { nodes_[Index(name)].reset(); }
-  // The node restarts on another port, and the ring says so.
-  void Move(char name) {
-    auto old = std::move(nodes_[Index(name)]);
-    Start(Index(name));
-    old.reset();
-  }
-
- private:
-  static size_t Index(char name) { return static_cast<size_t>(name - 'a'); }
-
-  void Start(size_t i) {
-    if (inboxes_.size() <= i) inboxes_.resize(i + 1);
-    if (nodes_.size() <= i) nodes_.resize(i + 1);
-    if (inboxes_[i] == nullptr) inboxes_[i] = std::make_unique<Inbox>();
-    FakeNode::Options options;
-    options.node_name = members_[i].name;
-    options.ring = [this, self = members_[i].name] {
-      std::lock_guard lock(mu_);
-      ++ring_requests_;
-      cv_.notify_all();
-      return FakeRing{members_, keyspaces_, self};
-    };
-    Inbox* inbox = inboxes_[i].get();
-    const std::string name = members_[i].name;
-    nodes_[i] = std::make_unique<FakeNode>(
-        options, [inbox, name](const ConnPtr& conn, const FakeRequest& r) {
-          inbox->Add(conn, r);
-          switch (r.kind) {
-            case wire::Frame::GET:
-              conn->Send(fake::GetResultFrame(r.id, {name}));
-              break;
-            case wire::Frame::PUT:
-              conn->Send(fake::PutResultFrame(r.id, "ctx@" + name));
-              break;
-            case wire::Frame::DEL:
-              conn->Send(fake::DelResultFrame(r.id));
-              break;
-            case wire::Frame::CREATE_KEYSPACE:
-              conn->Send(fake::CreateKeyspaceResultFrame(r.id, true));
-              break;
-            default:
-              break;
-          }
-        });
-    std::lock_guard lock(mu_);
-    members_[i].address = nodes_[i]->address();
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<FakeMember> members_;  // guarded by mu_
-  std::vector<std::pair<std::string, uint32_t>> keyspaces_ = {{"default", 3},
-                                                              {"pairs", 2}};  // guarded by mu_
-  int ring_requests_ = 0;                                                     // guarded by mu_
-  std::vector<std::unique_ptr<Inbox>> inboxes_;
-  std::vector<std::unique_ptr<FakeNode>> nodes_;
-};
-
-// Which node answered a get: FakeCluster's nodes answer with their names.
-std::string AnsweredBy(const Expected<GetResult>& got) {
-  if (!got.ok()) return "error: " + got.error().ToString();
-  if (got->siblings.size() != 1) return "no value";
-  return got->siblings[0].value;
-}
+using fake::AnsweredBy;
+using fake::FakeCluster;
+using fake::KeyWithPrimary;
+using fake::kTokenA;
+using fake::kTokenB;
+using fake::kTokenC;
 
 TEST(RoutingTest, EachKeyGoesToItsPrimaryReplica) {
   FakeCluster cluster;
@@ -895,7 +776,7 @@ TEST(RingTest, InvalidRingIsRefusedAndRequestsStillServed) {
   FakeNode::Options options;
   options.ring = [] {
     FakeRing ring;
-    ring.members = {{"x", "127.0.0.1:1", {5}, true, 1}, {"y", "127.0.0.1:2", {5}, true, 2}};
+    ring.members = {{"x", "127.0.0.1:1", {5}, true, 1, ""}, {"y", "127.0.0.1:2", {5}, true, 2, ""}};
     return ring;  // two nodes claim one token
   };
   FakeNode node(options, Answering());
