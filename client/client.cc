@@ -377,9 +377,14 @@ bool Client::Impl::RetryUnavailable(const std::shared_ptr<Request>& request,
   // is harmless: a createKeyspace refused UNAVAILABLE may have been applied on some nodes.
   if (request->target != Request::Target::kKey && !request->idempotent) return false;
   if (!CanRetry(*request) || (!not_ready && request->unavailable_retried)) return false;
-  if (!Advance(*request)) return false;  // no other node to ask
+  // Another node, and one the client believes up: the retry is worth its round trip only if it
+  // may be answered.
+  if (!Advance(*request)) return false;
+  const uint32_t next = request->route[request->hop % request->route.size()];
+  if (!router_.Healthy(next, std::chrono::steady_clock::now())) return false;
   if (!not_ready) request->unavailable_retried = true;
-  request->last_error = client_internal::ErrorFromWire(error);
+  request->refusal = client_internal::ErrorFromWire(error);
+  request->last_error = request->refusal;
   Dispatch(request);
   return true;
 }
@@ -430,6 +435,14 @@ void Client::Impl::OnAttemptFailed(const std::shared_ptr<Request>& request, cons
   if (retryable && CanRetry(*request)) {
     Advance(*request);  // the next replica (or contact point), the same one if there is no other
     Dispatch(request);
+    return;
+  }
+  if (request->refusal) {
+    // A node refused it UNAVAILABLE and no node answered since: that refusal is the answer.
+    Error refusal(request->refusal->code(),
+                  fmt::format("{} (then: {})", request->refusal->message(), error.message()));
+    refusal.set_counts(request->refusal->needed(), request->refusal->alive());
+    Complete(request, std::move(refusal));
     return;
   }
   if (request->attempts <= 1) {

@@ -94,6 +94,35 @@ TEST(UnavailableRetryTest, NotRetriedWithoutAnotherNode) {
   EXPECT_EQ(cluster.Requests(), (std::vector<int>{0, 0, 1}));
 }
 
+TEST(UnavailableRetryTest, NotRetriedOnNodesTheRingSaysAreDown) {
+  FakeCluster cluster;
+  cluster.SetMode('a', Mode::kUnavailable);
+  cluster.SetUp('b', false);
+  cluster.SetUp('c', false);
+  Client client(OptionsFor({cluster.address('a')}));
+  auto got = client.Get(KeyWithPrimary('a'));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(cluster.Requests(), (std::vector<int>{1, 0, 0}));
+}
+
+TEST(UnavailableRetryTest, RefusalIsTheAnswerWhenNoOtherNodeCanBeReached) {
+  FakeCluster cluster;
+  cluster.SetMode('a', Mode::kUnavailable);
+  Client client(OptionsFor({cluster.address('a')}));
+  ASSERT_TRUE(client.Ring().ok());
+  cluster.Kill('b');  // the ring still says b and c are up
+  cluster.Kill('c');
+  auto put = client.Put(KeyWithPrimary('a'), "v");
+  ASSERT_FALSE(put.ok());
+  // Not Disconnected: a's refusal says more, and nothing was written.
+  EXPECT_EQ(put.error().code(), ErrorCode::kUnavailable) << put.error().ToString();
+  EXPECT_EQ(put.error().needed(), 2u);
+  EXPECT_EQ(put.error().alive(), 1u);
+  EXPECT_FALSE(put.error().in_doubt());
+  EXPECT_NE(put.error().message().find("then: "), std::string::npos) << put.error().ToString();
+}
+
 TEST(UnavailableRetryTest, TimeoutIsNeverRetried) {
   FakeCluster cluster;
   cluster.SetMode('a', Mode::kSilent);

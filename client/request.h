@@ -80,6 +80,9 @@ struct Request {
   std::vector<uint32_t> tried;  // endpoints attempted so far, each once (at most retries + 1)
   // A coordinator refused it UNAVAILABLE and it was sent once more elsewhere: never again.
   bool unavailable_retried = false;
+  // The last UNAVAILABLE answer that was retried: if no node answers after it, the caller gets
+  // it rather than a connection error, since it says more.
+  std::optional<Error> refusal;
   bool ever_sent = false;   // some attempt reached kWritten
   bool done = false;        // the completion has run (or is running)
   std::optional<Error> last_error;  // why the previous attempt failed, for the final message

@@ -66,6 +66,9 @@ class Router {
   // for a moment.
   void OnNotReady(uint32_t endpoint, Clock::time_point now);
 
+  // Whether `endpoint` is worth trying first (see the top of this file).
+  bool Healthy(uint32_t endpoint, Clock::time_point now) const;
+
   // The endpoints for a request on `token` in `keyspace`, at most `length_max`, each once: the
   // key's replicas that are healthy, in preference-list order; then the other healthy owners in
   // ring order from the key, then the healthy joining members (any node can coordinate or
@@ -92,7 +95,6 @@ class Router {
     Clock::time_point suspect_until{};  // a connection failed recently
   };
 
-  bool Healthy(uint32_t endpoint, Clock::time_point now) const;
   // The endpoint of `address`, added if new; nullopt once the table is full.
   std::optional<uint32_t> EndpointOf(const HostPort& address);
 
