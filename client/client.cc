@@ -192,22 +192,28 @@ bool Client::Impl::CanRetry(const Request& request) const {
          std::chrono::steady_clock::now() < request.deadline;
 }
 
+bool Client::Impl::PickUntried(Request& request, const std::function<bool(uint32_t)>& accept) {
+  Route(request);
+  for (size_t i = 0; i < request.route.size(); ++i) {
+    const uint32_t e = request.route[i];
+    if (std::find(request.tried.begin(), request.tried.end(), e) == request.tried.end() &&
+        accept(e)) {
+      request.hop = i;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Client::Impl::Advance(Request& request) {
   const uint32_t current = request.endpoint;
   if (request.target == Request::Target::kAddress) {
     ++request.hop;  // one endpoint: the same again
-  } else {
-    Route(request);
-    const auto untried = std::find_if(request.route.begin(), request.route.end(), [&](uint32_t e) {
-      return std::find(request.tried.begin(), request.tried.end(), e) == request.tried.end();
-    });
-    if (untried != request.route.end()) {
-      request.hop = static_cast<size_t>(untried - request.route.begin());
-    } else {  // every endpoint was tried: round again, from the one after the current
-      const auto at = std::find(request.route.begin(), request.route.end(), current);
-      request.hop =
-          at == request.route.end() ? 0 : static_cast<size_t>(at - request.route.begin()) + 1;
-    }
+  } else if (!PickUntried(request, [](uint32_t) { return true; })) {
+    // Every endpoint was tried: round again, from the one after the current.
+    const auto at = std::find(request.route.begin(), request.route.end(), current);
+    request.hop =
+        at == request.route.end() ? 0 : static_cast<size_t>(at - request.route.begin()) + 1;
   }
   return request.route[request.hop % request.route.size()] != current;
 }
@@ -218,9 +224,10 @@ bool Client::Impl::RetryUnavailable(const std::shared_ptr<Request>& request,
   const bool not_ready =
       std::string_view(message.cStr(), message.size()).substr(0, kNotReadyPrefix.size()) ==
       kNotReadyPrefix;
+  const auto now = std::chrono::steady_clock::now();
   if (not_ready) {
     // Its ring is not settled yet; the others' probably is.
-    router_.OnNotReady(request->endpoint, std::chrono::steady_clock::now());
+    router_.OnNotReady(request->endpoint, now);
   } else {
     // The coordinator saw too few replicas: perhaps nodes left or joined since our ring.
     RefreshStaleRing();
@@ -229,11 +236,16 @@ bool Client::Impl::RetryUnavailable(const std::shared_ptr<Request>& request,
   // is harmless: a createKeyspace refused UNAVAILABLE may have been applied on some nodes.
   if (request->target != Request::Target::kKey && !request->idempotent) return false;
   if (!CanRetry(*request) || (!not_ready && request->unavailable_retried)) return false;
-  // Another node, and one the client believes up: the retry is worth its round trip only if it
-  // may be answered.
-  if (!Advance(*request)) return false;
-  const uint32_t next = request->route[request->hop % request->route.size()];
-  if (!router_.Healthy(next, std::chrono::steady_clock::now())) return false;
+  if (request->target == Request::Target::kAddress) return false;  // no other node to ask
+  // Only a node that may answer is worth the round trip (see the top of client_impl.h).
+  const auto other_side = [&](uint32_t e) {
+    return router_.RingDown(e) && !router_.Avoided(e, now);
+  };
+  const auto healthy = [&](uint32_t e) { return router_.Healthy(e, now); };
+  const bool picked = not_ready ? PickUntried(*request, healthy)
+                                : PickUntried(*request, other_side) ||
+                                      PickUntried(*request, healthy);
+  if (!picked) return false;
   if (!not_ready) request->unavailable_retried = true;
   request->refusal = client_internal::ErrorFromWire(error);
   request->last_error = request->refusal;

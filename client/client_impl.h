@@ -16,9 +16,14 @@
 // UNAVAILABLE answer (to any request: the coordinator refused it before writing anything) move
 // the request on to another endpoint, chosen afresh from the router with what the client has
 // learnt since: the first of the new route not tried yet. An UNAVAILABLE that says "not ready: "
-// (a node that has not settled its ring) is retried as any failure is; a plain UNAVAILABLE only
-// once, and only on another node, which may see more replicas (the DataStax drivers' default
-// retry policy). Timeouts are never retried: a write that timed out may have been applied.
+// (a node that has not settled its ring) is retried as any failure is, on a node believed
+// healthy; a plain UNAVAILABLE only once, and only on another node, which may see more replicas
+// (the DataStax drivers' default retry policy). A node that sees too few replicas is likely cut
+// off from some; so the retry goes first to a node the ring says is down but that the client
+// has no evidence of its own against (it may sit on the other side of a partition, with the
+// replicas the first could not see), else to a healthy one. If no node answers after such a
+// retry, the caller gets the refusal, not a connection error. Timeouts are never retried: a
+// write that timed out may have been applied.
 //
 // Lifetime design. Handlers capture `this` (the Impl) raw and Connections / Requests by
 // shared_ptr or weak_ptr. That is safe because handlers run only on the I/O thread, and
@@ -133,6 +138,10 @@ class Client::Impl final : public Connection::Listener {
   // Chooses the endpoint of the next attempt: routes again, then takes the first endpoint not
   // tried yet, else the one after the current. Returns whether it differs from the current one.
   bool Advance(Request& request);
+  // Routes `request` again and points it at the first endpoint of the new route not tried yet
+  // that `accept` takes. Returns whether there was one (if not, the request is left routed anew
+  // but pointing nowhere in particular).
+  bool PickUntried(Request& request, const std::function<bool(uint32_t)>& accept);
   // An UNAVAILABLE answer: sends the request on to another node if the policy allows (see the top
   // of this file). Returns whether it did.
   bool RetryUnavailable(const std::shared_ptr<Request>& request, wire::Error::Reader error);

@@ -94,16 +94,38 @@ TEST(UnavailableRetryTest, NotRetriedWithoutAnotherNode) {
   EXPECT_EQ(cluster.Requests(), (std::vector<int>{0, 0, 1}));
 }
 
-TEST(UnavailableRetryTest, NotRetriedOnNodesTheRingSaysAreDown) {
+TEST(UnavailableRetryTest, RetryGoesToTheOtherSideOfAPartition) {
+  // a and b are cut off from c and d: a's ring says c and d are down, and a and b see too few
+  // replicas; the client reaches every node.
   FakeCluster cluster;
+  cluster.Add('d', {kTokenC + (int64_t{1} << 61)});
   cluster.SetMode('a', Mode::kUnavailable);
-  cluster.SetUp('b', false);
+  cluster.SetMode('b', Mode::kUnavailable);
   cluster.SetUp('c', false);
+  cluster.SetUp('d', false);
   Client client(OptionsFor({cluster.address('a')}));
-  auto got = client.Get(KeyWithPrimary('a'));
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.error().code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(cluster.Requests(), (std::vector<int>{1, 0, 0}));
+  // Replicas a, b, c: not b, which sees what a sees, but c, which a does not see.
+  EXPECT_EQ(AnsweredBy(client.Get(KeyWithPrimary('a'))), "c");
+  EXPECT_EQ(cluster.Requests(), (std::vector<int>{1, 0, 1, 0}));
+}
+
+TEST(UnavailableRetryTest, NotRetriedOnNodesTheClientCannotReach) {
+  FakeCluster cluster;
+  cluster.SetMode('c', Mode::kUnavailable);
+  Client client(OptionsFor({cluster.address('c')}));
+  ASSERT_TRUE(client.Ring().ok());
+  cluster.Kill('a');
+  cluster.Kill('b');
+  // The first get finds a and b unreachable (and c refuses it); from then on the client
+  // avoids them, so c's refusal is the answer at once.
+  auto first = client.Get(KeyWithPrimary('a'));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code(), ErrorCode::kUnavailable) << first.error().ToString();
+  auto put = client.Put(KeyWithPrimary('a'), "v");
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(put.error().message().find("then: "), std::string::npos) << put.error().ToString();
+  EXPECT_EQ(cluster.node('c').requests(), 2);
 }
 
 TEST(UnavailableRetryTest, RefusalIsTheAnswerWhenNoOtherNodeCanBeReached) {

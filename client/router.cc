@@ -87,8 +87,12 @@ void Router::OnNotReady(uint32_t endpoint, Clock::time_point now) {
 }
 
 bool Router::Healthy(uint32_t endpoint, Clock::time_point now) const {
+  return !RingDown(endpoint) && !Avoided(endpoint, now);
+}
+
+bool Router::Avoided(uint32_t endpoint, Clock::time_point now) const {
   const Endpoint& e = endpoints_[endpoint];
-  return !e.ring_down && !e.departed && now >= e.suspect_until;
+  return e.departed || now < e.suspect_until;
 }
 
 std::vector<uint32_t> Router::ContactRoute(bool with_members, size_t length_max,

@@ -66,8 +66,15 @@ class Router {
   // for a moment.
   void OnNotReady(uint32_t endpoint, Clock::time_point now);
 
-  // Whether `endpoint` is worth trying first (see the top of this file).
+  // Whether `endpoint` is worth trying first (see the top of this file): neither RingDown nor
+  // Avoided.
   bool Healthy(uint32_t endpoint, Clock::time_point now) const;
+  // Whether the installed ring says the node at `endpoint` is down: one node's failure detector
+  // thinks so, which under a partition says on which side of it that node is.
+  bool RingDown(uint32_t endpoint) const { return endpoints_[endpoint].ring_down; }
+  // Whether the client itself has reason to skip `endpoint`: a connection to it failed recently,
+  // it said it is not ready, or the ring says it left.
+  bool Avoided(uint32_t endpoint, Clock::time_point now) const;
 
   // The endpoints for a request on `token` in `keyspace`, at most `length_max`, each once: the
   // key's replicas that are healthy, in preference-list order; then the other healthy owners in
