@@ -23,19 +23,13 @@ namespace {
 using fake::AnsweredBy;
 using fake::FakeCluster;
 using fake::KeyWithPrimary;
+using fake::OptionsFor;
 using fake::kTokenA;
 using fake::kTokenB;
 using fake::kTokenC;
 using Mode = FakeCluster::Mode;
 using namespace std::chrono_literals;
 
-ClientOptions OptionsFor(std::vector<std::string> contacts) {
-  ClientOptions options;
-  options.contact_points = std::move(contacts);
-  options.request_timeout = 5s;
-  options.connect_timeout = 2s;
-  return options;
-}
 
 // Calls `probe` until it returns true or 10 s pass; returns whether it did.
 bool PollUntil(const std::function<bool()>& probe) {

@@ -6,6 +6,36 @@ namespace ringkv::fake {
 
 using ConnPtr = std::shared_ptr<FakeNode::Conn>;
 
+ClientOptions OptionsFor(std::vector<std::string> contacts) {
+  ClientOptions options;
+  options.contact_points = std::move(contacts);
+  options.request_timeout = std::chrono::seconds(5);
+  options.connect_timeout = std::chrono::seconds(2);
+  return options;
+}
+
+FakeNode::Handler Answering(Inbox* inbox) {
+  return [inbox](const ConnPtr& conn, const FakeRequest& r) {
+    if (inbox != nullptr) inbox->Add(conn, r);
+    switch (r.kind) {
+      case wire::Frame::GET:
+        conn->Send(GetResultFrame(r.id, {"v1"}));
+        break;
+      case wire::Frame::PUT:
+        conn->Send(PutResultFrame(r.id, "ctx:" + r.value));
+        break;
+      case wire::Frame::DEL:
+        conn->Send(DelResultFrame(r.id));
+        break;
+      case wire::Frame::INFO:
+        conn->Send(InfoResultFrame(r.id, "fake"));
+        break;
+      default:
+        break;
+    }
+  };
+}
+
 char PrimaryOf(int64_t token) {
   if (token > kTokenA && token <= kTokenB) return 'b';
   if (token > kTokenB && token <= kTokenC) return 'c';

@@ -33,6 +33,12 @@ inline constexpr int64_t kTokenC = int64_t{1} << 62;
 // The primary of a token among a, b and c, by the rule itself (a vnode owns (previous token, its
 // token]), not by the ring library the client uses.
 char PrimaryOf(int64_t token);
+// Options for a test client of `contacts`: a 5 s request timeout, a 2 s connect timeout.
+ClientOptions OptionsFor(std::vector<std::string> contacts);
+// A lone node that answers everything at once: gets with "v1", puts with "ctx:<value>", info as
+// node "fake"; `ring` with an empty ring. Records what it was asked in `inbox`, if given.
+FakeNode::Handler Answering(Inbox* inbox = nullptr);
+
 // A key whose primary among a, b and c is `node`.
 std::string KeyWithPrimary(char node);
 // Which node answered a get: FakeCluster's nodes answer with their names.
