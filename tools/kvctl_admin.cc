@@ -63,7 +63,7 @@ int RunStatus(const Globals& globals, const StatusFlags& flags) {
   // Only the load is each node's own word; whether a node is up is the asked node's.
   LoadByNode load;
   for (const auto& m : ring->members) {
-    if (!ListedInStatus(m.status)) continue;
+    if (m.departed()) continue;  // not listed
     auto info = client->InfoOf(m.address);
     load[m.name] = info.ok() ? std::optional<uint64_t>(info->storage_bytes_approx) : std::nullopt;
   }

@@ -31,7 +31,6 @@ std::string AddressOf(const RingInfo& ring) {
 
 }  // namespace
 
-bool ListedInStatus(const std::string& status) { return status != "LEFT" && status != "REMOVED"; }
 
 std::string StatusCode(const RingMemberInfo& member) {
   return std::string(member.up ? "U" : "D") + StateName(member.status)[0];
@@ -57,7 +56,7 @@ std::string StatusText(const RingInfo& ring, const LoadByNode& load) {
   std::vector<std::vector<std::string>> rows = {
       {"--", "Address", "Load", "Tokens", "Owns (effective)", "Host ID"}};
   for (const auto& m : ring.members) {
-    if (!ListedInStatus(m.status)) continue;
+    if (m.departed()) continue;
     const auto bytes = LoadOf(load, m.name);
     rows.push_back({StatusCode(m), CEscape(m.address), bytes ? HumanBytes(*bytes) : "?",
                     std::to_string(m.tokens.size()), FormatPercent(m.ownership),
@@ -72,7 +71,7 @@ std::string StatusText(const RingInfo& ring, const LoadByNode& load) {
 nlohmann::json StatusJson(const RingInfo& ring, const LoadByNode& load) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& m : ring.members) {
-    if (!ListedInStatus(m.status)) continue;
+    if (m.departed()) continue;
     const auto bytes = LoadOf(load, m.name);
     nodes.push_back({{"status", StatusCode(m)},
                      {"up", m.up},

@@ -25,8 +25,6 @@ namespace ringkv::kvctl {
 // Each member's load as it reported it, by name; absent or nullopt: unknown.
 using LoadByNode = std::map<std::string, std::optional<uint64_t>>;
 
-// Whether `status` (RingMemberInfo::status) is listed: not LEFT, not REMOVED.
-bool ListedInStatus(const std::string& status);
 // "UN", "DJ", ...: Up/Down, then Normal/Joining/Leaving.
 std::string StatusCode(const RingMemberInfo& member);
 // "1.50 KiB"; bytes below 1 KiB as "N B".

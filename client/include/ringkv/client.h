@@ -177,6 +177,9 @@ struct RingMemberInfo {
   // predates gossip). Only NORMAL and LEAVING members own ranges; LEFT and REMOVED ones are
   // listed only so that a caller can see they went.
   std::string status = "NORMAL";
+
+  // Gone from the cluster (LEFT or REMOVED): not a node to contact or to show as a member.
+  bool departed() const { return status == "LEFT" || status == "REMOVED"; }
 };
 
 struct KeyspaceInfo {
