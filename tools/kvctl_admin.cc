@@ -42,10 +42,12 @@ json: {"keyspaces": [{"keyspace", "reads", "writes", "keys_approx", "bytes_appro
   "tables": [{"table", "reads", "writes", "read_latency_ms_mean", "write_latency_ms_mean",
   "keys_approx", "bytes_approx"}]}], "unreachable": [...]})help";
 
-// Info of every member, by name; nullopt for those that could not be asked.
+// Info of every member, by name; nullopt for those that could not be asked. Members that left or
+// were removed are not asked, nor listed.
 std::map<std::string, std::optional<NodeInfo>> InfoOfAll(Client& client, const RingInfo& ring) {
   std::map<std::string, std::optional<NodeInfo>> out;
   for (const auto& m : ring.members) {
+    if (m.departed()) continue;
     auto info = client.InfoOf(m.address);
     out[m.name] = info.ok() ? std::optional<NodeInfo>(info.value()) : std::nullopt;
   }
@@ -84,6 +86,7 @@ int RunDescribeCluster(const Globals& globals) {
   std::vector<std::string> unreachable;
   std::string cluster_name;
   for (const auto& m : ring->members) {
+    if (m.departed()) continue;
     const auto& info = infos[m.name];
     if (!info) {
       unreachable.push_back(m.address);
@@ -143,6 +146,7 @@ int RunTablestats(const Globals& globals, const TablestatsFlags& flags) {
   }
   std::vector<std::string> unreachable;
   for (const auto& m : ring->members) {
+    if (m.departed()) continue;
     const auto& info = infos[m.name];
     if (!info) {
       unreachable.push_back(m.address);
