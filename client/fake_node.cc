@@ -298,6 +298,7 @@ std::string RingResultFrame(uint64_t id, const FakeRing& ring) {
       const FakeMember& m = ring.members[i];
       auto out = members[static_cast<unsigned>(i)];
       out.setUp(m.up);
+      out.setStatus(m.status);
       auto d = out.initDescription();
       d.setNodeName(m.name);
       d.setAddress(m.address);

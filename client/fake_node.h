@@ -52,6 +52,7 @@ struct FakeMember {
   std::vector<int64_t> tokens;
   bool up = true;
   uint64_t host_id = 0;
+  std::string status;  // RingMember.status: "" (as from an older node), NORMAL, JOINING, ...
 };
 
 struct FakeRing {

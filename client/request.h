@@ -72,10 +72,17 @@ struct Request {
   boost::asio::steady_timer retry_timer;  // back-off after an overloaded answer
 
   int attempts = 0;         // attempts started
-  // The endpoints (Router numbering) to try, best first, chosen when the request begins; attempt
-  // k goes to route[k % route.size()]. Empty until then.
+  // The endpoints (Router numbering) to try, best first, chosen when the request begins and again
+  // before each retry (so that what the client learnt meanwhile counts). Empty until then.
   std::vector<uint32_t> route;
   size_t hop = 0;           // index into route of the current attempt
+  uint32_t endpoint = 0;    // where the current attempt went (valid once attempts > 0)
+  std::vector<uint32_t> tried;  // endpoints attempted so far, each once (at most retries + 1)
+  // A coordinator refused it UNAVAILABLE and it was sent once more elsewhere: never again.
+  bool unavailable_retried = false;
+  // The last UNAVAILABLE answer that was retried: if no node answers after it, the caller gets
+  // it rather than a connection error, since it says more.
+  std::optional<Error> refusal;
   bool ever_sent = false;   // some attempt reached kWritten
   bool done = false;        // the completion has run (or is running)
   std::optional<Error> last_error;  // why the previous attempt failed, for the final message

@@ -59,6 +59,7 @@ Expected<std::shared_ptr<const RingSnapshot>> Parse(wire::RingResult::Reader in,
     for (const Token token : tokens) member.tokens.push_back(token);
     std::sort(member.tokens.begin(), member.tokens.end());
     member.up = m.getUp();
+    member.status = ParseMemberStatus(FromText(m.getStatus()));
     out->members.push_back(std::move(member));
   }
   std::sort(out->members.begin(), out->members.end(),
@@ -69,11 +70,12 @@ Expected<std::shared_ptr<const RingSnapshot>> Parse(wire::RingResult::Reader in,
     }
   }
 
-  // A member may be known before it holds tokens (a node still joining): it is listed, but only
-  // members with tokens make the ring. Ring::Build checks names and tokens.
+  // A member may be known before it holds tokens, or hold tokens it does not own yet (a node
+  // still joining) or any more (one that left): it is listed, but only owners with tokens make
+  // the ring, as the coordinators count replicas. Ring::Build checks names and tokens.
   std::vector<ringkv::Member> ring_members;
   for (const auto& m : out->members) {
-    if (!m.tokens.empty()) ring_members.push_back(ringkv::Member{m.name, m.tokens});
+    if (m.owner() && !m.tokens.empty()) ring_members.push_back(ringkv::Member{m.name, m.tokens});
   }
   auto ring = ringkv::Ring::Build(std::move(ring_members));
   if (!ring.ok()) return Malformed(ring.status().message());
@@ -106,6 +108,32 @@ Expected<std::shared_ptr<const RingSnapshot>> Parse(wire::RingResult::Reader in,
 
 }  // namespace
 
+MemberStatus ParseMemberStatus(std::string_view text) {
+  if (text == "JOINING") return MemberStatus::kJoining;
+  if (text == "LEAVING") return MemberStatus::kLeaving;
+  if (text == "LEFT") return MemberStatus::kLeft;
+  if (text == "REMOVED") return MemberStatus::kRemoved;
+  // "NORMAL"; empty from a node that predates gossip; a status of a newer node, unknown here,
+  // is read as NORMAL too, so that such a member is still routed to.
+  return MemberStatus::kNormal;
+}
+
+std::string_view MemberStatusName(MemberStatus status) {
+  switch (status) {
+    case MemberStatus::kNormal:
+      return "NORMAL";
+    case MemberStatus::kJoining:
+      return "JOINING";
+    case MemberStatus::kLeaving:
+      return "LEAVING";
+    case MemberStatus::kLeft:
+      return "LEFT";
+    case MemberStatus::kRemoved:
+      return "REMOVED";
+  }
+  return "NORMAL";
+}
+
 std::optional<uint32_t> RingSnapshot::FindReplicationFactor(std::string_view keyspace) const {
   if (keyspace.empty()) keyspace = kDefaultKeyspace;
   auto it = replication_factors.find(keyspace);
@@ -127,7 +155,8 @@ RingInfo RingSnapshot::Describe(std::string keyspace, uint32_t replication_facto
   const std::vector<double> ownership = ring.Ownership(replication_factor);
   info.members.reserve(members.size());
   for (const auto& m : members) {
-    info.members.push_back(RingMemberInfo{m.name, m.address, m.host_id, m.tokens, m.up, 0.0});
+    info.members.push_back(RingMemberInfo{m.name, m.address, m.host_id, m.tokens, m.up, 0.0,
+                                          std::string(MemberStatusName(m.status))});
   }
   for (size_t node = 0; node < member_of_node.size(); ++node) {
     // Summing range fractions can land a hair past 1 (1.0000000000000002); the share is at most 1.

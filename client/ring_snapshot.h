@@ -32,6 +32,17 @@ inline constexpr uint32_t kDefaultReplicationFactor = 3;
 inline constexpr size_t kRingKeyspacesMax = 4096;
 inline constexpr size_t kRingAddressBytesMax = 512;
 
+// A member's place in the cluster, as gossip says (RingMember.status on the wire).
+enum class MemberStatus : uint8_t {
+  kNormal,   // owns its ranges; also an empty status (a node that predates gossip) or one unknown
+  kJoining,  // taking its ranges over: not yet a replica to route to, but it can coordinate
+  kLeaving,  // handing its ranges over: still an owner until it has left
+  kLeft,     // decommissioned: no longer a member; never tried
+  kRemoved,  // removed by removenode: likewise
+};
+MemberStatus ParseMemberStatus(std::string_view text);
+std::string_view MemberStatusName(MemberStatus status);  // "NORMAL", "JOINING", ...
+
 struct RingSnapshot {
   struct Member {
     std::string name;
@@ -40,10 +51,22 @@ struct RingSnapshot {
     uint64_t host_id = 0;
     std::vector<Token> tokens;  // ascending
     bool up = false;
+    MemberStatus status = MemberStatus::kNormal;
+
+    // Gone from the cluster: neither a contact nor a replica.
+    bool departed() const {
+      return status == MemberStatus::kLeft || status == MemberStatus::kRemoved;
+    }
+    // Among the current owners of its ranges: what the ring (and so routing) is made of.
+    bool owner() const {
+      return status == MemberStatus::kNormal || status == MemberStatus::kLeaving;
+    }
   };
 
-  std::vector<Member> members;  // by name; members without tokens are listed but own nothing
-  ringkv::Ring ring;            // the members that hold tokens
+  // By name. Every member the answer listed, departed ones included; those without tokens, joining
+  // or departed own nothing.
+  std::vector<Member> members;
+  ringkv::Ring ring;  // the owners (NORMAL or LEAVING) that hold tokens
   // ring.nodes()[i] is members[member_of_node[i]].
   std::vector<uint32_t> member_of_node;
   std::map<std::string, uint32_t, std::less<>> replication_factors;  // by keyspace name

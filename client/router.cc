@@ -39,14 +39,28 @@ std::vector<uint32_t> Router::AddressRoute(const HostPort& address) {
 void Router::Install(std::shared_ptr<const RingSnapshot> ring) {
   ring_ = std::move(ring);
   node_endpoint_.clear();
-  for (Endpoint& e : endpoints_) e.ring_down = false;
+  joining_endpoints_.clear();
+  for (Endpoint& e : endpoints_) {
+    e.ring_down = false;
+    e.departed = false;
+  }
   if (ring_ == nullptr) return;
   // TODO(limit): endpoints of members that left stay in the table (with their idle connections)
   // until the client is destroyed; the table's bound caps what that can cost.
+  // Departed members first: a live member at the same address (a node started again in its
+  // place) clears the mark.
   for (const auto& member : ring_->members) {
-    if (!member.endpoint) continue;
+    if (!member.endpoint || !member.departed()) continue;
     auto endpoint = EndpointOf(*member.endpoint);
-    if (endpoint && !member.up) endpoints_[*endpoint].ring_down = true;
+    if (endpoint) endpoints_[*endpoint].departed = true;
+  }
+  for (const auto& member : ring_->members) {
+    if (!member.endpoint || member.departed()) continue;
+    auto endpoint = EndpointOf(*member.endpoint);
+    if (!endpoint) continue;
+    endpoints_[*endpoint].departed = false;
+    if (!member.up) endpoints_[*endpoint].ring_down = true;
+    if (!member.owner()) joining_endpoints_.push_back(*endpoint);
   }
   node_endpoint_.resize(ring_->ring.node_count());
   for (size_t node = 0; node < node_endpoint_.size(); ++node) {
@@ -66,9 +80,19 @@ void Router::OnConnected(uint32_t endpoint) {
   endpoints_[endpoint].suspect_until = {};
 }
 
+void Router::OnNotReady(uint32_t endpoint, Clock::time_point now) {
+  assert(endpoint < endpoints_.size());
+  Endpoint& e = endpoints_[endpoint];
+  e.suspect_until = std::max(e.suspect_until, now + kNotReadyFor);
+}
+
 bool Router::Healthy(uint32_t endpoint, Clock::time_point now) const {
+  return !RingDown(endpoint) && !Avoided(endpoint, now);
+}
+
+bool Router::Avoided(uint32_t endpoint, Clock::time_point now) const {
   const Endpoint& e = endpoints_[endpoint];
-  return !e.ring_down && now >= e.suspect_until;
+  return e.departed || now < e.suspect_until;
 }
 
 std::vector<uint32_t> Router::ContactRoute(bool with_members, size_t length_max,
@@ -80,12 +104,20 @@ std::vector<uint32_t> Router::ContactRoute(bool with_members, size_t length_max,
   for (const bool healthy : {true, false}) {
     for (size_t i = 0; i < contact_count_; ++i) {
       const auto endpoint = static_cast<uint32_t>((preferred_ + i) % contact_count_);
-      if (Healthy(endpoint, now) == healthy) add(endpoint);
+      if (!endpoints_[endpoint].departed && Healthy(endpoint, now) == healthy) add(endpoint);
     }
   }
   if (with_members) {
     for (const auto& endpoint : node_endpoint_) {
       if (endpoint && Healthy(*endpoint, now)) add(*endpoint);
+    }
+    for (uint32_t endpoint : joining_endpoints_) {
+      if (Healthy(endpoint, now)) add(endpoint);
+    }
+  }
+  if (route.empty()) {  // every contact point left: still try them rather than nothing
+    for (size_t i = 0; i < contact_count_; ++i) {
+      add(static_cast<uint32_t>((preferred_ + i) % contact_count_));
     }
   }
   return route;
@@ -96,9 +128,10 @@ std::vector<uint32_t> Router::KeyRoute(Token token, std::string_view keyspace, s
   if (ring_ == nullptr || ring_->ring.empty()) return ContactRoute(false, length_max, now);
   const ringkv::Ring& ring = ring_->ring;
   const uint32_t rf = ring_->RoutingReplicationFactor(keyspace);
-  // Walk only as far as a route can reach: the replicas, or as many nodes as there are attempts.
+  // Walk only as far as a route can reach: the replicas and as many nodes again as there are
+  // attempts, so that the route holds other nodes even when every replica is unhealthy.
   const auto walk_length =
-      static_cast<uint32_t>(std::min<size_t>(ring.node_count(), std::max<size_t>(rf, length_max)));
+      static_cast<uint32_t>(std::min<size_t>(ring.node_count(), size_t{rf} + length_max));
   std::vector<uint32_t> walk;
   ring.PreferenceIndices(token, walk_length, &walk);
 
@@ -106,17 +139,19 @@ std::vector<uint32_t> Router::KeyRoute(Token token, std::string_view keyspace, s
   const auto add = [&](uint32_t endpoint) {
     if (route.size() < length_max && !Listed(route, endpoint)) route.push_back(endpoint);
   };
-  for (size_t i = 0; i < walk.size(); ++i) {  // healthy replicas, then healthy others
-    const auto& endpoint = node_endpoint_[walk[i]];
-    if (i < rf && endpoint && Healthy(*endpoint, now)) add(*endpoint);
+  const auto add_walk = [&](size_t from, size_t to, bool healthy) {
+    for (size_t i = from; i < std::min(to, walk.size()); ++i) {
+      const auto& endpoint = node_endpoint_[walk[i]];
+      if (endpoint && Healthy(*endpoint, now) == healthy) add(*endpoint);
+    }
+  };
+  add_walk(0, rf, true);            // healthy replicas, in preference order
+  add_walk(rf, walk.size(), true);  // healthy owners, which can coordinate or forward
+  for (uint32_t endpoint : joining_endpoints_) {  // healthy joining members, which can too
+    if (Healthy(endpoint, now)) add(endpoint);
   }
-  for (size_t i = rf; i < walk.size(); ++i) {
-    const auto& endpoint = node_endpoint_[walk[i]];
-    if (endpoint && Healthy(*endpoint, now)) add(*endpoint);
-  }
-  for (uint32_t node : walk) {  // the rest of the walk, unhealthy ones included
-    if (node_endpoint_[node]) add(*node_endpoint_[node]);
-  }
+  add_walk(0, rf, false);  // then the unhealthy ones: our view or the cluster's may be stale
+  add_walk(rf, walk.size(), false);
   for (uint32_t endpoint : ContactRoute(false, length_max, now)) add(endpoint);
   return route;
 }

@@ -3,10 +3,17 @@
 // health, and the ring the client routes by; it turns a request into the endpoints to try, best
 // first.
 //
-// An endpoint is healthy unless the ring says its node is down or a connection to it failed
-// within the last kSuspectFor (a node's failure detector may take seconds to notice what a refused
-// connection shows at once). Unhealthy endpoints are still tried, after the healthy ones: the
-// cluster's view or ours may be stale, and trying costs only a failed connection.
+// An endpoint is healthy unless the ring says its node is down, a connection to it failed within
+// the last kSuspectFor (a node's failure detector may take seconds to notice what a refused
+// connection shows at once), or it said within the last kNotReadyFor that it is not ready to
+// serve. Unhealthy endpoints are still tried, after the healthy ones: the cluster's view or ours
+// may be stale, and trying costs only a failed connection.
+//
+// Membership: the ring's NORMAL and LEAVING members are the replicas; a JOINING member is not a
+// replica yet but may coordinate (and serves as a contact); a LEFT or REMOVED member is departed:
+// never routed to. A contact point the ring says departed is tried only when no other endpoint is
+// left to try (a contact point the answer does not name may be an alias of a member, so it is
+// kept).
 //
 // Endpoint numbers are stable for the Router's life (the client indexes its connections by them).
 // The table only grows, up to kEndpointsMax; ring members past it are reached through others.
@@ -34,6 +41,8 @@ class Router {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kSuspectFor{5000};
+  // A node that is not ready has not settled its ring: that takes about a gossip round or two.
+  static constexpr std::chrono::milliseconds kNotReadyFor{1000};
   static constexpr size_t kEndpointsMax = 2 * kRingNodesMax;
 
   // Repeated contact points share one endpoint.
@@ -53,16 +62,32 @@ class Router {
   void OnConnectionFailed(uint32_t endpoint, Clock::time_point now);
   // A connection to `endpoint` completed its handshake.
   void OnConnected(uint32_t endpoint);
+  // The node at `endpoint` refused a request as not ready ("not ready: ..."): try others first
+  // for a moment.
+  void OnNotReady(uint32_t endpoint, Clock::time_point now);
+
+  // Whether `endpoint` is worth trying first (see the top of this file): neither RingDown nor
+  // Avoided.
+  bool Healthy(uint32_t endpoint, Clock::time_point now) const;
+  // Whether the installed ring says the node at `endpoint` is down: one node's failure detector
+  // thinks so, which under a partition says on which side of it that node is.
+  bool RingDown(uint32_t endpoint) const { return endpoints_[endpoint].ring_down; }
+  // Whether the client itself has reason to skip `endpoint`: a connection to it failed recently,
+  // it said it is not ready, or the ring says it left.
+  bool Avoided(uint32_t endpoint, Clock::time_point now) const;
 
   // The endpoints for a request on `token` in `keyspace`, at most `length_max`, each once: the
-  // key's replicas that are healthy, in preference-list order; then the other healthy nodes in
-  // ring order from the key; then the unhealthy ones; then the contact points not listed yet.
-  // Without a ring, or with an empty one: ContactRoute(false, ...).
+  // key's replicas that are healthy, in preference-list order; then the other healthy owners in
+  // ring order from the key, then the healthy joining members (any node can coordinate or
+  // forward, so a key whose replicas the client cannot reach is still served); then the unhealthy
+  // replicas and owners; then the contact points not listed yet. Without a ring, or with an empty
+  // one: ContactRoute(false, ...).
   std::vector<uint32_t> KeyRoute(Token token, std::string_view keyspace, size_t length_max,
                                  Clock::time_point now) const;
   // The contact points, from the one preferred, healthy ones first; then, with `with_members`,
-  // the ring's healthy members not listed yet (so that the ring can still be learnt when every
-  // contact point is gone). At most `length_max`, each once.
+  // the healthy members not listed yet, owners then joining ones (so that the ring can still be
+  // learnt when every contact point is gone). Departed contact points come last, and only when
+  // nothing else is listed. At most `length_max`, each once.
   std::vector<uint32_t> ContactRoute(bool with_members, size_t length_max,
                                      Clock::time_point now) const;
   // The one endpoint of `address` (added if new): for requests to a named node (Client::InfoOf).
@@ -73,10 +98,10 @@ class Router {
   struct Endpoint {
     HostPort address;
     bool ring_down = false;             // the installed ring says its node is down
+    bool departed = false;              // the installed ring says its node left or was removed
     Clock::time_point suspect_until{};  // a connection failed recently
   };
 
-  bool Healthy(uint32_t endpoint, Clock::time_point now) const;
   // The endpoint of `address`, added if new; nullopt once the table is full.
   std::optional<uint32_t> EndpointOf(const HostPort& address);
 
@@ -86,6 +111,8 @@ class Router {
   size_t preferred_ = 0;                                  // the contact point tried first
   std::shared_ptr<const RingSnapshot> ring_;
   std::vector<std::optional<uint32_t>> node_endpoint_;  // by ring node index
+  // Members that are neither owners nor departed (joining), by name.
+  std::vector<uint32_t> joining_endpoints_;
 };
 
 }  // namespace ringkv::client_internal

@@ -9,7 +9,7 @@ namespace ringkv::cql {
 std::vector<const RingMemberInfo*> MembersToAsk(const RingInfo& ring) {
   std::vector<const RingMemberInfo*> out;
   for (const RingMemberInfo& m : ring.members) {
-    if (m.up || m.name == ring.self) out.push_back(&m);
+    if (!m.departed() && (m.up || m.name == ring.self)) out.push_back(&m);
   }
   return out;
 }

@@ -27,7 +27,7 @@ namespace ringkv::cql {
 inline constexpr std::chrono::milliseconds kSchemaAgreementTimeout{10'000};
 
 // The members whose schema must agree: those `ring` (a contact point's answer) sees up, and the
-// contact point itself.
+// contact point itself; never one that left or was removed.
 std::vector<const RingMemberInfo*> MembersToAsk(const RingInfo& ring);
 
 // One round's verdict from the contact point's ring and the Info answers of MembersToAsk (by

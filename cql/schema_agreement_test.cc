@@ -64,6 +64,11 @@ TEST(SchemaAgreementTest, MembersTheContactPointSeesDownAreNotWaitedFor) {
   // The contact point is asked even if its ring does not mark it up.
   const RingInfo self_down = Ring("n1", {{"n1", false}, {"n2", true}}, {"ks"});
   EXPECT_EQ(MembersToAsk(self_down).size(), 2u);
+  // Nor is a member that left the cluster, though its entry may still say it is up.
+  RingInfo one_left = Ring("n1", {{"n1", true}, {"n2", true}, {"n3", true}}, {"ks"});
+  one_left.members[2].status = "LEFT";
+  ASSERT_EQ(MembersToAsk(one_left).size(), 2u);
+  EXPECT_EQ(MembersToAsk(one_left)[1]->name, "n2");
 }
 
 TEST(SchemaAgreementTest, TheContactPointMustHoldTheKeyspaceAndAnswer) {

@@ -20,6 +20,14 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 
 }  // namespace
 
+Status NotReady(const Placement& placement, uint32_t needed) {
+  return Status::Unavailable(
+      fmt::format("{}node {} has not settled its view of the ring yet (it does not know every "
+                  "member's tokens); another node may serve the request",
+                  kNotReadyPrefix, placement.self()),
+      needed, 0);
+}
+
 void PlanStandIns(const Placement& placement, bool self_hints, std::string_view key,
                   ReplicaPlan* plan) {
   // A replica gets at most one stand-in, so at most that many nodes past the list are wanted: the
@@ -68,6 +76,10 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
     return Status::InvalidArgument(
         fmt::format("the request needs {} replicas but keyspace '{}' has replication factor {}",
                     plan.needed, def->name, def->replication_factor));
+  }
+  if (!placement_->MembershipSettled()) {
+    ++stats_.unavailable;
+    return NotReady(*placement_, static_cast<uint32_t>(plan.needed));
   }
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);

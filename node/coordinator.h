@@ -17,7 +17,9 @@
 // replica's hint would be refused (window, caps) it is UNAVAILABLE at once instead.
 //
 // Strict quorum: only preference-list replicas count. Fewer than R or W up -> kUnavailable at once,
-// naming needed and alive. Sloppy quorum (writes whose RequestOptions::quorum, or else keyspace,
+// naming needed and alive. A node whose ring is not settled yet (node/cluster_view.h) refuses
+// every request kUnavailable with a message starting "not ready: " (NotReady), so that clients
+// try another node. Sloppy quorum (writes whose RequestOptions::quorum, or else keyspace,
 // says so): each replica that is down gets a stand-in, the next node clockwise past the preference
 // list that is up (this node only when it has hinted handoff), which stores the write as a durable
 // hint for it (PeerTransport::FallbackWrite) and counts toward W (and a replica whose write fails

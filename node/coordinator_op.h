@@ -58,6 +58,13 @@ struct ReplicaPlan {
 void PlanStandIns(const Placement& placement, bool self_hints, std::string_view key,
                   ReplicaPlan* plan);
 
+// How a node that has not settled its ring (Placement::MembershipSettled) refuses a request: an
+// UNAVAILABLE (so that older clients treat it as any refusal: nothing was done) whose message
+// starts with kNotReadyPrefix, which tells a client to take the request to another node rather
+// than conclude that too few replicas are up.
+inline constexpr std::string_view kNotReadyPrefix = "not ready: ";
+Status NotReady(const Placement& placement, uint32_t needed);
+
 // The effects an operation reaches the world through, and the coordinator state it updates.
 // Every pointer must outlive the operations: `options` and `stats` point into the Coordinator,
 // so the Coordinator must outlive every callback of the transport and timers (kvnode_main

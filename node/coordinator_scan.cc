@@ -312,6 +312,10 @@ void Coordinator::Scan(const ScanSpec& spec, const RequestOptions& options, Scan
   if (spec.key_prefix.size() > kKeyBytesMax || spec.after_key.size() > kKeyBytesMax) {
     return done(Status::InvalidArgument("scan prefix or resume key longer than a key may be"));
   }
+  if (!placement_->MembershipSettled()) {
+    ++stats_.unavailable;
+    return done(NotReady(*placement_, 1));
+  }
   const Ring& ring = placement_->ring();
   if (ring.empty()) return done(Status::Unavailable("the ring is empty", 1, 0));
   ScanSpec normalized = spec;

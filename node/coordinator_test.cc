@@ -70,7 +70,9 @@ class FixedPlacement final : public Placement {
   std::vector<std::string> walk = {"n1", "n2", "n3"};
   bool IsUp(const std::string& node) const override { return down.count(node) == 0; }
   const Ring& ring() const override { return ring_; }
+  bool MembershipSettled() const override { return settled; }
   std::set<std::string> down;  // believed down by the failure detector
+  bool settled = true;         // false: the node does not know its whole ring yet
 
  private:
   std::string self_;
@@ -131,6 +133,38 @@ TEST_F(CoordinatorTest, ReadAnswersAtRAndRepairsOnceEveryReplicaAnswered) {
   EXPECT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3"}));
   EXPECT_EQ(coordinator_.stats().read_repairs, 2u);
   EXPECT_EQ(timers_.live(), 0u);
+}
+
+TEST_F(CoordinatorTest, NodeWithoutASettledRingSaysItIsNotReady) {
+  placement_.settled = false;
+  Get();
+  ASSERT_TRUE(read_.has_value());
+  ASSERT_FALSE(read_->ok());
+  EXPECT_EQ(read_->status().code(), Code::kUnavailable);
+  EXPECT_EQ(read_->status().message().rfind("not ready: node n1 ", 0), 0u)
+      << read_->status().ToString();
+  EXPECT_EQ(read_->status().needed(), 2u);
+  EXPECT_EQ(read_->status().alive(), 0u);
+  Put();
+  ASSERT_TRUE(write_.has_value());
+  ASSERT_FALSE(write_->ok());
+  EXPECT_EQ(write_->status().message().rfind("not ready: ", 0), 0u);
+  std::optional<Status> scanned;
+  coordinator_.Scan(ScanSpec{}, RequestOptions{},
+                    [&](Result<ScanReply> r) { scanned = r.status(); });
+  ASSERT_TRUE(scanned.has_value());
+  EXPECT_EQ(scanned->message().rfind("not ready: ", 0), 0u) << scanned->ToString();
+  EXPECT_TRUE(peers_.calls.empty()) << "nothing is sent on a ring that is not settled";
+  EXPECT_EQ(coordinator_.stats().unavailable, 3u);
+
+  // Settled: served, and a refusal for too few replicas does not say "not ready".
+  placement_.settled = true;
+  placement_.down = {"n2", "n3"};
+  Get();
+  ASSERT_FALSE(read_->ok());
+  EXPECT_EQ(read_->status().code(), Code::kUnavailable);
+  EXPECT_EQ(read_->status().message().find("not ready"), std::string::npos);
+  EXPECT_EQ(read_->status().alive(), 1u);
 }
 
 TEST_F(CoordinatorTest, TracedReadHoldsItsAnswerUntilTheRepairIsDecided) {

@@ -67,9 +67,10 @@ Status Decommission::Start() {
   }
   for (const auto& g : gainers) {
     if (!view_->IsUp(g)) {
-      return Status::Unavailable(
-          fmt::format("{} would take some of this node's ranges but is down", g), gainers.size(),
-          gainers.size() - 1);
+      // Not Unavailable: a client may take an UNAVAILABLE request to another node, and this
+      // one is about this node only.
+      return Status::InvalidArgument(
+          fmt::format("{} would take some of this node's ranges but is down", g));
     }
   }
   running_ = true;

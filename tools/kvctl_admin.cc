@@ -1,5 +1,6 @@
 // kvctl status / describecluster / tablestats: the cluster as nodetool shows it, from the ring a
-// contact point knows and from Info of each member.
+// contact point knows and from Info of each member. `status` shows the asked node's view (who it
+// believes up, and each member's gossip state), as nodetool does, and says whose view it is.
 #include <fmt/format.h>
 
 #include <map>
@@ -8,17 +9,23 @@
 
 #include "tools/kvctl.h"
 #include "tools/kvctl_format.h"
+#include "tools/kvctl_status_format.h"
 
 namespace ringkv::kvctl {
 namespace {
 
-constexpr char kStatusHelp[] = R"help(A nodetool-status table of the ring a contact point knows: a
-Datacenter line, the legend, then one row per node: UN / DN (Up or Down, as the contact point's
-failure detector sees it, State always Normal for now), address, load (storage bytes reported by
-the node itself; "?" when it cannot be asked), tokens (vnodes), owns (effective: the share of keys
-it replicates at KEYSPACE's replication factor, "default" unless given) and host id.
-json: {"datacenter", "keyspace", "replication_factor", "nodes": [{"status" ("UN"|"DN"), "up",
-  "state", "name", "address", "load_bytes" (null when unknown), "tokens", "owns", "host_id"}]})help";
+constexpr char kStatusHelp[] = R"help(A nodetool-status table of the cluster as ONE node sees it: the
+first --host that answers (the next ones only if it cannot be reached). A line naming that node,
+a Datacenter line, the legend, then one row per member it knows, except those that left or were
+removed: status (U or D: Up or Down as that node's failure detector sees it, not whether kvctl
+can reach it; then N, J or L: Normal, Joining or Leaving, its gossip state), address, load
+(storage bytes reported by the node itself; "?" when kvctl cannot ask it), tokens (vnodes), owns
+(effective: the share of keys it replicates at KEYSPACE's replication factor, "default" unless
+given; 0 for a joining node) and host id. To see another node's view, name it with --host.
+json: {"view_of": {"name", "address"} (the node asked), "datacenter", "keyspace",
+  "replication_factor", "nodes": [{"status" ("UN"|"DN"|"UJ"|"DJ"|"UL"|"DL"), "up", "state"
+  ("Normal"|"Joining"|"Leaving"), "name", "address", "load_bytes" (null when unknown), "tokens",
+  "owns", "host_id"}]})help";
 
 constexpr char kDescribeHelp[] = R"help(Cluster name, partitioner and the schema versions the
 members hold (a digest of their keyspace definitions): each version with the nodes holding it,
@@ -35,21 +42,12 @@ json: {"keyspaces": [{"keyspace", "reads", "writes", "keys_approx", "bytes_appro
   "tables": [{"table", "reads", "writes", "read_latency_ms_mean", "write_latency_ms_mean",
   "keys_approx", "bytes_approx"}]}], "unreachable": [...]})help";
 
-std::string HumanBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  size_t u = 0;
-  while (v >= 1024 && u + 1 < std::size(units)) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.2f} {}", v, units[u]);
-}
-
-// Info of every member, by name; nullopt for those that could not be asked.
+// Info of every member, by name; nullopt for those that could not be asked. Members that left or
+// were removed are not asked, nor listed.
 std::map<std::string, std::optional<NodeInfo>> InfoOfAll(Client& client, const RingInfo& ring) {
   std::map<std::string, std::optional<NodeInfo>> out;
   for (const auto& m : ring.members) {
+    if (m.departed()) continue;
     auto info = client.InfoOf(m.address);
     out[m.name] = info.ok() ? std::optional<NodeInfo>(info.value()) : std::nullopt;
   }
@@ -64,41 +62,18 @@ int RunStatus(const Globals& globals, const StatusFlags& flags) {
   auto client = MakeClient(globals);
   auto ring = client->Ring(flags.keyspace);
   if (!ring.ok()) return ReportError(globals, ring.error());
-  auto infos = InfoOfAll(*client, ring.value());
-  nlohmann::json nodes = nlohmann::json::array();
-  std::vector<std::vector<std::string>> rows = {
-      {"--", "Address", "Load", "Tokens", "Owns (effective)", "Host ID"}};
+  // Only the load is each node's own word; whether a node is up is the asked node's.
+  LoadByNode load;
   for (const auto& m : ring->members) {
-    const auto& info = infos[m.name];
-    // A node that answers Info is up whatever the contact point thinks; one that does not, down.
-    const bool up = m.up && info.has_value();
-    const std::string status = up ? "UN" : "DN";
-    nodes.push_back({{"status", status},
-                     {"up", up},
-                     {"state", "Normal"},
-                     {"name", m.name},
-                     {"address", m.address},
-                     {"load_bytes", info ? nlohmann::json(info->storage_bytes_approx) : nullptr},
-                     {"tokens", m.tokens.size()},
-                     {"owns", m.ownership},
-                     {"host_id", fmt::format("{:016x}", m.host_id)}});
-    rows.push_back({status, m.address, info ? HumanBytes(info->storage_bytes_approx) : "?",
-                    std::to_string(m.tokens.size()), FormatPercent(m.ownership),
-                    fmt::format("{:016x}", m.host_id)});
+    if (m.departed()) continue;  // not listed
+    auto info = client->InfoOf(m.address);
+    load[m.name] = info.ok() ? std::optional<uint64_t>(info->storage_bytes_approx) : std::nullopt;
   }
-  const std::string keyspace = ring->keyspace;
   if (globals.json()) {
-    PrintJson({{"datacenter", "datacenter1"},
-               {"keyspace", keyspace},
-               {"replication_factor", ring->replication_factor},
-               {"nodes", nodes}});
-    return kExitOk;
+    PrintJson(StatusJson(ring.value(), load));
+  } else {
+    fmt::print("{}", StatusText(ring.value(), load));
   }
-  fmt::print("Datacenter: datacenter1\n=======================\n");
-  fmt::print("Status=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n");
-  fmt::print("{}", FormatTable(rows));
-  fmt::print("\nOwnership at keyspace {} (replication factor {}).\n", keyspace,
-             ring->replication_factor);
   return kExitOk;
 }
 
@@ -111,6 +86,7 @@ int RunDescribeCluster(const Globals& globals) {
   std::vector<std::string> unreachable;
   std::string cluster_name;
   for (const auto& m : ring->members) {
+    if (m.departed()) continue;
     const auto& info = infos[m.name];
     if (!info) {
       unreachable.push_back(m.address);
@@ -170,6 +146,7 @@ int RunTablestats(const Globals& globals, const TablestatsFlags& flags) {
   }
   std::vector<std::string> unreachable;
   for (const auto& m : ring->members) {
+    if (m.departed()) continue;
     const auto& info = infos[m.name];
     if (!info) {
       unreachable.push_back(m.address);

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "tools/kvctl_cluster_format.h"
+#include "tools/kvctl_status_format.h"
 
 namespace ringkv::kvctl {
 namespace {
@@ -179,6 +180,60 @@ TEST(ClusterFormatTest, NamesFromTheNetworkAreEscaped) {
   EXPECT_NE(text.find("evil\\x1b[2J\\nname"), std::string::npos);
   // 1 heading + 1 blank + 3 table rows + 1 blank + 4 token rows: no line was split.
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 10);
+}
+
+// n1 asked: it sees n2 down, n3 joining, n4 leaving; n5 left.
+RingInfo StatusRing() {
+  RingInfo ring = SampleRing();
+  ring.members.push_back({"n3", "127.0.0.1:27103", 3, {7}, true, 0.0, "JOINING"});
+  ring.members.push_back({"n4", "127.0.0.1:27104", 4, {8}, true, 0.0, "LEAVING"});
+  ring.members.push_back({"n5", "127.0.0.1:27105", 5, {9}, false, 0.0, "REMOVED"});
+  ring.members[0].status = "";  // from a node that predates gossip: normal
+  return ring;
+}
+
+TEST(StatusFormatTest, TableIsTheAskedNodesView) {
+  // n2's load is unknown (kvctl could not ask it); whether it is up is n1's verdict either way.
+  const LoadByNode load = {{"n1", 2048}, {"n2", std::nullopt}, {"n3", 10}, {"n4", 0}};
+  EXPECT_EQ(StatusText(StatusRing(), load),
+            "Status as seen by n1 (127.0.0.1:27101)\n"
+            "Datacenter: datacenter1\n"
+            "=======================\n"
+            "Status=Up/Down\n"
+            "|/ State=Normal/Leaving/Joining/Moving\n"
+            "--  Address          Load      Tokens  Owns (effective)  Host ID\n"
+            "UN  127.0.0.1:27101  2.00 KiB  1       25.0%             0000000000000abc\n"
+            "DN  127.0.0.1:27102  ?         2       75.0%             0000000000000002\n"
+            "UJ  127.0.0.1:27103  10 B      1       0.0%              0000000000000003\n"
+            "UL  127.0.0.1:27104  0 B       1       0.0%              0000000000000004\n"
+            "\n"
+            "Ownership at keyspace default (replication factor 1).\n");
+}
+
+TEST(StatusFormatTest, JsonNamesWhoseViewItIs) {
+  const nlohmann::json j = StatusJson(StatusRing(), {{"n1", 5}});
+  EXPECT_EQ(j["view_of"], nlohmann::json::parse(R"({"name": "n1", "address": "127.0.0.1:27101"})"));
+  EXPECT_EQ(j["keyspace"], "default");
+  EXPECT_EQ(j["replication_factor"], 1);
+  ASSERT_EQ(j["nodes"].size(), 4u) << "n5 was removed: not listed";
+  EXPECT_EQ(j["nodes"][0]["status"], "UN");
+  EXPECT_EQ(j["nodes"][0]["load_bytes"], 5);
+  EXPECT_EQ(j["nodes"][0]["host_id"], "0000000000000abc");
+  EXPECT_EQ(j["nodes"][1]["status"], "DN");
+  EXPECT_EQ(j["nodes"][1]["up"], false);
+  EXPECT_TRUE(j["nodes"][1]["load_bytes"].is_null());
+  EXPECT_EQ(j["nodes"][2]["status"], "UJ");
+  EXPECT_EQ(j["nodes"][2]["state"], "Joining");
+  EXPECT_EQ(j["nodes"][3]["status"], "UL");
+  EXPECT_EQ(j["nodes"][3]["state"], "Leaving");
+  EXPECT_EQ(j["nodes"][3]["name"], "n4");
+}
+
+TEST(StatusFormatTest, AnAskedNodeMissingFromItsOwnListIsStillNamed) {
+  RingInfo ring = StatusRing();
+  ring.self = "n9";
+  EXPECT_EQ(StatusText(ring, {}).rfind("Status as seen by n9\n", 0), 0u);
+  EXPECT_EQ(StatusJson(ring, {})["view_of"]["address"], "");
 }
 
 }  // namespace

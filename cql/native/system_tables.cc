@@ -260,6 +260,7 @@ ClusterSnapshot SnapshotFromRing(const RingInfo& ring, std::string cluster_name,
   ClusterSnapshot out;
   out.cluster_name = std::move(cluster_name);
   for (const RingMemberInfo& m : ring.members) {
+    if (m.departed()) continue;  // drivers would try to connect to every peer listed
     NodeEntry n;
     n.name = m.name;
     const auto colon = m.address.rfind(':');

@@ -45,7 +45,8 @@ struct ClusterSnapshot {
 };
 
 // The snapshot of `ring` (from Client::Ring on this node) with CQL ports at `cql_port_offset`
-// from each node's ringkv port.
+// from each node's ringkv port. Members that left or were removed are not in it (system.peers
+// would send drivers to them).
 ClusterSnapshot SnapshotFromRing(const RingInfo& ring, std::string cluster_name,
                                  int32_t cql_port_offset);
 

@@ -136,18 +136,19 @@ class KvnodeAdminTest : public ::testing::Test {
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }
 
-  nlohmann::json KvctlJson(std::vector<std::string> args) {
+  // kvctl with --host node `at`'s address only.
+  nlohmann::json KvctlJson(std::vector<std::string> args, size_t at = 0) {
     std::vector<std::string> argv = {NodeProcess::KvctlPath(), "--host",
-                                     cluster_->node(0).address(), "--format", "json",
+                                     cluster_->node(at).address(), "--format", "json",
                                      "--timeout-ms", "3000"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out, nullptr, false);
   }
-  std::string KvctlText(std::vector<std::string> args) {
+  std::string KvctlText(std::vector<std::string> args, size_t at = 0) {
     std::vector<std::string> argv = {NodeProcess::KvctlPath(), "--host",
-                                     cluster_->node(0).address(), "--timeout-ms", "3000"};
+                                     cluster_->node(at).address(), "--timeout-ms", "3000"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -202,6 +203,8 @@ TEST_F(KvnodeAdminTest, InfoStatusDescribeclusterTablestats) {
   EXPECT_EQ(versions.size(), 1u);
 
   const std::string status = KvctlText({"status"});
+  EXPECT_EQ(status.rfind("Status as seen by n1 (" + cluster_->node(0).address() + ")\n", 0), 0u)
+      << status;
   EXPECT_NE(status.find("Datacenter: "), std::string::npos) << status;
   EXPECT_NE(status.find("Status=Up/Down"), std::string::npos);
   EXPECT_NE(status.find("Owns (effective)"), std::string::npos);
@@ -211,6 +214,10 @@ TEST_F(KvnodeAdminTest, InfoStatusDescribeclusterTablestats) {
   auto js = KvctlJson({"status"});
   ASSERT_EQ(js["nodes"].size(), 3u);
   EXPECT_EQ(js["nodes"][0]["status"], "UN");
+  EXPECT_EQ(js["nodes"][0]["state"], "Normal");
+  EXPECT_EQ(js["view_of"]["name"], "n1");
+  EXPECT_EQ(js["view_of"]["address"], cluster_->node(0).address());
+  EXPECT_EQ(KvctlJson({"status"}, 1)["view_of"]["name"], "n2");
 
   auto dc = KvctlJson({"describecluster"});
   EXPECT_EQ(dc["agree"], true);
@@ -234,6 +241,19 @@ TEST_F(KvnodeAdminTest, InfoStatusDescribeclusterTablestats) {
   }));
   const std::string down = KvctlText({"status"});
   EXPECT_NE(down.find("DN  " + cluster_->node(2).address() + "  ?"), std::string::npos) << down;
+  // Asked of n2, the answer is n2's view, and says so: n3 is down there too (its own failure
+  // detector, polled: it may decide a moment later than n1's).
+  ASSERT_TRUE(PollUntil(std::chrono::milliseconds(15'000), [&] {
+    auto j = KvctlJson({"status"}, 1);
+    return j["view_of"]["name"] == "n2" && j["nodes"].size() == 3 &&
+           j["nodes"][1]["status"] == "UN" && j["nodes"][2]["status"] == "DN";
+  }));
+  const std::string down_at_n2 = KvctlText({"status"}, 1);
+  EXPECT_EQ(down_at_n2.rfind("Status as seen by n2 (" + cluster_->node(1).address() + ")\n", 0),
+            0u)
+      << down_at_n2;
+  EXPECT_NE(down_at_n2.find("DN  " + cluster_->node(2).address()), std::string::npos)
+      << down_at_n2;
   dc = KvctlJson({"describecluster"});
   EXPECT_EQ(dc["unreachable"].size(), 1u);
   EXPECT_EQ(dc["agree"], true);

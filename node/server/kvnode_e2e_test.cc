@@ -3,6 +3,9 @@
 // acknowledged reads back.
 #include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <thread>
 
 #include "node/testing/node_process.h"
+#include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 
 namespace ringkv::testing {
@@ -231,6 +235,64 @@ TEST(KvnodeFlagsTest, BadFlagsExitWithUsageErrors) {
                                 "--listen", "nonsense"});
   EXPECT_NE(bad_listen.exit_code, 0);
   EXPECT_NE(bad_listen.err.find("HOST:PORT"), std::string::npos) << bad_listen.err;
+}
+
+// A port on 127.0.0.1 where nothing listens: bound by the kernel's choice, then released.
+uint16_t UnusedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A node that does not know its whole ring yet (a seed it names has not answered) refuses
+// requests saying "not ready: ", as UNAVAILABLE (exit code 4), and the client library takes such
+// a request to another node; once the node settles (after its settle timeout), it serves.
+TEST(KvnodeNotReadyTest, UnsettledNodeSaysSoAndTheClientGoesElsewhere) {
+  const std::string dir = TempDir("notready");
+  NodeProcessOptions ready_options;
+  ready_options.name = "r1";
+  ready_options.data_dir = dir + "/r1";
+  NodeProcess ready(ready_options);  // no seeds: settled from the start
+  ASSERT_TRUE(ready.Start().ok()) << ready.log();
+  NodeProcessOptions options;
+  options.name = "n1";
+  options.data_dir = dir + "/n1";
+  options.extra_args = {"--seeds", fmt::format("127.0.0.1:{}", UnusedPort())};
+  NodeProcess node(options);
+  ASSERT_TRUE(node.Start().ok()) << node.log();
+
+  auto refused = RunCommand({NodeProcess::KvctlPath(), "--host", node.address(), "--format",
+                             "json", "put", "k", "v"});
+  EXPECT_EQ(refused.exit_code, 4) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("\"message\":\"not ready: node n1 "), std::string::npos)
+      << refused.out;
+
+  ClientOptions client_options;
+  client_options.contact_points = {node.address(), ready.address()};
+  client_options.token_aware = false;  // the contact points in order: n1 first
+  Client client(client_options);
+  auto put = client.Put("k", "v");
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  ClientOptions ready_only;
+  ready_only.contact_points = {ready.address()};
+  auto got = Client(ready_only).Get("k");
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_TRUE(got->found) << "the put went to the node that was ready";
+
+  // Settled (it stops waiting for the silent seed): served.
+  EXPECT_TRUE(PollUntil(milliseconds(30'000), [&] {
+    return RunCommand({NodeProcess::KvctlPath(), "--host", node.address(), "put", "k", "v"})
+               .exit_code == 0;
+  })) << node.log();
+  node.Kill();
+  ready.Kill();
+  std::filesystem::remove_all(dir);
 }
 
 // SIGKILL mid-load: every write acknowledged under a durable sync mode is there after restart.

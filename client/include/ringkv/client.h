@@ -64,7 +64,11 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{5000};
   // Extra attempts for idempotent operations (get, info) after a connection failure or an
   // overloaded answer; non-idempotent ones (put, del) are retried only when the request is known
-  // not to have been sent.
+  // not to have been sent, or was refused before anything was written. Each retry goes to
+  // another node where there is one. An UNAVAILABLE answer (the coordinator saw too few replicas)
+  // is retried once, on another node, which may see more; one that says the node is not ready
+  // ("not ready: ...", its ring is not settled yet) as often as retries allow. A timeout is never
+  // retried.
   int retries = 2;  // 0..16
   // Empty: accept any cluster. Otherwise the node must belong to this cluster.
   std::string cluster_name;
@@ -76,7 +80,9 @@ struct ClientOptions {
   // Route get / put / del to a replica of the key. Off: every request goes to the contact points.
   bool token_aware = true;
   // The ring is fetched again by the first request that finds it older than this (1 ms..24 h),
-  // and at once after a connection to a node fails.
+  // at once after a connection to a node fails, and after an UNAVAILABLE answer (at most once a
+  // second). So the client follows membership changes: a node that joined becomes a contact and,
+  // once NORMAL, a replica; one that left, was removed or is no longer named is not tried.
   std::chrono::milliseconds ring_refresh_interval{10000};
 };
 
@@ -167,6 +173,13 @@ struct RingMemberInfo {
   std::vector<int64_t> tokens;  // ascending
   bool up = false;              // as the answering node's failure detector sees it
   double ownership = 0;         // share of all keys it replicates at RingInfo::replication_factor
+  // As gossip says: NORMAL, JOINING, LEAVING, LEFT or REMOVED (NORMAL when the answering node
+  // predates gossip). Only NORMAL and LEAVING members own ranges; LEFT and REMOVED ones are
+  // listed only so that a caller can see they went.
+  std::string status = "NORMAL";
+
+  // Gone from the cluster (LEFT or REMOVED): not a node to contact or to show as a member.
+  bool departed() const { return status == "LEFT" || status == "REMOVED"; }
 };
 
 struct KeyspaceInfo {
