@@ -47,26 +47,6 @@ constexpr int64_t kDetectCapUs = 60'000'000;
 constexpr int kSettleRounds = 10;
 const std::vector<size_t> kObservers = {3, 4, 5, 6, 7};  // of the gap sampler: not seeds
 
-// Runs until every watch holds on every running node or the cap passes; returns the seconds
-// from `since_us` it took, or -1.
-double RunUntilAll(GossipNet& net, std::vector<Watch*> watches, std::vector<double*> seconds,
-                   int64_t since_us) {
-  net.on_view_changed = [&](size_t i) {
-    for (size_t w = 0; w < watches.size(); ++w) {
-      watches[w]->Recheck(i);
-      if (*seconds[w] < 0 && watches[w]->count() == net.size()) {
-        *seconds[w] = static_cast<double>(net.now_us() - since_us) / 1e6;
-      }
-    }
-  };
-  // Watch counts reach net.size() only when nothing is stopped: the join and change phases.
-  net.RunUntil(since_us + kSpreadCapUs, [&] {
-    return std::all_of(seconds.begin(), seconds.end(), [](double* s) { return *s >= 0; });
-  });
-  net.on_view_changed = nullptr;
-  return *seconds[0];
-}
-
 size_t PickVictim(GossipNet& net, size_t seed_count, const std::vector<size_t>& spared) {
   for (;;) {
     const size_t i =
@@ -75,114 +55,176 @@ size_t PickVictim(GossipNet& net, size_t seed_count, const std::vector<size_t>& 
   }
 }
 
-Result RunSize(size_t n, const ScaleArgs& args) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  GossipNetOptions options;
-  options.seed = args.seed * 1'000'003 + n;
-  options.gossip.phi = args.phi;
-  GossipNet net(options);
-  Result r;
-  r.n = n;
-  std::unordered_map<std::string, size_t> index;
-  Phase phase = kWarmup;
-  std::function<void(size_t, int64_t)> on_dead;  // (convicting node, at_us) for the trial's victim
-  std::string victim_name;
-  net.on_event = [&](size_t node, int64_t at_us, const gossip::Event& e) {
+// One cluster size, phase by phase (the list at the top of this file); each phase fills its part
+// of the result. The net's callbacks are set here for the whole run and by a phase for its own.
+class ScaleRun {
+ public:
+  ScaleRun(size_t n, const ScaleArgs& args) : args_(args), net_(Options(n, args)) {
+    r_.n = n;
+    net_.on_event = [this](size_t node, int64_t at_us, const gossip::Event& e) {
+      OnEvent(node, at_us, e);
+    };
+  }
+
+  Result Run() {
+    const auto wall_start = std::chrono::steady_clock::now();
+    Warmup();
+    Steady();
+    Join();
+    Change();
+    for (int trial = 0; trial < args_.trials; ++trial) r_.detections.push_back(DetectTrial());
+    r_.wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return r_;
+  }
+
+ private:
+  static GossipNetOptions Options(size_t n, const ScaleArgs& args) {
+    GossipNetOptions options;
+    options.seed = args.seed * 1'000'003 + n;
+    options.gossip.phi = args.phi;
+    return options;
+  }
+
+  // A kDead for a running node is a false conviction; one for the trial's victim is detection.
+  void OnEvent(size_t node, int64_t at_us, const gossip::Event& e) {
     if (e.kind != gossip::Event::Kind::kDead) return;
-    auto it = index.find(e.name);
-    if (it != index.end() && net.running(it->second)) {
-      ++r.false_convictions[phase];
-      if (e.name == net.name(net.size() - 1) && phase >= kSpread) ++r.joiner_convictions;
-    } else if (e.name == victim_name && on_dead) {
-      on_dead(node, at_us);
+    auto it = index_.find(e.name);
+    if (it != index_.end() && net_.running(it->second)) {
+      ++r_.false_convictions[phase_];
+      if (e.name == joiner_name_) ++r_.joiner_convictions;
+    } else if (e.name == victim_name_ && on_victim_dead_) {
+      on_victim_dead_(node, at_us);
     }
-  };
+  }
 
-  const int64_t interval = net.interval_us();
-  net.AddConverged(n - 1);
-  for (size_t i = 0; i < net.size(); ++i) index[net.name(i)] = i;
-  net.RunUntil(net.now_us() + args.warmup * interval);
+  void Warmup() {
+    net_.AddConverged(r_.n - 1);
+    for (size_t i = 0; i < net_.size(); ++i) index_[net_.name(i)] = i;
+    net_.RunUntil(net_.now_us() + args_.warmup * net_.interval_us());
+  }
 
-  phase = kSteady;
-  net.ResetTraffic();
-  GapSampler sampler(&net, kObservers);
-  net.on_view_changed = [&](size_t i) { sampler.Seen(i); };
-  const int64_t steady_us = args.rounds * interval;
-  net.RunUntil(net.now_us() + steady_us);
-  net.on_view_changed = nullptr;
-  std::vector<int64_t> gaps = sampler.Take();
-  r.gaps = gaps.size();
-  if (!gaps.empty()) {
+  void Steady() {
+    phase_ = kSteady;
+    net_.ResetTraffic();
+    GapSampler sampler(&net_, kObservers);
+    net_.on_view_changed = [&](size_t i) { sampler.Seen(i); };
+    const int64_t steady_us = args_.rounds * net_.interval_us();
+    net_.RunUntil(net_.now_us() + steady_us);
+    net_.on_view_changed = nullptr;
+    SummarizeGaps(sampler.Take());
+    const double n = static_cast<double>(net_.size());
+    for (const auto& t : net_.traffic()) {
+      const double bytes = static_cast<double>(t.bytes_sent + t.bytes_received) * 1e6 / steady_us;
+      r_.bytes_mean += bytes / n;
+      r_.bytes_max = std::max(r_.bytes_max, bytes);
+      r_.messages_mean +=
+          static_cast<double>(t.messages_sent + t.messages_received) * 1e6 / steady_us / n;
+    }
+  }
+
+  void SummarizeGaps(std::vector<int64_t> gaps) {
+    r_.gaps = gaps.size();
+    if (gaps.empty()) return;
     std::sort(gaps.begin(), gaps.end());
     auto at = [&](double q) { return gaps[static_cast<size_t>(q * (gaps.size() - 1))] / 1e6; };
-    r.gap_p50_s = at(0.5);
-    r.gap_p99_s = at(0.99);
-    r.gap_max_s = gaps.back() / 1e6;
+    r_.gap_p50_s = at(0.5);
+    r_.gap_p99_s = at(0.99);
+    r_.gap_max_s = gaps.back() / 1e6;
     double sum = 0, sum_sq = 0;
     for (int64_t g : gaps) sum += g / 1e6, sum_sq += (g / 1e6) * (g / 1e6);
-    r.gap_mean_s = sum / static_cast<double>(gaps.size());
-    r.gap_sd_s = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(gaps.size()) -
-                                             r.gap_mean_s * r.gap_mean_s));
-  }
-  for (const auto& t : net.traffic()) {
-    const double bytes = static_cast<double>(t.bytes_sent + t.bytes_received) * 1e6 / steady_us;
-    r.bytes_mean += bytes / static_cast<double>(net.size());
-    r.bytes_max = std::max(r.bytes_max, bytes);
-    r.messages_mean += static_cast<double>(t.messages_sent + t.messages_received) * 1e6 /
-                       steady_us / static_cast<double>(net.size());
+    r_.gap_mean_s = sum / static_cast<double>(gaps.size());
+    r_.gap_sd_s = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(gaps.size()) -
+                                              r_.gap_mean_s * r_.gap_mean_s));
   }
 
-  phase = kSpread;
-  const size_t joiner = net.AddJoiner();
-  const std::string joiner_name = net.name(joiner);
-  index[joiner_name] = joiner;
-  net.RunUntil(net.now_us() + 2 * interval, [&] { return net.first_tick_us(joiner) >= 0; });
-  Watch knows_joiner(&net, [&](gossip::Gossiper& g) { return g.endpoints().count(joiner_name) > 0; });
-  Watch joiner_knows(&net, [&](gossip::Gossiper& g) {
-    return g.self() != joiner_name || g.endpoints().size() == n;
-  });
-  RunUntilAll(net, {&knows_joiner, &joiner_knows}, {&r.join_all_s, &r.joiner_all_s},
-              net.first_tick_us(joiner));
+  void Join() {
+    phase_ = kSpread;
+    joiner_ = net_.AddJoiner();
+    joiner_name_ = net_.name(joiner_);
+    index_[joiner_name_] = joiner_;
+    net_.RunUntil(net_.now_us() + 2 * net_.interval_us(),
+                  [&] { return net_.first_tick_us(joiner_) >= 0; });
+    const size_t n = r_.n;
+    const std::string& name = joiner_name_;
+    Watch knows_joiner(&net_, [&](gossip::Gossiper& g) { return g.endpoints().count(name) > 0; });
+    Watch joiner_knows(&net_, [&](gossip::Gossiper& g) {
+      return g.self() != name || g.endpoints().size() == n;
+    });
+    RunUntilAll({&knows_joiner, &joiner_knows}, {&r_.join_all_s, &r_.joiner_all_s},
+                net_.first_tick_us(joiner_));
+  }
 
-  const size_t leaving = PickVictim(net, options.seed_count, {joiner});
-  const std::string leaving_name = net.name(leaving);
-  gossip::MemberState state = net.node(leaving).self_endpoint().state;
-  state.status = gossip::MemberStatus::kLeaving;
-  net.node(leaving).SetState(state);
-  Watch knows_change(&net, [&](gossip::Gossiper& g) {
-    auto it = g.endpoints().find(leaving_name);
-    return it != g.endpoints().end() && it->second.state.status == gossip::MemberStatus::kLeaving;
-  });
-  RunUntilAll(net, {&knows_change}, {&r.change_all_s}, net.now_us());
+  void Change() {
+    leaving_ = PickVictim(net_, kSeedCount, {joiner_});
+    spared_ = {joiner_, leaving_};
+    const std::string name = net_.name(leaving_);
+    gossip::MemberState state = net_.node(leaving_).self_endpoint().state;
+    state.status = gossip::MemberStatus::kLeaving;
+    net_.node(leaving_).SetState(state);
+    Watch knows_change(&net_, [&](gossip::Gossiper& g) {
+      auto it = g.endpoints().find(name);
+      return it != g.endpoints().end() && it->second.state.status == gossip::MemberStatus::kLeaving;
+    });
+    RunUntilAll({&knows_change}, {&r_.change_all_s}, net_.now_us());
+  }
 
-  phase = kDetect;
-  std::vector<size_t> spared = {joiner, leaving};
-  for (int trial = 0; trial < args.trials; ++trial) {
-    net.RunUntil(net.now_us() + kSettleRounds * interval);
-    const size_t victim = PickVictim(net, options.seed_count, spared);
-    spared.push_back(victim);
-    victim_name = net.name(victim);
-    net.Stop(victim);
-    const int64_t stopped_us = net.now_us();
+  // Runs until every watch holds on every node or kSpreadCapUs passes, setting each watch's
+  // seconds (from `since_us`) when it comes to hold everywhere. REQUIRES: no node is stopped.
+  void RunUntilAll(std::vector<Watch*> watches, std::vector<double*> seconds, int64_t since_us) {
+    net_.on_view_changed = [&](size_t i) {
+      for (size_t w = 0; w < watches.size(); ++w) {
+        watches[w]->Recheck(i);
+        if (*seconds[w] < 0 && watches[w]->count() == net_.size()) {
+          *seconds[w] = static_cast<double>(net_.now_us() - since_us) / 1e6;
+        }
+      }
+    };
+    net_.RunUntil(since_us + kSpreadCapUs, [&] {
+      return std::all_of(seconds.begin(), seconds.end(), [](double* s) { return *s >= 0; });
+    });
+    net_.on_view_changed = nullptr;
+  }
+
+  // A node that happens to hold the victim for dead when it stops (a false conviction not yet
+  // undone) emits no new kDead, and the trial reports it as not convicting.
+  Detection DetectTrial() {
+    phase_ = kDetect;
+    net_.RunUntil(net_.now_us() + kSettleRounds * net_.interval_us());
+    const size_t victim = PickVictim(net_, kSeedCount, spared_);
+    spared_.push_back(victim);
+    victim_name_ = net_.name(victim);
+    net_.Stop(victim);
+    const int64_t stopped_us = net_.now_us();
     Detection d;
-    for (size_t i = 0; i < net.size(); ++i) d.live += net.running(i) ? 1 : 0;
-    std::vector<bool> convicted(net.size(), false);
-    on_dead = [&](size_t node, int64_t at_us) {
-      if (convicted[node] || !net.running(node)) return;
+    for (size_t i = 0; i < net_.size(); ++i) d.live += net_.running(i) ? 1 : 0;
+    std::vector<bool> convicted(net_.size(), false);
+    on_victim_dead_ = [&](size_t node, int64_t at_us) {
+      if (convicted[node] || !net_.running(node)) return;
       convicted[node] = true;
       ++d.convicted_by;
       const double s = static_cast<double>(at_us - stopped_us) / 1e6;
       if (d.first_s < 0) d.first_s = s;
       if (d.convicted_by == d.live) d.all_s = s;
     };
-    net.RunUntil(stopped_us + kDetectCapUs, [&] { return d.convicted_by == d.live; });
-    on_dead = nullptr;
-    victim_name.clear();
-    r.detections.push_back(d);
+    net_.RunUntil(stopped_us + kDetectCapUs, [&] { return d.convicted_by == d.live; });
+    on_victim_dead_ = nullptr;
+    victim_name_.clear();
+    return d;
   }
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  return r;
-}
+
+  static constexpr size_t kSeedCount = GossipNetOptions{}.seed_count;
+  const ScaleArgs& args_;
+  GossipNet net_;
+  Result r_;
+  Phase phase_ = kWarmup;
+  std::unordered_map<std::string, size_t> index_;  // name -> node
+  size_t joiner_ = 0, leaving_ = 0;
+  std::string joiner_name_;
+  std::vector<size_t> spared_;  // never picked as a victim
+  std::string victim_name_;
+  std::function<void(size_t, int64_t)> on_victim_dead_;  // (convicting node, at_us)
+};
 
 [[noreturn]] void Usage(const std::string& why) {
   fmt::print(stderr,
@@ -268,7 +310,7 @@ int main(int argc, char** argv) {
   std::vector<Result> results;
   std::vector<std::string> violations;
   for (size_t n : args.nodes) {
-    results.push_back(RunSize(n, args));
+    results.push_back(ScaleRun(n, args).Run());
     for (auto& v : Violations(args, results.back())) violations.push_back(std::move(v));
   }
   if (args.json) {
