@@ -34,12 +34,13 @@ size_t GossipNet::NewNode() {
                                              std::numeric_limits<Token>::max());
   while (tokens.size() < options_.tokens_per_node) tokens.insert(token(rng_));
   state.tokens.assign(tokens.begin(), tokens.end());
-  node.gossiper = std::make_unique<gossip::Gossiper>(node.name, kGeneration, state, rng_(),
-                                                     options_.gossip);
+  node.gossiper =
+      std::make_unique<gossip::Gossiper>(node.name, kGeneration, state, rng_(), options_.gossip);
   node.phase_us = std::uniform_int_distribution<int64_t>(0, options_.gossip.interval_us - 1)(rng_);
   // The first tick falls within the coming interval.
   node.next_round_us = now_us_ - now_us_ % options_.gossip.interval_us;
-  if (node.next_round_us + node.phase_us <= now_us_) node.next_round_us += options_.gossip.interval_us;
+  if (node.next_round_us + node.phase_us <= now_us_)
+    node.next_round_us += options_.gossip.interval_us;
   by_address_.emplace(state.address, i);
   if (seeds_.size() < options_.seed_count) seeds_.push_back(state.address);
   nodes_.push_back(std::move(node));
@@ -67,7 +68,8 @@ void GossipNet::Stop(size_t i) { nodes_[i].running = false; }
 void GossipNet::ScheduleTick(size_t i) {
   Node& node = nodes_[i];
   const int64_t jitter = std::uniform_int_distribution<int64_t>(0, options_.tick_jitter_us)(rng_);
-  Message m{node.next_round_us + node.phase_us + jitter, order_++, Kind::kTick, i, i, 0, {}, {}, {}};
+  Message m{
+      node.next_round_us + node.phase_us + jitter, order_++, Kind::kTick, i, i, 0, {}, {}, {}};
   node.next_round_us += options_.gossip.interval_us;
   queue_.push(std::move(m));
 }

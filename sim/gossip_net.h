@@ -82,8 +82,8 @@ class GossipNet {
     int64_t at_us;
     uint64_t order;
     Kind kind;
-    size_t from, to;  // for kTick: the node ticking (both)
-    size_t bytes;     // on the wire (sim/gossip_wire_size.h); 0 for kTick
+    size_t from, to;                         // for kTick: the node ticking (both)
+    size_t bytes;                            // on the wire (sim/gossip_wire_size.h); 0 for kTick
     std::shared_ptr<const gossip::Syn> syn;  // one Syn goes to several peers
     std::shared_ptr<const gossip::Ack> ack;
     std::shared_ptr<const gossip::Ack2> ack2;

@@ -19,6 +19,7 @@ TEST(GossipWireSize, CountsEveryFieldOnce) {
   e.state.tokens = {1, 2, 3};
   // name, generation/version/heartbeat, address, host id, status, tokens, load, schema
   EXPECT_EQ(WireBytes(e), (2u + 2) + 24 + (2 + 13) + 8 + 1 + (4 + 3 * 8) + 16);
+  EXPECT_EQ(WireBytes(e), e.name.size() + e.state.address.size() + 8 * 3 + 57);  // the header's
   gossip::Syn syn{"n1", {d, d}};
   EXPECT_EQ(WireBytes(syn), 5u + (2 + 2) + 4 + 2 * WireBytes(d));
   gossip::Ack ack{{e}, {d}, {}};

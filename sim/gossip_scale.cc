@@ -49,8 +49,7 @@ const std::vector<size_t> kObservers = {3, 4, 5, 6, 7};  // of the gap sampler: 
 
 size_t PickVictim(GossipNet& net, size_t seed_count, const std::vector<size_t>& spared) {
   for (;;) {
-    const size_t i =
-        std::uniform_int_distribution<size_t>(seed_count, net.size() - 1)(net.rng());
+    const size_t i = std::uniform_int_distribution<size_t>(seed_count, net.size() - 1)(net.rng());
     if (net.running(i) && std::find(spared.begin(), spared.end(), i) == spared.end()) return i;
   }
 }
@@ -134,8 +133,8 @@ class ScaleRun {
     double sum = 0, sum_sq = 0;
     for (int64_t g : gaps) sum += g / 1e6, sum_sq += (g / 1e6) * (g / 1e6);
     r_.gap_mean_s = sum / static_cast<double>(gaps.size());
-    r_.gap_sd_s = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(gaps.size()) -
-                                              r_.gap_mean_s * r_.gap_mean_s));
+    r_.gap_sd_s = std::sqrt(
+        std::max(0.0, sum_sq / static_cast<double>(gaps.size()) - r_.gap_mean_s * r_.gap_mean_s));
   }
 
   void Join() {
@@ -148,9 +147,8 @@ class ScaleRun {
     const size_t n = r_.n;
     const std::string& name = joiner_name_;
     Watch knows_joiner(&net_, [&](gossip::Gossiper& g) { return g.endpoints().count(name) > 0; });
-    Watch joiner_knows(&net_, [&](gossip::Gossiper& g) {
-      return g.self() != name || g.endpoints().size() == n;
-    });
+    Watch joiner_knows(
+        &net_, [&](gossip::Gossiper& g) { return g.self() != name || g.endpoints().size() == n; });
     RunUntilAll({&knows_joiner, &joiner_knows}, {&r_.join_all_s, &r_.joiner_all_s},
                 net_.first_tick_us(joiner_));
   }
@@ -297,7 +295,8 @@ ScaleArgs Parse(int argc, char** argv) {
       Usage("unknown argument " + a);
     }
   }
-  if (args.nodes.empty()) args.nodes = quick ? std::vector<size_t>{50, 200} : std::vector<size_t>{50, 200, 1000};
+  if (args.nodes.empty())
+    args.nodes = quick ? std::vector<size_t>{50, 200} : std::vector<size_t>{50, 200, 1000};
   return args;
 }
 

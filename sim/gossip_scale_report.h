@@ -37,7 +37,7 @@ struct Detection {
 struct Result {
   size_t n = 0;
   double join_all_s = -1, joiner_all_s = -1, change_all_s = -1;  // -1: not reached
-  double bytes_mean = 0, bytes_max = 0, messages_mean = 0;        // per node per second
+  double bytes_mean = 0, bytes_max = 0, messages_mean = 0;       // per node per second
   std::vector<Detection> detections;
   uint64_t false_convictions[kPhases] = {};  // kDead for a running node, by phase
   uint64_t joiner_convictions = 0;           // of them, of the joiner

@@ -21,11 +21,11 @@ size_t ListBytes(const std::vector<T>& items) {
 size_t WireBytes(const gossip::Digest& d) { return StringBytes(d.name) + 3 * kIntegerBytes; }
 
 size_t WireBytes(const gossip::Endpoint& e) {
-  return StringBytes(e.name) + 3 * kIntegerBytes         // generation, version, heartbeat
-         + StringBytes(e.state.address) + kIntegerBytes  // host id
-         + kStatusBytes                                  //
-         + kListCountBytes + e.state.tokens.size() * kIntegerBytes  //
-         + 2 * kIntegerBytes;                            // load, schema
+  const size_t header = StringBytes(e.name) + 3 * kIntegerBytes;  // generation, version, heartbeat
+  const size_t state = StringBytes(e.state.address) + kIntegerBytes /* host id */ + kStatusBytes +
+                       kListCountBytes + e.state.tokens.size() * kIntegerBytes +
+                       2 * kIntegerBytes /* load, schema */;
+  return header + state;
 }
 
 size_t WireBytes(const gossip::Syn& syn) {

@@ -10,7 +10,8 @@
 //   status     = 1
 //   Digest     = string name + 3 * 8                                  (name + 26 bytes)
 //   Endpoint   = string name + 3 * 8 + string address + 8 host id + 1 status
-//                + list of 8-byte tokens + 8 load + 8 schema          (name + address + 8 * tokens + 63)
+//                + list of 8-byte tokens + 8 load + 8 schema
+//                                                    (name + address + 8 * tokens + 57 bytes)
 //   Syn        = frame + string from + list of Digest
 //   Ack        = frame + list of Endpoint + list of Digest (heartbeats) + list of Digest (requests)
 //   Ack2       = frame + string from + list of Endpoint + list of Digest (heartbeats)
