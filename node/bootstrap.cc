@@ -55,6 +55,11 @@ void Bootstrap::Start() {
 
 void Bootstrap::TryAnnounce() {
   if (!view_->settled() || view_->ring().empty()) {
+    if (view_->settled() && waiting_for_ != "seeds") {
+      RINGKV_LOG(log_, kWarn, "join: no member of the cluster is known yet; a joining node waits "
+                 "until one of its --seeds answers");
+      waiting_for_ = "seeds";
+    }
     return Retry([this] { TryAnnounce(); });
   }
   std::string others;

@@ -263,7 +263,11 @@ TEST(KvnodeNotReadyTest, UnsettledNodeSaysSoAndTheClientGoesElsewhere) {
   NodeProcessOptions options;
   options.name = "n1";
   options.data_dir = dir + "/n1";
-  options.extra_args = {"--seeds", fmt::format("127.0.0.1:{}", UnusedPort())};
+  options.port = UnusedPort();
+  // A founding node (its own address among its seeds) whose other seed never answers. (A node
+  // not in its seeds would be a joiner, which waits for a seed however long it takes.)
+  options.extra_args = {"--seeds", fmt::format("127.0.0.1:{},127.0.0.1:{}", options.port,
+                                               UnusedPort())};
   NodeProcess node(options);
   ASSERT_TRUE(node.Start().ok()) << node.log();
 

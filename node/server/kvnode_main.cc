@@ -46,6 +46,7 @@ namespace {
 struct Flags {
   std::string name;
   std::string listen = "127.0.0.1:7000";
+  std::string broadcast_address;  // empty: --listen
   std::string data;
   std::string seeds;
   std::string http;
@@ -118,6 +119,9 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read flags from a TOML/INI file (key = value, flag names)");
   app.add_option("--name", f.name, "node name, unique in the cluster")->required();
   app.add_option("--listen", f.listen, "HOST:PORT for clients and peers")->capture_default_str();
+  app.add_option("--broadcast-address", f.broadcast_address,
+                 "HOST:PORT other nodes and clients are told to reach this node at (default: "
+                 "--listen; set it when --listen is a wildcard or a local address)");
   app.add_option("--data", f.data, "data directory (created if missing)")->required();
   app.add_option("--seeds", f.seeds,
                  "HOST:PORT,... of nodes to gossip with first; a node listed in its own seeds "
@@ -216,6 +220,15 @@ int main(int argc, char** argv) {
   if (!SplitHostPort(f.listen, &server_options.listen_host, &server_options.listen_port)) {
     return Fatal(fmt::format("--listen '{}' is not HOST:PORT", f.listen));
   }
+  if (f.broadcast_address.empty()) {
+    f.broadcast_address = f.listen;
+  } else {
+    std::string host;
+    uint16_t port = 0;
+    if (!SplitHostPort(f.broadcast_address, &host, &port) || port == 0) {
+      return Fatal(fmt::format("--broadcast-address '{}' is not HOST:PORT", f.broadcast_address));
+    }
+  }
   SystemClock clock(f.clock_offset_ms);
   Logger log(f.name, level, &clock);
   std::string secret;
@@ -282,7 +295,9 @@ int main(int argc, char** argv) {
   // its ranges before it turns NORMAL (node/bootstrap.h), resuming a join a crash cut short.
   const std::vector<std::string> seed_list = SplitList(f.seeds);
   const bool founding =
-      seed_list.empty() || std::find(seed_list.begin(), seed_list.end(), f.listen) != seed_list.end();
+      seed_list.empty() ||
+      std::find(seed_list.begin(), seed_list.end(), f.broadcast_address) != seed_list.end() ||
+      std::find(seed_list.begin(), seed_list.end(), f.listen) != seed_list.end();
   auto join_state = LoadJoinState(storage->get());
   if (!join_state.ok() && join_state.status().code() != Code::kNotFound) {
     return Fatal(join_state.status().ToString());
@@ -324,7 +339,7 @@ int main(int argc, char** argv) {
 
   // The cluster: this node's view of the ring, its connections to peers, the coordinator that
   // runs client requests across replicas, and membership from the seeds.
-  MemberInfo self{f.name, f.listen, identity->host_id, tokens.value(),
+  MemberInfo self{f.name, f.broadcast_address, identity->host_id, tokens.value(),
                   joining ? gossip::MemberStatus::kJoining : gossip::MemberStatus::kNormal};
   ClusterView view(self);
   AsioTimers timers(&io);

@@ -210,5 +210,25 @@ TEST_F(KvnodeMembershipTest, AKilledNodeIsSeenDownQuicklyAndAPausedOneNotAtAll) 
               "%.2f s)\n", seconds.count(), fd_seconds.count());
 }
 
+// --broadcast-address is what the node tells others (its ring answer), apart from --listen; a
+// malformed one is refused at start.
+TEST(KvnodeBroadcastAddressTest, TheRingAnswerCarriesItAndABadOneIsRefused) {
+  const std::string dir = TempDir("broadcast");
+  NodeProcessOptions o;
+  o.name = "n1";
+  o.data_dir = dir + "/n1";
+  o.extra_args = {"--broadcast-address", "127.0.0.1:7777"};
+  NodeProcess node(o);
+  ASSERT_TRUE(node.Start().ok()) << node.log();
+  auto ring = Kvctl(node.address(), {"--format", "json", "ring"});
+  EXPECT_NE(ring.out.find("127.0.0.1:7777"), std::string::npos) << ring.out;
+  EXPECT_EQ(node.Terminate(), 0);
+  auto bad = RunCommand({NodeProcess::KvnodePath(), "--name", "n2", "--data", dir + "/n2",
+                         "--listen", "127.0.0.1:0", "--broadcast-address", "no-port"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--broadcast-address 'no-port' is not HOST:PORT"), std::string::npos)
+      << bad.err;
+}
+
 }  // namespace
 }  // namespace ringkv::testing
