@@ -111,14 +111,8 @@ void Decommission::SendPage(bool has_after, Token after_token, std::string after
   const Push& push = pushes_[next_];
   progress_.current = fmt::format("{} {} {} to {}", push.keyspace, push.range.start,
                                   push.range.end, push.to);
-  ScanSpec spec;
-  spec.keyspace = push.keyspace;
-  spec.start_token = push.range.start;
-  spec.end_token = push.range.end;
-  spec.has_after = has_after;
-  spec.after_token = after_token;
-  spec.after_key = after_key;
-  spec.limit = options_.stream.page_entries;
+  const ScanSpec spec = StreamPageSpec(push.keyspace, push.range, has_after, after_token,
+                                       after_key, options_.stream.page_entries);
   Result<ReplicaScanReply> page = Status::Internal("no answer");
   service_->ReplicaScan(spec, [&page](Result<ReplicaScanReply> r) { page = std::move(r); });
   auto retry = [this, has_after, after_token, after_key] {
@@ -146,12 +140,8 @@ void Decommission::SendPage(bool has_after, Token after_token, std::string after
     }
     progress_.keys += reply->entries.size();
     progress_.bytes += bytes;
-    int64_t wait_us = 0;
-    if (options_.stream.bytes_per_s > 0) {
-      const auto min_us =
-          static_cast<int64_t>(static_cast<double>(bytes) * 1e6 / options_.stream.bytes_per_s);
-      wait_us = std::max<int64_t>(0, min_us - (clock_->MonoUs() - started_us));
-    }
+    const int64_t wait_us =
+        StreamThrottleUs(bytes, options_.stream.bytes_per_s, clock_->MonoUs() - started_us);
     timers_->After(wait_us, [this, reply] {
       if (!reply->more || reply->entries.empty()) {
         ++progress_.ranges_done;

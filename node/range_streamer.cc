@@ -17,6 +17,25 @@ uint64_t StreamBytes(std::string_view key, const VersionedObject& object) {
   return bytes;
 }
 
+ScanSpec StreamPageSpec(const std::string& keyspace, const TokenRange& range, bool has_after,
+                        Token after_token, const std::string& after_key, uint32_t limit) {
+  ScanSpec spec;
+  spec.keyspace = keyspace;
+  spec.start_token = range.start;
+  spec.end_token = range.end;
+  spec.has_after = has_after;
+  spec.after_token = after_token;
+  spec.after_key = after_key;
+  spec.limit = limit;
+  return spec;
+}
+
+int64_t StreamThrottleUs(uint64_t bytes, double bytes_per_s, int64_t elapsed_us) {
+  if (bytes_per_s <= 0) return 0;
+  const auto min_us = static_cast<int64_t>(static_cast<double>(bytes) * 1e6 / bytes_per_s);
+  return std::max<int64_t>(0, min_us - elapsed_us);
+}
+
 RangeStreamer::RangeStreamer(const ClusterView* view, KvService* service, PeerTransport* peers,
                              Timers* timers, const Clock* clock, Logger* log,
                              StreamOptions options, StreamProgress* progress)
@@ -63,14 +82,8 @@ void RangeStreamer::Page(size_t source, bool has_after, Token after_token, std::
     return Page(source + 1, has_after, after_token, std::move(after_key));
   }
   progress_->current = fmt::format("{} from {}", task.Id(), from);
-  ScanSpec spec;
-  spec.keyspace = task.keyspace;
-  spec.start_token = task.range.start;
-  spec.end_token = task.range.end;
-  spec.has_after = has_after;
-  spec.after_token = after_token;
-  spec.after_key = after_key;
-  spec.limit = options_.page_entries;
+  const ScanSpec spec = StreamPageSpec(task.keyspace, task.range, has_after, after_token,
+                                       after_key, options_.page_entries);
   const int64_t started_us = clock_->MonoUs();
   peers_->ReplicaScan(
       from, spec, started_us + options_.page_timeout_ms * 1000,
@@ -97,12 +110,8 @@ void RangeStreamer::Page(size_t source, bool has_after, Token after_token, std::
           progress_->keys += reply->entries.size();
           progress_->bytes += bytes;
           // Throttle: a page may not take less time than its bytes allow.
-          int64_t wait_us = 0;
-          if (options_.bytes_per_s > 0) {
-            const auto min_us =
-                static_cast<int64_t>(static_cast<double>(bytes) * 1e6 / options_.bytes_per_s);
-            wait_us = std::max<int64_t>(0, min_us - (clock_->MonoUs() - started_us));
-          }
+          const int64_t wait_us =
+              StreamThrottleUs(bytes, options_.bytes_per_s, clock_->MonoUs() - started_us);
           auto go_on = [this, reply, source] {
             if (!reply->more || reply->entries.empty()) {
               range_done_(tasks_[next_]);

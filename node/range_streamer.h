@@ -51,6 +51,12 @@ struct StreamProgress {
 
 // A rough size of an object on the wire, for throttling and progress.
 uint64_t StreamBytes(std::string_view key, const VersionedObject& object);
+// One page of a range's objects, after the cursor when has_after.
+ScanSpec StreamPageSpec(const std::string& keyspace, const TokenRange& range, bool has_after,
+                        Token after_token, const std::string& after_key, uint32_t limit);
+// How long to wait after a page of `bytes` that took `elapsed_us`, so a stream keeps to
+// `bytes_per_s` (0: no cap).
+int64_t StreamThrottleUs(uint64_t bytes, double bytes_per_s, int64_t elapsed_us);
 
 class RangeStreamer {
  public:
