@@ -96,6 +96,17 @@ void Membership::CheckSettled(const char* why) {
 }
 
 void Membership::Round() {
+  // The load changes a full state (and spreads it): every 10th round, and only when it moved by
+  // more than a tenth.
+  if (callbacks_.load_bytes && stats_.rounds % 10 == 0) {
+    gossip::MemberState state = gossiper_.self_endpoint().state;
+    const uint64_t load = callbacks_.load_bytes();
+    if (load > state.load_bytes + state.load_bytes / 10 ||
+        load < state.load_bytes - state.load_bytes / 10) {
+      state.load_bytes = load;
+      gossiper_.SetState(state);
+    }
+  }
   auto round = gossiper_.Tick(clock_->MonoUs(), options_.seeds);
   ++stats_.rounds;
   ApplyEvents();

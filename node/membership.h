@@ -96,6 +96,8 @@ class Membership {
     std::function<void(const std::string&, const Ring&)> on_member_removed;
     // Runs once the ring is settled (and after every later ring change) for the join logic.
     std::function<void()> on_ring_change;
+    // What this node stores, in bytes, gossiped as its load (checked every 10th round).
+    std::function<uint64_t()> load_bytes;
   };
 
   Membership(ClusterView* view, KeyspaceCatalog* keyspaces, MembershipTransport* transport,

@@ -413,6 +413,7 @@ int main(int argc, char** argv) {
       RINGKV_LOG(&log, kWarn, "cannot persist the cluster state: {}", s.ToString());
     }
   };
+  membership_callbacks.load_bytes = [&storage] { return storage->get()->Stats().bytes_approx; };
   membership_callbacks.on_removed = [&io, &removed] {
     removed = true;
     io.stop();
