@@ -43,8 +43,10 @@ int RunGossipinfo(const Globals& globals) {
     PrintJson(*info);
     return kExitOk;
   }
-  fmt::print("Gossip as seen by {} (rounds {}, exchanges ok {}, failed {}, states refused {})\n",
-             (*info)["self"].get<std::string>(), (*info)["rounds"].get<uint64_t>(),
+  fmt::print("Gossip as seen by {}: ring of {} nodes, digest {} (rounds {}, exchanges ok {}, "
+             "failed {}, states refused {})\n",
+             (*info)["self"].get<std::string>(), (*info)["ring_nodes"].get<uint64_t>(),
+             (*info)["ring_digest"].get<std::string>(), (*info)["rounds"].get<uint64_t>(),
              (*info)["exchanges_ok"].get<uint64_t>(), (*info)["exchanges_failed"].get<uint64_t>(),
              (*info)["refused"].get<uint64_t>());
   fmt::print("{:<12} {:<22} {:<8} {:>18} {:>9} {:>8} {:>6} {:<5}\n", "NAME", "ADDRESS", "STATUS",

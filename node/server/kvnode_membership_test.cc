@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +98,17 @@ TEST_F(KvnodeMembershipTest, GrowsToFourAndShrinksBackToThreeUnderQuorumWrites) 
   EXPECT_TRUE(PollUntil(milliseconds(60'000), [&] {
     return joiner.log().find("now NORMAL") != std::string::npos;
   })) << joiner.log();
+  // Every node derives the same ring from what it heard: one digest, four nodes.
+  EXPECT_TRUE(PollUntil(milliseconds(10'000), [&] {
+    std::set<std::string> digests;
+    for (const auto& host : {old_nodes[0], old_nodes[1], old_nodes[2], joiner.address()}) {
+      auto r = Kvctl(host, {"--format", "json", "gossipinfo"});
+      const auto info = nlohmann::json::parse(r.out, nullptr, false);
+      if (info.is_discarded() || info["ring_nodes"] != 4) return false;
+      digests.insert(info["ring_digest"].get<std::string>());
+    }
+    return digests.size() == 1;
+  }));
   auto decommission = Kvctl(joiner.address(), {"decommission"});
   EXPECT_EQ(decommission.exit_code, 0) << decommission.out << decommission.err << joiner.log();
   EXPECT_NE(decommission.out.find("decommissioned"), std::string::npos) << decommission.out;

@@ -38,6 +38,8 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     }
     const auto& stats = membership->stats();
     nlohmann::json out = {{"self", view->self()},
+                          {"ring_digest", fmt::format("{:016x}", view->ring().Digest())},
+                          {"ring_nodes", view->node_count()},
                           {"rounds", stats.rounds},
                           {"exchanges_ok", stats.exchanges_ok},
                           {"exchanges_failed", stats.exchanges_failed},
