@@ -3,19 +3,74 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "ring/ownership_diff.h"
 
 namespace ringkv {
 
+namespace {
+// "pending NAME TOKEN TOKEN ...\n" and "done NAME|TASK ID\n" lines.
+constexpr std::string_view kStateKey = "replica_restore";
+}  // namespace
+
 ReplicaRestore::ReplicaRestore(const ClusterView* view, KvService* service, PeerTransport* peers,
                                Timers* timers, const Clock* clock,
-                               const KeyspaceCatalog* keyspaces, Logger* log,
-                               StreamOptions options)
+                               const KeyspaceCatalog* keyspaces, Storage* storage,
+                               Logger* log, StreamOptions options)
     : view_(view),
       keyspaces_(keyspaces),
+      storage_(storage),
       log_(log),
-      streamer_(view, service, peers, timers, clock, log, options, &progress_) {}
+      streamer_(view, service, peers, timers, clock, log, options, &progress_) {
+  auto saved = storage_->GetMeta(kStateKey);
+  if (!saved.ok()) return;
+  std::istringstream in(saved.value());
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string kind, name;
+    fields >> kind;
+    if (kind == "pending") {
+      fields >> name;
+      long long t = 0;
+      auto& tokens = pending_[name];
+      while (fields >> t) tokens.push_back(t);
+    } else if (kind == "done") {
+      std::getline(fields >> std::ws, name);
+      done_.insert(name);
+    }
+  }
+}
+
+void ReplicaRestore::Save() {
+  std::string out;
+  for (const auto& [name, tokens] : pending_) {
+    out += "pending " + name;
+    for (Token t : tokens) out += fmt::format(" {}", t);
+    out += "\n";
+  }
+  for (const auto& id : done_) out += "done " + id + "\n";
+  if (Status s = storage_->PutMeta(kStateKey, out); !s.ok()) {
+    RINGKV_LOG(log_, kWarn, "removenode: cannot save the restore's progress: {}", s.ToString());
+  }
+}
+
+void ReplicaRestore::Resume() {
+  const auto pending = pending_;
+  for (const auto& [name, tokens] : pending) {
+    std::vector<Member> members = view_->ring().Members();
+    members.push_back(Member{name, tokens});
+    auto before = Ring::Build(std::move(members));
+    if (!before.ok()) {
+      RINGKV_LOG(log_, kWarn, "removenode {}: cannot resume its restore: {}", name,
+                 before.status().ToString());
+      continue;
+    }
+    RINGKV_LOG(log_, kInfo, "removenode {}: resuming the restore an earlier run started", name);
+    OnRemoved(name, before.value());
+  }
+}
 
 void ReplicaRestore::OnRemoved(const std::string& name, const Ring& before) {
   std::vector<StreamTask> tasks;
@@ -29,12 +84,24 @@ void ReplicaRestore::OnRemoved(const std::string& name, const Ring& before) {
       for (const auto& node : change.old_replicas) {
         if (node != name && node != view_->self()) sources.push_back(node);
       }
-      for (const auto& part : change.range.Unwrap()) tasks.push_back(StreamTask{ks, part, sources});
+      for (const auto& part : change.range.Unwrap()) {
+        StreamTask task{ks, part, sources};
+        if (done_.count(name + "|" + task.Id()) == 0) tasks.push_back(std::move(task));
+      }
     }
   }
   RINGKV_LOG(log_, kInfo, "removenode {}: this node takes {} range(s) of it from the surviving "
              "replicas", name, tasks.size());
-  if (tasks.empty()) return;
+  if (tasks.empty()) {
+    if (pending_.erase(name) > 0) Save();
+    return;
+  }
+  if (auto index = before.IndexOf(name); index && pending_.count(name) == 0) {
+    for (const auto& m : before.Members()) {
+      if (m.name == name) pending_[name] = m.tokens;
+    }
+    Save();
+  }
   queue_.emplace_back(name, std::move(tasks));
   if (!running_) RunNext();
 }
@@ -51,7 +118,18 @@ void ReplicaRestore::RunNext() {
   progress_.what = "removenode " + name;
   progress_.state = "streaming";
   progress_.ranges_total = tasks.size();
-  streamer_.Run(std::move(tasks), [](const StreamTask&) {}, [this, name = name] {
+  streamer_.Run(
+      std::move(tasks),
+      [this, name = name](const StreamTask& task) {
+        done_.insert(name + "|" + task.Id());
+        Save();
+      },
+      [this, name = name] {
+    pending_.erase(name);
+    for (auto it = done_.begin(); it != done_.end();) {
+      it = it->rfind(name + "|", 0) == 0 ? done_.erase(it) : std::next(it);
+    }
+    Save();
     progress_.state = "done";
     RINGKV_LOG(log_, kInfo, "removenode {}: restored {} key(s), {} byte(s) in {} range(s)", name,
                progress_.keys, progress_.bytes, progress_.ranges_done);

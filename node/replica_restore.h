@@ -2,18 +2,23 @@
 // replicates some of its ranges copies them from the replicas that held them with it
 // (`kvctl removenode`, DESIGN.md §5), so every key is back to N live copies. Every node runs this
 // for itself when gossip brings it the REMOVED state; removals are handled one after another.
+// A restore in progress is saved (the removed member's tokens, the ranges done), so a node
+// restarted while restoring resumes with the ranges it had not finished (Resume).
 //
 // Thread safety: none; the node's loop. Pointers must outlive it.
 #ifndef RINGKV_NODE_REPLICA_RESTORE_H_
 #define RINGKV_NODE_REPLICA_RESTORE_H_
 
 #include <deque>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "node/cluster_view.h"
 #include "node/keyspaces.h"
 #include "node/range_streamer.h"
+#include "storage/storage.h"
 
 namespace ringkv {
 
@@ -21,18 +26,25 @@ class ReplicaRestore {
  public:
   ReplicaRestore(const ClusterView* view, KvService* service, PeerTransport* peers,
                  Timers* timers, const Clock* clock, const KeyspaceCatalog* keyspaces,
-                 Logger* log, StreamOptions options);
+                 Storage* storage, Logger* log, StreamOptions options);
 
   // `name` was removed; `before` is the ring that still held it.
   void OnRemoved(const std::string& name, const Ring& before);
+  // Restarts the restores a previous run saved and did not finish. Call once the view holds the
+  // ring the node restored.
+  void Resume();
   const StreamProgress& progress() const { return progress_; }
 
  private:
   void RunNext();
+  void Save();
 
   const ClusterView* const view_;
   const KeyspaceCatalog* const keyspaces_;
+  Storage* const storage_;
   Logger* const log_;
+  std::map<std::string, std::vector<Token>> pending_;  // removed member -> its tokens
+  std::set<std::string> done_;                         // "name|StreamTask::Id" finished
   StreamProgress progress_;
   RangeStreamer streamer_;
   std::deque<std::pair<std::string, std::vector<StreamTask>>> queue_;

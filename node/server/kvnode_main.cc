@@ -420,14 +420,15 @@ int main(int argc, char** argv) {
   };
   StreamOptions stream_options;
   stream_options.bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
-  ReplicaRestore restore(&view, &service, peers.get(), &timers, &clock, &keyspaces, &log,
-                         stream_options);
+  ReplicaRestore restore(&view, &service, peers.get(), &timers, &clock, &keyspaces,
+                         storage->get(), &log, stream_options);
   membership_callbacks.on_member_removed = [&restore](const std::string& name, const Ring& before) {
     restore.OnRemoved(name, before);
   };
   Membership membership(&view, &keyspaces, &membership_client, &timers, &clock, &log,
                         membership_options, std::move(membership_callbacks));
   membership.Restore(saved_endpoints.value());
+  restore.Resume();
   std::unique_ptr<Bootstrap> bootstrap;
   if (joining) {
     BootstrapOptions bootstrap_options;
