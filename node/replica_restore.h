@@ -3,6 +3,11 @@
 // (`kvctl removenode`, DESIGN.md §5), so every key is back to N live copies. Every node runs this
 // for itself when gossip brings it the REMOVED state; removals are handled one after another.
 //
+// Each restore starts ring_delay_ms after this node heard of the removal, as a join's stream
+// does: until every coordinator has heard, some still write the removed node's keys to the old
+// replicas only, and a range copied before such a write would miss it for good (the simulator's
+// membership mode found it: sim/README.md).
+//
 // Thread safety: none; the node's loop. Pointers must outlive it.
 #ifndef RINGKV_NODE_REPLICA_RESTORE_H_
 #define RINGKV_NODE_REPLICA_RESTORE_H_
@@ -21,7 +26,7 @@ class ReplicaRestore {
  public:
   ReplicaRestore(const ClusterView* view, KvService* service, PeerTransport* peers,
                  Timers* timers, const Clock* clock, const KeyspaceCatalog* keyspaces,
-                 Logger* log, StreamOptions options);
+                 Logger* log, StreamOptions options, int64_t ring_delay_ms = 3000);
 
   // `name` was removed; `before` is the ring that still held it.
   void OnRemoved(const std::string& name, const Ring& before);
@@ -30,12 +35,21 @@ class ReplicaRestore {
  private:
   void RunNext();
 
+  struct Removal {
+    std::string name;
+    std::vector<StreamTask> tasks;
+    int64_t start_us;  // monotonic: when the ring delay is over
+  };
+
   const ClusterView* const view_;
   const KeyspaceCatalog* const keyspaces_;
+  Timers* const timers_;
+  const Clock* const clock_;
+  const int64_t ring_delay_ms_;
   Logger* const log_;
   StreamProgress progress_;
   RangeStreamer streamer_;
-  std::deque<std::pair<std::string, std::vector<StreamTask>>> queue_;
+  std::deque<Removal> queue_;
   bool running_ = false;
 };
 
