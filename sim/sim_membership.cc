@@ -15,6 +15,7 @@
 #include "node/membership.h"
 #include "node/replica_restore.h"
 #include "sim/sim_cluster.h"
+#include "sim/sim_gossip_transport.h"
 #include "sim/sim_transport.h"
 #include "storage/storage.h"
 #include "sim/world.h"
@@ -39,74 +40,11 @@ struct MNode {
   bool live = false;
 };
 
-class Harness;
-
-// MembershipTransport over the virtual network: the request is a message to the peer (addresses
-// are node names), its answer a message back to this incarnation; a timer answers Timeout if
-// neither comes back in time (lost, cut, or the peer is down).
-class SimMembershipTransport final : public MembershipTransport {
- public:
-  SimMembershipTransport(Harness* harness, SimNode* self) : harness_(harness), self_(self) {}
-
-  void GossipSyn(const std::string& address, const gossip::Syn& syn, int64_t timeout_ms,
-                 std::function<void(Result<gossip::Ack>)> done) override {
-    Call<Result<gossip::Ack>>(
-        address, timeout_ms,
-        [syn](MNode* to) -> Result<gossip::Ack> { return to->membership->OnSyn(syn); },
-        std::move(done));
-  }
-  void GossipAck2(const std::string& address, const gossip::Ack2& ack2, int64_t timeout_ms,
-                  std::function<void(Status)> done) override {
-    Call<Status>(
-        address, timeout_ms,
-        [ack2](MNode* to) {
-          to->membership->OnAck2(ack2);
-          return Status::Ok();
-        },
-        std::move(done));
-  }
-  void FetchRing(const std::string& address, int64_t timeout_ms,
-                 std::function<void(Result<RingAnswer>)> done) override {
-    Call<Result<RingAnswer>>(
-        address, timeout_ms,
-        [](MNode* to) -> Result<RingAnswer> { return to->membership->Answer(); }, std::move(done));
-  }
-  void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace, int64_t timeout_ms,
-                    std::function<void(Status)> done) override {
-    Call<Status>(
-        address, timeout_ms,
-        [keyspace](MNode* to) {
-          bool created = false;
-          return to->membership->CreateKeyspace(keyspace, true, true, &created);
-        },
-        std::move(done));
-  }
-  void PushDrop(const std::string& address, const std::string& keyspace, int64_t dropped_us,
-                int64_t timeout_ms, std::function<void(Status)> done) override {
-    Call<Status>(
-        address, timeout_ms,
-        [keyspace, dropped_us](MNode* to) {
-          bool dropped = false;
-          return to->membership->DropKeyspace(keyspace, true, dropped_us, true, &dropped);
-        },
-        std::move(done));
-  }
-
- private:
-  template <typename R>
-  void Call(const std::string& to, int64_t timeout_ms, std::function<R(MNode*)> serve,
-            std::function<void(R)> done);
-
-  Harness* const harness_;
-  SimNode* const self_;
-};
-
 class Harness {
  public:
   explicit Harness(const MembershipSimOptions& options);
   MembershipSimResult Run();
 
-  SimCluster* cluster() { return &cluster_; }
   // The node's machinery, or null when it is down (crashed, left) or unknown.
   MNode* Live(const std::string& name) {
     auto it = nodes_.find(name);
@@ -154,43 +92,7 @@ class Harness {
   uint64_t next_key_ = 0;
 };
 
-template <typename R>
-void SimMembershipTransport::Call(const std::string& to, int64_t timeout_ms,
-                                  std::function<R(MNode*)> serve, std::function<void(R)> done) {
-  struct Once {
-    std::function<void(R)> done;
-    Timers::TimerId timer = 0;
-  };
-  auto once = std::make_shared<Once>();
-  once->done = std::move(done);
-  Timers* timers = self_->timers();
-  once->timer = timers->After(timeout_ms * 1000, [once] {
-    if (!once->done) return;
-    auto d = std::move(once->done);
-    once->done = nullptr;
-    d(Status::Timeout("sim: no gossip answer", false));
-  });
-  SimCluster* cluster = harness_->cluster();
-  Harness* harness = harness_;
-  const std::string from = self_->name();
-  const uint64_t incarnation = self_->incarnation();
-  cluster->Send(from, to, 0, [=](SimNode* target) {
-    MNode* node = harness->Live(target->name());
-    if (node == nullptr) return;
-    R answer = serve(node);
-    cluster->Send(target->name(), from, incarnation, [once, timers, answer](SimNode*) {
-      if (!once->done) return;
-      timers->Cancel(once->timer);
-      auto d = std::move(once->done);
-      once->done = nullptr;
-      d(answer);
-    });
-  });
-}
-
-SimOptions ClusterOptions(const MembershipSimOptions& o, Harness* harness,
-                          std::map<std::string, MNode>* nodes) {
-  (void)harness;
+SimOptions ClusterOptions(const MembershipSimOptions& o, std::map<std::string, MNode>* nodes) {
   SimOptions s;
   s.nodes = o.nodes;
   s.replication_factor = o.replication_factor;
@@ -202,7 +104,7 @@ SimOptions ClusterOptions(const MembershipSimOptions& o, Harness* harness,
 
 Harness::Harness(const MembershipSimOptions& options)
     : options_(options), world_(options.seed),
-      cluster_(&world_, ClusterOptions(options, this, &nodes_)) {
+      cluster_(&world_, ClusterOptions(options, &nodes_)) {
   for (size_t i = 0; i < cluster_.size(); ++i) seeds_.push_back(cluster_.node(i)->name());
   // Founding nodes: NORMAL with the static ring's tokens, every one a seed (as a new cluster's
   // nodes are started together).
@@ -225,7 +127,10 @@ void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool
       joining ? gossip::MemberStatus::kJoining : gossip::MemberStatus::kNormal});
   m.sim->Start();
   m.live = true;
-  m.gossip = std::make_unique<SimMembershipTransport>(this, m.sim);
+  m.gossip = std::make_unique<SimMembershipTransport>(&cluster_, m.sim, [this](const std::string& n) {
+    MNode* node = Live(n);
+    return node == nullptr ? nullptr : node->membership.get();
+  });
   StreamOptions stream;
   const KeyspaceCatalog* keyspaces = cluster_.keyspaces();
   m.restore = std::make_unique<ReplicaRestore>(m.view.get(), m.sim->kv(), m.sim->transport(),
