@@ -17,9 +17,12 @@ constexpr std::string_view kStateKey = "replica_restore";
 ReplicaRestore::ReplicaRestore(const ClusterView* view, KvService* service, PeerTransport* peers,
                                Timers* timers, const Clock* clock,
                                const KeyspaceCatalog* keyspaces, Storage* storage,
-                               Logger* log, StreamOptions options)
+                               Logger* log, StreamOptions options, int64_t ring_delay_ms)
     : view_(view),
       keyspaces_(keyspaces),
+      timers_(timers),
+      clock_(clock),
+      ring_delay_ms_(ring_delay_ms),
       storage_(storage),
       log_(log),
       streamer_(view, service, peers, timers, clock, log, options, &progress_) {
@@ -91,18 +94,19 @@ void ReplicaRestore::OnRemoved(const std::string& name, const Ring& before) {
     }
   }
   RINGKV_LOG(log_, kInfo, "removenode {}: this node takes {} range(s) of it from the surviving "
-             "replicas", name, tasks.size());
+             "replicas in {} ms, once every coordinator has heard", name, tasks.size(),
+             ring_delay_ms_);
   if (tasks.empty()) {
     if (pending_.erase(name) > 0) Save();
     return;
   }
-  if (auto index = before.IndexOf(name); index && pending_.count(name) == 0) {
+  if (pending_.count(name) == 0) {
     for (const auto& m : before.Members()) {
       if (m.name == name) pending_[name] = m.tokens;
     }
     Save();
   }
-  queue_.emplace_back(name, std::move(tasks));
+  queue_.push_back(Removal{name, std::move(tasks), clock_->MonoUs() + ring_delay_ms_ * 1000});
   if (!running_) RunNext();
 }
 
@@ -112,19 +116,25 @@ void ReplicaRestore::RunNext() {
     return;
   }
   running_ = true;
-  auto [name, tasks] = std::move(queue_.front());
+  if (const int64_t wait_us = queue_.front().start_us - clock_->MonoUs(); wait_us > 0) {
+    progress_.what = "removenode " + queue_.front().name;
+    progress_.state = "waiting";
+    timers_->After(wait_us, [this] { RunNext(); });
+    return;
+  }
+  Removal removal = std::move(queue_.front());
   queue_.pop_front();
+  const std::string name = removal.name;
+  std::vector<StreamTask> tasks = std::move(removal.tasks);
   progress_ = StreamProgress{};
   progress_.what = "removenode " + name;
   progress_.state = "streaming";
   progress_.ranges_total = tasks.size();
-  streamer_.Run(
-      std::move(tasks),
-      [this, name = name](const StreamTask& task) {
-        done_.insert(name + "|" + task.Id());
-        Save();
-      },
-      [this, name = name] {
+  auto range_done = [this, name](const StreamTask& task) {
+    done_.insert(name + "|" + task.Id());
+    Save();
+  };
+  streamer_.Run(std::move(tasks), range_done, [this, name] {
     pending_.erase(name);
     for (auto it = done_.begin(); it != done_.end();) {
       it = it->rfind(name + "|", 0) == 0 ? done_.erase(it) : std::next(it);

@@ -37,7 +37,12 @@ void SimNode::Start() {
   ++incarnation_;
   up_ = true;
   timers_ = std::make_unique<SimTimers>(cluster_->world());
-  placement_ = std::make_unique<NodePlacement>(cluster_, &name_);
+  if (cluster_->options().placement) {
+    placement_in_use_ = cluster_->options().placement(this);
+  } else {
+    placement_ = std::make_unique<NodePlacement>(cluster_, &name_);
+    placement_in_use_ = placement_.get();
+  }
   // One actor for the node's whole life, kept across crashes: SimStorage acknowledges a write only
   // once it is durable, as kvnode's --sync batch and always do, so a crash loses no dot the node
   // exposed and kvnode keeps its actor too (node/identity.h).
@@ -48,13 +53,13 @@ void SimNode::Start() {
   CoordinatorOptions options;
   options.default_timeout_ms = cluster_->options().request_timeout_ms;
   options.blocking_read_repair = cluster_->options().blocking_read_repair;
-  coordinator_ = std::make_unique<Coordinator>(kv_.get(), transport_.get(), placement_.get(),
+  coordinator_ = std::make_unique<Coordinator>(kv_.get(), transport_.get(), placement_in_use_,
                                                timers_.get(), &clock_, cluster_->keyspaces(),
                                                options);
   if (cluster_->options().hinted_handoff) {
     HintedHandoffOptions hints = cluster_->options().hints;
     hints.tick_when_idle = false;
-    handoff_ = std::make_unique<HintedHandoff>(&hint_store_, transport_.get(), placement_.get(),
+    handoff_ = std::make_unique<HintedHandoff>(&hint_store_, transport_.get(), placement_in_use_,
                                                timers_.get(), &clock_, nullptr, hints);
     coordinator_->SetHintedHandoff(handoff_.get());
     handoff_->Start();
@@ -73,6 +78,7 @@ void SimNode::Crash() {
   transport_.reset();
   kv_.reset();
   placement_.reset();
+  placement_in_use_ = nullptr;
   timers_.reset();
 }
 
@@ -91,7 +97,14 @@ SimCluster::SimCluster(World* world, SimOptions options) : world_(world), option
     assert(ring.ok());
     ring_ = std::move(ring).value();
   }
-  for (auto& n : nodes_) n->Start();
+  if (!options_.placement) {
+    for (auto& n : nodes_) n->Start();
+  }
+}
+
+SimNode* SimCluster::AddNode(const std::string& name) {
+  nodes_.push_back(std::make_unique<SimNode>(this, name));
+  return nodes_.back().get();
 }
 
 bool SimCluster::BelievesUp(const std::string& observer, const std::string& subject) const {

@@ -8,6 +8,7 @@
 #ifndef RINGKV_SIM_SIM_CLUSTER_H_
 #define RINGKV_SIM_SIM_CLUSTER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,6 +25,8 @@
 #include "sim/world.h"
 
 namespace ringkv::sim {
+
+class SimNode;
 
 struct NetworkFaults {
   double loss = 0;          // probability a message is dropped
@@ -42,6 +45,10 @@ struct SimOptions {
   // forced off, so a healed cluster quiesces once its hints are delivered.
   bool hinted_handoff = true;
   HintedHandoffOptions hints;
+  // Membership mode (sim/sim_membership.h): when set, a node's Placement is what this returns
+  // for it at each start (owned by the caller, alive while the node is up) instead of the
+  // cluster's static ring and oracle detector; and the constructor starts no node.
+  std::function<const Placement*(SimNode*)> placement;
 };
 
 class SimCluster;
@@ -61,6 +68,7 @@ class SimNode {
   SimClock* clock() { return &clock_; }
   SimStorage* storage() { return &storage_; }
   SimHintStore* hint_store() { return &hint_store_; }
+  Timers* timers() { return timers_.get(); }  // null while down
   HintedHandoff* handoff() { return handoff_.get(); }  // null while down or when disabled
   // Virtual times at which this node crashed.
   const std::vector<int64_t>& crashes() const { return crashes_; }
@@ -83,6 +91,7 @@ class SimNode {
   uint64_t incarnation_ = 0;
   std::unique_ptr<SimTimers> timers_;
   std::unique_ptr<NodePlacement> placement_;
+  const Placement* placement_in_use_ = nullptr;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<SimTransport> transport_;
   std::unique_ptr<HintedHandoff> handoff_;
@@ -96,11 +105,14 @@ class SimCluster {
   World* world() { return world_; }
   const SimOptions& options() const { return options_; }
   const KeyspaceCatalog* keyspaces() const { return &keyspaces_; }
+  KeyspaceCatalog* mutable_keyspaces() { return &keyspaces_; }
   NetworkFaults& faults() { return faults_; }
 
   size_t size() const { return nodes_.size(); }
   SimNode* node(size_t i) { return nodes_[i].get(); }
   SimNode* node(const std::string& name);
+  // A node outside the static ring, not started (membership mode: a joiner).
+  SimNode* AddNode(const std::string& name);
   std::vector<std::string> PreferenceList(Token token, size_t n) const;
   const Ring& ring() const { return ring_; }
 

@@ -1,0 +1,112 @@
+// Joins, decommissions and removenodes in the simulator with the production membership code
+// (sim/sim_membership.h): each seed grows a 4-node cluster to 5, then decommissions one node and
+// crashes and removes another (in the order the seed picks) under a QUORUM writer, and checks that
+// no acknowledged write is lost and that every key's owners on the settled ring hold it.
+//
+// RINGKV_SIM_SEED=<seed> replays one seed; RINGKV_SIM_SEEDS sets how many (default 60).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "sim/sim_membership.h"
+
+namespace ringkv::sim {
+namespace {
+
+uint64_t EnvOr(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+void RunSeeds(const char* label, size_t nodes, double loss, uint64_t default_seeds,
+              uint64_t first_default, bool owners_strict = true) {
+  const uint64_t only = EnvOr("RINGKV_SIM_SEED", 0);
+  const uint64_t seeds = only ? 1 : EnvOr("RINGKV_SIM_SEEDS", default_seeds);
+  const uint64_t first = EnvOr("RINGKV_SIM_FIRST_SEED", first_default);
+  const auto start = std::chrono::steady_clock::now();
+  size_t writes = 0, acked = 0, reads = 0, joins = 0, leaves = 0, removes = 0, orphans = 0;
+  size_t copies = 0, missing = 0;
+  for (uint64_t i = 0; i < seeds; ++i) {
+    MembershipSimOptions options;
+    options.seed = only ? only : first + i;
+    options.nodes = nodes;
+    options.loss = loss;
+    options.owners_strict = owners_strict;
+    const MembershipSimResult r = RunMembershipSim(options);
+    writes += r.writes;
+    acked += r.acked;
+    reads += r.reads;
+    joins += r.joins;
+    leaves += r.leaves;
+    removes += r.removes;
+    orphans += r.orphans;
+    copies += r.copies_checked;
+    missing += r.missing_owner_copies;
+    if (only) {
+      std::printf("membership sim %s: seed %llu: %s; settled at %lld ms; %zu writes, %zu acked, "
+                  "%zu orphans\n", label, static_cast<unsigned long long>(options.seed),
+                  r.schedule.c_str(), static_cast<long long>(r.settled_at_ms), r.writes, r.acked,
+                  r.orphans);
+    }
+    if (!r.violations.empty()) {
+      std::string all;
+      for (const auto& v : r.violations) all += "\n  " + v;
+      std::printf("sim: caught at seed %llu after %llu seed(s)\n",
+                  static_cast<unsigned long long>(options.seed),
+                  static_cast<unsigned long long>(i + 1));
+      FAIL() << "seed " << options.seed << " (" << r.schedule << "): " << r.violations.size()
+             << " violation(s):" << all << "\nreplay: RINGKV_SIM_SEED=" << options.seed
+             << " build/sim/membership_sim_test";
+    }
+    // The schedule must have run whole, or the invariants were checked on nothing.
+    ASSERT_EQ(r.joins, 1u) << "seed " << options.seed;
+    ASSERT_EQ(r.leaves, 1u) << "seed " << options.seed;
+    ASSERT_EQ(r.removes, 1u) << "seed " << options.seed;
+    ASSERT_GT(r.acked, 100u) << "seed " << options.seed;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("membership sim %s: %llu seeds, %zu writes (%zu acked), %zu reads during the "
+              "schedule, %zu joins, %zu decommissions, %zu removenodes; %zu owner copies checked; "
+              "counted, not failed: %zu orphan copies on non-owners%s; %.2f s = %.0f seeds/minute\n",
+              label, static_cast<unsigned long long>(seeds), writes, acked, reads, joins, leaves,
+              removes, copies, orphans,
+              owners_strict ? "" : fmt::format(", {} owner copies missing", missing).c_str(), secs, secs > 0 ? seeds / secs * 60 : 0.0);
+}
+
+// 4 -> 5 -> 3 nodes: at the end every node owns every key (N=3), so no orphan is possible.
+TEST(MembershipSimTest, JoinDecommissionRemovenode) { RunSeeds("4 nodes", 4, 0, 60, 1); }
+
+// 5 -> 6 -> 4 nodes: the settled ring leaves some keys off some nodes (orphans show up).
+TEST(MembershipSimTest, FiveNodes) { RunSeeds("5 nodes", 5, 0, 40, 3000); }
+
+// Messages lost at 0.1% while the schedule runs (at 2% a decommission's pages of a few hundred
+// replica writes, each page needing every write answered, practically never get through: see
+// sim/README.md). No acknowledged write may be lost; an owner missing a key is counted, not
+// failed: a lost write to a pending replica is not hinted, and nothing repairs it yet.
+TEST(MembershipSimTest, WithLoss) { RunSeeds("4 nodes, 0.1% loss", 4, 0.001, 30, 5000, false); }
+
+// The owners check can fail: without ReplicaRestore's ring delay, a survivor copies the removed
+// node's ranges before every coordinator has heard, and writes placed on the old replicas in
+// that window miss it (seed 2 shows it).
+TEST(MembershipSimTest, OwnersCheckCatchesRestoreWithoutRingDelay) {
+  size_t caught = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    MembershipSimOptions options;
+    options.seed = seed;
+    options.restore_ring_delay_ms = 0;
+    const MembershipSimResult r = RunMembershipSim(options);
+    for (const auto& v : r.violations) caught += v.find("does not hold") != std::string::npos;
+  }
+  std::printf("membership sim: restore without ring delay: %zu owner copies missing in 10 seeds\n",
+              caught);
+  EXPECT_GT(caught, 0u);
+}
+
+}  // namespace
+}  // namespace ringkv::sim

@@ -1,0 +1,420 @@
+#include "sim/sim_membership.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "common/token.h"
+#include "node/bootstrap.h"
+#include "node/cluster_view.h"
+#include "node/decommission.h"
+#include "node/log.h"
+#include "node/membership.h"
+#include "node/replica_restore.h"
+#include "sim/sim_cluster.h"
+#include "sim/sim_gossip_transport.h"
+#include "sim/sim_transport.h"
+#include "storage/storage.h"
+#include "sim/world.h"
+
+namespace ringkv::sim {
+namespace {
+
+constexpr char kKeyspace[] = "sim";
+constexpr size_t kVnodes = 8;
+constexpr int64_t kTickUs = 250'000;  // the schedule's director
+
+// One node's membership machinery, built per start as kvnode builds it.
+struct MNode {
+  SimNode* sim = nullptr;
+  std::unique_ptr<Logger> log;
+  std::unique_ptr<ClusterView> view;
+  std::unique_ptr<MembershipTransport> gossip;
+  std::unique_ptr<ReplicaRestore> restore;
+  std::unique_ptr<Membership> membership;
+  std::unique_ptr<Bootstrap> bootstrap;
+  std::unique_ptr<Decommission> decommission;
+  bool live = false;
+};
+
+class Harness {
+ public:
+  explicit Harness(const MembershipSimOptions& options);
+  MembershipSimResult Run();
+
+  // The node's machinery, or null when it is down (crashed, left) or unknown.
+  MNode* Live(const std::string& name) {
+    auto it = nodes_.find(name);
+    return it == nodes_.end() || !it->second.live ? nullptr : &it->second;
+  }
+
+ private:
+  enum class Op { kJoin, kDecommission, kRemove };
+
+  void StartNode(const std::string& name, std::vector<Token> tokens, bool joining);
+  void StopNode(const std::string& name);
+  std::vector<std::string> LiveNames() const;
+  std::string Pick(const std::vector<std::string>& names) {
+    return names[world_.Uniform(0, static_cast<int64_t>(names.size()) - 1)];
+  }
+  void Write();
+  void Read();
+  void Direct();
+  bool StepDone();
+  bool Settled(std::string* why);
+  void Check();
+  void Violation(std::string what) {
+    if (result_.violations.size() < 20) result_.violations.push_back(std::move(what));
+  }
+
+  const MembershipSimOptions options_;
+  World world_;
+  SimCluster cluster_;
+  std::map<std::string, MNode> nodes_;
+  std::vector<std::string> seeds_;
+  struct Acked {
+    std::string key, value, via;
+    int64_t at_ms;
+  };
+  std::vector<Acked> acked_;
+  MembershipSimResult result_;
+  std::vector<Op> steps_;
+  size_t step_ = 0;
+  bool step_started_ = false;
+  bool remove_sent_ = false;
+  std::string target_, operator_;
+  int64_t join_at_us_ = 0;
+  bool writing_ = true;
+  bool finished_ = false;
+  uint64_t next_key_ = 0;
+};
+
+SimOptions ClusterOptions(const MembershipSimOptions& o, std::map<std::string, MNode>* nodes) {
+  SimOptions s;
+  s.nodes = o.nodes;
+  s.replication_factor = o.replication_factor;
+  s.vnodes = kVnodes;
+  s.hinted_handoff = o.hinted_handoff;
+  s.placement = [nodes](SimNode* n) -> const Placement* { return (*nodes)[n->name()].view.get(); };
+  return s;
+}
+
+Harness::Harness(const MembershipSimOptions& options)
+    : options_(options), world_(options.seed),
+      cluster_(&world_, ClusterOptions(options, &nodes_)) {
+  for (size_t i = 0; i < cluster_.size(); ++i) seeds_.push_back(cluster_.node(i)->name());
+  // Founding nodes: NORMAL with the static ring's tokens, every one a seed (as a new cluster's
+  // nodes are started together).
+  for (const Member& m : cluster_.ring().Members()) StartNode(m.name, m.tokens, false);
+  steps_ = {Op::kJoin, Op::kDecommission, Op::kRemove};
+  if (world_.Chance(0.5)) std::swap(steps_[1], steps_[2]);
+  join_at_us_ = world_.now_us() + world_.Uniform(3'000'000, 8'000'000);
+}
+
+void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool joining) {
+  MNode& m = nodes_[name];
+  m.sim = cluster_.node(name) != nullptr ? cluster_.node(name) : cluster_.AddNode(name);
+  const uint64_t host_id = std::hash<std::string>{}(name);
+  // RINGKV_SIM_LOG=info shows the nodes' logs (a replayed seed's story).
+  LogLevel level = LogLevel::kError;
+  if (const char* env = std::getenv("RINGKV_SIM_LOG"); env != nullptr) ParseLogLevel(env, &level);
+  m.log = std::make_unique<Logger>(name, level, m.sim->clock());
+  m.view = std::make_unique<ClusterView>(MemberInfo{
+      name, name, host_id, std::move(tokens),
+      joining ? gossip::MemberStatus::kJoining : gossip::MemberStatus::kNormal});
+  m.sim->Start();
+  m.live = true;
+  m.gossip = std::make_unique<SimMembershipTransport>(&cluster_, m.sim, [this](const std::string& n) {
+    MNode* node = Live(n);
+    return node == nullptr ? nullptr : node->membership.get();
+  });
+  StreamOptions stream;
+  const KeyspaceCatalog* keyspaces = cluster_.keyspaces();
+  m.restore = std::make_unique<ReplicaRestore>(m.view.get(), m.sim->kv(), m.sim->transport(),
+                                               m.sim->timers(), m.sim->clock(), keyspaces,
+                                               m.sim->storage(), m.log.get(), stream,
+                                               options_.restore_ring_delay_ms);
+  MembershipOptions mo;
+  mo.seeds = seeds_;
+  mo.generation = 1;
+  mo.rng_seed = host_id ^ options_.seed;
+  Membership::Callbacks cb;
+  cb.on_member = [](const MemberInfo&) {};
+  cb.on_keyspace = [](const KeyspaceDef&) {};
+  cb.on_save = [](const std::vector<gossip::Endpoint>&) {};
+  cb.on_removed = [this, name] { world_.After(0, [this, name] { StopNode(name); }); };
+  ReplicaRestore* restore = m.restore.get();
+  cb.on_member_removed = [restore](const std::string& gone, const Ring& before) {
+    restore->OnRemoved(gone, before);
+  };
+  // One catalog for the whole cluster (SimCluster's): nobody creates or drops a keyspace here.
+  m.membership = std::make_unique<Membership>(m.view.get(), cluster_.mutable_keyspaces(),
+                                              m.gossip.get(), m.sim->timers(), m.sim->clock(),
+                                              m.log.get(), mo, std::move(cb));
+  if (joining) {
+    BootstrapOptions bo;
+    bo.tokens = kVnodes;
+    bo.allocation_replication_factor = options_.replication_factor;
+    bo.seed = host_id;
+    bo.stream = stream;
+    m.bootstrap = std::make_unique<Bootstrap>(m.view.get(), m.membership.get(), m.sim->kv(),
+                                              m.sim->transport(), m.sim->timers(), m.sim->clock(),
+                                              keyspaces, m.sim->storage(), m.log.get(), bo,
+                                              std::vector<Token>{});
+  }
+  DecommissionOptions d;
+  d.stream = stream;
+  m.decommission = std::make_unique<Decommission>(
+      m.view.get(), m.membership.get(), m.sim->kv(), m.sim->transport(), m.sim->timers(),
+      m.sim->clock(), keyspaces, m.log.get(), d, [this, name] {
+        world_.After(0, [this, name] {
+          ++result_.leaves;
+          StopNode(name);
+        });
+      });
+  m.membership->Start();
+  if (m.bootstrap) m.bootstrap->Start();
+}
+
+// A crash, or the end of a node that left: what holds callbacks into others goes first.
+void Harness::StopNode(const std::string& name) {
+  MNode& m = nodes_[name];
+  if (!m.live) return;
+  m.live = false;
+  m.decommission.reset();
+  m.bootstrap.reset();
+  m.membership.reset();
+  m.restore.reset();
+  m.gossip.reset();
+  m.sim->Crash();  // the coordinator goes before the view it routes by
+  m.view.reset();
+}
+
+std::vector<std::string> Harness::LiveNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, m] : nodes_) {
+    if (m.live) names.push_back(name);
+  }
+  return names;
+}
+
+void Harness::Write() {
+  if (!writing_) return;
+  world_.After(options_.write_every_ms * 1000, [this] { Write(); });
+  MNode* m = Live(Pick(LiveNames()));
+  if (m == nullptr || !m->view->settled()) return;
+  const uint64_t i = next_key_++;
+  std::string key = fmt::format("k{}", i), value = fmt::format("v{}-{}", i, options_.seed);
+  ++result_.writes;
+  RequestOptions ro;
+  ro.consistency = Consistency::kQuorum;
+  m->sim->coordinator()->Put(kKeyspace, key, value, "", 0, ro, false,
+                             [this, key, value, via = m->sim->name()](Result<WriteReply> r) {
+                               if (r.ok()) {
+                                 acked_.push_back({key, value, via, world_.now_us() / 1000});
+                               }
+                             });
+}
+
+bool HasValue(const std::vector<Sibling>& siblings, const std::string& value) {
+  return std::any_of(siblings.begin(), siblings.end(),
+                     [&](const Sibling& s) { return !s.tombstone && s.value == value; });
+}
+
+// A QUORUM read of an acknowledged key through a random live node, during the schedule.
+void Harness::Read() {
+  if (!writing_) return;
+  world_.After(options_.write_every_ms * 4000, [this] { Read(); });
+  if (acked_.empty()) return;
+  const Acked& a = acked_[world_.Uniform(0, static_cast<int64_t>(acked_.size()) - 1)];
+  const std::string key = a.key, value = a.value;
+  const std::string via = Pick(LiveNames());
+  MNode* m = Live(via);
+  if (m == nullptr || !m->view->settled()) return;
+  ++result_.reads;
+  RequestOptions ro;
+  ro.consistency = Consistency::kQuorum;
+  const int64_t at_ms = world_.now_us() / 1000;
+  m->sim->coordinator()->Get(kKeyspace, key, ro,
+                             [this, key, value, via, at_ms](Result<ReadReply> r) {
+                               if (r.ok() && !HasValue(r.value().siblings, value)) {
+                                 Violation(fmt::format("QUORUM read of acknowledged {} through {} "
+                                                       "at {} ms did not find it",
+                                                       key, via, at_ms));
+                               }
+                             });
+}
+
+std::string RingKey(const Ring& ring) {
+  std::string key;
+  for (const auto& v : ring.vnodes()) key += fmt::format("{}@{} ", ring.nodes()[v.node], v.token);
+  return key;
+}
+
+// Every live node settled, agreeing on the ring, no movement in flight, no stream running.
+bool Harness::Settled(std::string* why) {
+  std::string ring;
+  for (const std::string& name : LiveNames()) {
+    MNode& m = nodes_[name];
+    if (!m.view->settled()) return *why = name + " not settled", false;
+    if (!m.view->Moving().empty()) return *why = name + " sees a movement", false;
+    const std::string key = RingKey(m.view->ring());
+    if (ring.empty()) ring = key;
+    if (key != ring) return *why = name + " has another ring", false;
+    const std::string& restoring = m.restore->progress().state;
+    if (restoring == "streaming" || restoring == "waiting") return *why = name + " restores", false;
+    if (m.bootstrap && m.bootstrap->progress().state != "done") {
+      return *why = name + " bootstraps", false;
+    }
+  }
+  return true;
+}
+
+bool Harness::StepDone() {
+  std::string why;
+  const Op op = steps_[step_];
+  if (op == Op::kJoin) {
+    if (!step_started_) {
+      if (world_.now_us() < join_at_us_) return false;
+      target_ = fmt::format("n{}", nodes_.size() + 1);
+      StartNode(target_, {}, true);
+      step_started_ = true;
+      return false;
+    }
+    if (!Settled(&why) || !nodes_[LiveNames().front()].view->ring().Contains(target_)) return false;
+    ++result_.joins;
+    result_.schedule += "join " + target_;
+    return true;
+  }
+  if (op == Op::kDecommission) {
+    if (!step_started_) {
+      target_ = Pick(LiveNames());
+      Status s = nodes_[target_].decommission->Start();
+      step_started_ = s.ok();  // refused while a view still sees a movement: tried again
+      return false;
+    }
+    if (Live(target_) != nullptr || !Settled(&why)) return false;
+    result_.schedule += ", decommission " + target_;
+    return true;
+  }
+  if (!step_started_) {  // kRemove
+    target_ = Pick(LiveNames());
+    StopNode(target_);
+    const auto live = LiveNames();
+    operator_ = Pick(live);
+    step_started_ = true;
+    remove_sent_ = false;
+    return false;
+  }
+  if (!remove_sent_) {
+    MNode* op_node = Live(operator_);
+    if (op_node->view->IsAlive(target_)) return false;  // not convicted yet
+    remove_sent_ = op_node->membership->Remove(target_).ok();
+    return false;
+  }
+  if (!Settled(&why) || nodes_[LiveNames().front()].view->ring().Contains(target_)) return false;
+  ++result_.removes;
+  result_.schedule += ", removenode " + target_;
+  return true;
+}
+
+void Harness::Direct() {
+  if (step_ < steps_.size() && StepDone()) {
+    ++step_;
+    step_started_ = false;
+    if (step_ == steps_.size()) {
+      writing_ = false;
+      result_.settled_at_ms = world_.now_us() / 1000;
+      cluster_.faults().loss = 0;
+      // Let the last writes and hints land, then check.
+      world_.After(10'000'000, [this] { Check(); });
+      return;
+    }
+  }
+  if (step_ < steps_.size()) world_.After(kTickUs, [this] { Direct(); });
+}
+
+void Harness::Check() {
+  std::string why;
+  if (!Settled(&why)) Violation("not settled at the check: " + why);
+  const auto live = LiveNames();
+  const Ring ring = nodes_[live.front()].view->ring();
+  // Owners first, on the storage: the ALL reads below would repair what they find missing.
+  for (const Acked& a : acked_) {
+    const std::string& key = a.key;
+    const std::string& value = a.value;
+    const auto owners = ring.PreferenceList(TokenOf(key), options_.replication_factor);
+    for (const std::string& name : live) {
+      MNode& m = nodes_[name];
+      auto stored = m.sim->storage()->Get(EncodeStorageKey(kKeyspace, TokenOf(key), key));
+      const bool holds = stored.ok() && HasValue(stored.value().siblings(), value);
+      const bool owner = std::find(owners.begin(), owners.end(), name) != owners.end();
+      if (owner) {
+        ++result_.copies_checked;
+        if (!holds) ++result_.missing_owner_copies;
+        if (!holds && options_.owners_strict) {
+          Violation(fmt::format("owner {} does not hold {}, acknowledged through {} at {} ms", name,
+                                key, a.via, a.at_ms));
+        }
+      } else if (stored.ok()) {
+        ++result_.orphans;
+      }
+    }
+  }
+  // Every acknowledged write reads at ALL through every live node.
+  auto unanswered = std::make_shared<size_t>(0);
+  for (const std::string& name : live) {
+    for (const Acked& a : acked_) {
+      const std::string key = a.key, value = a.value;
+      ++*unanswered;
+      RequestOptions ro;
+      ro.consistency = Consistency::kAll;
+      ro.timeout_ms = 5000;
+      nodes_[name].sim->coordinator()->Get(
+          kKeyspace, key, ro, [this, unanswered, name, key, value](Result<ReadReply> r) {
+            --*unanswered;
+            if (!r.ok()) {
+              Violation(fmt::format("ALL read of {} through {}: {}", key, name,
+                                    r.status().ToString()));
+            } else if (!HasValue(r.value().siblings, value)) {
+              Violation(fmt::format("ALL read of acknowledged {} through {} lost it", key, name));
+            }
+          });
+    }
+  }
+  world_.After(8'000'000, [this, unanswered] {
+    if (*unanswered > 0) Violation(fmt::format("{} ALL reads never answered", *unanswered));
+    finished_ = true;
+  });
+}
+
+MembershipSimResult Harness::Run() {
+  cluster_.faults().loss = options_.loss;
+  world_.After(2'000'000, [this] { Write(); });
+  world_.After(3'000'000, [this] { Read(); });
+  world_.After(kTickUs, [this] { Direct(); });
+  const int64_t deadline = world_.now_us() + options_.deadline_s * 1'000'000;
+  while (!finished_ && world_.now_us() < deadline) world_.RunUntil(world_.now_us() + 1'000'000);
+  if (!finished_) {
+    std::string why;
+    Settled(&why);
+    Violation(fmt::format("the schedule did not finish in {} s (step {}, {}: {})",
+                          options_.deadline_s, step_, target_, why));
+  }
+  result_.acked = acked_.size();
+  // Down every node before the machinery goes (the gossip timers hold callbacks into it).
+  for (const std::string& name : LiveNames()) StopNode(name);
+  return result_;
+}
+
+}  // namespace
+
+MembershipSimResult RunMembershipSim(const MembershipSimOptions& options) {
+  Harness harness(options);
+  return harness.Run();
+}
+
+}  // namespace ringkv::sim
