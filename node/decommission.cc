@@ -115,29 +115,41 @@ void Decommission::SendPage(bool has_after, Token after_token, std::string after
                                        after_key, options_.stream.page_entries);
   Result<ReplicaScanReply> page = Status::Internal("no answer");
   service_->ReplicaScan(spec, [&page](Result<ReplicaScanReply> r) { page = std::move(r); });
-  auto retry = [this, has_after, after_token, after_key] {
-    timers_->After(options_.stream.retry_ms * 1000, [this, has_after, after_token, after_key] {
-      SendPage(has_after, after_token, after_key);
-    });
-  };
   if (!page.ok()) {
     RINGKV_LOG(log_, kWarn, "decommission: reading {} failed: {}", progress_.current,
                page.status().ToString());
-    return retry();
+    return (void)timers_->After(options_.stream.retry_ms * 1000,
+                                [this, has_after, after_token, after_key] {
+                                  SendPage(has_after, after_token, after_key);
+                                });
   }
   auto reply = std::make_shared<ReplicaScanReply>(std::move(page).value());
-  auto outstanding = std::make_shared<size_t>(reply->entries.size() + 1);
-  auto failed = std::make_shared<Status>(Status::Ok());
-  uint64_t bytes = 0;
-  for (const auto& e : reply->entries) bytes += StreamBytes(e.key, e.object);
-  const int64_t started_us = clock_->MonoUs();
-  auto after = [this, reply, outstanding, failed, retry, bytes, started_us] {
+  std::vector<size_t> all(reply->entries.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  SendEntries(std::move(reply), std::move(all), clock_->MonoUs());
+}
+
+void Decommission::SendEntries(std::shared_ptr<ReplicaScanReply> reply, std::vector<size_t> which,
+                               int64_t started_us) {
+  const Push& push = pushes_[next_];
+  // Sent one by one, answered one by one: only the writes that fail are sent again, so a lossy
+  // link slows a page down instead of making it start over forever.
+  auto outstanding = std::make_shared<size_t>(which.size() + 1);
+  auto failed = std::make_shared<std::vector<size_t>>();
+  auto last_error = std::make_shared<Status>(Status::Ok());
+  auto after = [this, reply, outstanding, failed, last_error, started_us] {
     if (--*outstanding > 0) return;
-    if (!failed->ok()) {
-      RINGKV_LOG(log_, kInfo, "decommission: sending {} failed: {}; again in {} ms",
-                 progress_.current, failed->ToString(), options_.stream.retry_ms);
-      return retry();
+    if (!failed->empty()) {
+      RINGKV_LOG(log_, kInfo, "decommission: {} of a page to {} failed ({}); again in {} ms",
+                 failed->size(), pushes_[next_].to, last_error->ToString(),
+                 options_.stream.retry_ms);
+      return (void)timers_->After(options_.stream.retry_ms * 1000,
+                                  [this, reply, failed, started_us] {
+                                    SendEntries(reply, std::move(*failed), started_us);
+                                  });
     }
+    uint64_t bytes = 0;
+    for (const auto& e : reply->entries) bytes += StreamBytes(e.key, e.object);
     progress_.keys += reply->entries.size();
     progress_.bytes += bytes;
     const int64_t wait_us =
@@ -151,11 +163,15 @@ void Decommission::SendPage(bool has_after, Token after_token, std::string after
       SendPage(true, reply->entries.back().token, reply->entries.back().key);
     });
   };
-  const int64_t deadline_us = clock_->MonoUs() + options_.stream.page_timeout_ms * 1000;
-  for (const auto& e : reply->entries) {
+  const int64_t deadline_us = clock_->MonoUs() + options_.stream.write_timeout_ms * 1000;
+  for (size_t i : which) {
+    const auto& e = reply->entries[i];
     peers_->ReplicaWrite(push.to, push.keyspace, e.key, e.object, deadline_us,
-                         [after, failed](Status s) {
-                           if (!s.ok()) *failed = s;
+                         [after, failed, last_error, i](Status s) {
+                           if (!s.ok()) {
+                             failed->push_back(i);
+                             *last_error = s;
+                           }
                            after();
                          });
   }

@@ -17,6 +17,7 @@
 #define RINGKV_NODE_DECOMMISSION_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ class Decommission {
   void Plan();
   void Next();
   void SendPage(bool has_after, Token after_token, std::string after_key);
+  void SendEntries(std::shared_ptr<ReplicaScanReply> reply, std::vector<size_t> which,
+                   int64_t started_us);
   void Finish();
 
   ClusterView* const view_;

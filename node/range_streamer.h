@@ -35,6 +35,7 @@ struct StreamTask {
 struct StreamOptions {
   int64_t retry_ms = 1000;
   int64_t page_timeout_ms = 10'000;
+  int64_t write_timeout_ms = 2'000;  // one pushed object (decommission)
   uint32_t page_entries = 500;
   double bytes_per_s = 0;  // 0: unthrottled
 };

@@ -130,11 +130,26 @@ void WriteOp::SendToPending() {
   for (const auto& node : plan_.pending) {
     if (node == env_.placement->self()) continue;  // stored locally already
     if (tr_) tr_.Event(node, fmt::format("sent to {} (pending replica: the range is moving to it)", node));
-    // Its answer counts for nothing: a pending replica that misses the write gets it from the
-    // stream, which starts after coordinators have learnt of the movement.
-    env_.peers->ReplicaWrite(node, write_.keyspace, write_.key, Object(), plan_.deadline_us,
-                             [](Status) {});
+    SendToPendingOnce(node, kPendingAttempts);
   }
+}
+
+void WriteOp::SendToPendingOnce(const std::string& node, int attempts_left) {
+  // Its answer counts for nothing toward W. But a write that reaches the stream's source after
+  // the stream read that part of the range reaches the gainer only through this message, and
+  // nothing else repairs it until anti-entropy: so a failed send is tried again (the merge is
+  // idempotent) while the request's deadline allows.
+  // Each attempt gets its share of the time left, so a lost message leaves time for another.
+  const int64_t now_us = env_.clock->MonoUs();
+  const int64_t attempt_deadline_us =
+      now_us + std::max<int64_t>(0, plan_.deadline_us - now_us) / attempts_left;
+  env_.peers->ReplicaWrite(
+      node, write_.keyspace, write_.key, Object(), attempt_deadline_us,
+      [self = shared_from_this(), node, attempts_left](Status s) {
+        if (s.ok() || attempts_left <= 1) return;
+        if (self->env_.clock->MonoUs() >= self->plan_.deadline_us) return;
+        self->SendToPendingOnce(node, attempts_left - 1);
+      });
 }
 
 void WriteOp::OnReplicaAck(size_t i, Status s) {
