@@ -11,11 +11,11 @@ namespace ringkv::sim {
 namespace {
 
 TEST(GossipWireSize, CountsEveryFieldOnce) {
-  gossip::Digest d{"n1", 5, 6, 7};
-  EXPECT_EQ(WireBytes(d), 2u + 2 + 3 * 8);
+  gossip::Digest d{"n1", 5, 6, 7, 8};
+  EXPECT_EQ(WireBytes(d), 2u + 2 + 4 * 8);
   gossip::Endpoint e;
   e.name = "n1";
-  e.state.address = "10.0.0.1:7000";  // 13 bytes
+  e.state.address = "127.0.0.9:700";  // 13 bytes
   e.state.tokens = {1, 2, 3};
   // name, generation/version/heartbeat, address, host id, status, tokens, load, schema
   EXPECT_EQ(WireBytes(e), (2u + 2) + 24 + (2 + 13) + 8 + 1 + (4 + 3 * 8) + 16);

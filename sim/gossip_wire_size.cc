@@ -18,7 +18,8 @@ size_t ListBytes(const std::vector<T>& items) {
 
 }  // namespace
 
-size_t WireBytes(const gossip::Digest& d) { return StringBytes(d.name) + 3 * kIntegerBytes; }
+// generation, version, heartbeat, host id
+size_t WireBytes(const gossip::Digest& d) { return StringBytes(d.name) + 4 * kIntegerBytes; }
 
 size_t WireBytes(const gossip::Endpoint& e) {
   const size_t header = StringBytes(e.name) + 3 * kIntegerBytes;  // generation, version, heartbeat

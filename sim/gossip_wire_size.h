@@ -8,7 +8,7 @@
 //   list       = 4 (count) + its elements
 //   integer    = 8 (generation, version, heartbeat, host id, token, load, schema), fixed width
 //   status     = 1
-//   Digest     = string name + 3 * 8                                  (name + 26 bytes)
+//   Digest     = string name + 4 * 8 (generation, version, heartbeat, host id)  (name + 34 bytes)
 //   Endpoint   = string name + 3 * 8 + string address + 8 host id + 1 status
 //                + list of 8-byte tokens + 8 load + 8 schema
 //                                                    (name + address + 8 * tokens + 57 bytes)
