@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "node/cluster_state_store.h"
+#include "node/identity.h"
 #include "ring/ownership_diff.h"
 #include "ring/tokens.h"
 
@@ -86,9 +87,7 @@ void Bootstrap::TryAnnounce() {
       return Retry([this] { TryAnnounce(); });
     }
     tokens_ = tokens.value();
-    std::string text;
-    for (Token t : tokens_) text += fmt::format("{} ", t);
-    if (Status s = storage_->PutMeta("tokens", text); !s.ok()) {
+    if (Status s = SaveTokens(storage_, tokens_); !s.ok()) {
       RINGKV_LOG(log_, kError, "join: cannot save tokens: {}; retrying", s.ToString());
       tokens_.clear();
       return Retry([this] { TryAnnounce(); });

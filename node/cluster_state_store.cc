@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/coding.h"
+#include "node/identity.h"
 
 namespace ringkv {
 
@@ -95,6 +96,39 @@ Result<int64_t> NextGeneration(Storage* storage, int64_t now_us) {
 }
 
 Result<std::string> LoadJoinState(Storage* storage) { return storage->GetMeta(kJoinKey); }
+
+Result<ClusterStart> OpenClusterStart(Storage* storage, const std::string& name, bool founding,
+                                      uint64_t host_id, uint32_t vnodes, int64_t now_us,
+                                      const std::string& data_dir) {
+  ClusterStart start;
+  auto join_state = LoadJoinState(storage);
+  if (!join_state.ok() && join_state.status().code() != Code::kNotFound) {
+    return join_state.status();
+  }
+  const bool has_tokens = HasTokens(storage);
+  start.joining = join_state.ok() ? join_state.value() != "done" : (!founding && !has_tokens);
+  if (!start.joining || has_tokens) {
+    auto tokens = OpenTokens(storage, name, host_id, vnodes);
+    if (!tokens.ok()) return tokens.status();
+    start.tokens = std::move(tokens).value();
+  }
+  auto generation = NextGeneration(storage, now_us);
+  if (!generation.ok()) return generation.status();
+  start.generation = generation.value();
+  auto saved = LoadEndpoints(storage);
+  if (!saved.ok()) return saved.status();
+  for (const auto& e : saved.value()) {
+    if (e.name == name && gossip::Gone(e.state.status)) {
+      return Status::InvalidArgument(fmt::format(
+          "this node {} the cluster (status {}); remove its data directory {} to join it again "
+          "as a new node",
+          e.state.status == gossip::MemberStatus::kLeft ? "left" : "was removed from",
+          gossip::StatusName(e.state.status), data_dir));
+    }
+  }
+  start.saved = std::move(saved).value();
+  return start;
+}
 
 Status SaveJoinState(Storage* storage, const std::string& state) {
   return storage->PutMeta(kJoinKey, state);

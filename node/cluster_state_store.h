@@ -18,6 +18,23 @@ Result<std::vector<gossip::Endpoint>> LoadEndpoints(Storage* storage);
 // This start's generation: max(now_us, the last one + 1), recorded (synced) before it is used.
 Result<int64_t> NextGeneration(Storage* storage, int64_t now_us);
 
+// How a node takes its place at start. A founding member (named in its own --seeds, or started
+// without seeds) takes random tokens at its first start and is NORMAL at once, as the nodes of a
+// new cluster start together. Any other node joins: it takes tokens from the balanced allocator
+// once it knows the ring and streams its ranges before it turns NORMAL (node/bootstrap.h),
+// resuming a join a crash cut short (its tokens then are the saved ones).
+struct ClusterStart {
+  bool joining = false;
+  std::vector<Token> tokens;  // empty for a join that has not chosen its tokens yet
+  int64_t generation = 0;     // this start's (NextGeneration)
+  std::vector<gossip::Endpoint> saved;  // what the last run knew (LoadEndpoints)
+};
+// InvalidArgument when the saved state says this node left or was removed: it must not come
+// back on the same data.
+Result<ClusterStart> OpenClusterStart(Storage* storage, const std::string& name, bool founding,
+                                      uint64_t host_id, uint32_t vnodes, int64_t now_us,
+                                      const std::string& data_dir);
+
 // The join's progress (node/bootstrap.h): "streaming" once tokens are taken, "done" once NORMAL;
 // NotFound for a node that never joined (a founding member).
 Result<std::string> LoadJoinState(Storage* storage);

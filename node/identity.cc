@@ -84,14 +84,20 @@ Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name,
   }
   if (stored.status().code() != Code::kNotFound) return stored.status();
   // Every node of a static cluster starts at once, so none can balance against the others'
-  // tokens yet: random tokens, as Cassandra did before its allocator. TODO(ring): allocate with
-  // AllocateTokens once nodes join one at a time.
+  // tokens yet: random tokens, as Cassandra did before its allocator. A node that joins a running
+  // cluster takes balanced ones instead (node/bootstrap.h, SaveTokens).
   auto tokens = RandomTokens(Ring(), name, count, host_id ^ static_cast<uint64_t>(TokenOf(name)));
   if (!tokens.ok()) return tokens.status();
-  std::string text;
-  for (Token t : tokens.value()) text += fmt::format("{} ", t);
-  if (Status s = storage->PutMeta("tokens", text); !s.ok()) return s;
+  if (Status s = SaveTokens(storage, tokens.value()); !s.ok()) return s;
   return tokens;
 }
+
+Status SaveTokens(Storage* storage, const std::vector<Token>& tokens) {
+  std::string text;
+  for (Token t : tokens) text += fmt::format("{} ", t);
+  return storage->PutMeta("tokens", text);
+}
+
+bool HasTokens(Storage* storage) { return storage->GetMeta("tokens").ok(); }
 
 }  // namespace ringkv

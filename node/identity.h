@@ -75,6 +75,10 @@ Status CloseIdentity(Storage* storage, const NodeIdentity& identity);
 // id and name) and kept, so the node owns the same ranges across restarts.
 Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name, uint64_t host_id,
                                       uint32_t count);
+// Records the node's tokens (a joining node's, from the allocator), for OpenTokens to find.
+Status SaveTokens(Storage* storage, const std::vector<Token>& tokens);
+// Whether tokens were recorded (by OpenTokens or SaveTokens).
+bool HasTokens(Storage* storage);
 
 }  // namespace ringkv
 

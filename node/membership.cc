@@ -66,7 +66,6 @@ void Membership::Start() {
         view_->set_settled(true);
         RINGKV_LOG(log_, kWarn, "no seed answered within {} ms; serving the ring of {} node(s) "
                    "known so far", options_.settle_timeout_ms, view_->node_count());
-        if (callbacks_.on_ring_change) callbacks_.on_ring_change();
       }
     });
   }
@@ -123,7 +122,7 @@ void Membership::Exchange(const std::string& address, const gossip::Syn& syn) {
       return;
     }
     ++stats_.exchanges_ok;
-    stats_.bytes_hint += r.value().states.size();
+    stats_.states_received += r.value().states.size();
     gossip::Ack2 ack2 = gossiper_.OnAck(r.value(), clock_->MonoUs());
     // The exchange itself proves the peer at that address accepts connections from this node.
     for (const auto& [name, m] : view_->members()) {
@@ -165,12 +164,15 @@ void Membership::SetSelf(MemberStatus status, const std::vector<Token>& tokens) 
   gossiper_.SetState(state);
   RINGKV_LOG(log_, kInfo, "this node is now {} with {} tokens", gossip::StatusName(status),
              me.tokens.size());
-  if (callbacks_.on_save) {
-    std::vector<gossip::Endpoint> all;
-    for (const auto& [name, e] : gossiper_.endpoints()) all.push_back(e);
-    callbacks_.on_save(all);
-  }
-  if (callbacks_.on_ring_change) callbacks_.on_ring_change();
+  Save();
+}
+
+void Membership::Save() {
+  if (!callbacks_.on_save) return;
+  std::vector<gossip::Endpoint> all;
+  all.reserve(gossiper_.endpoints().size());
+  for (const auto& [name, e] : gossiper_.endpoints()) all.push_back(e);
+  callbacks_.on_save(all);
 }
 
 Status Membership::Remove(const std::string& name) {
@@ -212,7 +214,6 @@ void Membership::ApplyEvents() {
                      e.name, info.address, gossip::StatusName(info.status), info.tokens.size(),
                      view_->node_count());
         }
-        if (learnt.value() && callbacks_.on_ring_change) callbacks_.on_ring_change();
         if (removal && callbacks_.on_member_removed) {
           callbacks_.on_member_removed(e.name, *ring_before);
         }
@@ -246,11 +247,7 @@ void Membership::ApplyEvents() {
         break;
     }
   }
-  if (changed && callbacks_.on_save) {
-    std::vector<gossip::Endpoint> all;
-    for (const auto& [name, e] : gossiper_.endpoints()) all.push_back(e);
-    callbacks_.on_save(all);
-  }
+  if (changed) Save();
 }
 
 void Membership::UpdateSchema() {

@@ -78,7 +78,7 @@ struct MembershipStats {
   uint64_t rounds = 0;
   uint64_t exchanges_ok = 0;
   uint64_t exchanges_failed = 0;
-  uint64_t bytes_hint = 0;      // states sent and received (full states), a rough size
+  uint64_t states_received = 0;  // full member states in the answers to this node's Syns
   uint64_t refused = 0;
   uint64_t convicted = 0;       // alive -> dead verdicts
   uint64_t schema_pulls = 0;
@@ -94,8 +94,6 @@ class Membership {
     std::function<void()> on_removed;  // the cluster removed this node
     // Another member was removed (removenode); `before` is the ring that still held it.
     std::function<void(const std::string&, const Ring&)> on_member_removed;
-    // Runs once the ring is settled (and after every later ring change) for the join logic.
-    std::function<void()> on_ring_change;
     // What this node stores, in bytes, gossiped as its load (checked every 10th round).
     std::function<uint64_t()> load_bytes;
   };
@@ -139,6 +137,7 @@ class Membership {
   void Judge();
   void Exchange(const std::string& address, const gossip::Syn& syn);
   void ApplyEvents();
+  void Save();  // what gossip knows, through on_save
   void UpdateSchema();
   void PullSchema();
   void Absorb(const RingAnswer& answer);

@@ -11,10 +11,10 @@
 #include <filesystem>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/token.h"
+#include "node/testing/read_checks.h"
 #include "node/testing/test_cluster.h"
 #include "ring/ring.h"
 #include "ringkv/client.h"
@@ -32,29 +32,39 @@ std::unique_ptr<Client> ClientOf(const std::string& contact) {
   return std::make_unique<Client>(o);
 }
 
-bool PollUntil(std::chrono::seconds limit, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(100));  // polling interval, not a wait for an event
+// A running 3-node cluster (N = 3), and the options of a fourth node, n4, that joins it through
+// n1 alone.
+class KvnodeJoinTest : public ::testing::Test {
+ protected:
+  void StartCluster(std::string_view tag) {
+    dir_ = TempDir(tag);
+    TestClusterOptions options;
+    options.nodes = 3;
+    options.dir = dir_;
+    cluster_ = std::make_unique<TestCluster>(options);
+    ASSERT_TRUE(cluster_->Start().ok()) << cluster_->Logs();
+    ASSERT_TRUE(cluster_->WaitFormed()) << cluster_->Logs();
   }
-  return done();
-}
+  NodeProcessOptions JoinerOptions(std::vector<std::string> extra_args = {}) const {
+    NodeProcessOptions o;
+    o.name = "n4";
+    o.data_dir = dir_ + "/n4";
+    o.extra_args = {"--seeds", cluster_->node(0).address()};
+    o.extra_args.insert(o.extra_args.end(), extra_args.begin(), extra_args.end());
+    return o;
+  }
+  bool WaitNormal(NodeProcess* joiner, std::chrono::seconds limit) {
+    return PollUntil(limit,
+                     [&] { return joiner->log().find("now NORMAL") != std::string::npos; });
+  }
+  std::string dir_;
+  std::unique_ptr<TestCluster> cluster_;
+};
 
-TEST(KvnodeJoinTest, WritesThroughAJoiningNodeAreSeenEverywhereAndTheJoinCompletes) {
-  const std::string dir = TempDir("join");
-  TestClusterOptions options;
-  options.nodes = 3;
-  options.dir = dir;
-  TestCluster cluster(options);
-  ASSERT_TRUE(cluster.Start().ok()) << cluster.Logs();
-  ASSERT_TRUE(cluster.WaitFormed()) << cluster.Logs();
-
-  NodeProcessOptions joiner_options;
-  joiner_options.name = "n4";
-  joiner_options.data_dir = dir + "/n4";
-  joiner_options.extra_args = {"--seeds", cluster.node(0).address()};
-  NodeProcess joiner(joiner_options);
+TEST_F(KvnodeJoinTest, WritesThroughAJoiningNodeAreSeenEverywhereAndTheJoinCompletes) {
+  StartCluster("join");
+  TestCluster& cluster = *cluster_;
+  NodeProcess joiner(JoinerOptions());
   ASSERT_TRUE(joiner.Start().ok()) << joiner.log();
 
   auto through_joiner = ClientOf(joiner.address());
@@ -70,33 +80,21 @@ TEST(KvnodeJoinTest, WritesThroughAJoiningNodeAreSeenEverywhereAndTheJoinComplet
                                 << joiner.log();
   for (size_t n = 0; n < 3; ++n) {
     auto reader = ClientOf(cluster.node(n).address());
-    size_t missing = 0;
-    for (const auto& key : acked) {
-      ReadOptions r;
-      r.consistency = Consistency::kQuorum;
-      auto got = reader->Get(key, r);
-      if (!got.ok() || !got->found || got->siblings.at(0).value != "v-" + key) ++missing;
-    }
-    EXPECT_EQ(missing, 0u) << "acknowledged writes missing from QUORUM reads through n" << n + 1;
+    EXPECT_EQ(Missing(reader.get(), acked, Consistency::kQuorum,
+                      [](const std::string& key) { return "v-" + key; }),
+              0u)
+        << "acknowledged writes missing from QUORUM reads through n" << n + 1;
   }
 
-  ASSERT_TRUE(PollUntil(std::chrono::seconds(60), [&] {
-    return joiner.log().find("now NORMAL") != std::string::npos;
-  })) << joiner.log();
+  ASSERT_TRUE(WaitNormal(&joiner, std::chrono::seconds(60))) << joiner.log();
   std::smatch m;
   const std::string log = joiner.log();
   ASSERT_TRUE(std::regex_search(log, m, std::regex("streamed ([0-9]+) key")));
   EXPECT_GT(std::stoul(m[1]), 0u) << "the joiner streamed its ranges";
   for (size_t n = 0; n < 4; ++n) {
     auto reader = ClientOf(n < 3 ? cluster.node(n).address() : joiner.address());
-    size_t missing = 0;
-    for (const auto& key : acked) {
-      ReadOptions r;
-      r.consistency = Consistency::kAll;
-      auto got = reader->Get(key, r);
-      if (!got.ok() || !got->found) ++missing;
-    }
-    EXPECT_EQ(missing, 0u) << "keys missing from ALL reads through node " << n + 1;
+    EXPECT_EQ(Missing(reader.get(), acked, Consistency::kAll), 0u)
+        << "keys missing from ALL reads through node " << n + 1;
   }
   EXPECT_EQ(joiner.Terminate(), 0);
 }
@@ -104,14 +102,9 @@ TEST(KvnodeJoinTest, WritesThroughAJoiningNodeAreSeenEverywhereAndTheJoinComplet
 // The joiner SIGKILLed while it streams (throttled so the stream takes seconds), then started
 // again: it resumes with the ranges it had not finished, turns NORMAL, and then holds every key
 // it replicates: with the three old nodes stopped, it alone answers each of them at ONE.
-TEST(KvnodeJoinTest, AJoinerKilledHalfwayThroughItsStreamResumesAndLosesNothing) {
-  const std::string dir = TempDir("join-resume");
-  TestClusterOptions options;
-  options.nodes = 3;
-  options.dir = dir;
-  TestCluster cluster(options);
-  ASSERT_TRUE(cluster.Start().ok()) << cluster.Logs();
-  ASSERT_TRUE(cluster.WaitFormed()) << cluster.Logs();
+TEST_F(KvnodeJoinTest, AJoinerKilledHalfwayThroughItsStreamResumesAndLosesNothing) {
+  StartCluster("join-resume");
+  TestCluster& cluster = *cluster_;
   auto writer = ClientOf(cluster.node(0).address());
   const std::string value(1000, 'x');
   std::vector<std::string> keys;
@@ -122,12 +115,7 @@ TEST(KvnodeJoinTest, AJoinerKilledHalfwayThroughItsStreamResumesAndLosesNothing)
     ASSERT_TRUE(writer->Put(key, value, w).ok());
     keys.push_back(key);
   }
-  NodeProcessOptions joiner_options;
-  joiner_options.name = "n4";
-  joiner_options.data_dir = dir + "/n4";
-  joiner_options.extra_args = {"--seeds", cluster.node(0).address(),
-                               "--stream-throughput-mb-per-s", "0.3"};
-  NodeProcess joiner(joiner_options);
+  NodeProcess joiner(JoinerOptions({"--stream-throughput-mb-per-s", "0.3"}));
   ASSERT_TRUE(joiner.Start().ok()) << joiner.log();
   // Kill it once it has finished some ranges but not all.
   ASSERT_TRUE(PollUntil(std::chrono::seconds(60), [&] {
@@ -139,9 +127,7 @@ TEST(KvnodeJoinTest, AJoinerKilledHalfwayThroughItsStreamResumesAndLosesNothing)
   })) << joiner.log();
   joiner.Kill();
   ASSERT_TRUE(joiner.Start().ok()) << joiner.log();
-  ASSERT_TRUE(PollUntil(std::chrono::seconds(120), [&] {
-    return joiner.log().find("now NORMAL") != std::string::npos;
-  })) << joiner.log();
+  ASSERT_TRUE(WaitNormal(&joiner, std::chrono::seconds(120))) << joiner.log();
   // The second run's plan: "join: R range(s) to stream (D done by an earlier run)".
   const std::string log = joiner.log();
   const std::regex plan("\\(([0-9]+) done by an earlier run\\)");
@@ -169,14 +155,8 @@ TEST(KvnodeJoinTest, AJoinerKilledHalfwayThroughItsStreamResumesAndLosesNothing)
   ASSERT_GT(mine.size(), keys.size() / 2);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster.node(i).Terminate(), 0);
   auto lone = ClientOf(joiner.address());
-  size_t missing = 0;
-  for (const auto& key : mine) {
-    ReadOptions r;
-    r.consistency = Consistency::kOne;
-    auto got = lone->Get(key, r);
-    if (!got.ok() || !got->found) ++missing;
-  }
-  EXPECT_EQ(missing, 0u) << "of " << mine.size() << " keys n4 replicates\n" << joiner.log();
+  EXPECT_EQ(Missing(lone.get(), mine, Consistency::kOne), 0u)
+      << "of " << mine.size() << " keys n4 replicates\n" << joiner.log();
 }
 
 }  // namespace

@@ -289,39 +289,16 @@ int main(int argc, char** argv) {
                SyncModeName(identity->last_sync_mode), identity->actor);
   }
 
-  // Founding members (named in their own --seeds) take random tokens at their first start and
-  // are NORMAL at once, as the nodes of a new cluster start together. Any other node started with
-  // --seeds joins: it takes tokens from the balanced allocator once it knows the ring, and streams
-  // its ranges before it turns NORMAL (node/bootstrap.h), resuming a join a crash cut short.
+  // A founding member is named in its own --seeds (node/cluster_state_store.h, ClusterStart).
   const std::vector<std::string> seed_list = SplitList(f.seeds);
   const bool founding =
       seed_list.empty() ||
       std::find(seed_list.begin(), seed_list.end(), f.broadcast_address) != seed_list.end() ||
       std::find(seed_list.begin(), seed_list.end(), f.listen) != seed_list.end();
-  auto join_state = LoadJoinState(storage->get());
-  if (!join_state.ok() && join_state.status().code() != Code::kNotFound) {
-    return Fatal(join_state.status().ToString());
-  }
-  const bool has_tokens = storage->get()->GetMeta("tokens").ok();
-  const bool joining = join_state.ok() ? join_state.value() != "done" : (!founding && !has_tokens);
-  Result<std::vector<Token>> tokens = std::vector<Token>{};
-  if (!joining || has_tokens) {
-    tokens = OpenTokens(storage->get(), f.name, identity->host_id, f.vnodes);
-    if (!tokens.ok()) return Fatal(tokens.status().ToString());
-  }
-  auto generation = NextGeneration(storage->get(), clock.NowUs());
-  if (!generation.ok()) return Fatal(generation.status().ToString());
-  auto saved_endpoints = LoadEndpoints(storage->get());
-  if (!saved_endpoints.ok()) return Fatal(saved_endpoints.status().ToString());
-  for (const auto& e : saved_endpoints.value()) {
-    if (e.name == f.name && gossip::Gone(e.state.status)) {
-      return Fatal(fmt::format("this node {} the cluster (status {}); remove its data directory "
-                               "{} to join it again as a new node",
-                               e.state.status == gossip::MemberStatus::kLeft ? "left"
-                                                                              : "was removed from",
-                               gossip::StatusName(e.state.status), f.data));
-    }
-  }
+  auto cluster_start = OpenClusterStart(storage->get(), f.name, founding, identity->host_id,
+                                        f.vnodes, clock.NowUs(), f.data);
+  if (!cluster_start.ok()) return Fatal(cluster_start.status().ToString());
+  const bool joining = cluster_start->joining;
   KeyspaceCatalog keyspaces;
   if (Status s = LoadKeyspaces(storage->get(), &keyspaces); !s.ok()) return Fatal(s.ToString());
 
@@ -339,7 +316,7 @@ int main(int argc, char** argv) {
 
   // The cluster: this node's view of the ring, its connections to peers, the coordinator that
   // runs client requests across replicas, and membership from the seeds.
-  MemberInfo self{f.name, f.broadcast_address, identity->host_id, tokens.value(),
+  MemberInfo self{f.name, f.broadcast_address, identity->host_id, cluster_start->tokens,
                   joining ? gossip::MemberStatus::kJoining : gossip::MemberStatus::kNormal};
   ClusterView view(self);
   AsioTimers timers(&io);
@@ -396,8 +373,8 @@ int main(int argc, char** argv) {
   MembershipClient membership_client(&io, membership_client_options);
   MembershipOptions membership_options;
   membership_options.seeds = seed_list;
-  membership_options.generation = generation.value();
-  membership_options.rng_seed = identity->host_id ^ static_cast<uint64_t>(generation.value());
+  membership_options.generation = cluster_start->generation;
+  membership_options.rng_seed = identity->host_id ^ static_cast<uint64_t>(cluster_start->generation);
   bool removed = false;
   Membership::Callbacks membership_callbacks;
   membership_callbacks.on_member = [&peers](const MemberInfo& m) {
@@ -427,7 +404,7 @@ int main(int argc, char** argv) {
   };
   Membership membership(&view, &keyspaces, &membership_client, &timers, &clock, &log,
                         membership_options, std::move(membership_callbacks));
-  membership.Restore(saved_endpoints.value());
+  membership.Restore(cluster_start->saved);
   restore.Resume();
   std::unique_ptr<Bootstrap> bootstrap;
   if (joining) {
@@ -437,7 +414,7 @@ int main(int argc, char** argv) {
     bootstrap_options.stream = stream_options;
     bootstrap = std::make_unique<Bootstrap>(&view, &membership, &service, peers.get(), &timers,
                                             &clock, &keyspaces, storage->get(), &log,
-                                            bootstrap_options, tokens.value());
+                                            bootstrap_options, cluster_start->tokens);
   }
   // A dropped keyspace's data is deleted in the background; a drop whose deletion a crash cut
   // short is finished at the next start.
@@ -466,7 +443,7 @@ int main(int argc, char** argv) {
   server_options.data_dir = f.data;
   server_options.sync_mode = std::string(SyncModeName(sync_mode));
   server_options.host_id = identity->host_id;
-  server_options.vnodes = static_cast<uint32_t>(tokens->size());
+  server_options.vnodes = static_cast<uint32_t>(cluster_start->tokens.size());
   server_options.in_flight_max = f.in_flight_max;
   server_options.connections_max = f.connections_max;
   server_options.handshake_timeout_ms = f.handshake_timeout_ms;

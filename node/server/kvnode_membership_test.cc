@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "node/testing/read_checks.h"
 #include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 
@@ -118,14 +119,8 @@ TEST_F(KvnodeMembershipTest, GrowsToFourAndShrinksBackToThreeUnderQuorumWrites) 
   writer.join();
   ASSERT_GT(acked.size(), 100u);
   auto reader = ClientOf({old_nodes[1]});
-  size_t missing = 0;
-  for (const auto& key : acked) {
-    ReadOptions r;
-    r.consistency = Consistency::kAll;
-    auto got = reader->Get(key, r);
-    if (!got.ok() || !got->found) ++missing;
-  }
-  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged keys";
+  EXPECT_EQ(Missing(reader.get(), acked, Consistency::kAll), 0u)
+      << "of " << acked.size() << " acknowledged keys";
   auto status = Kvctl(old_nodes[0], {"--format", "json", "gossipinfo"});
   EXPECT_NE(status.out.find("\"LEFT\""), std::string::npos) << status.out;
   // It refuses to come back on the same data.
@@ -178,14 +173,7 @@ TEST_F(KvnodeMembershipTest, RemovenodeOfAKilledNodeRestoresEveryKeyToNCopies) {
   EXPECT_EQ(cluster_->node(0).Terminate(), 0);
   EXPECT_EQ(cluster_->node(1).Terminate(), 0);
   auto lone = ClientOf({cluster_->node(2).address()});
-  size_t missing = 0;
-  for (const auto& key : keys) {
-    ReadOptions r;
-    r.consistency = Consistency::kOne;
-    auto got = lone->Get(key, r);
-    if (!got.ok() || !got->found) ++missing;
-  }
-  EXPECT_EQ(missing, 0u) << cluster_->Logs();
+  EXPECT_EQ(Missing(lone.get(), keys, Consistency::kOne), 0u) << cluster_->Logs();
 }
 
 TEST_F(KvnodeMembershipTest, AKilledNodeIsSeenDownQuicklyAndAPausedOneNotAtAll) {

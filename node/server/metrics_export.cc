@@ -117,7 +117,7 @@ std::string RenderMetrics(const MetricsSources& s) {
         {"ringkv_gossip_rounds_total", {g.rounds, "Gossip rounds this node ran."}},
         {"ringkv_gossip_exchanges_total", {g.exchanges_ok, "Gossip exchanges that got an answer."}},
         {"ringkv_gossip_exchanges_failed_total", {g.exchanges_failed, "Gossip exchanges that failed."}},
-        {"ringkv_gossip_states_received_total", {g.bytes_hint, "Full member states received in answers."}},
+        {"ringkv_gossip_states_received_total", {g.states_received, "Full member states received in answers."}},
         {"ringkv_gossip_refused_total", {g.refused, "Gossip states refused (limits, conflicts)."}},
         {"ringkv_failure_detector_convictions_total", {g.convicted, "Members the failure detector convicted."}},
         {"ringkv_schema_pulls_total", {g.schema_pulls, "Keyspace catalogs pulled from a peer with another schema version."}},
