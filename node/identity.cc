@@ -71,6 +71,15 @@ Status CloseIdentity(Storage* storage, const NodeIdentity& identity) {
   return Store(storage, identity, true);
 }
 
+Status RenewActor(Storage* storage, NodeIdentity* identity) {
+  NodeIdentity next = *identity;
+  ++next.epoch;
+  next.actor = Mix(next.host_id ^ Mix(next.epoch));
+  if (Status s = Store(storage, next, false); !s.ok()) return s;
+  *identity = next;
+  return Status::Ok();
+}
+
 Result<std::vector<Token>> OpenTokens(Storage* storage, const std::string& name, uint64_t host_id,
                                       uint32_t count) {
   auto stored = storage->GetMeta("tokens");

@@ -32,10 +32,12 @@
 // A clean shutdown drains every write (and fsyncs, under periodic) first, so the next start keeps
 // the actor whatever the mode.
 //
-// TODO(versions): the same reuse happens without a crash when the node erases a key's object while
-// another replica still holds its clock: PurgeKeyspace after a drop that a re-creation of the same
-// name overtakes (the purge stops, or another node never ran it), and any future tombstone purge.
-// The next write then restarts at (A, 1), which that replica's clock already covers.
+// The same reuse would happen without a crash when the node erases a key's object while another
+// replica still holds its clock: the next write would restart at (A, 1), which that replica's
+// clock already covers. So every local erasure of objects whose clocks may live on elsewhere
+// (`kvctl cleanup`, node/cleanup.h) first takes a new actor with RenewActor; the new actor's dots
+// are fresh on every replica. TODO(versions): PurgeKeyspace after a drop that a re-creation of
+// the same name overtakes, and any future tombstone purge, must do the same.
 #ifndef RINGKV_NODE_IDENTITY_H_
 #define RINGKV_NODE_IDENTITY_H_
 
@@ -70,6 +72,10 @@ Result<NodeIdentity> OpenIdentity(Storage* storage, uint64_t fresh_host_id,
                                   SyncMode sync_mode);
 // Records a clean shutdown. REQUIRES: every write has been drained and is durable.
 Status CloseIdentity(Storage* storage, const NodeIdentity& identity);
+// Takes the next epoch, and with it a new actor, recorded (synced) before it returns; the caller
+// then names its writes by identity->actor. For a node about to erase objects whose clocks other
+// replicas may hold (see above).
+Status RenewActor(Storage* storage, NodeIdentity* identity);
 
 // The node's vnode tokens: chosen at its first start (`count` random tokens, seeded by the host
 // id and name) and kept, so the node owns the same ranges across restarts.

@@ -56,6 +56,21 @@ TEST(IdentityTest, UncleanRestartAfterAlwaysOrBatchKeepsTheActor) {
   }
 }
 
+// Before a cleanup erases objects: a new actor, recorded, which both a restart and a crash keep.
+TEST(IdentityTest, RenewedActorIsNewAndOutlivesRestarts) {
+  MemoryStorage disk;
+  NodeIdentity id = Open(&disk, SyncMode::kBatch);
+  const uint64_t first = id.actor;
+  ASSERT_TRUE(RenewActor(&disk, &id).ok());
+  EXPECT_NE(id.actor, first);
+  EXPECT_EQ(id.epoch, 2u);
+  EXPECT_EQ(disk.GetMeta("identity").value(), "abcdef0123456789 2 0 batch");
+  const NodeIdentity after_crash = Open(&disk, SyncMode::kBatch);
+  EXPECT_EQ(after_crash.actor, id.actor);
+  ASSERT_TRUE(CloseIdentity(&disk, after_crash).ok());
+  EXPECT_EQ(Open(&disk, SyncMode::kBatch).actor, id.actor);
+}
+
 // Under periodic an acknowledged write may not be on disk yet: after a crash, a new actor.
 TEST(IdentityTest, UncleanRestartAfterPeriodicTakesANewActor) {
   MemoryStorage disk;

@@ -354,6 +354,55 @@ void KvService::PurgeKeyspace(std::string keyspace,
   (*batch)();
 }
 
+void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Token)>& keep,
+                             std::function<void(Result<ErasePage>)> done) {
+  if (Status s = ValidateKeyspace(spec.keyspace); !s.ok()) return done(s);
+  if (spec.start_token >= spec.end_token) {
+    return done(Status::InvalidArgument("an erase scan range must not wrap"));
+  }
+  const std::string keyspace(KeyspaceOrDefault(spec.keyspace));
+  Token from = spec.start_token;
+  if (spec.has_after && spec.after_token > from + 1) from = spec.after_token - 1;
+  ErasePage page;
+  std::vector<ObjectWrite> erases;
+  std::vector<std::pair<std::string, size_t>> erased;  // user key, encoded bytes
+  Status s = storage_->Scan(
+      keyspace, from, spec.end_token,
+      [&](std::string_view key, Token token, const VersionedObject& object) {
+        if (spec.has_after && (token < spec.after_token ||
+                               (token == spec.after_token && key <= spec.after_key))) {
+          return true;
+        }
+        if (page.examined >= kPurgeBatchKeys) {
+          page.more = true;
+          return false;
+        }
+        ++page.examined;
+        page.last_token = token;
+        page.last_key.assign(key);
+        if (keep(token)) return true;
+        std::string skey = EncodeStorageKey(keyspace, token, key);
+        if (busy_.count(skey) > 0) return true;
+        const size_t bytes = EncodeObject(object).size();
+        page.bytes += bytes;
+        erased.emplace_back(key, bytes);
+        ObjectWrite w;
+        w.storage_key = std::move(skey);
+        w.erase = true;
+        erases.push_back(std::move(w));
+        return true;
+      });
+  if (!s.ok()) return done(s);
+  page.erased = erases.size();
+  if (erases.empty()) return done(std::move(page));
+  storage_->Write(std::move(erases), [this, keyspace, erased = std::move(erased),
+                                       page = std::move(page), done](Status ws) mutable {
+    if (!ws.ok()) return done(ws);
+    for (const auto& [key, bytes] : erased) table_stats_.RecordErase(keyspace, key, bytes);
+    done(std::move(page));
+  });
+}
+
 void KvService::CountRead(const std::string& skey, int64_t start_us) {
   StorageKeyParts parts;
   if (!DecodeStorageKey(skey, &parts)) return;

@@ -80,7 +80,24 @@ class KvService {
   // (OK) if the keyspace exists again, so a keyspace created anew keeps its new data.
   void PurgeKeyspace(std::string keyspace, std::function<void(Status, uint64_t removed)> done);
 
+  // Erases this keyspace's stored objects whose token `keep` refuses, examining at most
+  // kPurgeBatchKeys objects after the cursor (from the first when !spec.has_after; spec's
+  // start_token < end_token, key_prefix and limit unused). A key with an operation in flight is
+  // kept (a later run finds it). `done` runs once the erasures are durable, with the page's
+  // figures and, when `more`, the cursor to go on from. For `kvctl cleanup` (node/cleanup.h):
+  // REQUIRES: the node took a new actor first (node/identity.h, RenewActor).
+  struct ErasePage {
+    uint64_t examined = 0, erased = 0, bytes = 0;
+    bool more = false;
+    Token last_token = 0;  // the cursor, when more
+    std::string last_key;
+  };
+  void EraseUnowned(const ScanSpec& spec, const std::function<bool(Token)>& keep,
+                    std::function<void(Result<ErasePage>)> done);
+
   uint64_t actor() const { return actor_; }
+  // The actor of the writes this node coordinates from now on (node/identity.h, RenewActor).
+  void set_actor(uint64_t actor) { actor_ = actor; }
   uint64_t requests_served() const { return requests_served_; }
   // Local replica reads and writes completed (all keyspaces), and per keyspace / table.
   uint64_t replica_reads() const { return reads_; }
@@ -123,7 +140,7 @@ class KvService {
 
   Storage* const storage_;
   const Clock* const clock_;
-  const uint64_t actor_;
+  uint64_t actor_;
   const KvServiceOptions options_;
   const KeyspaceCatalog* const keyspaces_;  // may be null
   std::unordered_map<std::string, KeyQueue> busy_;

@@ -55,6 +55,12 @@ void TableStats::RecordWrite(std::string_view keyspace, std::string_view key, in
   f.bytes += static_cast<int64_t>(new_bytes) - static_cast<int64_t>(old_bytes);
 }
 
+void TableStats::RecordErase(std::string_view keyspace, std::string_view key, size_t bytes) {
+  TableFigures& f = Slot(keyspace, key);
+  --f.keys;
+  f.bytes -= static_cast<int64_t>(bytes);
+}
+
 void TableStats::DropKeyspace(std::string_view keyspace) {
   for (auto it = tables_.begin(); it != tables_.end();) {
     const bool match = it->first.size() > keyspace.size() && it->first[keyspace.size()] == '\0' &&

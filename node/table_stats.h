@@ -52,6 +52,9 @@ class TableStats {
   // A write that stored an object of `new_bytes` where one of `old_bytes` was (0 with !existed).
   void RecordWrite(std::string_view keyspace, std::string_view key, int64_t latency_us,
                    bool existed, size_t old_bytes, size_t new_bytes);
+  // An object of `bytes` erased (not a write: `kvctl cleanup` removed a copy this node no longer
+  // owns).
+  void RecordErase(std::string_view keyspace, std::string_view key, size_t bytes);
   // A dropped keyspace's figures go with it.
   void DropKeyspace(std::string_view keyspace);
 
