@@ -1,5 +1,5 @@
-// kvctl decommission, removenode, gossipinfo, netstats: membership administration of one node
-// (the first --host), through admin requests whose answers are JSON documents
+// kvctl decommission, removenode, cleanup, gossipinfo, netstats, dump: membership administration
+// of one node (the first --host), through admin requests whose answers are JSON documents
 // (docs/operations.md, "Growing and shrinking a cluster").
 #include <fmt/format.h>
 
@@ -146,6 +146,78 @@ int RunRemovenode(const Globals& globals, const std::string& node) {
   return kExitOk;
 }
 
+// The node's cleanup entry in its netstats; nullopt (and the error reported) when it did not
+// answer.
+std::optional<nlohmann::json> CleanupProgress(const Globals& globals, int* code) {
+  auto netstats = AskNode(globals, "netstats", "", code);
+  if (!netstats) return std::nullopt;
+  for (const auto& s : (*netstats)["streams"]) {
+    if (s["what"] == "cleanup") return s;
+  }
+  *code = ReportError(globals, Error(ErrorCode::kProtocol, "the node shows no cleanup in its netstats"));
+  return std::nullopt;
+}
+
+int RunCleanup(const Globals& globals, const std::string& keyspace, bool wait,
+               int wait_timeout_s) {
+  int code = kExitOk;
+  if (!AskNode(globals, "cleanup", keyspace, &code)) return code;
+  if (!wait) {
+    if (!globals.json()) fmt::print("cleanup started (kvctl netstats shows it)\n");
+    else PrintJson({{"state", "cleaning"}});
+    return kExitOk;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout_s);
+  while (true) {
+    auto progress = CleanupProgress(globals, &code);
+    if (!progress) return code;
+    const std::string state = (*progress)["state"].get<std::string>();
+    if (state != "cleaning") {
+      if (globals.json()) {
+        PrintJson(*progress);
+      } else {
+        fmt::print("cleanup {}: {} keyspace(s), examined {} object(s), erased {} ({} bytes) in "
+                   "{} ms\n",
+                   state, (*progress)["ranges_done"].get<uint64_t>(),
+                   (*progress)["examined"].get<uint64_t>(), (*progress)["keys"].get<uint64_t>(),
+                   (*progress)["bytes"].get<uint64_t>(), (*progress)["elapsed_ms"].get<int64_t>());
+      }
+      if (state == "done") return kExitOk;
+      return ReportError(globals, Error(ErrorCode::kUnavailable, "cleanup " + state));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return ReportError(globals, Error(ErrorCode::kTimeout,
+                                        fmt::format("still cleaning after {} s", wait_timeout_s)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll interval
+  }
+}
+
+// Every object this node stores in `keyspace`, page by page: "TOKEN KEY siblings=S tombstones=T".
+int RunDump(const Globals& globals, const std::string& keyspace) {
+  nlohmann::json arg = {{"keyspace", keyspace}};
+  nlohmann::json all = nlohmann::json::array();
+  while (true) {
+    int code = kExitOk;
+    auto page = AskNode(globals, "dump", arg.dump(), &code);
+    if (!page) return code;
+    for (const auto& o : (*page)["objects"]) {
+      if (globals.json()) {
+        all.push_back(o);
+      } else {
+        fmt::print("{} {} siblings={} tombstones={}\n", o["token"].get<int64_t>(),
+                   o["key"].get<std::string>(), o["siblings"].get<uint64_t>(),
+                   o["tombstones"].get<uint64_t>());
+      }
+    }
+    if (!(*page)["more"].get<bool>() || (*page)["objects"].empty()) break;
+    arg["after_token"] = (*page)["objects"].back()["token"];
+    arg["after_key_hex"] = (*page)["objects"].back()["key_hex"];
+  }
+  if (globals.json()) PrintJson({{"keyspace", keyspace}, {"objects", all}});
+  return kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> AddMembershipCommands(CLI::App& parent, const Globals& globals) {
@@ -171,6 +243,29 @@ std::vector<Command> AddMembershipCommands(CLI::App& parent, const Globals& glob
   commands.push_back({decommission, [&globals, flags] {
                         return RunDecommission(globals, !flags->no_wait, flags->wait_timeout_s);
                       }});
+  struct CleanupFlags {
+    std::string keyspace;
+    bool no_wait = false;
+    int wait_timeout_s = 24 * 3600;
+  };
+  auto cleanup_flags = std::make_shared<CleanupFlags>();
+  CLI::App* cleanup = parent.add_subcommand(
+      "cleanup", "the node erases its copies of keys it no longer replicates (after a join)");
+  cleanup->add_option("KEYSPACE", cleanup_flags->keyspace, "only this keyspace (default: all)");
+  cleanup->add_flag("--no-wait", cleanup_flags->no_wait, "return once it started");
+  cleanup->add_option("--wait-timeout-s", cleanup_flags->wait_timeout_s, "give up waiting after")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 24 * 3600));
+  commands.push_back({cleanup, [&globals, cleanup_flags] {
+                        return RunCleanup(globals, cleanup_flags->keyspace,
+                                          !cleanup_flags->no_wait, cleanup_flags->wait_timeout_s);
+                      }});
+  auto dump_keyspace = std::make_shared<std::string>("default");
+  CLI::App* dump = parent.add_subcommand(
+      "dump", "every object the node itself stores in a keyspace (its local copies), in token "
+              "order");
+  dump->add_option("KEYSPACE", *dump_keyspace, "the keyspace")->capture_default_str();
+  commands.push_back({dump, [&globals, dump_keyspace] { return RunDump(globals, *dump_keyspace); }});
   auto node = std::make_shared<std::string>();
   CLI::App* removenode = parent.add_subcommand(
       "removenode", "declare a dead node removed; its ranges are re-replicated from survivors");

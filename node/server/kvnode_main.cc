@@ -461,7 +461,14 @@ int main(int argc, char** argv) {
   Decommission decommission(&view, &membership, &service, peers.get(), &timers, &clock,
                             &keyspaces, &log, decommission_options,
                             [&stop_node] { stop_node("decommissioned: this node left the cluster"); });
-  NodeAdmin admin{&membership, &view, bootstrap.get(), &decommission, &restore};
+  Cleanup cleanup(&view, &service, &keyspaces, &timers, &clock, &log, [&] {
+    if (Status s = RenewActor(storage->get(), &identity.value()); !s.ok()) return s;
+    service.set_actor(identity->actor);
+    RINGKV_LOG(&log, kInfo, "cleanup: this node's writes take a new actor, {}", identity->actor);
+    return Status::Ok();
+  });
+  NodeAdmin admin{&membership, &view,    bootstrap.get(), &decommission,
+                  &restore,    &cleanup, &service};
   // /metrics: the same loop builds the page, so it reads every component without locks.
   NodeMetrics request_metrics;
   const int64_t started_us = clock.MonoUs();

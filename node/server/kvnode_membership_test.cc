@@ -1,7 +1,8 @@
 // Membership changes on real processes (issue 10), every wait a poll with a deadline:
 //   - a 3-node cluster grows to 4 (a join) and shrinks back to 3 (`kvctl decommission`, after
-//     which the process exits 0) while a writer writes at QUORUM; afterwards every acknowledged
-//     key reads at ALL;
+//     which the process exits 0) while a writer writes at QUORUM; after the join and `kvctl
+//     cleanup` on the old nodes, a dump of each node's storage shows every key on exactly its N
+//     owners; afterwards every acknowledged key reads at ALL;
 //   - removenode of a SIGKILLed node brings every key back to N live copies: once the survivors
 //     restored its ranges, two of the three are stopped and the third alone answers every key;
 //   - failure detection: a SIGKILLed node is seen down by the others within the stated bound
@@ -13,7 +14,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -56,6 +59,43 @@ std::optional<bool> SeenUp(const std::string& host, const std::string& name,
   return std::nullopt;
 }
 
+// Which nodes hold each key in their own storage (`kvctl dump` on each); nullopt if one failed.
+std::optional<std::map<std::string, std::set<std::string>>> Holders(
+    const std::vector<std::pair<std::string, std::string>>& nodes) {  // name, address
+  std::map<std::string, std::set<std::string>> holders;
+  for (const auto& [name, address] : nodes) {
+    auto r = Kvctl(address, {"--format", "json", "dump"});
+    if (r.exit_code != 0) return std::nullopt;
+    auto json = nlohmann::json::parse(r.out, nullptr, false);
+    if (json.is_discarded()) return std::nullopt;
+    for (const auto& o : json["objects"]) holders[o["key"].get<std::string>()].insert(name);
+  }
+  return holders;
+}
+
+// Keys held by a node that is not one of their replicas, or acknowledged keys missing from one of
+// their replicas, as text ("" when every key is on exactly its owners).
+std::string OwnershipErrors(Client* client, const std::vector<std::string>& acked,
+                            const std::map<std::string, std::set<std::string>>& holders) {
+  std::string errors;
+  std::set<std::string> acked_set(acked.begin(), acked.end());
+  for (const auto& [key, on] : holders) {
+    auto owners = client->Endpoints(key);
+    if (!owners.ok()) return "no endpoints: " + owners.error().ToString();
+    std::set<std::string> expected(owners->begin(), owners->end());
+    for (const auto& node : on) {
+      if (expected.count(node) == 0) errors += fmt::format("{} orphan on {}; ", key, node);
+    }
+    if (acked_set.count(key) > 0 && on != expected) {
+      errors += fmt::format("{} on {} nodes, owners {}; ", key, on.size(), expected.size());
+    }
+  }
+  for (const auto& key : acked) {
+    if (holders.count(key) == 0) errors += fmt::format("{} held nowhere; ", key);
+  }
+  return errors.substr(0, 2000);
+}
+
 class KvnodeMembershipTest : public ::testing::Test {
  protected:
   void Start(size_t nodes) {
@@ -75,12 +115,17 @@ TEST_F(KvnodeMembershipTest, GrowsToFourAndShrinksBackToThreeUnderQuorumWrites) 
   Start(3);
   std::vector<std::string> old_nodes;
   for (size_t i = 0; i < 3; ++i) old_nodes.push_back(cluster_->node(i).address());
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, pause{false}, paused{false};
   std::mutex mu;
   std::vector<std::string> acked;
   std::thread writer([&] {
     auto client = ClientOf(old_nodes);
     for (int i = 0; i < 20'000 && !stop; ++i) {  // bounded in count and by `stop`
+      if (pause) {
+        paused = true;
+        pause.wait(true);  // until the test clears it (and notifies)
+        paused = false;
+      }
       const std::string key = fmt::format("feature-{:05d}", i);
       WriteOptions w;
       w.consistency = Consistency::kQuorum;
@@ -90,6 +135,18 @@ TEST_F(KvnodeMembershipTest, GrowsToFourAndShrinksBackToThreeUnderQuorumWrites) 
       }
     }
   });
+  // However the test ends (a failed ASSERT returns early), the writer stops and is joined.
+  struct StopWriter {
+    std::atomic<bool>& stop;
+    std::atomic<bool>& pause;
+    std::thread& writer;
+    ~StopWriter() {
+      stop = true;
+      pause = false;
+      pause.notify_all();
+      if (writer.joinable()) writer.join();
+    }
+  } stop_writer{stop, pause, writer};
   NodeProcessOptions n4;
   n4.name = "n4";
   n4.data_dir = dir_ + "/n4";
@@ -110,6 +167,37 @@ TEST_F(KvnodeMembershipTest, GrowsToFourAndShrinksBackToThreeUnderQuorumWrites) 
     }
     return digests.size() == 1;
   }));
+  // The old nodes lost ranges to n4 and still hold those copies until `kvctl cleanup`. With the
+  // writer paused (so no write is half-way), each cleans up, and then every key is on exactly its
+  // owners.
+  pause = true;
+  ASSERT_TRUE(PollUntil(milliseconds(10'000), [&] { return paused.load(); }));
+  std::vector<std::pair<std::string, std::string>> four = {
+      {"n1", old_nodes[0]}, {"n2", old_nodes[1]}, {"n3", old_nodes[2]}, {"n4", joiner.address()}};
+  auto ring_client = ClientOf({old_nodes[0]});
+  std::vector<std::string> acked_now;
+  {
+    std::lock_guard lock(mu);
+    acked_now = acked;
+  }
+  auto before = Holders(four);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_NE(OwnershipErrors(ring_client.get(), acked_now, *before).find("orphan"),
+            std::string::npos)
+      << "n1..n3 each held every key before n4 joined, so orphans are left";
+  for (size_t i = 0; i < 3; ++i) {
+    auto cleaned = Kvctl(old_nodes[i], {"cleanup"});
+    EXPECT_EQ(cleaned.exit_code, 0) << cleaned.out << cleaned.err;
+    EXPECT_NE(cleaned.out.find("cleanup done"), std::string::npos) << cleaned.out;
+  }
+  std::string errors = "not checked";
+  EXPECT_TRUE(PollUntil(milliseconds(20'000), [&] {
+    auto after = Holders(four);
+    errors = after ? OwnershipErrors(ring_client.get(), acked_now, *after) : "a dump failed";
+    return errors.empty();
+  })) << errors;
+  pause = false;
+  pause.notify_all();
   auto decommission = Kvctl(joiner.address(), {"decommission"});
   EXPECT_EQ(decommission.exit_code, 0) << decommission.out << decommission.err << joiner.log();
   EXPECT_NE(decommission.out.find("decommissioned"), std::string::npos) << decommission.out;
@@ -118,6 +206,14 @@ TEST_F(KvnodeMembershipTest, GrowsToFourAndShrinksBackToThreeUnderQuorumWrites) 
   stop = true;
   writer.join();
   ASSERT_GT(acked.size(), 100u);
+  // Back to three nodes with N=3: n4's pushes left every key on all three (checked on storage,
+  // before a read could repair anything).
+  std::vector<std::pair<std::string, std::string>> three(four.begin(), four.begin() + 3);
+  EXPECT_TRUE(PollUntil(milliseconds(20'000), [&] {
+    auto after = Holders(three);
+    errors = after ? OwnershipErrors(ring_client.get(), acked, *after) : "a dump failed";
+    return errors.empty();
+  })) << errors;
   auto reader = ClientOf({old_nodes[1]});
   EXPECT_EQ(Missing(reader.get(), acked, Consistency::kAll), 0u)
       << "of " << acked.size() << " acknowledged keys";

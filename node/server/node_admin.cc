@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
 namespace ringkv {
 
 namespace {
@@ -11,6 +13,69 @@ nlohmann::json ProgressJson(const StreamProgress& p) {
   return {{"what", p.what},         {"state", p.state},   {"ranges_total", p.ranges_total},
           {"ranges_done", p.ranges_done}, {"keys", p.keys}, {"bytes", p.bytes},
           {"current", p.current}};
+}
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned value = 0;
+    for (char c : hex.substr(i, 2)) {
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+      if (digit < 0) return false;
+      value = value * 16 + static_cast<unsigned>(digit);
+    }
+    out->push_back(static_cast<char>(value));
+  }
+  return true;
+}
+
+// One page of this node's own stored objects of a keyspace (`kvctl dump`). The argument:
+// {"keyspace": "...", "after_token": T, "after_key_hex": "...", "limit": L}, every field optional.
+Result<std::string> DumpPage(KvService* service, const std::string& argument) {
+  nlohmann::json arg = argument.empty() ? nlohmann::json::object()
+                                        : nlohmann::json::parse(argument, nullptr, false);
+  if (!arg.is_object()) return Status::InvalidArgument("dump: the argument is not a JSON object");
+  ScanSpec spec;
+  spec.start_token = std::numeric_limits<Token>::min();
+  spec.end_token = std::numeric_limits<Token>::max();
+  try {
+    spec.keyspace = arg.value("keyspace", std::string(kDefaultKeyspace));
+    spec.limit = arg.value("limit", uint32_t{kReplicaScanEntriesMax});
+    if (arg.contains("after_token")) {
+      spec.has_after = true;
+      spec.after_token = arg["after_token"].get<Token>();
+      if (!Unhex(arg.value("after_key_hex", std::string()), &spec.after_key)) {
+        return Status::InvalidArgument("dump: after_key_hex is not hexadecimal");
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(fmt::format("dump: a field has the wrong type ({})", e.what()));
+  }
+  Result<ReplicaScanReply> page = Status::Internal("no answer");
+  service->ReplicaScan(spec, [&page](Result<ReplicaScanReply> r) { page = std::move(r); });
+  if (!page.ok()) return page.status();
+  nlohmann::json objects = nlohmann::json::array();
+  for (const auto& e : page->entries) {
+    size_t live = 0, tombstones = 0;
+    for (const auto& sib : e.object.siblings()) (sib.tombstone ? tombstones : live)++;
+    objects.push_back({{"key", e.key},
+                       {"key_hex", Hex(e.key)},
+                       {"token", e.token},
+                       {"siblings", live},
+                       {"tombstones", tombstones}});
+  }
+  return nlohmann::json{{"keyspace", spec.keyspace}, {"objects", objects}, {"more", page->more}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -52,6 +117,12 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     if (bootstrap != nullptr) streams.push_back(ProgressJson(bootstrap->progress()));
     if (decommission->running()) streams.push_back(ProgressJson(decommission->progress()));
     if (restore->progress().state != "idle") streams.push_back(ProgressJson(restore->progress()));
+    if (cleanup->progress().state != "idle") {
+      nlohmann::json c = ProgressJson(cleanup->progress());
+      c["examined"] = cleanup->examined();
+      c["elapsed_ms"] = cleanup->elapsed_ms();
+      streams.push_back(std::move(c));
+    }
     const auto& me = view->members().at(view->self());
     return done(nlohmann::json{{"self", view->self()},
                                {"status", gossip::StatusName(me.status)},
@@ -62,6 +133,11 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     if (Status s = decommission->Start(); !s.ok()) return done(s);
     return done(nlohmann::json{{"self", view->self()}, {"status", "LEAVING"}}.dump());
   }
+  if (command == "cleanup") {
+    if (Status s = cleanup->Start(argument); !s.ok()) return done(s);
+    return done(nlohmann::json{{"self", view->self()}, {"state", "cleaning"}}.dump());
+  }
+  if (command == "dump") return done(DumpPage(service, argument));
   if (command == "removenode") {
     // By name or by host id (hex, as kvctl status shows it).
     std::string name;
@@ -78,7 +154,8 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     return done(nlohmann::json{{"removed", name}}.dump());
   }
   done(Status::InvalidArgument(fmt::format(
-      "unknown admin command '{}' (decommission, removenode, gossipinfo, netstats)", command)));
+      "unknown admin command '{}' (decommission, removenode, cleanup, gossipinfo, netstats, dump)",
+      command)));
 }
 
 }  // namespace ringkv

@@ -1,5 +1,6 @@
 // NodeAdmin: the answers to admin requests (wire AdminRequest; kvctl decommission, removenode,
-// gossipinfo, netstats), as JSON documents (docs/operations.md lists their fields).
+// cleanup, gossipinfo, netstats, dump), as JSON documents (docs/operations.md lists their
+// fields).
 //
 // Thread safety: the node's loop. Every pointer but `bootstrap` may not be null and must outlive
 // the NodeAdmin.
@@ -10,8 +11,10 @@
 #include <string>
 
 #include "node/bootstrap.h"
+#include "node/cleanup.h"
 #include "node/cluster_view.h"
 #include "node/decommission.h"
+#include "node/kv_service.h"
 #include "node/membership.h"
 #include "node/replica_restore.h"
 
@@ -23,6 +26,8 @@ struct NodeAdmin {
   const Bootstrap* bootstrap = nullptr;  // null: this node did not join
   Decommission* decommission = nullptr;
   const ReplicaRestore* restore = nullptr;
+  Cleanup* cleanup = nullptr;
+  KvService* service = nullptr;
 
   void Handle(const std::string& command, const std::string& argument,
               std::function<void(Result<std::string>)> done) const;
