@@ -421,7 +421,17 @@ void Client::Impl::FetchRing(std::function<void(Expected<Snapshot>)> done) {
     }
     auto ring =
         client_internal::ParseRingAnswer(outcome.value()->root(), std::chrono::steady_clock::now());
+    // A node that has not settled its ring lists only the members it heard of so far: better
+    // than no ring, worse than the one the client has. Either way, ask again soon.
+    if (ring.ok() && !ring.value()->settled && ring_state_ == RingState::kKnown) {
+      done(Error(ErrorCode::kUnavailable,
+                 fmt::format("not ready: {} has not settled its ring yet", ring.value()->self)));
+      return;
+    }
     if (ring.ok()) InstallRing(ring.value());  // answers complete on the I/O thread
+    if (ring.ok() && !ring.value()->settled) {
+      next_ring_fetch_ = std::chrono::steady_clock::now() + kRingRetryAfterFailure;
+    }
     done(std::move(ring));
   };
   Submit(std::move(request));

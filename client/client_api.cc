@@ -219,9 +219,10 @@ Expected<std::vector<std::string>> Client::Endpoints(std::string_view key,
 
   Snapshot ring = impl_->CurrentRing();
   const auto now = std::chrono::steady_clock::now();
-  // A cached ring that does not know the keyspace may predate it: ask again before failing.
+  // A cached ring that does not know the keyspace may predate it: ask again before failing. An
+  // unsettled node's ring is partial: ask again too.
   if (ring == nullptr || now - ring->fetched_at >= impl_->options().ring_refresh_interval ||
-      !ring->FindReplicationFactor(name)) {
+      !ring->FindReplicationFactor(name) || !ring->settled) {
     auto fetched = FetchRingSync(*impl_);
     if (!fetched.ok()) return fetched.error();
     ring = std::move(fetched.value());

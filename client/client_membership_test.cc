@@ -189,6 +189,37 @@ TEST(UnavailableRetryTest, UnavailableRefreshesTheRing) {
   EXPECT_TRUE(cluster.WaitForRingRequests(2));
 }
 
+// A node that has not settled its ring answers `ring` with only the members it heard of so far,
+// marked unsettled: the client takes it only when it has no ring, asks again soon, and otherwise
+// keeps the ring it has.
+TEST(UnsettledRingTest, TakenOnlyWithoutARingAndReplacedSoon) {
+  FakeCluster cluster;
+  cluster.SetMode('c', Mode::kNotReady);
+  auto options = OptionsFor({cluster.address('c')});
+  options.ring_refresh_interval = 1h;  // only the unsettled answer can make it ask again soon
+  Client client(options);
+  auto partial = client.Ring();
+  ASSERT_TRUE(partial.ok()) << partial.error().ToString();
+  EXPECT_FALSE(partial->settled);
+  EXPECT_EQ(partial->members.size(), 1u);
+  cluster.SetMode('c', Mode::kAnswer);
+  const std::string key = KeyWithPrimary('a');
+  EXPECT_TRUE(PollUntil([&] {
+    auto endpoints = client.Endpoints(key);
+    return endpoints.ok() && endpoints->size() == 3;
+  }));
+
+  // Now every node is unsettled (restarted at once, say): the client keeps its three members.
+  for (char n : {'a', 'b', 'c'}) cluster.SetMode(n, Mode::kNotReady);
+  auto refused = client.Ring();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().message().rfind("not ready: ", 0), 0u) << refused.error().ToString();
+  auto endpoints = client.Endpoints(key);
+  ASSERT_TRUE(endpoints.ok());
+  EXPECT_EQ(endpoints->size(), 3u);
+}
+
 // ---- Routing past unreachable replicas ----
 
 TEST(FallbackRouteTest, KeyWhoseReplicasAreUnreachableGoesToAnotherNode) {

@@ -143,13 +143,15 @@ void FakeCluster::Start(size_t i) {
     name = members_[i].name;
   }
   options.node_name = name;
-  options.ring = [this, self = name] {
+  options.ring = [this, i, self = name] {
     std::lock_guard lock(mu_);
     ++ring_requests_;
     cv_.notify_all();
     FakeRing ring{{}, keyspaces_, self};
+    // A node that has not settled knows only itself so far.
+    ring.unsettled = modes_[i] == Mode::kNotReady;
     for (size_t m = 0; m < members_.size(); ++m) {
-      if (listed_[m]) ring.members.push_back(members_[m]);
+      if (listed_[m] && (!ring.unsettled || m == i)) ring.members.push_back(members_[m]);
     }
     return ring;
   };

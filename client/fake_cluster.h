@@ -50,7 +50,8 @@ class FakeCluster {
   enum class Mode : uint8_t {
     kAnswer,       // at once, as above
     kUnavailable,  // UNAVAILABLE, needed 2, alive 1: it sees too few replicas
-    kNotReady,     // UNAVAILABLE "not ready: ...": it has not settled its ring
+    kNotReady,     // UNAVAILABLE "not ready: ...": it has not settled its ring (and its ring
+                   // answer, marked unsettled, lists only itself)
     kSilent,       // never
   };
 

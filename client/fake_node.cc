@@ -293,6 +293,7 @@ std::string RingResultFrame(uint64_t id, const FakeRing& ring) {
   return Frame(id, [&](wire::Frame::Builder f) {
     auto r = f.initRingResult();
     r.setSelf(ring.self);
+    r.setUnsettled(ring.unsettled);
     auto members = r.initMembers(static_cast<unsigned>(ring.members.size()));
     for (size_t i = 0; i < ring.members.size(); ++i) {
       const FakeMember& m = ring.members[i];

@@ -59,6 +59,7 @@ struct FakeRing {
   std::vector<FakeMember> members;
   std::vector<std::pair<std::string, uint32_t>> keyspaces = {{"default", 3}};
   std::string self;
+  bool unsettled = false;  // answer as a node that has not settled its ring
 };
 
 class FakeNode {

@@ -33,6 +33,7 @@ Expected<std::shared_ptr<const RingSnapshot>> Parse(wire::RingResult::Reader in,
                                                     std::chrono::steady_clock::time_point now) {
   auto out = std::make_shared<RingSnapshot>();
   out->self = FromText(in.getSelf());
+  out->settled = !in.getUnsettled();
   out->fetched_at = now;
 
   auto members = in.getMembers();
@@ -150,6 +151,7 @@ uint32_t RingSnapshot::RoutingReplicationFactor(std::string_view keyspace) const
 RingInfo RingSnapshot::Describe(std::string keyspace, uint32_t replication_factor) const {
   RingInfo info;
   info.self = self;
+  info.settled = settled;
   info.keyspace = std::move(keyspace);
   info.replication_factor = replication_factor;
   const std::vector<double> ownership = ring.Ownership(replication_factor);

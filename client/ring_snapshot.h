@@ -72,6 +72,9 @@ struct RingSnapshot {
   std::map<std::string, uint32_t, std::less<>> replication_factors;  // by keyspace name
   std::set<std::string, std::less<>> sloppy_keyspaces;               // writes: sloppy quorum
   std::string self;                                                  // the node that answered
+  // false: the node that answered had not settled its ring: the members it listed are only those
+  // it had heard of (a node just started). Installed only when the client has no ring yet.
+  bool settled = true;
   std::chrono::steady_clock::time_point fetched_at;
 
   // The factor of `keyspace` (empty: "default"); nullopt if the answer did not list it.

@@ -403,6 +403,7 @@ Status Membership::DropKeyspace(const std::string& name, bool if_exists, int64_t
 RingAnswer Membership::Answer() const {
   RingAnswer answer;
   answer.self = view_->self();
+  answer.settled = view_->settled();
   for (const auto& [name, m] : view_->members()) {
     if (!gossip::Gone(m.status)) answer.members.emplace_back(m, view_->IsUp(name));
   }

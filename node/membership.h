@@ -44,6 +44,7 @@ struct RingAnswer {
   std::vector<std::pair<MemberInfo, bool>> members;  // with its view of who is up
   std::vector<KeyspaceDef> keyspaces;
   std::vector<std::pair<std::string, int64_t>> dropped;  // keyspace name, when it was dropped
+  bool settled = true;  // false: the members are only those heard of so far (ClusterView)
 };
 
 // The exchanges membership needs, addressed by HOST:PORT (a seed's name is not known before it

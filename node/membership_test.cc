@@ -160,12 +160,14 @@ TEST(MembershipTest, FoundingMembersSettleOnOneRingAndSeeEachOtherUp) {
   net.Add(Member("n3", 7003, {0, 200}), kSeeds);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_FALSE(net.node(i).view->settled()) << "it has not heard of its seeds yet";
+    EXPECT_FALSE(net.node(i).membership->Answer().settled) << "its ring answer says so";
     net.node(i).membership->Start();
   }
   net.timers().Advance(3'000'000);
   for (size_t i = 0; i < 3; ++i) {
     const auto& view = *net.node(i).view;
     EXPECT_TRUE(view.settled());
+    EXPECT_TRUE(net.node(i).membership->Answer().settled);
     EXPECT_EQ(view.node_count(), 3u);
     EXPECT_EQ(view.ring().Digest(), net.node(0).view->ring().Digest());
     for (const char* name : {"n1", "n2", "n3"}) EXPECT_TRUE(view.IsUp(name)) << name;

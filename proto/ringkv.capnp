@@ -259,6 +259,9 @@ struct RingResult {
   keyspaces @1 :List(KeyspaceDef);
   self @2 :Text;             # the answering node's name
   dropped @3 :List(DroppedKeyspace);
+  # The answering node has not settled its ring yet (it has not heard every seed since it
+  # started): the members are only those it heard of so far. A client keeps the ring it has.
+  unsettled @4 :Bool;
 }
 
 # Gossip (gossip/state.h): a member's own account of itself, and the three-message exchange.
@@ -302,7 +305,7 @@ struct GossipAck2 {
 
 struct GossipAck2Result {}
 
-# Administration of one node (kvctl decommission, removenode, gossipinfo, netstats, cleanup):
+# Administration of one node (kvctl decommission, removenode, cleanup, gossipinfo, netstats, dump):
 # the command and its argument; the answer is a JSON document (docs/operations.md).
 struct AdminRequest {
   command @0 :Text;

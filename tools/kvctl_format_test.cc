@@ -210,9 +210,19 @@ TEST(StatusFormatTest, TableIsTheAskedNodesView) {
             "Ownership at keyspace default (replication factor 1).\n");
 }
 
+TEST(StatusFormatTest, AnUnsettledViewSaysItIsPartial) {
+  RingInfo ring = StatusRing();
+  ring.settled = false;
+  const std::string text = StatusText(ring, {});
+  EXPECT_NE(text.find("n1 (127.0.0.1:27101)\n(it has not settled its ring yet"), std::string::npos)
+      << text;
+  EXPECT_EQ(StatusJson(ring, {})["view_of"]["settled"], false);
+}
+
 TEST(StatusFormatTest, JsonNamesWhoseViewItIs) {
   const nlohmann::json j = StatusJson(StatusRing(), {{"n1", 5}});
-  EXPECT_EQ(j["view_of"], nlohmann::json::parse(R"({"name": "n1", "address": "127.0.0.1:27101"})"));
+  EXPECT_EQ(j["view_of"], nlohmann::json::parse(
+                              R"({"name": "n1", "address": "127.0.0.1:27101", "settled": true})"));
   EXPECT_EQ(j["keyspace"], "default");
   EXPECT_EQ(j["replication_factor"], 1);
   ASSERT_EQ(j["nodes"].size(), 4u) << "n5 was removed: not listed";

@@ -51,6 +51,9 @@ std::string StatusText(const RingInfo& ring, const LoadByNode& load) {
   const std::string address = AddressOf(ring);
   std::string out = fmt::format("Status as seen by {}{}\n", CEscape(ring.self),
                                 address.empty() ? "" : " (" + CEscape(address) + ")");
+  if (!ring.settled) {
+    out += "(it has not settled its ring yet: only the members it has heard of so far)\n";
+  }
   out += "Datacenter: datacenter1\n=======================\n";
   out += "Status=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n";
   std::vector<std::vector<std::string>> rows = {
@@ -83,7 +86,7 @@ nlohmann::json StatusJson(const RingInfo& ring, const LoadByNode& load) {
                      {"owns", m.ownership},
                      {"host_id", fmt::format("{:016x}", m.host_id)}});
   }
-  return {{"view_of", {{"name", ring.self}, {"address", AddressOf(ring)}}},
+  return {{"view_of", {{"name", ring.self}, {"address", AddressOf(ring)}, {"settled", ring.settled}}},
           {"datacenter", "datacenter1"},
           {"keyspace", ring.keyspace},
           {"replication_factor", ring.replication_factor},

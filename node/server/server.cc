@@ -738,6 +738,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   static void FillRing(wire::RingResult::Builder out, const RingAnswer& ring) {
     out.setSelf(ring.self);
+    out.setUnsettled(!ring.settled);
     auto members = out.initMembers(static_cast<unsigned>(ring.members.size()));
     for (unsigned i = 0; i < ring.members.size(); ++i) {
       const auto& [m, up] = ring.members[i];

@@ -194,6 +194,9 @@ struct RingInfo {
   uint32_t replication_factor = 0;      // replication factor
   std::vector<RingMemberInfo> members;  // by name
   std::vector<KeyspaceInfo> keyspaces;  // by name
+  // false: the node that answered had just started and not yet heard from every seed, so the
+  // members are only those it knew of (kvctl status says so).
+  bool settled = true;
 };
 
 struct ReadOptions {
