@@ -54,10 +54,11 @@ bool Parse(int argc, char** argv, Args* args) {
 
 void Memory(const TreeShape& shape) {
   const TictacTree tree(shape);
-  std::printf("memory    shape %s (%u segments): %zu bytes per tree (%.2f MiB), the same at any "
-              "key count; serialized %zu bytes\n",
-              shape.ToString().c_str(), shape.segments(), tree.MemoryBytes(),
-              tree.MemoryBytes() / 1048576.0, tree.Serialize().size());
+  std::printf(
+      "memory    shape %s (%u segments): %zu bytes per tree (%.2f MiB), the same at any "
+      "key count; serialized %zu bytes\n",
+      shape.ToString().c_str(), shape.segments(), tree.MemoryBytes(),
+      tree.MemoryBytes() / 1048576.0, tree.Serialize().size());
 }
 
 void Apply(const TreeShape& shape, const aae_testing::KeyMap& keys) {
@@ -76,10 +77,11 @@ void Apply(const TreeShape& shape, const aae_testing::KeyMap& keys) {
     for (const auto& [key, version] : order) tree.Apply(key, version, version + 1);
     overwrite_s = std::min(overwrite_s, SecondsSince(start));
   }
-  std::printf("apply     %zu keys in random order, best of 3: insert %.1f ns/Apply, overwrite "
-              "%.1f ns/Apply (root %016llx)\n",
-              order.size(), 1e9 * insert_s / order.size(), 1e9 * overwrite_s / order.size(),
-              static_cast<unsigned long long>(tree.root()));
+  std::printf(
+      "apply     %zu keys in random order, best of 3: insert %.1f ns/Apply, overwrite "
+      "%.1f ns/Apply (root %016llx)\n",
+      order.size(), 1e9 * insert_s / order.size(), 1e9 * overwrite_s / order.size(),
+      static_cast<unsigned long long>(tree.root()));
 }
 
 void Exchanges(const TreeShape& shape, const aae_testing::KeyMap& base) {

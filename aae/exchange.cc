@@ -38,8 +38,8 @@ Result<std::vector<const KeyVersion*>> SortedKeys(const TreeShape& shape,
   keys.reserve(answer.keys.size());
   for (const KeyVersion& kv : answer.keys) {
     if (kv.key.size() > kKeyBytesMax) {
-      return Status::Protocol("anti-entropy: replica " + std::string(1, side) + " answered a key of " +
-                              std::to_string(kv.key.size()) + " bytes");
+      return Status::Protocol("anti-entropy: replica " + std::string(1, side) +
+                              " answered a key of " + std::to_string(kv.key.size()) + " bytes");
     }
     if (!std::binary_search(segments.begin(), segments.end(), SegmentOf(shape, kv.key))) {
       return Status::Protocol("anti-entropy: replica " + std::string(1, side) +
@@ -104,10 +104,10 @@ void Exchange::Abort(Status why) {
 void Exchange::OnRoot(const RootAnswer& a, const RootAnswer& b) {
   for (const auto& [answer, side] : {std::pair{&a, 'A'}, std::pair{&b, 'B'}}) {
     if (answer->shape != shape_) {
-      return Fail(Status::InvalidArgument(
-          "anti-entropy: replica " + std::string(1, side) + "'s tree has shape " +
-          answer->shape.ToString() + ", this exchange compares trees of shape " +
-          shape_.ToString() + ": refused"));
+      return Fail(Status::InvalidArgument("anti-entropy: replica " + std::string(1, side) +
+                                          "'s tree has shape " + answer->shape.ToString() +
+                                          ", this exchange compares trees of shape " +
+                                          shape_.ToString() + ": refused"));
     }
   }
   if (a.root == b.root) return Finish();
@@ -117,8 +117,10 @@ void Exchange::OnRoot(const RootAnswer& a, const RootAnswer& b) {
 
 void Exchange::OnBranches(const BranchesAnswer& a, const BranchesAnswer& b) {
   const size_t want = std::get<BranchesRequest>(request_).branches.size();
-  if (a.hashes.size() != want) return Fail(CountMismatch("branch hashes", 'A', a.hashes.size(), want));
-  if (b.hashes.size() != want) return Fail(CountMismatch("branch hashes", 'B', b.hashes.size(), want));
+  if (a.hashes.size() != want)
+    return Fail(CountMismatch("branch hashes", 'A', a.hashes.size(), want));
+  if (b.hashes.size() != want)
+    return Fail(CountMismatch("branch hashes", 'B', b.hashes.size(), want));
   // The request asked for every branch, in order, so an index is a branch id.
   for (uint32_t branch : DifferingIndices(a.hashes, b.hashes)) branches_todo_.push_back(branch);
   stats_.branches_differing = static_cast<uint32_t>(branches_todo_.size());
@@ -130,8 +132,10 @@ void Exchange::OnLeaves(const LeavesAnswer& a, const LeavesAnswer& b) {
   const std::vector<uint32_t>& branches = std::get<LeavesRequest>(request_).branches;
   const uint32_t lpb = shape_.leaves_per_branch;
   const size_t want = branches.size() * lpb;
-  if (a.hashes.size() != want) return Fail(CountMismatch("leaf hashes", 'A', a.hashes.size(), want));
-  if (b.hashes.size() != want) return Fail(CountMismatch("leaf hashes", 'B', b.hashes.size(), want));
+  if (a.hashes.size() != want)
+    return Fail(CountMismatch("leaf hashes", 'A', a.hashes.size(), want));
+  if (b.hashes.size() != want)
+    return Fail(CountMismatch("leaf hashes", 'B', b.hashes.size(), want));
   const std::span<const uint64_t> leaves_a(a.hashes), leaves_b(b.hashes);
   for (size_t i = 0; i < branches.size(); ++i) {
     for (uint32_t segment : DifferingIndices(leaves_a.subspan(i * lpb, lpb),

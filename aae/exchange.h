@@ -16,12 +16,12 @@
 // exchange symmetric: it holds no tree, so writes may land between rounds, and a third node could
 // run it. Each round costs one round trip to the peer.
 //
-// Cost: with k differing keys in a range of M keys on a tree of S segments, B branches and L
-// leaves per branch, the rounds are 2 + ceil(b / branches_per_request_max) +
-// ceil(s / segments_per_request_max), and the bytes O(B + b * L + s * (1 + M / S)), where b <= min(k, B)
-// branches and s <= k segments differ: they grow with k and the tree's shape, not with M (as
-// long as M / S, the keys per segment, stays small). Equal replicas cost one round of 16 bytes a
-// side.
+// Cost: with k differing keys in a range of M keys, on trees of S segments in B branches of L
+// leaves, b <= min(k, B) branches and s <= k segments differ, and an exchange takes
+//   rounds  2 + ceil(b / branches_per_request_max) + ceil(s / segments_per_request_max)
+//   bytes   O(B + b * L + s * (1 + M / S))
+// which grow with k and the tree's shape, not with M, as long as M / S (the keys per segment)
+// stays small. Equal replicas cost one round: 8 bytes asked, 16 answered.
 //
 // Answers are untrusted (a peer's): a shape other than the exchange's, a count that does not match
 // the request, a key outside the requested segments, a duplicate or an oversized key fails the
@@ -64,10 +64,10 @@ struct KeyDiff {
 };
 
 struct ExchangeStats {
-  uint32_t rounds = 0;              // requests answered by both sides
-  uint64_t request_bytes = 0;       // PayloadBytes of the requests (each sent once to the peer)
-  uint64_t answer_bytes_a = 0;      // PayloadBytes of A's answers
-  uint64_t answer_bytes_b = 0;      // PayloadBytes of B's answers
+  uint32_t rounds = 0;          // requests answered by both sides
+  uint64_t request_bytes = 0;   // PayloadBytes of the requests (each sent once to the peer)
+  uint64_t answer_bytes_a = 0;  // PayloadBytes of A's answers
+  uint64_t answer_bytes_b = 0;  // PayloadBytes of B's answers
   uint32_t branches_differing = 0;
   uint32_t segments_differing = 0;
 };

@@ -130,7 +130,8 @@ Exchange AtKeysRound() {
   Exchange exchange(shape, ExchangeOptions{4, 1});
   const Replica ra(a, shape), rb(b, shape);
   while (!std::holds_alternative<KeysRequest>(exchange.request())) {
-    exchange.OnAnswers(ra.Answer(exchange.request()).value(), rb.Answer(exchange.request()).value());
+    exchange.OnAnswers(ra.Answer(exchange.request()).value(),
+                       rb.Answer(exchange.request()).value());
     EXPECT_EQ(exchange.state() == Exchange::State::kFailed, false);
   }
   return exchange;

@@ -71,7 +71,8 @@ uint64_t PayloadBytes(const AaeRequest& request);
 uint64_t PayloadBytes(const AaeAnswer& answer);
 
 // OK if a replica whose tree has `shape` can answer `request`. InvalidArgument naming the problem
-// otherwise: a RootRequest of another shape, or ids that are not strictly ascending or out of range.
+// otherwise: a RootRequest of another shape, or ids that are not strictly ascending or out of
+// range.
 Status ValidateRequest(const TreeShape& shape, const AaeRequest& request);
 
 // The answer of a replica whose tree is `tree` to a Root, Branches or Leaves request. A KeysRequest
@@ -80,8 +81,8 @@ Status ValidateRequest(const TreeShape& shape, const AaeRequest& request);
 Result<AaeAnswer> AnswerFromTree(const TictacTree& tree, const AaeRequest& request);
 
 // Builds a replica's KeysAnswer while the caller scans its copy of the range (one sequential scan,
-// DESIGN.md §3): Add() every live or tombstoned key with its version hash, keep what Take() returns.
-// Keys outside the requested segments are skipped. O(log segments requested) per key.
+// DESIGN.md §3): Add() every live or tombstoned key with its version hash, keep what Take()
+// returns. Keys outside the requested segments are skipped. O(log segments requested) per key.
 // TODO(limits): an answer holds every key of the requested segments; cap it (and tell the asker to
 // ask again for fewer segments) before it crosses the wire.
 // TODO(perf): a scan of the whole range per keys round; a store ordered by segment, as Riak's

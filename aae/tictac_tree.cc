@@ -99,7 +99,7 @@ void TictacTree::Clear() {
 std::span<const uint64_t> TictacTree::leaves_of(uint32_t b) const {
   assert(b < shape_.branches);
   return std::span<const uint64_t>(leaves_).subspan(size_t{b} << branch_shift_,
-                                                     shape_.leaves_per_branch);
+                                                    shape_.leaves_per_branch);
 }
 
 size_t TictacTree::MemoryBytes() const {
@@ -143,8 +143,7 @@ Result<TictacTree> TictacTree::Deserialize(std::string_view bytes) {
     return Status::Corruption("tictac tree: unknown format version " +
                               std::to_string(magic_version & 0xffffffff));
   }
-  const TreeShape shape{static_cast<uint32_t>(shape_word >> 32),
-                        static_cast<uint32_t>(shape_word)};
+  const TreeShape shape{static_cast<uint32_t>(shape_word >> 32), static_cast<uint32_t>(shape_word)};
   if (Status s = shape.Validate(); !s.ok()) return s;
   const size_t want = kHeaderBytes + 8 * size_t{shape.segments()} + kChecksumBytes;
   if (bytes.size() != want) {
@@ -154,7 +153,8 @@ Result<TictacTree> TictacTree::Deserialize(std::string_view bytes) {
   }
   uint64_t checksum = 0;
   Decoder tail(bytes.substr(want - kChecksumBytes));
-  if (!tail.GetFixed64BE(&checksum) || checksum != Checksum(bytes.substr(0, want - kChecksumBytes))) {
+  if (!tail.GetFixed64BE(&checksum) ||
+      checksum != Checksum(bytes.substr(0, want - kChecksumBytes))) {
     return Status::Corruption("tictac tree: checksum mismatch");
   }
   TictacTree tree(shape);

@@ -1,12 +1,12 @@
-// TictacTree: the Merkle tree of one replica's copy of one (keyspace, token range), in the manner of
-// Riak's Tictac AAE (leveled_tictac.erl). Two replicas compare trees level by level to find the few
-// keys on which they differ without listing the range (aae/exchange.h).
+// TictacTree: the Merkle tree of one replica's copy of one (keyspace, token range), in the manner
+// of Riak's Tictac AAE (leveled_tictac.erl). Two replicas compare trees level by level to find the
+// few keys on which they differ without listing the range (aae/exchange.h).
 //
 // Shape. Fixed at construction and never resized: a root over `branches` branch hashes, each over
 // `leaves_per_branch` leaf hashes; the leaves are the tree's segments, numbered
 // 0 .. branches * leaves_per_branch - 1, branch b owning segments [b * lpb, (b + 1) * lpb). Both
-// counts are powers of two. The default, 1024 x 256 = 262,144 segments, keeps a few keys per segment
-// up to about a million keys per range, so the key lists of an exchange stay close to the
+// counts are powers of two. The default, 1024 x 256 = 262,144 segments, keeps a few keys per
+// segment up to about a million keys per range, so the key lists of an exchange stay close to the
 // differing keys themselves; Riak's "large" tree (leveled_tictac.erl) is 1024 x 1024 segments of
 // 32-bit hashes (4 MiB). A node holding many small ranges may choose a smaller shape.
 //
@@ -112,8 +112,8 @@ class TictacTree {
   // The persistent and wire form (layout in tictac_tree.cc): shape, leaf hashes and a checksum.
   // Branches and root are recomputed on load. Size: 24 + 8 * segments bytes.
   std::string Serialize() const;
-  // Corruption for a wrong magic, format version, size or checksum; InvalidArgument for a shape that
-  // fails Validate(). Never crashes on any input.
+  // Corruption for a wrong magic, format version, size or checksum; InvalidArgument for a shape
+  // that fails Validate(). Never crashes on any input.
   static Result<TictacTree> Deserialize(std::string_view bytes);
 
  private:
