@@ -3,19 +3,12 @@
 #include <cstring>
 #include <limits>
 
+#include "common/hash.h"
+
 namespace ringkv {
 namespace {
 
 uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-uint64_t Fmix(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
 
 uint64_t Block(const uint8_t* p) {
   uint64_t v = 0;
@@ -72,7 +65,7 @@ Token TokenOf(std::string_view key) {
 
   h1 ^= len; h2 ^= len;
   h1 += h2; h2 += h1;
-  h1 = Fmix(h1); h2 = Fmix(h2);
+  h1 = Mix64(h1); h2 = Mix64(h2);
   h1 += h2;
 
   const auto token = static_cast<Token>(h1);

@@ -8,11 +8,11 @@
 #   (a) the sim_test binary loads a Boost, LevelDB, Snappy or Cap'n Proto (capnp, kj) library (ldd);
 #   (b) a source file of the core's folders includes a Boost, LevelDB, Snappy or Cap'n Proto header,
 #       or any repository header outside the core (node/server/, node/testing/, the LevelDB engine,
-#       proto/, client/, ...), which could pull one in. The core's folders: common/, ring/, gossip/, storage/
+#       proto/, client/, ...), which could pull one in. The core's folders: common/, ring/, aae/, gossip/, storage/
 #       except leveldb_storage.* and leveldb_hint_store.* (their tests too), node/ except node/server/
 #       and node/testing/, sim/;
 #   (c) a core or simulator target links such a library: the link closure of ringkv_core,
-#       ringkv_storage and ringkv_sim, written by the top-level CMakeLists.txt at configure time
+#       ringkv_storage, ringkv_sim and ringkv_aae, written by the top-level CMakeLists.txt at configure time
 #       (LINKS), and the link command the build system generated for sim_test (Ninja's build.ninja
 #       or the Makefiles' link.txt).
 cmake_minimum_required(VERSION 3.20)
@@ -48,7 +48,7 @@ endif()
 
 # (b) What the core's sources include.
 set(core_files "")
-foreach(dir common ring gossip storage node sim)
+foreach(dir common ring aae gossip storage node sim)
   file(GLOB_RECURSE found RELATIVE "${SOURCE_DIR}" "${SOURCE_DIR}/${dir}/*.h"
        "${SOURCE_DIR}/${dir}/*.hpp" "${SOURCE_DIR}/${dir}/*.cc" "${SOURCE_DIR}/${dir}/*.cpp")
   list(APPEND core_files ${found})
@@ -68,7 +68,7 @@ foreach(file IN LISTS core_files)
       endif()
     elseif(line MATCHES "#[ \t]*include[ \t]*\"([^\"]*)\"")
       set(header "${CMAKE_MATCH_1}")
-      if(NOT header MATCHES "^(common|ring|gossip|storage|node|sim)/"
+      if(NOT header MATCHES "^(common|ring|aae|gossip|storage|node|sim)/"
          OR header MATCHES "^(node/server|node/testing)/|^storage/leveldb_(storage|hint_store)|\\.capnp\\.h$")
         list(APPEND errors "(b) ${file} includes a header outside the core: ${line}")
       endif()
@@ -128,4 +128,4 @@ if(errors)
 endif()
 message(STATUS "sans-IO: sim_test loads no Boost/LevelDB/Snappy/Cap'n Proto library; "
                "${core_file_count} core sources include only core headers; "
-               "ringkv_core, ringkv_storage and ringkv_sim link none of them")
+               "ringkv_core, ringkv_storage, ringkv_sim and ringkv_aae link none of them")
