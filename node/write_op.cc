@@ -309,8 +309,10 @@ void WriteOp::Answer() {
   reply_.fallback_acks = static_cast<uint32_t>(StandInAcks());
   // Nothing reads the reply after the answer (the replica writes were encoded when sent), so it
   // moves: copying it copied the whole stored object per put. Only hints still to be stored (a
-  // replica not yet answered) need a copy.
-  if (env_.hints != nullptr && Count(Ack::kPending) + Count(Ack::kUnsent) > 0) {
+  // replica not yet answered) and a pending replica's retries (SendToPendingOnce, while a range
+  // moves) need a copy.
+  if ((env_.hints != nullptr && Count(Ack::kPending) + Count(Ack::kUnsent) > 0) ||
+      !plan_.pending.empty()) {
     kept_ = reply_.object;
   }
   done_(std::move(reply_));
