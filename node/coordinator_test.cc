@@ -309,6 +309,9 @@ class HintedWriteTest : public CoordinatorTest {
     }
     bool IsUp(const std::string& node) const override { return base_->IsUp(node); }
     const Ring& ring() const override { return ring_; }
+    bool IsMember(const std::string& node) const override {  // a joiner's too, as ClusterView
+      return ring_.Contains(node) || std::count(base_->pending.begin(), base_->pending.end(), node);
+    }
 
    private:
     const FixedPlacement* base_;
@@ -341,6 +344,24 @@ TEST_F(HintedWriteTest, AReplicaThatFailsAfterTheAnswerGetsAHint) {
   hint_store_.RunCompletions();
   EXPECT_EQ(handoff_.stats().stored, 1u);
   EXPECT_EQ(PendingFor("n3"), 0u);
+}
+
+// A joiner down or cut off misses the write; if its stream already passed the key (or its killed
+// join resumes past it) only a hint brings it (sim/membership_sim_test KilledJoiner, seed 8005).
+TEST_F(HintedWriteTest, APendingReplicaThatFailsEveryAttemptGetsAHint) {
+  placement_.pending = {"n4"};
+  Put();
+  storage_.RunCompletions();
+  AnswerWrite(0, Status::Ok());
+  AnswerWrite(1, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok());
+  for (size_t attempt = 2; attempt < 5; ++attempt) {
+    ASSERT_EQ(peers_.calls.at(attempt).peer, "n4");
+    EXPECT_EQ(PendingFor("n4"), 0u) << "not while attempts are left";
+    AnswerWrite(attempt, Status::Timeout("no answer", true));
+  }
+  EXPECT_EQ(peers_.calls.size(), 5u) << "three attempts";
+  EXPECT_EQ(PendingFor("n4"), 1u);
 }
 
 TEST_F(HintedWriteTest, AReplicaBelievedDownIsHintedNotSent) {
