@@ -46,8 +46,8 @@ struct MembershipSimOptions {
   // ReplicaRestore's wait before it copies (production: 3000). 0 plants the race it closes.
   int64_t restore_ring_delay_ms = 3000;
   // Whether an owner missing an acknowledged key is a violation, or only counted
-  // (missing_owner_copies): under message loss a lost write to a pending replica is neither
-  // hinted nor repaired (no anti-entropy yet), see sim/README.md.
+  // (missing_owner_copies): under heavy message loss (2%) a few owner copies go missing and
+  // nothing repairs them (no anti-entropy yet), see sim/README.md.
   bool owners_strict = true;
   // Faults during the schedule (sim/membership_faults.h); each is drawn from the seed only when
   // asked for, so the seeds of a run without it play as before.
