@@ -49,6 +49,9 @@ class ClusterView final : public Placement {
   size_t node_count() const { return ring_.node_count(); }
   bool IsUp(const std::string& node) const override;
   std::vector<std::string> PendingReplicas(Token token, size_t n) const override;
+  bool IsMember(const std::string& node) const override {
+    return ring_.Contains(node) || future_ring_.Contains(node);
+  }
 
   // Adds a member or updates what is known of it (this node's own status too). Returns whether
   // the ring or the future ring changed. Refuses (and changes nothing) a member whose tokens

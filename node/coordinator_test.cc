@@ -28,22 +28,23 @@ class HeldPeers final : public PeerTransport {
     ReadDone read_done;
     ForwardDone forward_done;
     std::string owner;  // a fallback write: the replica it stands in for
+    VersionedObject object;  // a replica write's
   };
   void ReplicaWrite(const std::string& peer, std::string_view, std::string_view,
-                    const VersionedObject&, int64_t, WriteDone done) override {
-    calls.push_back(Call{"write", peer, std::move(done), nullptr, nullptr, {}});
+                    const VersionedObject& object, int64_t, WriteDone done) override {
+    calls.push_back(Call{"write", peer, std::move(done), nullptr, nullptr, {}, object});
   }
   void ReplicaRead(const std::string& peer, std::string_view, std::string_view, int64_t,
                    ReadDone done) override {
-    calls.push_back(Call{"read", peer, nullptr, std::move(done), nullptr, {}});
+    calls.push_back(Call{"read", peer, nullptr, std::move(done), nullptr, {}, {}});
   }
   void FallbackWrite(const std::string& peer, const std::string& owner, std::string_view,
                      std::string_view, const VersionedObject&, int64_t, WriteDone done) override {
-    calls.push_back(Call{"fallback", peer, std::move(done), nullptr, nullptr, owner});
+    calls.push_back(Call{"fallback", peer, std::move(done), nullptr, nullptr, owner, {}});
   }
   void ForwardWrite(const std::string& peer, const ForwardedWrite&, int64_t,
                     ForwardDone done) override {
-    calls.push_back(Call{"forward", peer, nullptr, nullptr, std::move(done), {}});
+    calls.push_back(Call{"forward", peer, nullptr, nullptr, std::move(done), {}, {}});
   }
   void ReplicaScan(const std::string&, const ScanSpec&, int64_t, ScanDone done) override {
     done(Status::Internal("not used"));
@@ -69,9 +70,11 @@ class FixedPlacement final : public Placement {
   }
   std::vector<std::string> walk = {"n1", "n2", "n3"};
   bool IsUp(const std::string& node) const override { return down.count(node) == 0; }
+  std::vector<std::string> PendingReplicas(Token, size_t) const override { return pending; }
   const Ring& ring() const override { return ring_; }
   bool MembershipSettled() const override { return settled; }
   std::set<std::string> down;  // believed down by the failure detector
+  std::vector<std::string> pending;  // gaining every key (a join or decommission in flight)
   bool settled = true;         // false: the node does not know its whole ring yet
 
  private:
@@ -262,6 +265,23 @@ TEST_F(CoordinatorTest, WriteWithWOutOfReachIsInDoubt) {
             "only 1 of 2 replicas acknowledged the write (2 failed); it may have been applied");
 }
 
+// A pending replica's failed send is tried again, often after the answer: the retry must carry
+// the stored object, not what the answer left of the moved reply (it sent an empty object, so a
+// gainer that lost the first message never got the key: sim/README.md, membership mode).
+TEST_F(CoordinatorTest, APendingReplicaRetriedAfterTheAnswerGetsTheStoredObject) {
+  placement_.pending = {"n4"};
+  Put();
+  storage_.RunCompletions();
+  ASSERT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3", "n4"}));
+  AnswerWrite(0, Status::Ok());
+  AnswerWrite(1, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok());
+  AnswerWrite(2, Status::Timeout("no answer", true));  // n4's first attempt
+  ASSERT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3", "n4", "n4"}));
+  EXPECT_FALSE(peers_.calls[3].object.siblings().empty());
+  EXPECT_EQ(peers_.calls[3].object, peers_.calls[2].object);
+}
+
 TEST_F(CoordinatorTest, DeadlineDuringTheLocalWriteIsInDoubtAndTheWriteStillSpreads) {
   Put();
   timers_.FireAll();
@@ -289,6 +309,9 @@ class HintedWriteTest : public CoordinatorTest {
     }
     bool IsUp(const std::string& node) const override { return base_->IsUp(node); }
     const Ring& ring() const override { return ring_; }
+    bool IsMember(const std::string& node) const override {  // a joiner's too, as ClusterView
+      return ring_.Contains(node) || std::count(base_->pending.begin(), base_->pending.end(), node);
+    }
 
    private:
     const FixedPlacement* base_;
@@ -321,6 +344,24 @@ TEST_F(HintedWriteTest, AReplicaThatFailsAfterTheAnswerGetsAHint) {
   hint_store_.RunCompletions();
   EXPECT_EQ(handoff_.stats().stored, 1u);
   EXPECT_EQ(PendingFor("n3"), 0u);
+}
+
+// A joiner down or cut off misses the write; if its stream already passed the key (or its killed
+// join resumes past it) only a hint brings it (sim/membership_sim_test KilledJoiner, seed 8005).
+TEST_F(HintedWriteTest, APendingReplicaThatFailsEveryAttemptGetsAHint) {
+  placement_.pending = {"n4"};
+  Put();
+  storage_.RunCompletions();
+  AnswerWrite(0, Status::Ok());
+  AnswerWrite(1, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok());
+  for (size_t attempt = 2; attempt < 5; ++attempt) {
+    ASSERT_EQ(peers_.calls.at(attempt).peer, "n4");
+    EXPECT_EQ(PendingFor("n4"), 0u) << "not while attempts are left";
+    AnswerWrite(attempt, Status::Timeout("no answer", true));
+  }
+  EXPECT_EQ(peers_.calls.size(), 5u) << "three attempts";
+  EXPECT_EQ(PendingFor("n4"), 1u);
 }
 
 TEST_F(HintedWriteTest, AReplicaBelievedDownIsHintedNotSent) {

@@ -88,6 +88,9 @@ class Placement {
   }
   // The ring the preference lists come from (range scans split their range by its vnodes).
   virtual const Ring& ring() const = 0;
+  // Whether `node` holds, or is gaining, ranges: a member of ring(), or a node joining it (a
+  // pending replica), which hinted handoff must serve as well as an owner.
+  virtual bool IsMember(const std::string& node) const { return ring().Contains(node); }
   // Whether ring() holds every member (node/cluster_view.h): until then a node missing from it may
   // be one not learnt yet, not one that left.
   virtual bool MembershipSettled() const { return true; }

@@ -71,7 +71,7 @@ bool HintedHandoff::PastWindow(const std::string& target) const {
 
 Status HintedHandoff::CanHint(const std::string& target, size_t bytes) {
   Observe(target);
-  if (!placement_->ring().Contains(target)) {
+  if (!placement_->IsMember(target)) {
     return Status::InvalidArgument(fmt::format("no hint for {}: not a member of the ring", target));
   }
   if (PastWindow(target)) {
@@ -151,7 +151,7 @@ void HintedHandoff::Tick() {
   for (const auto& [target, s] : store_->Stats()) {
     if (in_flight_.size() >= options_.max_targets_in_flight) break;
     if (in_flight_.count(target) > 0 || target == placement_->self()) continue;
-    if (!placement_->ring().Contains(target)) {
+    if (!placement_->IsMember(target)) {
       // Only once this node knows the whole ring: a member not learnt yet is not a former one.
       if (!placement_->MembershipSettled()) continue;
       auto n = store_->Truncate(target);

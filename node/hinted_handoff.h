@@ -3,11 +3,13 @@
 //
 // Storing (Store, called by WriteOp, node/write_op.h): a coordinator whose local write succeeded
 // stores a hint for every replica of the key that did not acknowledge it: one that failed or timed
-// out, or that was not sent the write because the failure detector believed it down. Under strict
+// out, or that was not sent the write because the failure detector believed it down; and for a
+// pending replica (a node gaining the key's range) that failed every attempt. Under strict
 // quorum hints do not count toward W, so they are stored after the answer when the answer came
 // first; under ANY with no replica up they are the write, and WriteOp answers only once they are
 // durable. A hint is refused (and counted, never silently) when its target:
-//   - is not a member of the ring (left or removed)                        dropped_not_member
+//   - is not a member of the ring nor joining it (left or removed;        dropped_not_member
+//     Placement::IsMember)
 //   - has been believed down for longer than the hint window; the first     dropped_window
 //     refusal per down period logs that the target needs repair            needs_repair
 //   - would pass its byte cap, or the store would pass the total cap        dropped_cap

@@ -146,10 +146,21 @@ void WriteOp::SendToPendingOnce(const std::string& node, int attempts_left) {
   env_.peers->ReplicaWrite(
       node, write_.keyspace, write_.key, Object(), attempt_deadline_us,
       [self = shared_from_this(), node, attempts_left](Status s) {
-        if (s.ok() || attempts_left <= 1) return;
-        if (self->env_.clock->MonoUs() >= self->plan_.deadline_us) return;
-        self->SendToPendingOnce(node, attempts_left - 1);
+        if (s.ok()) return;
+        if (attempts_left > 1 && self->env_.clock->MonoUs() < self->plan_.deadline_us) {
+          return self->SendToPendingOnce(node, attempts_left - 1);
+        }
+        self->HintPending(node);
       });
+}
+
+void WriteOp::HintPending(const std::string& node) {
+  // The last attempt failed: the gainer is down or cut off. If its stream already passed the key
+  // (or a killed join resumes past it), this write reaches it only as a hint. Counts for nothing,
+  // as the sends did.
+  if (env_.hints == nullptr) return;
+  if (tr_ && state_ == State::kFanOut) tr_.Event(node, fmt::format("hinting pending {}", node));
+  env_.hints->Store(node, write_.keyspace, write_.key, Object(), [](Status) {});
 }
 
 void WriteOp::OnReplicaAck(size_t i, Status s) {
@@ -309,8 +320,10 @@ void WriteOp::Answer() {
   reply_.fallback_acks = static_cast<uint32_t>(StandInAcks());
   // Nothing reads the reply after the answer (the replica writes were encoded when sent), so it
   // moves: copying it copied the whole stored object per put. Only hints still to be stored (a
-  // replica not yet answered) need a copy.
-  if (env_.hints != nullptr && Count(Ack::kPending) + Count(Ack::kUnsent) > 0) {
+  // replica not yet answered) and a pending replica's retries (SendToPendingOnce, while a range
+  // moves) need a copy.
+  if ((env_.hints != nullptr && Count(Ack::kPending) + Count(Ack::kUnsent) > 0) ||
+      !plan_.pending.empty()) {
     kept_ = reply_.object;
   }
   done_(std::move(reply_));

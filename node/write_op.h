@@ -87,6 +87,7 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   void SendToPending();
   void SendToPendingOnce(const std::string& node, int attempts_left);
   static constexpr int kPendingAttempts = 3;
+  void HintPending(const std::string& node);
   void OnReplicaAck(size_t replica, Status s);
   // Sends the write to stand-in i (an entry with an owner) as a hint for its owner.
   void SendToStandIn(size_t i);

@@ -9,11 +9,13 @@
 
 #include "common/token.h"
 #include "node/bootstrap.h"
+#include "node/cluster_state_store.h"
 #include "node/cluster_view.h"
 #include "node/decommission.h"
 #include "node/log.h"
 #include "node/membership.h"
 #include "node/replica_restore.h"
+#include "sim/membership_faults.h"
 #include "sim/sim_cluster.h"
 #include "sim/sim_gossip_transport.h"
 #include "sim/sim_transport.h"
@@ -26,6 +28,8 @@ namespace {
 constexpr char kKeyspace[] = "sim";
 constexpr size_t kVnodes = 8;
 constexpr int64_t kTickUs = 250'000;  // the schedule's director
+// Bootstrap's record of the ranges it finished (node/bootstrap.cc), one StreamTask::Id a line.
+constexpr char kJoinRangesDoneMeta[] = "join_ranges_done";
 
 // One node's membership machinery, built per start as kvnode builds it.
 struct MNode {
@@ -54,8 +58,23 @@ class Harness {
  private:
   enum class Op { kJoin, kDecommission, kRemove };
 
-  void StartNode(const std::string& name, std::vector<Token> tokens, bool joining);
+  // `generation` > 1: a restart (gossip must see a newer generation), seeded by what the node
+  // saved of the cluster.
+  void StartNode(const std::string& name, std::vector<Token> tokens, bool joining,
+                 int64_t generation = 1);
+  // The joiner's restart from its disk, as kvnode starts (OpenClusterStart): its saved tokens,
+  // a new generation, and a Bootstrap that resumes the ranges not yet done.
+  void RestartJoiner(const std::string& name);
   void StopNode(const std::string& name);
+  // The faults of options_ (sim/membership_faults.h), when a step starts.
+  void OnStepStarted();
+  bool QuietForNextStep();
+  void CountFalseConvictions();
+  void Cut();
+  void Heal();
+  void MaybeKillJoiner();
+  void Note(std::string note) { notes_ += (notes_.empty() ? " [" : "; ") + std::move(note); }
+  void StepCompleted(const std::string& what);
   std::vector<std::string> LiveNames() const;
   std::string Pick(const std::vector<std::string>& names) {
     return names[world_.Uniform(0, static_cast<int64_t>(names.size()) - 1)];
@@ -87,6 +106,11 @@ class Harness {
   bool remove_sent_ = false;
   std::string target_, operator_;
   int64_t join_at_us_ = 0;
+  std::string notes_;  // the faults of the step in progress, for result_.schedule
+  bool cut_active_ = false;
+  World::TaskId heal_task_ = 0;
+  bool joiner_killed_ = false;
+  size_t kill_at_ranges_ = 0;  // drawn once the joiner's stream has planned its ranges
   bool writing_ = true;
   bool finished_ = false;
   uint64_t next_key_ = 0;
@@ -112,16 +136,29 @@ Harness::Harness(const MembershipSimOptions& options)
   steps_ = {Op::kJoin, Op::kDecommission, Op::kRemove};
   if (world_.Chance(0.5)) std::swap(steps_[1], steps_[2]);
   join_at_us_ = world_.now_us() + world_.Uniform(3'000'000, 8'000'000);
+  if (options_.clock_skew_ms > 0) {
+    result_.schedule = "clocks " + SkewClocks(&world_, &cluster_, seeds_, options_.clock_skew_ms) +
+                       "; ";
+  }
 }
 
-void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool joining) {
+void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool joining,
+                        int64_t generation) {
   MNode& m = nodes_[name];
-  m.sim = cluster_.node(name) != nullptr ? cluster_.node(name) : cluster_.AddNode(name);
+  if (cluster_.node(name) == nullptr) {
+    cluster_.AddNode(name);
+    if (options_.clock_skew_ms > 0) {
+      Note("clock " + SkewClocks(&world_, &cluster_, {name}, options_.clock_skew_ms));
+    }
+  }
+  m.sim = cluster_.node(name);
   const uint64_t host_id = std::hash<std::string>{}(name);
   // RINGKV_SIM_LOG=info shows the nodes' logs (a replayed seed's story).
   LogLevel level = LogLevel::kError;
   if (const char* env = std::getenv("RINGKV_SIM_LOG"); env != nullptr) ParseLogLevel(env, &level);
   m.log = std::make_unique<Logger>(name, level, m.sim->clock());
+  // A resumed join announces the tokens it took before (empty for a fresh one).
+  const std::vector<Token> saved_tokens = joining ? tokens : std::vector<Token>{};
   m.view = std::make_unique<ClusterView>(MemberInfo{
       name, name, host_id, std::move(tokens),
       joining ? gossip::MemberStatus::kJoining : gossip::MemberStatus::kNormal});
@@ -139,12 +176,15 @@ void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool
                                                options_.restore_ring_delay_ms);
   MembershipOptions mo;
   mo.seeds = seeds_;
-  mo.generation = 1;
-  mo.rng_seed = host_id ^ options_.seed;
+  mo.generation = generation;
+  mo.rng_seed = (host_id ^ options_.seed) + static_cast<uint64_t>(generation - 1);
   Membership::Callbacks cb;
   cb.on_member = [](const MemberInfo&) {};
   cb.on_keyspace = [](const KeyspaceDef&) {};
-  cb.on_save = [](const std::vector<gossip::Endpoint>&) {};
+  SimStorage* disk = m.sim->storage();
+  cb.on_save = [disk](const std::vector<gossip::Endpoint>& all) {
+    (void)SaveEndpoints(disk, all);  // MemoryStorage's metadata: cannot fail
+  };
   cb.on_removed = [this, name] { world_.After(0, [this, name] { StopNode(name); }); };
   ReplicaRestore* restore = m.restore.get();
   cb.on_member_removed = [restore](const std::string& gone, const Ring& before) {
@@ -154,6 +194,10 @@ void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool
   m.membership = std::make_unique<Membership>(m.view.get(), cluster_.mutable_keyspaces(),
                                               m.gossip.get(), m.sim->timers(), m.sim->clock(),
                                               m.log.get(), mo, std::move(cb));
+  if (generation > 1) {
+    auto saved = LoadEndpoints(disk);
+    if (saved.ok()) m.membership->Restore(saved.value());
+  }
   if (joining) {
     BootstrapOptions bo;
     bo.tokens = kVnodes;
@@ -163,7 +207,7 @@ void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool
     m.bootstrap = std::make_unique<Bootstrap>(m.view.get(), m.membership.get(), m.sim->kv(),
                                               m.sim->transport(), m.sim->timers(), m.sim->clock(),
                                               keyspaces, m.sim->storage(), m.log.get(), bo,
-                                              std::vector<Token>{});
+                                              saved_tokens);
   }
   DecommissionOptions d;
   d.stream = stream;
@@ -286,7 +330,7 @@ bool Harness::StepDone() {
     }
     if (!Settled(&why) || !nodes_[LiveNames().front()].view->ring().Contains(target_)) return false;
     ++result_.joins;
-    result_.schedule += "join " + target_;
+    StepCompleted("join " + target_);
     return true;
   }
   if (op == Op::kDecommission) {
@@ -297,7 +341,7 @@ bool Harness::StepDone() {
       return false;
     }
     if (Live(target_) != nullptr || !Settled(&why)) return false;
-    result_.schedule += ", decommission " + target_;
+    StepCompleted("decommission " + target_);
     return true;
   }
   if (!step_started_) {  // kRemove
@@ -317,18 +361,140 @@ bool Harness::StepDone() {
   }
   if (!Settled(&why) || nodes_[LiveNames().front()].view->ring().Contains(target_)) return false;
   ++result_.removes;
-  result_.schedule += ", removenode " + target_;
+  StepCompleted("removenode " + target_);
   return true;
 }
 
+void Harness::StepCompleted(const std::string& what) {
+  if (step_ > 0) result_.schedule += ", ";
+  result_.schedule += what + (notes_.empty() ? "" : notes_ + "]");
+  notes_.clear();
+}
+
+void Harness::OnStepStarted() {
+  if (options_.clock_skew_ms > 0) {  // a clock stepped mid-schedule
+    Note("clock " + SkewClocks(&world_, &cluster_, {Pick(LiveNames())}, options_.clock_skew_ms));
+  }
+  if (options_.partitions && world_.Chance(0.75)) {
+    // Only while this step is in progress, and one cut at a time.
+    world_.After(world_.Uniform(0, 4'000'000), [this, step = step_] {
+      if (step_ == step && !cut_active_) Cut();
+    });
+  }
+  if (options_.kill_joiner && steps_[step_] == Op::kJoin) MaybeKillJoiner();
+}
+
+void Harness::Cut() {
+  const auto live = LiveNames();
+  if (live.size() < 2) return;
+  NetworkCut cut = NetworkCut::Draw(&world_, live);
+  cut.hold_us = world_.Uniform(2'000'000, 20'000'000);
+  cut.Apply(&cluster_);
+  cut_active_ = true;
+  ++result_.cuts;
+  Note(fmt::format("{} at {:.1f} s", cut.Describe(), static_cast<double>(world_.now_us()) / 1e6));
+  heal_task_ = world_.After(cut.hold_us, [this] { Heal(); });
+}
+
+void Harness::Heal() {
+  cluster_.HealAll();
+  cut_active_ = false;
+}
+
+// Polled while the join runs: once the joiner's stream has done a seeded share of its ranges,
+// it is crashed (what its disk had not made durable is lost) and restarted some seconds later.
+void Harness::MaybeKillJoiner() {
+  if (joiner_killed_ || step_ >= steps_.size() || steps_[step_] != Op::kJoin) return;
+  MNode* joiner = Live(target_);
+  const StreamProgress* p = joiner != nullptr && joiner->bootstrap != nullptr
+                                ? &joiner->bootstrap->progress()
+                                : nullptr;
+  if (p != nullptr && p->state == "streaming" && kill_at_ranges_ == 0 && p->ranges_total >= 2) {
+    kill_at_ranges_ = static_cast<size_t>(
+        world_.Uniform(1, static_cast<int64_t>(p->ranges_total) - 1));
+  }
+  if (p == nullptr || p->state != "streaming" || kill_at_ranges_ == 0 ||
+      p->ranges_done < kill_at_ranges_) {
+    // Every millisecond while it streams (a whole stream may take 0.2 s), else every 20 ms.
+    world_.After(kill_at_ranges_ == 0 ? 20'000 : 1'000, [this] { MaybeKillJoiner(); });
+    return;
+  }
+  joiner_killed_ = true;
+  const int64_t down_us = world_.Uniform(1'000'000, 10'000'000);
+  Note(fmt::format("{} killed at {}/{} ranges, down {:.1f} s", target_, p->ranges_done,
+                   p->ranges_total, static_cast<double>(down_us) / 1e6));
+  const std::string name = target_;
+  StopNode(name);
+  world_.After(down_us, [this, name] { RestartJoiner(name); });
+}
+
+void Harness::RestartJoiner(const std::string& name) {
+  SimStorage* disk = cluster_.node(name)->storage();
+  auto start = OpenClusterStart(disk, name, /*founding=*/false, std::hash<std::string>{}(name),
+                                kVnodes, cluster_.node(name)->clock()->NowUs(), "sim:" + name);
+  if (!start.ok()) return Violation("the joiner cannot restart: " + start.status().ToString());
+  if (!start->joining || start->tokens.empty()) {
+    Violation(fmt::format("the joiner restarted {} with {} saved tokens, not resuming its join",
+                          start->joining ? "joining" : "NORMAL", start->tokens.size()));
+  }
+  // What the killed run recorded as streamed, which the restarted Bootstrap must skip.
+  if (auto done = disk->GetMeta(kJoinRangesDoneMeta); done.ok()) {
+    result_.ranges_resumed += static_cast<size_t>(
+        std::count(done.value().begin(), done.value().end(), '\n'));
+  }
+  ++result_.joiner_restarts;
+  StartNode(name, start->tokens, start->joining, start->generation);
+}
+
+// With partitions, a step starts only once the last one's cut has healed and every live node's
+// hints are delivered: a cut is confined to its step. Otherwise a cut still open when the
+// removenode step crashes its node can lose the only hint of a write that missed the cut-off
+// replica, leaving one copy, which only anti-entropy could repair (sim/README.md).
+bool Harness::QuietForNextStep() {
+  if (!options_.partitions || step_started_ || step_ == 0) return true;
+  if (cut_active_) return false;
+  for (const std::string& name : LiveNames()) {
+    if (!nodes_[name].sim->hint_store()->Stats().empty()) return false;
+  }
+  return true;
+}
+
+// Without cuts, loss or a killed node, every live node can hear every other: a live node's
+// detector holding another live one dead is wrong (a skewed clock must not cause it).
+void Harness::CountFalseConvictions() {
+  if (options_.partitions || options_.kill_joiner || cluster_.faults().loss > 0) return;
+  const auto live = LiveNames();
+  for (const std::string& observer : live) {
+    for (const std::string& subject : live) {
+      if (!nodes_[observer].view->IsAlive(subject)) {
+        if (result_.false_convictions++ == 0) {
+          Violation(fmt::format("{} convicted {} at {} ms, both live and every link up", observer,
+                                subject, world_.now_us() / 1000));
+        }
+      }
+    }
+  }
+}
+
 void Harness::Direct() {
-  if (step_ < steps_.size() && StepDone()) {
+  CountFalseConvictions();
+  bool done = false;
+  if (step_ < steps_.size() && QuietForNextStep()) {
+    const bool started = step_started_;
+    done = StepDone();
+    if (!started && step_started_) OnStepStarted();
+  }
+  if (done) {
     ++step_;
     step_started_ = false;
     if (step_ == steps_.size()) {
       writing_ = false;
       result_.settled_at_ms = world_.now_us() / 1000;
       cluster_.faults().loss = 0;
+      if (cut_active_) {  // the last step settled during a cut: the checks run healed
+        world_.Cancel(heal_task_);
+        Heal();
+      }
       // Let the last writes and hints land, then check.
       world_.After(10'000'000, [this] { Check(); });
       return;
@@ -347,21 +513,26 @@ void Harness::Check() {
     const std::string& key = a.key;
     const std::string& value = a.value;
     const auto owners = ring.PreferenceList(TokenOf(key), options_.replication_factor);
+    std::string holders;  // live nodes holding it, for the report
+    std::vector<std::string> missing;
     for (const std::string& name : live) {
       MNode& m = nodes_[name];
       auto stored = m.sim->storage()->Get(EncodeStorageKey(kKeyspace, TokenOf(key), key));
       const bool holds = stored.ok() && HasValue(stored.value().siblings(), value);
+      if (holds) holders += (holders.empty() ? "" : ",") + name;
       const bool owner = std::find(owners.begin(), owners.end(), name) != owners.end();
       if (owner) {
         ++result_.copies_checked;
         if (!holds) ++result_.missing_owner_copies;
-        if (!holds && options_.owners_strict) {
-          Violation(fmt::format("owner {} does not hold {}, acknowledged through {} at {} ms", name,
-                                key, a.via, a.at_ms));
-        }
+        if (!holds) missing.push_back(name);
       } else if (stored.ok()) {
         ++result_.orphans;
       }
+    }
+    for (const std::string& name : missing) {
+      if (!options_.owners_strict) break;
+      Violation(fmt::format("owner {} does not hold {}, acknowledged through {} at {} ms (held "
+                            "by {})", name, key, a.via, a.at_ms, holders.empty() ? "none" : holders));
     }
   }
   // Every acknowledged write reads at ALL through every live node.
