@@ -139,6 +139,20 @@ void Bootstrap::RangeDone(const StreamTask& task) {
 }
 
 void Bootstrap::Finish() {
+  // NORMAL changes every key's replicas at once. A member cut off from this node would not hear
+  // it and would go on reading the old replicas, which miss what the new ones took meanwhile
+  // (membership sim, partitions, seed 7002): so the node turns NORMAL only while it reaches
+  // every member, and the news spreads to all within a few gossip rounds.
+  for (const auto& [name, m] : view_->members()) {
+    if (name == view_->self() || gossip::Gone(m.status) || view_->IsUp(name)) continue;
+    if (waiting_for_ != name) {
+      RINGKV_LOG(log_, kInfo, "join: streamed; waiting for {} to be reachable before turning NORMAL",
+                 name);
+      waiting_for_ = name;
+    }
+    progress_.state = "waiting for " + name;
+    return Retry([this] { Finish(); });
+  }
   if (Status s = SaveJoinState(storage_, "done"); !s.ok()) {
     RINGKV_LOG(log_, kError, "join: cannot save its state: {}; retrying", s.ToString());
     return Retry([this] { Finish(); });

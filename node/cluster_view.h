@@ -83,6 +83,7 @@ class ClusterView final : public Placement {
   void set_settled(bool settled) { settled_ = settled; }
   bool settled() const { return settled_; }
   bool MembershipSettled() const override { return settled_; }
+  bool Departed() const override { return gossip::Gone(members_.at(self_name_).status); }
 
  private:
   std::string self_name_;

@@ -81,6 +81,13 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
     ++stats_.unavailable;
     return NotReady(*placement_, static_cast<uint32_t>(plan.needed));
   }
+  if (placement_->Departed()) {
+    ++stats_.unavailable;
+    return Status::Unavailable(fmt::format("{}node {} has left the cluster; another node may "
+                                           "serve the request",
+                                           kNotReadyPrefix, placement_->self()),
+                               static_cast<uint32_t>(plan.needed), 0);
+  }
   for (const auto& node : plan.replicas) {
     if (node == placement_->self() || placement_->IsUp(node)) plan.up.push_back(node);
   }
@@ -100,7 +107,15 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
   const int64_t timeout_ms =
       options.timeout_ms > 0 ? options.timeout_ms : options_.default_timeout_ms;
   plan.deadline_us = clock_->MonoUs() + timeout_ms * 1000;
-  if (write && sloppy && plan.up.size() + plan.fallbacks.size() >= plan.needed) return plan;
+  // Pending replicas (a range moving) raise what a write needs by their number, and count when up.
+  size_t pending_up = 0;
+  for (const auto& node : plan.pending) {
+    if (node == placement_->self() || placement_->IsUp(node)) ++pending_up;
+  }
+  const size_t needed_with_pending = plan.needed + plan.pending.size();
+  if (write && sloppy && plan.up.size() + plan.fallbacks.size() + pending_up >= needed_with_pending) {
+    return plan;
+  }
   const size_t stand_ins = plan.fallbacks.size();
   plan.fallbacks.clear();  // too few to count: the write is refused, or met by ANY's hints
   plan.spare_stand_ins.clear();
@@ -116,7 +131,7 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
       return plan;
     }
   }
-  if (plan.up.size() < plan.needed) {
+  if (plan.up.size() + pending_up < needed_with_pending) {
     ++stats_.unavailable;
     const std::string level =
         options.explicit_count
@@ -125,9 +140,14 @@ Result<Coordinator::Plan> Coordinator::MakePlan(std::string_view keyspace, std::
                                               ? Consistency::kQuorum
                                               : options.consistency));
     return Status::Unavailable(
-        fmt::format("cannot achieve {}: too few of the key's {} replicas {}are up", level,
-                    plan.replicas.size(), sloppy && write ? "and their stand-ins " : ""),
-        static_cast<uint32_t>(plan.needed), static_cast<uint32_t>(plan.up.size() + stand_ins));
+        fmt::format("cannot achieve {}: too few of the key's {} replicas {}are up{}", level,
+                    plan.replicas.size(), sloppy && write ? "and their stand-ins " : "",
+                    plan.pending.empty()
+                        ? ""
+                        : fmt::format(" (with {} pending replica(s) while its range moves)",
+                                      plan.pending.size())),
+        static_cast<uint32_t>(needed_with_pending),
+        static_cast<uint32_t>(plan.up.size() + stand_ins + pending_up));
   }
   return plan;
 }

@@ -47,8 +47,12 @@ struct ReplicaPlan {
   // durable hints for the replicas are what counts toward W (node/write_op.h).
   bool hints_count = false;
   // Writes: while a node joins or leaves, the nodes gaining this key's range (Placement::
-  // PendingReplicas), not in `replicas`. Each is sent the write too; none counts toward `needed`.
+  // PendingReplicas), not in `replicas`. Each is sent the write too, and the write then needs
+  // `needed` + pending.size() acknowledgements from replicas and pending replicas together (as
+  // Cassandra's blockFor): of the acknowledging nodes at most pending.size() lose the range when
+  // the movement ends, so at least `needed` of them hold the key on the ring after it.
   std::vector<std::string> pending;
+  size_t PendingNeeded() const { return hints_count ? 0 : pending.size(); }
   int64_t deadline_us = 0;            // Clock::MonoUs time by which the client is answered
 };
 

@@ -282,6 +282,47 @@ TEST_F(CoordinatorTest, APendingReplicaRetriedAfterTheAnswerGetsTheStoredObject)
   EXPECT_EQ(peers_.calls[3].object, peers_.calls[2].object);
 }
 
+// While a range moves, a write needs W + pending acknowledgements from the replicas and the
+// pending replicas together (Cassandra's rule): W from the current replicas alone could all sit
+// on nodes that lose the range, and a QUORUM read after the move would miss it (membership sim,
+// partitions, seed 7002).
+TEST_F(CoordinatorTest, WhileARangeMovesAWriteNeedsWPlusPendingAcknowledgements) {
+  placement_.pending = {"n4"};
+  Put();  // QUORUM: 2, plus 1 for n4
+  storage_.RunCompletions();
+  ASSERT_EQ(peers_.Peers("write"), (std::vector<std::string>{"n2", "n3", "n4"}));
+  AnswerWrite(0, Status::Ok());
+  EXPECT_FALSE(write_) << "n1 and n2 are two of the three needed";
+  AnswerWrite(2, Status::Ok());
+  ASSERT_TRUE(write_ && write_->ok()) << write_->status().ToString();
+
+  // The pending replica's acknowledgement counts like a replica's, and its failure like one's.
+  write_.reset();
+  peers_.calls.clear();
+  Put();
+  storage_.RunCompletions();
+  AnswerWrite(0, Status::IoError("disk full"));
+  AnswerWrite(1, Status::IoError("disk full"));
+  for (size_t attempt = 2; attempt < 5; ++attempt) {
+    AnswerWrite(attempt, Status::Timeout("no answer", true));
+  }
+  ASSERT_TRUE(write_);
+  EXPECT_TRUE(write_->status().in_doubt()) << write_->status().ToString();
+  EXPECT_NE(write_->status().message().find("only 1 of 3"), std::string::npos)
+      << write_->status().ToString();
+
+  // Too few up among replicas and pending replicas: UNAVAILABLE at once, counting n4.
+  write_.reset();
+  placement_.down = {"n3", "n4"};
+  Put();
+  ASSERT_TRUE(write_);
+  EXPECT_EQ(write_->status().code(), Code::kUnavailable);
+  EXPECT_EQ(write_->status().needed(), 3u);
+  EXPECT_EQ(write_->status().alive(), 2u);
+  EXPECT_NE(write_->status().message().find("1 pending replica"), std::string::npos)
+      << write_->status().ToString();
+}
+
 TEST_F(CoordinatorTest, DeadlineDuringTheLocalWriteIsInDoubtAndTheWriteStillSpreads) {
   Put();
   timers_.FireAll();

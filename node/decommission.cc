@@ -184,7 +184,14 @@ void Decommission::Finish() {
   RINGKV_LOG(log_, kInfo, "decommission: sent {} key(s), {} byte(s); now LEFT", progress_.keys,
              progress_.bytes);
   membership_->SetSelf(MemberStatus::kLeft, view_->members().at(view_->self()).tokens);
-  timers_->After(2 * options_.period_ms * 1000, [this] { on_left_(); });
+  timers_->After(2 * options_.period_ms * 1000, [this] {
+    if (!options_.hand_off_hints) return on_left_();
+    progress_.state = "handing off hints";
+    options_.hand_off_hints([this] {
+      progress_.state = "done";
+      on_left_();
+    });
+  });
 }
 
 }  // namespace ringkv

@@ -9,8 +9,10 @@
 //   3. After ring_delay_ms, push each range it loses to each node that gains it: pages of its own
 //      replica scan, each object sent as a replica write (merged there through its version).
 //      Throttled like every stream; a page a gainer fails is sent again after retry_ms.
-//   4. Gossip LEFT, let two gossip periods pass so the news spreads, then `on_left` (kvnode stops
-//      and exits 0). Its data stays on its disk; the node refuses to start again on it.
+//   4. Gossip LEFT: from now on it coordinates nothing (ClusterView::Departed). Let two gossip
+//      periods pass so the news spreads and the writes it took finish, hand its hints to other
+//      nodes (options.hand_off_hints: HintedHandoff::HandOff), then `on_left` (kvnode stops and
+//      exits 0). Its data stays on its disk; the node refuses to start again on it.
 //
 // Thread safety: none; the node's loop. Pointers must outlive the Decommission.
 #ifndef RINGKV_NODE_DECOMMISSION_H_
@@ -35,6 +37,8 @@ struct DecommissionOptions {
   int64_t ring_delay_ms = 3000;
   int64_t period_ms = 1000;  // gossip's
   StreamOptions stream;
+  // Runs its argument once the node's hints are with other nodes. Unset: no hints to hand.
+  std::function<void(std::function<void()>)> hand_off_hints;
 };
 
 class Decommission {

@@ -94,6 +94,9 @@ class Placement {
   // Whether ring() holds every member (node/cluster_view.h): until then a node missing from it may
   // be one not learnt yet, not one that left.
   virtual bool MembershipSettled() const { return true; }
+  // This node has left the cluster (decommissioned, or removed): it coordinates nothing more, so
+  // no write it takes (a forwarder that has not heard yet) ends as a hint it then exits with.
+  virtual bool Departed() const { return false; }
 };
 
 }  // namespace ringkv

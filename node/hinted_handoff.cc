@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/token.h"
+
 namespace ringkv {
 
 HintedHandoff::HintedHandoff(HintStore* store, PeerTransport* peers, const Placement* placement,
@@ -154,6 +156,10 @@ void HintedHandoff::Tick() {
     if (!placement_->IsMember(target)) {
       // Only once this node knows the whole ring: a member not learnt yet is not a former one.
       if (!placement_->MembershipSettled()) continue;
+      if (options_.replication_factor && options_.apply_locally) {
+        Rehome(target);
+        continue;
+      }
       auto n = store_->Truncate(target);
       if (n.ok()) stats_.dropped_not_member += n.value();
       if (log_ != nullptr) {
@@ -211,24 +217,162 @@ void HintedHandoff::SendBatch(const std::string& target) {
   const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
   std::weak_ptr<HintedHandoff*> weak = alive_;
   for (const Hint& h : live) {
-    peers_->ReplicaWrite(target, h.keyspace, h.key, h.object, deadline,
-                         [weak, state, target, id = h.id](Status s) {
-                           auto self = weak.lock();
-                           if (!self) return;
-                           HintedHandoff* hh = *self;
-                           if (s.ok()) {
-                             // The replica stored it durably: only now may it go.
-                             (void)hh->store_->Remove(target, id);
-                             ++hh->stats_.delivered;
-                           } else {
-                             ++hh->stats_.delivery_failures;
-                             state->all_delivered = false;
-                           }
-                           if (--state->outstanding == 0) {
-                             hh->OnBatchDone(target, state->all_delivered);
-                           }
-                         });
+    // While the key's range moves (the target leaving, say), the nodes gaining it get the hint
+    // too: a leaving node that receives it after pushing that range would leave without it.
+    std::vector<std::string> to = {target};
+    if (options_.replication_factor) {
+      const uint32_t rf = options_.replication_factor(h.keyspace);
+      for (auto& node : placement_->PendingReplicas(TokenOf(h.key), rf)) {
+        if (node != target && node != placement_->self()) to.push_back(std::move(node));
+      }
+    }
+    state->outstanding += to.size() - 1;
+    auto acks_needed = std::make_shared<size_t>(to.size());
+    for (const auto& node : to) {
+      peers_->ReplicaWrite(node, h.keyspace, h.key, h.object, deadline,
+                           [weak, state, target, acks_needed, id = h.id](Status s) {
+                             auto self = weak.lock();
+                             if (!self) return;
+                             HintedHandoff* hh = *self;
+                             if (!s.ok()) {
+                               ++hh->stats_.delivery_failures;
+                               state->all_delivered = false;
+                             } else if (--*acks_needed == 0) {
+                               // Stored durably where it must be: only now may it go.
+                               (void)hh->store_->Remove(target, id);
+                               ++hh->stats_.delivered;
+                             }
+                             if (--state->outstanding == 0) {
+                               hh->OnBatchDone(target, state->all_delivered);
+                             }
+                           });
+    }
   }
+}
+
+void HintedHandoff::Rehome(const std::string& target) {
+  std::vector<Hint> batch =
+      store_->Oldest(target, options_.batch_hints_max, options_.batch_bytes_max);
+  if (batch.empty()) return;
+  in_flight_.insert(target);
+  struct Batch {
+    size_t outstanding = 1;                  // the loop below holds one until it ends
+    std::map<uint64_t, size_t> acks_needed;  // hint id -> current replicas yet to acknowledge
+  };
+  auto state = std::make_shared<Batch>();
+  std::weak_ptr<HintedHandoff*> weak = alive_;
+  auto finish = [weak, state, target] {
+    if (--state->outstanding > 0) return;
+    if (auto self = weak.lock()) (*self)->in_flight_.erase(target);
+  };
+  const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
+  for (const Hint& h : batch) {
+    const uint32_t rf = options_.replication_factor(h.keyspace);
+    if (rf == 0) {  // its keyspace is gone: nobody takes it
+      (void)store_->Remove(target, h.id);
+      ++stats_.dropped_no_keyspace;
+      continue;
+    }
+    const auto replicas = placement_->PreferenceList(TokenOf(h.key), rf);
+    state->acks_needed[h.id] = replicas.size();
+    for (const auto& replica : replicas) {
+      ++state->outstanding;
+      auto on_done = [weak, state, target, finish, id = h.id](Status s) {
+        if (auto self = weak.lock()) {
+          HintedHandoff* hh = *self;
+          if (!s.ok()) {
+            ++hh->stats_.delivery_failures;
+          } else if (--state->acks_needed[id] == 0) {
+            // Every current replica holds it: only now may it go.
+            (void)hh->store_->Remove(target, id);
+            ++hh->stats_.rehomed;
+          }
+        }
+        finish();
+      };
+      if (replica == placement_->self()) {
+        options_.apply_locally(h.keyspace, h.key, h.object, std::move(on_done));
+      } else if (placement_->IsUp(replica)) {
+        peers_->ReplicaWrite(replica, h.keyspace, h.key, h.object, deadline, std::move(on_done));
+      } else {
+        on_done(Status::Unavailable(fmt::format("{} is down", replica), 1, 0));
+      }
+    }
+  }
+  finish();
+}
+
+struct HintedHandoff::HandOffState {
+  std::vector<std::string> targets;
+  size_t next = 0;
+  uint64_t handed = 0, kept = 0;
+  std::function<void(uint64_t, uint64_t)> done;
+};
+
+void HintedHandoff::HandOff(std::function<void(uint64_t handed, uint64_t kept)> done) {
+  auto state = std::make_shared<HandOffState>();
+  for (const auto& [target, s] : store_->Stats()) state->targets.push_back(target);
+  state->done = std::move(done);
+  HandOffNext(std::move(state));
+}
+
+void HintedHandoff::HandOffNext(std::shared_ptr<HandOffState> state) {
+  if (state->next >= state->targets.size()) {
+    if (log_ != nullptr && state->handed + state->kept > 0) {
+      RINGKV_LOG(log_, kInfo, "hints: handed {} hint(s) to other nodes before leaving; {} kept",
+                 state->handed, state->kept);
+    }
+    return state->done(state->handed, state->kept);
+  }
+  const std::string target = state->targets[state->next];
+  std::vector<Hint> batch =
+      store_->Oldest(target, options_.batch_hints_max, options_.batch_bytes_max);
+  if (batch.empty()) {
+    ++state->next;
+    return HandOffNext(std::move(state));
+  }
+  struct Batch {
+    size_t outstanding = 1;  // the loop below holds one until it ends
+    bool all = true;
+  };
+  auto b = std::make_shared<Batch>();
+  std::weak_ptr<HintedHandoff*> weak = alive_;
+  auto finish = [weak, b, state, target] {
+    if (--b->outstanding > 0) return;
+    auto self = weak.lock();
+    if (!self) return;
+    if (!b->all) {  // what is left for this target stays here
+      state->kept += (*self)->store_->Stats()[target].count;
+      ++state->next;
+    }
+    (*self)->HandOffNext(state);
+  };
+  const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
+  for (const Hint& h : batch) {
+    std::string to;
+    for (const auto& node : placement_->PreferenceList(TokenOf(h.key), placement_->ring().node_count())) {
+      if (node != placement_->self() && node != target && placement_->IsUp(node)) {
+        to = node;
+        break;
+      }
+    }
+    if (to.empty()) {
+      b->all = false;
+      continue;
+    }
+    ++b->outstanding;
+    peers_->FallbackWrite(to, target, h.keyspace, h.key, h.object, deadline,
+                          [weak, b, state, finish, target, id = h.id](Status s) {
+                            if (auto self = weak.lock(); self && s.ok()) {
+                              (void)(*self)->store_->Remove(target, id);
+                              ++state->handed;
+                            } else {
+                              b->all = false;
+                            }
+                            finish();
+                          });
+  }
+  finish();
 }
 
 void HintedHandoff::OnBatchDone(const std::string& target, bool all_delivered) {

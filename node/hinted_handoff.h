@@ -9,7 +9,7 @@
 // first; under ANY with no replica up they are the write, and WriteOp answers only once they are
 // durable. A hint is refused (and counted, never silently) when its target:
 //   - is not a member of the ring nor joining it (left or removed;        dropped_not_member
-//     Placement::IsMember)
+//     Placement::IsMember; but see "departed targets" below)
 //   - has been believed down for longer than the hint window; the first     dropped_window
 //     refusal per down period logs that the target needs repair            needs_repair
 //   - would pass its byte cap, or the store would pass the total cap        dropped_cap
@@ -26,6 +26,14 @@
 // A hint older than the tombstone grace period (gc_grace_s, on this node's wall clock) is never
 // delivered, but deleted and counted in dropped_expired: the delete it might carry past, or undo,
 // may already have been collected.
+//
+// Departed targets. Hints held for a node that has since left or been removed carry writes its
+// ranges' new owners may lack (a coordinator that had not yet heard of a decommission wrote to the
+// leaving node, which was cut off, and pushed its ranges before the hint could reach it). When
+// the keyspace's replication factor is known (options.replication_factor), each such hint is
+// *rehomed*: written to every current replica of its key (this node's own copy through
+// options.apply_locally), and deleted once every one of them acknowledged (rehomed); a replica
+// down keeps it for a later tick. Without a factor, they are dropped (dropped_not_member).
 //
 // How long a target has been down is tracked here, from IsUp observed at each tick and at each
 // Store: the first observation of it down starts its down period, any observation of it up ends
@@ -73,6 +81,12 @@ struct HintedHandoffOptions {
   // and kept at the head of its target's queue it would stall the replay behind it. Unset: every
   // keyspace counts as present.
   std::function<bool(std::string_view keyspace)> keyspace_exists;
+  // The replication factor of a keyspace (0: unknown), and a merge into this node's own copy:
+  // for rehoming the hints of departed targets (above). Unset: those hints are dropped.
+  std::function<uint32_t(std::string_view keyspace)> replication_factor;
+  std::function<void(std::string_view keyspace, std::string_view key, const VersionedObject&,
+                     std::function<void(Status)>)>
+      apply_locally;
 };
 
 struct HintStats {
@@ -82,6 +96,7 @@ struct HintStats {
   uint64_t dropped_window = 0;
   uint64_t dropped_cap = 0;
   uint64_t dropped_not_member = 0;
+  uint64_t rehomed = 0;  // hints of departed targets written to their keys' current replicas
   uint64_t dropped_expired = 0;  // older than gc_grace_s when their turn came
   uint64_t dropped_no_keyspace = 0;  // their keyspace was dropped before their turn came
   uint64_t dropped_io = 0;       // the store failed to write them
@@ -110,6 +125,12 @@ class HintedHandoff {
   void Store(const std::string& target, std::string_view keyspace, std::string_view key,
              const VersionedObject& object, std::function<void(Status)> done);
 
+  // Before a decommissioned node exits: hands every hint it holds to another live node, which
+  // stores it for the same target (PeerTransport::FallbackWrite; the first node up clockwise from
+  // the key that is neither this node nor the target), and deletes it once that node has it
+  // durably. `done` gets how many were handed over and how many could not be (left here).
+  void HandOff(std::function<void(uint64_t handed, uint64_t kept)> done);
+
   // Deletes every hint for `target` (kvctl hints truncate). Returns how many.
   Result<uint64_t> Truncate(const std::string& target);
 
@@ -129,6 +150,11 @@ class HintedHandoff {
   bool PastWindow(const std::string& target) const;
   void Refill(Bucket* b, uint64_t kb_per_s);
   void SendBatch(const std::string& target);
+  // A batch of a departed target's hints to their keys' current replicas.
+  void Rehome(const std::string& target);
+  // HandOff's steps: the targets left to do, one batch of the first at a time.
+  struct HandOffState;
+  void HandOffNext(std::shared_ptr<HandOffState> state);
   void OnBatchDone(const std::string& target, bool all_delivered);
 
   HintStore* const store_;

@@ -197,6 +197,41 @@ TEST_F(HintedHandoffTest, HintsForANonMemberAreDroppedAndCounted) {
   EXPECT_TRUE(peers_.calls.empty());
 }
 
+// A hint for a node that has left since carries a write its ranges' new owners may lack
+// (membership sim, partitions, seed 7017): it goes to every current replica of its key, and only
+// once each acknowledged is it deleted.
+TEST_F(HintedHandoffTest, HintsForADepartedNodeGoToTheKeysCurrentReplicas) {
+  HintedHandoffOptions o;
+  std::vector<std::string> applied;
+  o.replication_factor = [](std::string_view ks) { return ks == "ks" ? 3u : 0u; };
+  o.apply_locally = [&applied](std::string_view, std::string_view key, const VersionedObject&,
+                               std::function<void(Status)> done) {
+    applied.emplace_back(key);
+    done(Status::Ok());
+  };
+  Make(o);
+  std::optional<Status> s;
+  store_.Add(Hint{0, "left", "ks", "k", Object("v"), clock_.NowUs(), 0}, [&](Status st) { s = st; });
+  store_.Add(Hint{0, "left", "gone_ks", "g", Object("v"), clock_.NowUs(), 0}, [&](Status) {});
+  store_.RunCompletions();
+  placement_.down = {"n3"};
+  handoff_->Tick();
+  EXPECT_EQ(applied, (std::vector<std::string>{"k"})) << "n1's own copy, merged here";
+  ASSERT_EQ(peers_.calls.size(), 1u) << "n2; n3 is down";
+  EXPECT_EQ(peers_.calls[0].peer, "n2");
+  peers_.AnswerAll(Status::Ok());
+  EXPECT_EQ(handoff_->stats().rehomed, 0u) << "n3 has not got it";
+  EXPECT_EQ(handoff_->stats().dropped_no_keyspace, 1u);
+  EXPECT_EQ(handoff_->stats().pending, 1u);
+  placement_.down.clear();
+  handoff_->Tick();
+  ASSERT_EQ(peers_.calls.size(), 2u);
+  peers_.AnswerAll(Status::Ok());
+  EXPECT_EQ(handoff_->stats().rehomed, 1u);
+  EXPECT_EQ(handoff_->stats().pending, 0u);
+  EXPECT_EQ(handoff_->stats().dropped_not_member, 0u);
+}
+
 TEST_F(HintedHandoffTest, HintsOfADroppedKeyspaceAreDroppedNotDelivered) {
   HintedHandoffOptions o;
   o.keyspace_exists = [](std::string_view ks) { return ks != "gone"; };

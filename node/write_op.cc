@@ -88,6 +88,10 @@ void WriteOp::OnLocalDone(Result<WriteReply> r) {
                               reply_.siblings, ShortClock(reply_.object.clock())));
   }
   if (self_counts) replicas_[self_].ack = Ack::kAcked;
+  const auto& pending = plan_.pending;
+  if (std::find(pending.begin(), pending.end(), env_.placement->self()) != pending.end()) {
+    ++pending_acked_;  // a pending replica coordinating: its local copy is on the future ring
+  }
   // Past the deadline the client was told the write is in doubt; it still goes to the replicas,
   // which is what in doubt allows.
   state_ = state_ == State::kLocalWrite ? State::kFanOut : State::kAnswered;
@@ -130,15 +134,16 @@ void WriteOp::SendToPending() {
   for (const auto& node : plan_.pending) {
     if (node == env_.placement->self()) continue;  // stored locally already
     if (tr_) tr_.Event(node, fmt::format("sent to {} (pending replica: the range is moving to it)", node));
+    ++pending_out_;
     SendToPendingOnce(node, kPendingAttempts);
   }
 }
 
 void WriteOp::SendToPendingOnce(const std::string& node, int attempts_left) {
-  // Its answer counts for nothing toward W. But a write that reaches the stream's source after
-  // the stream read that part of the range reaches the gainer only through this message, and
-  // nothing else repairs it until anti-entropy: so a failed send is tried again (the merge is
-  // idempotent) while the request's deadline allows.
+  // Its answer counts toward Needed() (ReplicaPlan::pending). A write that reaches the stream's
+  // source after the stream read that part of the range reaches the gainer only through this
+  // message: so a failed send is tried again (the merge is idempotent) while the request's
+  // deadline allows.
   // Each attempt gets its share of the time left, so a lost message leaves time for another.
   const int64_t now_us = env_.clock->MonoUs();
   const int64_t attempt_deadline_us =
@@ -146,18 +151,28 @@ void WriteOp::SendToPendingOnce(const std::string& node, int attempts_left) {
   env_.peers->ReplicaWrite(
       node, write_.keyspace, write_.key, Object(), attempt_deadline_us,
       [self = shared_from_this(), node, attempts_left](Status s) {
-        if (s.ok()) return;
-        if (attempts_left > 1 && self->env_.clock->MonoUs() < self->plan_.deadline_us) {
+        if (!s.ok() && attempts_left > 1 &&
+            self->env_.clock->MonoUs() < self->plan_.deadline_us) {
           return self->SendToPendingOnce(node, attempts_left - 1);
         }
-        self->HintPending(node);
+        --self->pending_out_;
+        if (s.ok()) {
+          ++self->pending_acked_;
+          if (self->tr_ && self->state_ == State::kFanOut) {
+            self->tr_.Answered(node);
+            self->tr_.Event(node, fmt::format("{} (pending) acknowledged", node));
+          }
+        } else {
+          self->HintPending(node);
+        }
+        self->Settle();
       });
 }
 
 void WriteOp::HintPending(const std::string& node) {
   // The last attempt failed: the gainer is down or cut off. If its stream already passed the key
-  // (or a killed join resumes past it), this write reaches it only as a hint. Counts for nothing,
-  // as the sends did.
+  // (or a killed join resumes past it), this write reaches it only as a hint (which counts for
+  // nothing).
   if (env_.hints == nullptr) return;
   if (tr_ && state_ == State::kFanOut) tr_.Event(node, fmt::format("hinting pending {}", node));
   env_.hints->Store(node, write_.keyspace, write_.key, Object(), [](Status) {});
@@ -268,7 +283,7 @@ void WriteOp::OnDeadline() {
   ++env_.stats->timeouts;
   Fail(Status::Timeout(fmt::format("{} of {} replicas acknowledged by the deadline; the "
                                    "write may have been applied",
-                                   Count(Ack::kAcked), plan_.needed),
+                                   Acks(), Needed()),
                        true));
 }
 
@@ -298,7 +313,7 @@ void WriteOp::Settle() {
     Fail(Status::Timeout(
         fmt::format("only {} of {} replicas acknowledged the write ({} failed); it may have "
                     "been applied",
-                    Count(Ack::kAcked), plan_.needed,
+                    Acks(), Needed(),
                     std::count_if(replicas_.begin(), replicas_.end(),
                                   [](const Replica& r) { return r.failed; })),
         true));
@@ -312,7 +327,7 @@ void WriteOp::Answer() {
     tr_.SetSiblings(reply_.siblings);
     const size_t stand_ins = StandInAcks();
     tr_.Event("", fmt::format("answered: {} of {} acknowledgements{}, {} live sibling(s)",
-                              Count(Ack::kAcked), plan_.needed,
+                              Acks(), Needed(),
                               stand_ins ? fmt::format(" ({} from fallbacks)", stand_ins) : "",
                               reply_.siblings));
     reply_.trace = tr_.Finish();

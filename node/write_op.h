@@ -106,10 +106,13 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   void DoneOnceNoneOut();
 
   // Decisions.
-  bool EnoughAcks() const { return Count(Ack::kAcked) >= plan_.needed; }
+  // Acknowledgements, pending replicas' included (ReplicaPlan::pending), against what is needed.
+  size_t Acks() const { return Count(Ack::kAcked) + pending_acked_; }
+  size_t Needed() const { return plan_.needed + plan_.PendingNeeded(); }
+  bool EnoughAcks() const { return Acks() >= Needed(); }
   // The object the replicas and hints get: reply_'s until the answer moves it, then kept_.
   const VersionedObject& Object() const { return kept_ ? *kept_ : reply_.object; }
-  bool CannotReachW() const { return Count(Ack::kAcked) + Count(Ack::kPending) < plan_.needed; }
+  bool CannotReachW() const { return Acks() + Count(Ack::kPending) + pending_out_ < Needed(); }
   size_t Count(Ack a) const;
   size_t StandInAcks() const;
 
@@ -124,7 +127,9 @@ class WriteOp : public std::enable_shared_from_this<WriteOp> {
   WriteReply reply_;  // the local write's answer: its object is what the replicas receive
   std::optional<VersionedObject> kept_;  // a copy for hints still to store after the answer
   Timers::TimerId timer_ = 0;
-  size_t next_spare_ = 0;  // the next of plan_.spare_stand_ins to take a failed replica's place
+  size_t next_spare_ = 0;
+  size_t pending_acked_ = 0;  // pending replicas that acknowledged (this node's local copy too)
+  size_t pending_out_ = 0;    // pending replicas still being sent to  // the next of plan_.spare_stand_ins to take a failed replica's place
 };
 
 }  // namespace ringkv

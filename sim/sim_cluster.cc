@@ -59,6 +59,15 @@ void SimNode::Start() {
   if (cluster_->options().hinted_handoff) {
     HintedHandoffOptions hints = cluster_->options().hints;
     hints.tick_when_idle = false;
+    hints.replication_factor = [keyspaces = cluster_->keyspaces()](std::string_view ks) {
+      auto def = keyspaces->Find(ks);
+      return def.ok() ? def->replication_factor : 0u;
+    };
+    hints.apply_locally = [kv = kv_.get()](std::string_view ks, std::string_view key,
+                                           const VersionedObject& object,
+                                           std::function<void(Status)> done) {
+      kv->ReplicaWrite(ks, key, object, std::move(done));
+    };
     handoff_ = std::make_unique<HintedHandoff>(&hint_store_, transport_.get(), placement_in_use_,
                                                timers_.get(), &clock_, nullptr, hints);
     coordinator_->SetHintedHandoff(handoff_.get());

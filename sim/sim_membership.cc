@@ -211,6 +211,10 @@ void Harness::StartNode(const std::string& name, std::vector<Token> tokens, bool
   }
   DecommissionOptions d;
   d.stream = stream;
+  d.hand_off_hints = [sim = m.sim](std::function<void()> then) {
+    if (sim->handoff() == nullptr) return then();
+    sim->handoff()->HandOff([then = std::move(then)](uint64_t, uint64_t) { then(); });
+  };
   m.decommission = std::make_unique<Decommission>(
       m.view.get(), m.membership.get(), m.sim->kv(), m.sim->transport(), m.sim->timers(),
       m.sim->clock(), keyspaces, m.log.get(), d, [this, name] {

@@ -361,6 +361,15 @@ int main(int argc, char** argv) {
     hint_options.keyspace_exists = [&keyspaces](std::string_view ks) {
       return keyspaces.Find(ks).ok();
     };
+    hint_options.replication_factor = [&keyspaces](std::string_view ks) {
+      auto def = keyspaces.Find(ks);
+      return def.ok() ? def->replication_factor : 0u;
+    };
+    hint_options.apply_locally = [&service](std::string_view ks, std::string_view key,
+                                            const VersionedObject& object,
+                                            std::function<void(Status)> done) {
+      service.ReplicaWrite(ks, key, object, std::move(done));
+    };
     handoff = std::make_unique<HintedHandoff>(hint_store.get(), peers.get(), &view, &timers, &clock,
                                               &log, hint_options);
     coordinator->SetHintedHandoff(handoff.get());
@@ -458,6 +467,11 @@ int main(int argc, char** argv) {
   std::function<void(const char*)> stop_node;
   DecommissionOptions decommission_options;
   decommission_options.stream = stream_options;
+  if (handoff != nullptr) {
+    decommission_options.hand_off_hints = [&handoff](std::function<void()> then) {
+      handoff->HandOff([then = std::move(then)](uint64_t, uint64_t) { then(); });
+    };
+  }
   Decommission decommission(&view, &membership, &service, peers.get(), &timers, &clock,
                             &keyspaces, &log, decommission_options,
                             [&stop_node] { stop_node("decommissioned: this node left the cluster"); });

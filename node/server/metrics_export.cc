@@ -173,6 +173,9 @@ std::string RenderMetrics(const MetricsSources& s) {
     p.Family("ringkv_hints_delivered_total", "counter",
              "Hints acknowledged by their target, and deleted, since start.");
     p.Sample("ringkv_hints_delivered_total", "", static_cast<double>(h.delivered));
+    p.Family("ringkv_hints_rehomed_total", "counter",
+             "Hints of a node that left or was removed, written to their keys' current replicas.");
+    p.Sample("ringkv_hints_rehomed_total", "", static_cast<double>(h.rehomed));
     p.Family("ringkv_hints_delivery_failures_total", "counter",
              "Hint deliveries that failed (the hint stays for a later attempt).");
     p.Sample("ringkv_hints_delivery_failures_total", "", static_cast<double>(h.delivery_failures));
