@@ -178,9 +178,8 @@ int main(int argc, char** argv) {
   run->add_option("--client-contacts", contacts,
                   "pinned: each client talks to its node only; all: every node, its own first, "
                   "token-aware, default retries")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, ClientContacts>{{"pinned", ClientContacts::kPinned},
-                                                {"all", ClientContacts::kAll}}));
+      ->transform(CLI::CheckedTransformer(std::map<std::string, ClientContacts>{
+          {"pinned", ClientContacts::kPinned}, {"all", ClientContacts::kAll}}));
   run->add_option("--register-keys", options.register_keys)->check(CLI::Range(1, 1000));
   run->add_option("--grow-keys", options.grow_keys)->check(CLI::Range(1, 1000));
   auto* final = app.add_subcommand("final", "read every key of a history at ALL");
