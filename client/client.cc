@@ -142,10 +142,10 @@ void Client::Impl::Begin(const std::shared_ptr<Request>& request) {
   Dispatch(request);
 }
 
-void Client::Impl::Route(Request& request) {
+void Client::Impl::Route(Request& request, size_t length_max) {
   const auto now = std::chrono::steady_clock::now();
-  // One endpoint per attempt the request may make; a shorter route wraps round.
-  const size_t length_max = static_cast<size_t>(options_.retries) + 1;
+  // By default one endpoint per attempt the request may make; a shorter route wraps round.
+  if (length_max == 0) length_max = static_cast<size_t>(options_.retries) + 1;
   switch (request.target) {
     case Request::Target::kKey:
       request.route = options_.token_aware
@@ -192,8 +192,9 @@ bool Client::Impl::CanRetry(const Request& request) const {
          std::chrono::steady_clock::now() < request.deadline;
 }
 
-bool Client::Impl::PickUntried(Request& request, const std::function<bool(uint32_t)>& accept) {
-  Route(request);
+bool Client::Impl::PickUntried(Request& request, const std::function<bool(uint32_t)>& accept,
+                               size_t length_max) {
+  Route(request, length_max);
   for (size_t i = 0; i < request.route.size(); ++i) {
     const uint32_t e = request.route[i];
     if (std::find(request.tried.begin(), request.tried.end(), e) == request.tried.end() &&
@@ -242,8 +243,12 @@ bool Client::Impl::RetryUnavailable(const std::shared_ptr<Request>& request,
     return router_.RingDown(e) && !router_.Avoided(e, now);
   };
   const auto healthy = [&](uint32_t e) { return router_.Healthy(e, now); };
+  // The other side is looked for among every endpoint: a route of retries + 1 lists the healthy
+  // nodes first, and when the refusing node's side holds that many (the majority of a 2|3
+  // split at the default 2 retries) the nodes it sees down, which hold the replicas it could
+  // not count, would never be listed.
   const bool picked = not_ready ? PickUntried(*request, healthy)
-                                : PickUntried(*request, other_side) ||
+                                : PickUntried(*request, other_side, router_.size()) ||
                                       PickUntried(*request, healthy);
   if (!picked) return false;
   if (!not_ready) request->unavailable_retried = true;

@@ -130,8 +130,9 @@ class Client::Impl final : public Connection::Listener {
 
   // All private methods run on the I/O thread.
   void Begin(const std::shared_ptr<Request>& request);
-  // Chooses the endpoints the request will try.
-  void Route(Request& request);
+  // Chooses the endpoints the request will try: at most `length_max`, or (0) one per attempt it
+  // may make.
+  void Route(Request& request, size_t length_max = 0);
   // Starts the next attempt, on request->route[request->hop].
   void Dispatch(const std::shared_ptr<Request>& request);
   bool CanRetry(const Request& request) const;
@@ -139,9 +140,10 @@ class Client::Impl final : public Connection::Listener {
   // tried yet, else the one after the current. Returns whether it differs from the current one.
   bool Advance(Request& request);
   // Routes `request` again and points it at the first endpoint of the new route not tried yet
-  // that `accept` takes. Returns whether there was one (if not, the request is left routed anew
-  // but pointing nowhere in particular).
-  bool PickUntried(Request& request, const std::function<bool(uint32_t)>& accept);
+  // that `accept` takes, the route `length_max` long as for Route. Returns whether there was one
+  // (if not, the request is left routed anew but pointing nowhere in particular).
+  bool PickUntried(Request& request, const std::function<bool(uint32_t)>& accept,
+                   size_t length_max = 0);
   // An UNAVAILABLE answer: sends the request on to another node if the policy allows (see the top
   // of this file). Returns whether it did.
   bool RetryUnavailable(const std::shared_ptr<Request>& request, wire::Error::Reader error);

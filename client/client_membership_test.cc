@@ -103,6 +103,25 @@ TEST(UnavailableRetryTest, RetryGoesToTheOtherSideOfAPartition) {
   EXPECT_EQ(cluster.Requests(), (std::vector<int>{1, 0, 1, 0}));
 }
 
+TEST(UnavailableRetryTest, RetryFindsTheOtherSideBeyondTheRoute) {
+  // A 3|2 split: a, d and e are cut off from b and c, and the contact a's ring says b and c are
+  // down. A key of a's has replicas a, b, c: a, d and e each see one of them, too few. The first
+  // route (retries + 1 = 3 endpoints) is a, d, e, healthy nodes only; the retry must still go to
+  // b, which sees b and c.
+  FakeCluster cluster;
+  cluster.Add('d', {kTokenC + (int64_t{1} << 61)});
+  cluster.Add('e', {kTokenC + (int64_t{1} << 61) + (int64_t{1} << 60)});
+  for (char n : {'a', 'd', 'e'}) cluster.SetMode(n, Mode::kUnavailable);
+  cluster.SetUp('b', false);
+  cluster.SetUp('c', false);
+  Client client(OptionsFor({cluster.address('a')}));
+  EXPECT_EQ(AnsweredBy(client.Get(KeyWithPrimary('a'))), "b");
+  auto put = client.Put(KeyWithPrimary('a'), "v");
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(put->context, "ctx@b");
+  EXPECT_EQ(cluster.Requests(), (std::vector<int>{2, 2, 0, 0, 0}));
+}
+
 TEST(UnavailableRetryTest, NotRetriedOnNodesTheClientCannotReach) {
   FakeCluster cluster;
   cluster.SetMode('c', Mode::kUnavailable);

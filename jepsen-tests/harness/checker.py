@@ -333,6 +333,12 @@ def _figures(ops, faults):
     def availability(subset):
         return (sum(1 for op in subset if op.type == "ok") / len(subset)) if subset else None
 
+    def outcomes(subset):
+        out = {"ok": 0, "fail": 0, "info": 0}
+        for op in subset:
+            out[op.type] += 1
+        return out
+
     def errors(subset):
         out = defaultdict(int)
         for op in subset:
@@ -351,6 +357,7 @@ def _figures(ops, faults):
                                      for node in sorted({op.node for op in run if op.node})},
             # Availability per side: the clients of the nodes the fault cut off, and the others.
             "availability_cut_off": availability(cut), "availability_rest": availability(rest),
+            "outcomes_cut_off": outcomes(cut), "outcomes_rest": outcomes(rest),
             "errors_cut_off": errors(cut), "errors_rest": errors(rest),
             # Acknowledged while the fault held (answered before it ended).
             "acknowledged_on_cut_off": sum(1 for op in cut
@@ -364,6 +371,28 @@ def _figures(ops, faults):
         "availability_no_fault": availability([op for op in run if not in_fault(op)]),
         "per_fault": per_fault,
     }
+
+
+def fault_figures(events, faults):
+    """Per fault, the figures of check()'s per_fault (availability and outcomes per side),
+    without judging the history."""
+    return _figures(pair(events), faults)["per_fault"]
+
+
+def pool_sides(per_fault):
+    """The outcomes of the faults that cut some node off, summed per side (over faults, and
+    over runs when given several runs' lists concatenated), with each side's availability."""
+    pooled = {side: {"ok": 0, "fail": 0, "info": 0} for side in ("cut_off", "rest")}
+    for f in per_fault:
+        if not f["cut_off"]:
+            continue
+        for side, total in pooled.items():
+            for k, v in f[f"outcomes_{side}"].items():
+                total[k] += v
+    for total in pooled.values():
+        n = total["ok"] + total["fail"] + total["info"]
+        total["ops"], total["availability"] = n, (total["ok"] / n if n else None)
+    return pooled
 
 
 def check_minority_refuses(result, rest_availability_min=0.8):
@@ -406,11 +435,25 @@ def summary_text(result) -> str:
              f"{_pct(result['availability_no_fault'])}), latency p50 "
              f"{result['latency_ms_p50']} ms p99 {result['latency_ms_p99']} ms",
              f"  outcomes {result['outcomes']}"]
+    for f in result.get("per_fault", []):
+        if f["cut_off"]:
+            lines.append(f"  during {f['label']}: " + side_text(f))
     if result.get("violation_counts"):
         lines.append(f"  violations by kind {result['violation_counts']}")
     for v in result["violations"][:20]:
         lines.append("  VIOLATION " + v)
     return "\n".join(lines)
+
+
+def side_text(fault) -> str:
+    """One fault's availability per side: the clients whose node (their home: the first contact
+    point) it cut off, and the others; operations invoked while it held."""
+    out = []
+    for side, name in (("cut_off", "clients of " + ",".join(fault["cut_off"])), ("rest", "others")):
+        o = fault[f"outcomes_{side}"]
+        out.append(f"{name} {_pct(fault[f'availability_{side}'])} ok of {sum(o.values())} "
+                   f"(fail {o['fail']}, info {o['info']})")
+    return "; ".join(out)
 
 
 def _pct(x):

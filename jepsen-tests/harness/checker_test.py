@@ -180,6 +180,26 @@ class CheckerTest(unittest.TestCase):
         res = checker.check(h.events, 1, 1, 3, [fault])
         self.assertEqual(res["per_fault"][0]["cross_side_siblings"], 0)
 
+    def test_availability_per_side(self):
+        # n1 cut off: one ok, one refused, one in doubt; n2: one ok; one op after the fault and a
+        # final read, neither counted.
+        h = H().put("r:0", "a").put("r:0", "b", done="fail", error="Unavailable")
+        h.put("r:0", "c", done="info").put("r:1", "d")
+        h.events[6]["node"] = h.events[7]["node"] = "n2"
+        fault = {"start_us": 0, "end_us": h.t, "label": "halves", "cut_off": ["n1"]}
+        h.put("r:2", "e").final("r:0", ["a"])
+        f = checker.fault_figures(h.events, [fault])[0]
+        self.assertEqual(f["outcomes_cut_off"], {"ok": 1, "fail": 1, "info": 1})
+        self.assertEqual(f["outcomes_rest"], {"ok": 1, "fail": 0, "info": 0})
+        self.assertEqual(checker.side_text(f), "clients of n1 33.3% ok of 3 (fail 1, info 1); "
+                                               "others 100.0% ok of 1 (fail 0, info 0)")
+        no_cut = dict(f, cut_off=[], outcomes_rest={"ok": 0, "fail": 9, "info": 0})
+        pooled = checker.pool_sides([f, f, no_cut])  # a fault cutting nothing off: not counted
+        self.assertEqual(pooled["cut_off"], {"ok": 2, "fail": 2, "info": 2, "ops": 6,
+                                             "availability": 2 / 6})
+        self.assertEqual(pooled["rest"]["availability"], 1.0)
+        self.assertIsNone(checker.pool_sides([])["rest"]["availability"])
+
     def test_unfinished_op_is_in_doubt(self):
         h = H().put("u:0:0", "v")
         h.events.pop()  # the workload was stopped before the answer

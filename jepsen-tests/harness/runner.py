@@ -50,6 +50,9 @@ def rerun_command(args) -> str:
     cmd = (f"jepsen-tests/run test --seed {args.seed} --nodes {args.nodes} "
            f"--duration-s {args.duration_s:g} --clients {args.clients} {nemesis} "
            f"--rf {args.rf} --r {args.r} --w {args.w} --sync {args.sync}")
+    contacts = getattr(args, "client_contacts", "pinned")
+    if contacts != "pinned":
+        cmd += f" --client-contacts {contacts}"
     for flag in ("sloppy", "expect_minority_refuses", "expect_siblings", "expect_invalid"):
         if getattr(args, flag, False):
             cmd += " --" + flag.replace("_", "-")
@@ -118,7 +121,9 @@ def run(args, run_dir) -> int:
                   str(args.r), "--w", str(args.w), "--timeout-ms", str(args.client_timeout_ms)]
         workload = subprocess.Popen(common + ["--history", history, "run", "--clients",
                                               str(args.clients), "--duration-s",
-                                              str(args.duration_s), "--seed", str(args.seed)])
+                                              str(args.duration_s), "--seed", str(args.seed),
+                                              "--client-contacts",
+                                              getattr(args, "client_contacts", "pinned")])
         fault_log = _drive(nem, faults)
         workload_exit = workload.wait(timeout=args.duration_s + 30)
         workload = None
@@ -138,6 +143,7 @@ def run(args, run_dir) -> int:
     result = _judge(args, checker.load([history, final]), fault_log)
     result.update({"seed": args.seed, "nodes": args.nodes, "nemesis": args.nemesis,
                    "sync": args.sync, "formed_after_heal": formed,
+                   "client_contacts": getattr(args, "client_contacts", "pinned"),
                    "seconds_to_form_after_heal": round(converge_s, 2), "rerun": rerun,
                    "faults": [x["label"] for x in fault_log]})
     if workload_exit != 0:

@@ -2,9 +2,14 @@
 // harness's namespace and talks to the nodes only through the ringkv client library.
 //
 //   jepsen_workload run   --nodes n1=127.0.0.11:7000,... --history H --duration-s S [...]
-//       client threads, each pinned to one node (client i to node i mod n, not token-aware, no
-//       retries: the node a client talks to is the side of a partition it lives on), run the
-//       workloads of workload.h until the duration passes or --ops-max per client is reached.
+//       client threads run the workloads of workload.h until the duration passes or --ops-max
+//       per client is reached. Client i's home is node i mod n. --client-contacts:
+//         pinned (default)  the home node is the only contact point, not token-aware, no
+//                           retries: the node a client talks to is the side of a partition it
+//                           lives on (the CAP report's figures).
+//         all               every node is a contact point, the home node first, token-aware,
+//                           the library's default retries: the client as an application uses it,
+//                           whose home only says where it starts.
 //   jepsen_workload final --nodes ... --keys-from H --history F
 //       after heal: reads every key H mentions at consistency ALL, retrying each until it is
 //       answered or --deadline-s passes; the checker judges durability on these reads.
@@ -42,8 +47,31 @@ std::vector<NodeAddress> ParseNodes(const std::string& s) {
   return out;
 }
 
+enum class ClientContacts { kPinned, kAll };
+
+// Client `c`'s options: its home node first (the only one when pinned), the others in order.
+ClientOptions ClientFor(int c, const std::vector<NodeAddress>& nodes, ClientContacts contacts,
+                        const WorkloadOptions& options) {
+  const size_t home = static_cast<size_t>(c) % nodes.size();
+  ClientOptions co;
+  co.contact_points = {nodes[home].address};
+  if (contacts == ClientContacts::kAll) {
+    for (size_t i = 1; i < nodes.size(); ++i) {
+      co.contact_points.push_back(nodes[(home + i) % nodes.size()].address);
+    }
+  } else {
+    co.token_aware = false;
+    co.retries = 0;
+  }
+  co.connect_timeout = std::chrono::milliseconds(500);
+  co.request_timeout = options.timeout;
+  co.client_name = fmt::format("jepsen-{}", c);
+  return co;
+}
+
 int Run(const std::vector<NodeAddress>& nodes, const std::string& history_path, int clients,
-        double duration_s, uint64_t ops_max, uint64_t seed, const WorkloadOptions& options) {
+        double duration_s, uint64_t ops_max, uint64_t seed, ClientContacts contacts,
+        const WorkloadOptions& options) {
   History history(history_path);
   if (!history.ok()) {
     fmt::print(stderr, "jepsen_workload: cannot write {}\n", history_path);
@@ -55,14 +83,7 @@ int Run(const std::vector<NodeAddress>& nodes, const std::string& history_path, 
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       const NodeAddress& node = nodes[c % nodes.size()];
-      ClientOptions co;
-      co.contact_points = {node.address};
-      co.token_aware = false;
-      co.retries = 0;
-      co.connect_timeout = std::chrono::milliseconds(500);
-      co.request_timeout = options.timeout;
-      co.client_name = fmt::format("jepsen-{}", c);
-      Client client(co);
+      Client client(ClientFor(c, nodes, contacts, options));
       Worker worker(c, node.name, &client, &history, options, seed * 1000 + c);
       for (uint64_t i = 0; i < ops_max && std::chrono::steady_clock::now() < deadline; ++i) {
         worker.Step();
@@ -142,6 +163,7 @@ int main(int argc, char** argv) {
   uint64_t ops_max = 100000, seed = 1;
   int r = 0, w = 0, timeout_ms = 1000;
   WorkloadOptions options;
+  ClientContacts contacts = ClientContacts::kPinned;
   app.add_option("--nodes", nodes_flag, "NAME=HOST:PORT,...")->required();
   app.add_option("--history", history_path, "history file to write")->required();
   app.add_option("--keyspace", options.keyspace, "keyspace (empty: default)");
@@ -153,6 +175,11 @@ int main(int argc, char** argv) {
   run->add_option("--duration-s", duration_s)->check(CLI::Range(0.1, 3600.0));
   run->add_option("--ops-max", ops_max, "steps per client at most");
   run->add_option("--seed", seed);
+  run->add_option("--client-contacts", contacts,
+                  "pinned: each client talks to its node only; all: every node, its own first, "
+                  "token-aware, default retries")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, ClientContacts>{
+          {"pinned", ClientContacts::kPinned}, {"all", ClientContacts::kAll}}));
   run->add_option("--register-keys", options.register_keys)->check(CLI::Range(1, 1000));
   run->add_option("--grow-keys", options.grow_keys)->check(CLI::Range(1, 1000));
   auto* final = app.add_subcommand("final", "read every key of a history at ALL");
@@ -169,6 +196,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::Error& e) {
     return app.exit(e);
   }
-  if (*run) return Run(nodes, history_path, clients, duration_s, ops_max, seed, options);
+  if (*run) return Run(nodes, history_path, clients, duration_s, ops_max, seed, contacts, options);
   return Final(nodes, keys_from, history_path, deadline_s, options);
 }

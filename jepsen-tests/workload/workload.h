@@ -34,7 +34,8 @@ struct WorkloadOptions {
 
 class Worker {
  public:
-  // `client` and `history` must outlive the Worker. `node` names the node `client` talks to.
+  // `client` and `history` must outlive the Worker. `node` names the client's home node: the one
+  // it talks to, or (with every node as a contact point) its first contact point.
   Worker(int id, std::string node, Client* client, History* history, WorkloadOptions options,
          uint64_t seed);
 
