@@ -113,8 +113,16 @@ void Bootstrap::PlanStreams() {
           change.gained.end()) {
         continue;
       }
+      // From the replica that loses the range first (Cassandra's consistent range movement): a
+      // write acknowledged by W old replicas is on it, or on W - 1 of the ones that stay, so
+      // either way W of the new replicas hold it once this stream is done. Another old replica
+      // only when it does not answer.
+      std::vector<std::string> sources = change.lost;
+      for (const auto& node : change.old_replicas) {
+        if (std::find(sources.begin(), sources.end(), node) == sources.end()) sources.push_back(node);
+      }
       for (const auto& part : change.range.Unwrap()) {
-        StreamTask task{name, part, change.old_replicas};
+        StreamTask task{name, part, sources, ""};
         if (done_ranges_.count(task.Id()) == 0) tasks_.push_back(std::move(task));
       }
     }

@@ -8,7 +8,8 @@
 namespace ringkv {
 
 std::string StreamTask::Id() const {
-  return fmt::format("{} {} {}", keyspace, range.start, range.end);
+  return fmt::format("{} {} {}{}", keyspace, range.start, range.end,
+                     copy_of.empty() ? "" : " from " + copy_of);
 }
 
 uint64_t StreamBytes(std::string_view key, const VersionedObject& object) {

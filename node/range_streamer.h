@@ -29,7 +29,10 @@ struct StreamTask {
   std::string keyspace;
   TokenRange range;                  // non-wrapping
   std::vector<std::string> sources;  // in order of preference
-  std::string Id() const;            // "keyspace start end"
+  // Set when the range is copied from several sources, one task each (ReplicaRestore): names the
+  // task's own source in its Id.
+  std::string copy_of;
+  std::string Id() const;            // "keyspace start end", then " from <copy_of>" when set
 };
 
 struct StreamOptions {

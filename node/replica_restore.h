@@ -1,5 +1,6 @@
 // ReplicaRestore: after removenode declares a dead member REMOVED, each surviving node that now
-// replicates some of its ranges copies them from the replicas that held them with it
+// replicates some of its ranges copies them from every replica that held them with it (each in
+// turn: a write the removed node acknowledged may be on one survivor only)
 // (`kvctl removenode`, DESIGN.md §5), so every key is back to N live copies. Every node runs this
 // for itself when gossip brings it the REMOVED state; removals are handled one after another.
 // A restore in progress is saved (the removed member's tokens, the ranges done), so a node

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "common/token.h"
 #include "node/bootstrap.h"
@@ -16,6 +17,7 @@
 #include "node/membership.h"
 #include "node/replica_restore.h"
 #include "sim/membership_faults.h"
+#include "sim/membership_harness.h"
 #include "sim/sim_cluster.h"
 #include "sim/sim_gossip_transport.h"
 #include "sim/sim_transport.h"
@@ -23,98 +25,7 @@
 #include "sim/world.h"
 
 namespace ringkv::sim {
-namespace {
-
-constexpr char kKeyspace[] = "sim";
-constexpr size_t kVnodes = 8;
-constexpr int64_t kTickUs = 250'000;  // the schedule's director
-// Bootstrap's record of the ranges it finished (node/bootstrap.cc), one StreamTask::Id a line.
-constexpr char kJoinRangesDoneMeta[] = "join_ranges_done";
-
-// One node's membership machinery, built per start as kvnode builds it.
-struct MNode {
-  SimNode* sim = nullptr;
-  std::unique_ptr<Logger> log;
-  std::unique_ptr<ClusterView> view;
-  std::unique_ptr<MembershipTransport> gossip;
-  std::unique_ptr<ReplicaRestore> restore;
-  std::unique_ptr<Membership> membership;
-  std::unique_ptr<Bootstrap> bootstrap;
-  std::unique_ptr<Decommission> decommission;
-  bool live = false;
-};
-
-class Harness {
- public:
-  explicit Harness(const MembershipSimOptions& options);
-  MembershipSimResult Run();
-
-  // The node's machinery, or null when it is down (crashed, left) or unknown.
-  MNode* Live(const std::string& name) {
-    auto it = nodes_.find(name);
-    return it == nodes_.end() || !it->second.live ? nullptr : &it->second;
-  }
-
- private:
-  enum class Op { kJoin, kDecommission, kRemove };
-
-  // `generation` > 1: a restart (gossip must see a newer generation), seeded by what the node
-  // saved of the cluster.
-  void StartNode(const std::string& name, std::vector<Token> tokens, bool joining,
-                 int64_t generation = 1);
-  // The joiner's restart from its disk, as kvnode starts (OpenClusterStart): its saved tokens,
-  // a new generation, and a Bootstrap that resumes the ranges not yet done.
-  void RestartJoiner(const std::string& name);
-  void StopNode(const std::string& name);
-  // The faults of options_ (sim/membership_faults.h), when a step starts.
-  void OnStepStarted();
-  bool QuietForNextStep();
-  void CountFalseConvictions();
-  void Cut();
-  void Heal();
-  void MaybeKillJoiner();
-  void Note(std::string note) { notes_ += (notes_.empty() ? " [" : "; ") + std::move(note); }
-  void StepCompleted(const std::string& what);
-  std::vector<std::string> LiveNames() const;
-  std::string Pick(const std::vector<std::string>& names) {
-    return names[world_.Uniform(0, static_cast<int64_t>(names.size()) - 1)];
-  }
-  void Write();
-  void Read();
-  void Direct();
-  bool StepDone();
-  bool Settled(std::string* why);
-  void Check();
-  void Violation(std::string what) {
-    if (result_.violations.size() < 20) result_.violations.push_back(std::move(what));
-  }
-
-  const MembershipSimOptions options_;
-  World world_;
-  SimCluster cluster_;
-  std::map<std::string, MNode> nodes_;
-  std::vector<std::string> seeds_;
-  struct Acked {
-    std::string key, value, via;
-    int64_t at_ms;
-  };
-  std::vector<Acked> acked_;
-  MembershipSimResult result_;
-  std::vector<Op> steps_;
-  size_t step_ = 0;
-  bool step_started_ = false;
-  bool remove_sent_ = false;
-  std::string target_, operator_;
-  int64_t join_at_us_ = 0;
-  std::string notes_;  // the faults of the step in progress, for result_.schedule
-  bool cut_active_ = false;
-  World::TaskId heal_task_ = 0;
-  bool joiner_killed_ = false;
-  size_t kill_at_ranges_ = 0;  // drawn once the joiner's stream has planned its ranges
-  bool writing_ = true;
-  bool finished_ = false;
-  uint64_t next_key_ = 0;
-};
+namespace membership_internal {
 
 SimOptions ClusterOptions(const MembershipSimOptions& o, std::map<std::string, MNode>* nodes) {
   SimOptions s;
@@ -237,6 +148,12 @@ void Harness::StopNode(const std::string& name) {
   m.membership.reset();
   m.restore.reset();
   m.gossip.reset();
+  stopped_at_ms_[name] = world_.now_us() / 1000;
+  for (const auto& [target, stats] : m.sim->hint_store()->Stats()) {
+    for (const Hint& h : m.sim->hint_store()->Oldest(target, SIZE_MAX, SIZE_MAX)) {
+      hints_lost_.insert(target + '\0' + h.key);
+    }
+  }
   m.sim->Crash();  // the coordinator goes before the view it routes by
   m.view.reset();
 }
@@ -265,11 +182,6 @@ void Harness::Write() {
                                  acked_.push_back({key, value, via, world_.now_us() / 1000});
                                }
                              });
-}
-
-bool HasValue(const std::vector<Sibling>& siblings, const std::string& value) {
-  return std::any_of(siblings.begin(), siblings.end(),
-                     [&](const Sibling& s) { return !s.tombstone && s.value == value; });
 }
 
 // A QUORUM read of an acknowledged key through a random live node, during the schedule.
@@ -465,20 +377,6 @@ bool Harness::QuietForNextStep() {
 
 // Without cuts, loss or a killed node, every live node can hear every other: a live node's
 // detector holding another live one dead is wrong (a skewed clock must not cause it).
-void Harness::CountFalseConvictions() {
-  if (options_.partitions || options_.kill_joiner || cluster_.faults().loss > 0) return;
-  const auto live = LiveNames();
-  for (const std::string& observer : live) {
-    for (const std::string& subject : live) {
-      if (!nodes_[observer].view->IsAlive(subject)) {
-        if (result_.false_convictions++ == 0) {
-          Violation(fmt::format("{} convicted {} at {} ms, both live and every link up", observer,
-                                subject, world_.now_us() / 1000));
-        }
-      }
-    }
-  }
-}
 
 void Harness::Direct() {
   CountFalseConvictions();
@@ -500,71 +398,15 @@ void Harness::Direct() {
         Heal();
       }
       // Let the last writes and hints land, then check.
-      world_.After(10'000'000, [this] { Check(); });
+      world_.After(10'000'000, [this] { CleanUpThenCheck(40); });
       return;
     }
   }
   if (step_ < steps_.size()) world_.After(kTickUs, [this] { Direct(); });
 }
 
-void Harness::Check() {
-  std::string why;
-  if (!Settled(&why)) Violation("not settled at the check: " + why);
-  const auto live = LiveNames();
-  const Ring ring = nodes_[live.front()].view->ring();
-  // Owners first, on the storage: the ALL reads below would repair what they find missing.
-  for (const Acked& a : acked_) {
-    const std::string& key = a.key;
-    const std::string& value = a.value;
-    const auto owners = ring.PreferenceList(TokenOf(key), options_.replication_factor);
-    std::string holders;  // live nodes holding it, for the report
-    std::vector<std::string> missing;
-    for (const std::string& name : live) {
-      MNode& m = nodes_[name];
-      auto stored = m.sim->storage()->Get(EncodeStorageKey(kKeyspace, TokenOf(key), key));
-      const bool holds = stored.ok() && HasValue(stored.value().siblings(), value);
-      if (holds) holders += (holders.empty() ? "" : ",") + name;
-      const bool owner = std::find(owners.begin(), owners.end(), name) != owners.end();
-      if (owner) {
-        ++result_.copies_checked;
-        if (!holds) ++result_.missing_owner_copies;
-        if (!holds) missing.push_back(name);
-      } else if (stored.ok()) {
-        ++result_.orphans;
-      }
-    }
-    for (const std::string& name : missing) {
-      if (!options_.owners_strict) break;
-      Violation(fmt::format("owner {} does not hold {}, acknowledged through {} at {} ms (held "
-                            "by {})", name, key, a.via, a.at_ms, holders.empty() ? "none" : holders));
-    }
-  }
-  // Every acknowledged write reads at ALL through every live node.
-  auto unanswered = std::make_shared<size_t>(0);
-  for (const std::string& name : live) {
-    for (const Acked& a : acked_) {
-      const std::string key = a.key, value = a.value;
-      ++*unanswered;
-      RequestOptions ro;
-      ro.consistency = Consistency::kAll;
-      ro.timeout_ms = 5000;
-      nodes_[name].sim->coordinator()->Get(
-          kKeyspace, key, ro, [this, unanswered, name, key, value](Result<ReadReply> r) {
-            --*unanswered;
-            if (!r.ok()) {
-              Violation(fmt::format("ALL read of {} through {}: {}", key, name,
-                                    r.status().ToString()));
-            } else if (!HasValue(r.value().siblings, value)) {
-              Violation(fmt::format("ALL read of acknowledged {} through {} lost it", key, name));
-            }
-          });
-    }
-  }
-  world_.After(8'000'000, [this, unanswered] {
-    if (*unanswered > 0) Violation(fmt::format("{} ALL reads never answered", *unanswered));
-    finished_ = true;
-  });
-}
+
+
 
 MembershipSimResult Harness::Run() {
   cluster_.faults().loss = options_.loss;
@@ -585,10 +427,10 @@ MembershipSimResult Harness::Run() {
   return result_;
 }
 
-}  // namespace
+}  // namespace membership_internal
 
 MembershipSimResult RunMembershipSim(const MembershipSimOptions& options) {
-  Harness harness(options);
+  membership_internal::Harness harness(options);
   return harness.Run();
 }
 
