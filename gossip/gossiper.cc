@@ -75,6 +75,14 @@ void Gossiper::Restore(const std::vector<Endpoint>& endpoints, int64_t now_us) {
   }
 }
 
+Syn Gossiper::MakeSyn() const {
+  Syn syn;
+  syn.from = self_;
+  syn.digests.reserve(endpoints_.size());
+  for (const auto& [name, e] : endpoints_) syn.digests.push_back(DigestOf(e));
+  return syn;
+}
+
 Gossiper::Round Gossiper::Tick(int64_t now_us, const std::vector<std::string>& seeds) {
   ++rounds_;
   if (last_tick_us_ >= 0 && now_us - last_tick_us_ > options_.interval_us + options_.pause_guard_us) {
@@ -86,9 +94,7 @@ Gossiper::Round Gossiper::Tick(int64_t now_us, const std::vector<std::string>& s
   Judge(now_us);
 
   Round round;
-  round.syn.from = self_;
-  round.syn.digests.reserve(endpoints_.size());
-  for (const auto& [name, e] : endpoints_) round.syn.digests.push_back(DigestOf(e));
+  round.syn = MakeSyn();
 
   std::vector<const std::string*> live, down;
   for (const auto& [name, peer] : peers_) {

@@ -93,6 +93,9 @@ class Gossiper {
   // Re-judges every member now, between rounds (the node calls it a few times a second, so a
   // silent member is convicted when phi crosses the threshold, not at the next round).
   void Check(int64_t now_us) { Judge(now_us); }
+  // A Syn of this node's digests now, outside a round: for spreading a change of its own state
+  // at once (the node announces a schema change to every live member). No heartbeat, no judging.
+  Syn MakeSyn() const;
   // Answers a peer's Syn.
   Ack OnSyn(const Syn& syn, int64_t now_us);
   // Takes the answer to our Syn; returns what the peer asked for (send it unless empty).

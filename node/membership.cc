@@ -130,6 +130,7 @@ void Membership::Exchange(const std::string& address, const gossip::Syn& syn) {
     }
     ApplyEvents();
     CheckSettled("heard from every seed");
+    PullSchema();
     if (!ack2.states.empty() || !ack2.heartbeats.empty()) {
       transport_->GossipAck2(address, ack2, options_.timeout_ms, [](Status) {});
     }
@@ -139,6 +140,7 @@ void Membership::Exchange(const std::string& address, const gossip::Syn& syn) {
 gossip::Ack Membership::OnSyn(const gossip::Syn& syn) {
   gossip::Ack ack = gossiper_.OnSyn(syn, clock_->MonoUs());
   ApplyEvents();
+  PullSchema();
   return ack;
 }
 
@@ -146,6 +148,7 @@ void Membership::OnAck2(const gossip::Ack2& ack2) {
   gossiper_.OnAck2(ack2, clock_->MonoUs());
   ApplyEvents();
   CheckSettled("heard from every seed");
+  PullSchema();
 }
 
 void Membership::SetSelf(MemberStatus status, const std::vector<Token>& tokens) {
@@ -256,10 +259,37 @@ void Membership::UpdateSchema() {
   if (state.schema == schema) return;
   state.schema = schema;
   gossiper_.SetState(state);
+  // Spread it now rather than at the next round: every live member sees the new digest in this
+  // Syn, asks for the state, and pulls the catalog.
+  const gossip::Syn syn = gossiper_.MakeSyn();
+  for (const auto& address : LiveAddresses()) Exchange(address, syn);
+}
+
+bool Membership::SchemaAgrees() const {
+  const uint64_t mine = gossiper_.self_endpoint().state.schema;
+  for (const auto& [name, e] : gossiper_.endpoints()) {
+    if (name == view_->self() || gossip::Gone(e.state.status) || !view_->IsUp(name)) continue;
+    if (e.state.schema != mine) return false;
+  }
+  return true;
+}
+
+void Membership::WhenSchemaAgrees(int64_t timeout_ms, std::function<void(bool)> done) {
+  PollSchemaAgreement(clock_->MonoUs() + timeout_ms * 1000, std::move(done));
+}
+
+void Membership::PollSchemaAgreement(int64_t deadline_us, std::function<void(bool)> done) {
+  if (SchemaAgrees()) return done(true);
+  if (clock_->MonoUs() >= deadline_us) return done(false);
+  timers_->After(10'000, [this, deadline_us, done = std::move(done)]() mutable {
+    PollSchemaAgreement(deadline_us, std::move(done));
+  });
 }
 
 void Membership::PullSchema() {
-  if (pulling_schema_) return;
+  // One pull at a time, and at most one per 50 ms: gossip events call this too.
+  const int64_t now_us = clock_->MonoUs();
+  if (pulling_schema_ || (last_pull_us_ > 0 && now_us - last_pull_us_ < 50'000)) return;
   const uint64_t mine = gossiper_.self_endpoint().state.schema;
   for (const auto& [name, e] : gossiper_.endpoints()) {
     if (name == view_->self() || !view_->IsUp(name) || gossip::Gone(e.state.status) ||
@@ -267,6 +297,7 @@ void Membership::PullSchema() {
       continue;
     }
     pulling_schema_ = true;
+    last_pull_us_ = now_us;
     ++stats_.schema_pulls;
     transport_->FetchRing(e.state.address, options_.timeout_ms, [this](Result<RingAnswer> r) {
       pulling_schema_ = false;
@@ -285,7 +316,7 @@ void Membership::Absorb(const RingAnswer& answer) {
   UpdateSchema();
 }
 
-std::vector<std::string> Membership::PushTargets() const {
+std::vector<std::string> Membership::LiveAddresses() const {
   std::vector<std::string> targets;
   for (const auto& [name, m] : view_->members()) {
     if (name != view_->self() && !gossip::Gone(m.status) && view_->IsUp(name)) {
@@ -355,13 +386,9 @@ Status Membership::CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exist
   }
   *created = true;
   callbacks_.on_keyspace(keyspace);
-  UpdateSchema();
   RINGKV_LOG(log_, kInfo, "created keyspace {} (replication factor {}, {} quorum)",
              keyspace.name, keyspace.replication_factor, keyspace.sloppy ? "sloppy" : "strict");
-  // Tell everyone now; a member that misses it learns it through gossip's schema versions.
-  for (const auto& address : PushTargets()) {
-    transport_->PushKeyspace(address, keyspace, options_.timeout_ms, [](Status) {});
-  }
+  UpdateSchema();  // and gossip spreads it
   return Status::Ok();
 }
 
@@ -391,12 +418,7 @@ Status Membership::DropKeyspace(const std::string& name, bool if_exists, int64_t
   *dropped = true;
   RINGKV_LOG(log_, kInfo, "dropped keyspace {}", name);
   if (callbacks_.on_drop) callbacks_.on_drop(name, dropped_us);
-  UpdateSchema();
-  if (!propagated) {
-    for (const auto& address : PushTargets()) {
-      transport_->PushDrop(address, name, dropped_us, options_.timeout_ms, [](Status) {});
-    }
-  }
+  UpdateSchema();  // and gossip spreads it
   return Status::Ok();
 }
 

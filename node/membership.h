@@ -11,8 +11,11 @@
 // Keyspaces: each member gossips a digest of its keyspace catalog (its schema version). A node
 // that sees a live member with another digest pulls that member's catalog (the ring answer, as
 // clients use) and merges it (create and drop times decide), so a node that was down when a
-// keyspace was created or dropped learns it on return. Creating or dropping a keyspace also
-// pushes it to every member at once, as a shortcut: gossip is what guarantees it arrives.
+// keyspace was created or dropped learns it on return. Gossip is also how a new keyspace spreads
+// at once: a node whose catalog changes (a create or drop here, or a catalog it pulled) exchanges
+// with every live member right away instead of waiting for its next round, so each of them sees
+// the new digest and pulls within a few round trips. A create or drop answers its client once
+// every live member gossips the same digest (WhenSchemaAgrees), or after schema_agreement_ms.
 //
 // Settled: a node started with seeds serves once it has heard, from anyone, of every seed (or
 // restored a ring from disk, or waited settle_timeout_ms); until then every request is refused
@@ -58,11 +61,6 @@ class MembershipTransport {
                           int64_t timeout_ms, std::function<void(Status)> done) = 0;
   virtual void FetchRing(const std::string& address, int64_t timeout_ms,
                          std::function<void(Result<RingAnswer>)> done) = 0;
-  virtual void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace,
-                            int64_t timeout_ms, std::function<void(Status)> done) = 0;
-  virtual void PushDrop(const std::string& address, const std::string& keyspace,
-                        int64_t dropped_us, int64_t timeout_ms,
-                        std::function<void(Status)> done) = 0;
 };
 
 struct MembershipOptions {
@@ -117,12 +115,16 @@ class Membership {
   // removenode: declares a dead member REMOVED.
   Status Remove(const std::string& name);
 
-  // Keyspaces, as before gossip: create or drop here and tell every member at once.
+  // Keyspaces: create or drop here; gossip spreads it (above). `propagated`: a peer's create or
+  // drop passed on by a node that predates gossip, with that node's time.
   Status CreateKeyspace(const KeyspaceDef& keyspace, bool if_not_exists, bool propagated,
                         bool* created);
   void LearnKeyspace(const KeyspaceDef& keyspace);
   Status DropKeyspace(const std::string& name, bool if_exists, int64_t dropped_us,
                       bool propagated, bool* dropped);
+  // `done(true)` once every live member gossips this node's schema digest, `done(false)` after
+  // timeout_ms (they learn it later, through gossip).
+  void WhenSchemaAgrees(int64_t timeout_ms, std::function<void(bool agreed)> done);
   void SetDropCallback(std::function<void(const std::string&, int64_t)> fn) {
     callbacks_.on_drop = std::move(fn);
   }
@@ -143,7 +145,10 @@ class Membership {
   void PullSchema();
   void Absorb(const RingAnswer& answer);
   void CheckSettled(const char* why);
-  std::vector<std::string> PushTargets() const;
+  // Every live member's address (gone ones excluded).
+  std::vector<std::string> LiveAddresses() const;
+  bool SchemaAgrees() const;
+  void PollSchemaAgreement(int64_t deadline_us, std::function<void(bool)> done);
 
   ClusterView* const view_;
   KeyspaceCatalog* const keyspaces_;
@@ -156,6 +161,7 @@ class Membership {
   gossip::Gossiper gossiper_;
   MembershipStats stats_;
   bool pulling_schema_ = false;
+  int64_t last_pull_us_ = 0;
 };
 
 }  // namespace ringkv

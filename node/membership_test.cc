@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace ringkv {
@@ -87,21 +88,6 @@ class Net {
       if (to == nullptr) return done(Status::Unavailable("refused", 0, 0));
       done(to->membership->Answer());
     }
-    void PushKeyspace(const std::string& address, const KeyspaceDef& ks, int64_t,
-                      std::function<void(Status)> done) override {
-      Node* to = At(address);
-      if (to == nullptr) return done(Status::Unavailable("refused", 0, 0));
-      bool created = false;
-      done(to->membership->CreateKeyspace(ks, true, true, &created));
-    }
-    void PushDrop(const std::string& address, const std::string& ks, int64_t at, int64_t,
-                  std::function<void(Status)> done) override {
-      Node* to = At(address);
-      if (to == nullptr) return done(Status::Unavailable("refused", 0, 0));
-      bool dropped = false;
-      done(to->membership->DropKeyspace(ks, true, at, true, &dropped));
-    }
-
    private:
     Node* At(const std::string& address) { return self_->up ? net_->At(address) : nullptr; }
     Net* net_;
@@ -202,18 +188,33 @@ TEST(MembershipTest, ANodeThatMissedAKeyspaceLearnsItThroughGossip) {
   bool created = false;
   ASSERT_TRUE(net.node(0).membership->CreateKeyspace(KeyspaceDef{"features", 3, 100}, false,
                                                       false, &created).ok());
-  EXPECT_TRUE(net.node(1).keyspaces.Find("features").ok()) << "pushed at once to live members";
+  EXPECT_TRUE(net.node(1).keyspaces.Find("features").ok())
+      << "gossiped at once to live members, which pulled it";
   EXPECT_FALSE(net.node(2).keyspaces.Find("features").ok());
+  // n3 is unreachable but not yet convicted: a create waits for it (schema agreement).
+  std::optional<bool> agreed;
+  net.node(0).membership->WhenSchemaAgrees(5000, [&](bool a) { agreed = a; });
+  EXPECT_FALSE(agreed.has_value());
   net.node(2).up = true;
   net.timers().Advance(4'000'000);
   EXPECT_TRUE(net.node(2).keyspaces.Find("features").ok())
       << "its schema version differed from its peers', so it pulled their catalog";
+  EXPECT_EQ(agreed, true);
   bool dropped = false;
   net.node(2).up = false;
   ASSERT_TRUE(net.node(1).membership->DropKeyspace("features", false, 200, false, &dropped).ok());
   net.node(2).up = true;
   net.timers().Advance(4'000'000);
   EXPECT_FALSE(net.node(2).keyspaces.Find("features").ok()) << "and the drop too";
+  // A member that never learns (cut off, yet believed up): agreement times out.
+  net.node(2).up = false;
+  agreed.reset();
+  ASSERT_TRUE(net.node(1).membership->CreateKeyspace(KeyspaceDef{"other", 3, 300}, false, false,
+                                                      &created).ok());
+  net.node(1).membership->WhenSchemaAgrees(500, [&](bool a) { agreed = a; });
+  EXPECT_FALSE(agreed.has_value());
+  net.timers().Advance(600'000);
+  EXPECT_EQ(agreed, false);
 }
 
 TEST(MembershipTest, RemovenodeOfADeadMemberReachesEveryNode) {

@@ -316,8 +316,9 @@ struct AdminResult {
   json @0 :Text;
 }
 
-# Creates a keyspace on every node the receiver knows (it passes the request on with
-# `propagated` set); nodes that learn of the cluster later get keyspaces with the ring.
+# Creates a keyspace on the receiver, which gossips it to every member (a schema digest in its
+# gossip state; the others pull its catalog) and answers once the live members agree. A peer may
+# still send it with `propagated` set (nodes before gossip did, carrying their createdUs).
 struct CreateKeyspace {
   name @0 :Text;
   replicationFactor @1 :UInt32;

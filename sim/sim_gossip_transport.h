@@ -47,26 +47,6 @@ class SimMembershipTransport final : public MembershipTransport {
         address, timeout_ms,
         [](Membership* to) -> Result<RingAnswer> { return to->Answer(); }, std::move(done));
   }
-  void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace, int64_t timeout_ms,
-                    std::function<void(Status)> done) override {
-    Call<Status>(
-        address, timeout_ms,
-        [keyspace](Membership* to) {
-          bool created = false;
-          return to->CreateKeyspace(keyspace, true, true, &created);
-        },
-        std::move(done));
-  }
-  void PushDrop(const std::string& address, const std::string& keyspace, int64_t dropped_us,
-                int64_t timeout_ms, std::function<void(Status)> done) override {
-    Call<Status>(
-        address, timeout_ms,
-        [keyspace, dropped_us](Membership* to) {
-          bool dropped = false;
-          return to->DropKeyspace(keyspace, true, dropped_us, true, &dropped);
-        },
-        std::move(done));
-  }
 
  private:
   template <typename R>

@@ -240,49 +240,4 @@ void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
       });
 }
 
-void MembershipClient::PushKeyspace(const std::string& address, const KeyspaceDef& keyspace,
-                                    int64_t timeout_ms, std::function<void(Status)> done) {
-  proto::FrameBuilder m;
-  auto frame = m.initRoot<wire::Frame>();
-  frame.setRequestId(2);
-  auto req = frame.initCreateKeyspace();
-  req.setName(keyspace.name);
-  req.setReplicationFactor(keyspace.replication_factor);
-  req.setIfNotExists(true);
-  req.setPropagated(true);
-  req.setCreatedUs(keyspace.created_us);
-  req.setSloppy(keyspace.sloppy);
-  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(
-      address, timeout_ms, proto::EncodeFrameBytes(m),
-      [](wire::Frame::Reader f) -> Status {
-        return f.which() == wire::Frame::CREATE_KEYSPACE_RESULT
-                   ? Status::Ok()
-                   : Status::Protocol("expected createKeyspaceResult");
-      },
-      std::move(done));
-}
-
-void MembershipClient::PushDrop(const std::string& address, const std::string& keyspace,
-                                int64_t dropped_us, int64_t timeout_ms,
-                                std::function<void(Status)> done) {
-  proto::FrameBuilder m;
-  auto frame = m.initRoot<wire::Frame>();
-  frame.setRequestId(2);
-  auto req = frame.initDropKeyspace();
-  req.setName(keyspace);
-  req.setIfExists(true);
-  req.setPropagated(true);
-  req.setDroppedUs(dropped_us);
-  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(
-      address, timeout_ms, proto::EncodeFrameBytes(m),
-      [](wire::Frame::Reader f) -> Status {
-        return f.which() == wire::Frame::DROP_KEYSPACE_RESULT
-                   ? Status::Ok()
-                   : Status::Protocol("expected dropKeyspaceResult");
-      },
-      std::move(done));
-}
-
 }  // namespace ringkv

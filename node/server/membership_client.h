@@ -42,10 +42,6 @@ class MembershipClient final : public MembershipTransport {
                   std::function<void(Status)> done) override;
   void FetchRing(const std::string& address, int64_t timeout_ms,
                  std::function<void(Result<RingAnswer>)> done) override;
-  void PushKeyspace(const std::string& address, const KeyspaceDef& keyspace, int64_t timeout_ms,
-                    std::function<void(Status)> done) override;
-  void PushDrop(const std::string& address, const std::string& keyspace, int64_t dropped_us,
-                int64_t timeout_ms, std::function<void(Status)> done) override;
 
  private:
   class Exchange;

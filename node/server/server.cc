@@ -25,6 +25,8 @@ namespace {
 constexpr size_t kReadChunkBytes = 64 * 1024;
 // At most this many queued answers go out in one gathered write.
 constexpr size_t kWriteGatherMax = 64;
+// A keyspace create or drop answers once every live member gossips the new schema, or this late.
+constexpr int64_t kSchemaAgreementMs = 2000;
 
 std::string_view View(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};
@@ -545,8 +547,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Status s = server_->membership_->CreateKeyspace(def, req.getIfNotExists(), propagated,
                                                         &created);
         if (!s.ok()) return AnswerError(weak, id, s);
-        Answer(weak, id, [&](wire::Frame::Builder f) {
-          f.initCreateKeyspaceResult().setCreated(created);
+        // Answered once every live member has it (gossip spreads it within milliseconds), so
+        // the client's next request may go to any node; at most kSchemaAgreementMs later.
+        server_->membership_->WhenSchemaAgrees(kSchemaAgreementMs, [weak, id, created](bool) {
+          Answer(weak, id, [&](wire::Frame::Builder f) {
+            f.initCreateKeyspaceResult().setCreated(created);
+          });
         });
         return;
       }
@@ -562,8 +568,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
             std::string(View(req.getName())), req.getIfExists(),
             propagated ? req.getDroppedUs() : server_->clock_->NowUs(), propagated, &dropped);
         if (!s.ok()) return AnswerError(weak, id, s);
-        Answer(weak, id, [&](wire::Frame::Builder f) {
-          f.initDropKeyspaceResult().setDropped(dropped);
+        server_->membership_->WhenSchemaAgrees(kSchemaAgreementMs, [weak, id, dropped](bool) {
+          Answer(weak, id, [&](wire::Frame::Builder f) {
+            f.initDropKeyspaceResult().setDropped(dropped);
+          });
         });
         return;
       }
