@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "node/testing/http_get.h"
+#include "node/testing/raw_connection.h"
 #include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 
@@ -184,6 +185,49 @@ TEST_F(KvnodeAdminTest, MetricsPageIsValidExpositionAndCountersMove) {
             samples[R"(ringkv_request_duration_seconds_count{op="get",consistency="default"})"]);
 
   EXPECT_EQ(HttpGet(port, "/nope").rfind("HTTP/1.1 404", 0), 0u);
+}
+
+// Gossip is for peers that proved the cluster secret: a client's gossipSyn and a peer hello with
+// a wrong secret are refused, and counted.
+TEST_F(KvnodeAdminTest, StrangersAreRefusedAndCounted) {
+  const uint16_t http = cluster_->ExtraPort(0);
+  auto refused = [http] {
+    std::map<std::string, double> samples;
+    EXPECT_TRUE(Validate(Body(HttpGet(http, "/metrics")), &samples).empty());
+    return samples["ringkv_strangers_refused_total"];
+  };
+  const double before = refused();
+  auto client = RawConnection::Connect(cluster_->node(0).port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client.value()->Handshake().ok());
+  capnp::MallocMessageBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(5);
+  frame.initGossipSyn().setFrom("intruder");
+  ASSERT_TRUE(client.value()->Send(m).ok());
+  auto reply = client.value()->ReadFrame();
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_EQ(reply.value()->root().which(), wire::Frame::ERROR);
+  EXPECT_EQ(reply.value()->root().getError().getCode(), wire::ErrorCode::UNAUTHORIZED);
+
+  auto peer = RawConnection::Connect(cluster_->node(0).port());
+  ASSERT_TRUE(peer.ok());
+  capnp::MallocMessageBuilder h;
+  auto hello = h.initRoot<wire::Frame>();
+  hello.setRequestId(1);
+  auto req = hello.initHello();
+  req.setProtocolVersion(wire::PROTOCOL_VERSION);
+  req.setRole(wire::Role::PEER);
+  req.setNodeName("intruder");
+  const std::string wrong = "not the secret";
+  req.setSecret(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(wrong.data()),
+                                    wrong.size()));
+  ASSERT_TRUE(peer.value()->Send(h).ok());
+  auto refusal = peer.value()->ReadFrame();
+  ASSERT_TRUE(refusal.ok());
+  ASSERT_EQ(refusal.value()->root().which(), wire::Frame::ERROR);
+  EXPECT_EQ(refusal.value()->root().getError().getCode(), wire::ErrorCode::UNAUTHORIZED);
+  EXPECT_EQ(refused(), before + 2);
 }
 
 TEST_F(KvnodeAdminTest, InfoStatusDescribeclusterTablestats) {

@@ -95,6 +95,10 @@ std::string RenderMetrics(const MetricsSources& s) {
   p.Sample("ringkv_requests_in_flight", "", static_cast<double>(s.requests->in_flight()));
   p.Family("ringkv_connections", "gauge", "Open connections to this node (clients and peers).");
   p.Sample("ringkv_connections", "", static_cast<double>(s.server->connections()));
+  p.Family("ringkv_strangers_refused_total", "counter",
+           "Connections refused as a peer (wrong cluster secret or name) and peer-only messages "
+           "(gossip, replica traffic) from connections that are not peers.");
+  p.Sample("ringkv_strangers_refused_total", "", static_cast<double>(s.server->strangers_refused()));
 
   p.Family("ringkv_peer_up", "gauge", "1 if the failure detector believes the peer up, else 0.");
   for (const auto& [name, m] : s.view->members()) {

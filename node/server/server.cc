@@ -684,6 +684,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   bool RequirePeer(uint64_t id) {
     if (is_peer_) return true;
+    ++server_->strangers_refused_;
     SendError(id, Status(Code::kUnauthorized, "replica messages are for cluster peers only"));
     return false;
   }
@@ -697,6 +698,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     auto cluster = View(hello.getClusterName());
     if (!cluster.empty() && cluster != options().cluster_name) {
+      ++server_->strangers_refused_;
       Fail(wire::ErrorCode::UNAUTHORIZED,
            fmt::format("this node belongs to cluster '{}', not '{}'", options().cluster_name,
                        cluster));
@@ -705,6 +707,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (hello.getRole() == wire::Role::PEER) {
       if (options().cluster_secret.empty() ||
           !SecretsEqual(View(hello.getSecret()), options().cluster_secret)) {
+        ++server_->strangers_refused_;
         Fail(wire::ErrorCode::UNAUTHORIZED, "peer presented a wrong cluster secret");
         return;
       }

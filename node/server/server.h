@@ -102,6 +102,9 @@ class Server {
 
   uint16_t port() const { return port_; }
   size_t connections() const { return connections_.size(); }
+  // Strangers refused: hellos as a peer with a wrong cluster secret or name, and peer-only
+  // messages (gossip, replica writes) on a connection that did not prove itself a peer.
+  uint64_t strangers_refused() const { return strangers_refused_; }
 
  private:
   friend class Connection;
@@ -125,6 +128,7 @@ class Server {
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
+  uint64_t strangers_refused_ = 0;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
 };
