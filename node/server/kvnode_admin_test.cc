@@ -212,18 +212,7 @@ TEST_F(KvnodeAdminTest, StrangersAreRefusedAndCounted) {
 
   auto peer = RawConnection::Connect(cluster_->node(0).port());
   ASSERT_TRUE(peer.ok());
-  capnp::MallocMessageBuilder h;
-  auto hello = h.initRoot<wire::Frame>();
-  hello.setRequestId(1);
-  auto req = hello.initHello();
-  req.setProtocolVersion(wire::PROTOCOL_VERSION);
-  req.setRole(wire::Role::PEER);
-  req.setNodeName("intruder");
-  const std::string wrong = "not the secret";
-  req.setSecret(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(wrong.data()),
-                                    wrong.size()));
-  ASSERT_TRUE(peer.value()->Send(h).ok());
-  auto refusal = peer.value()->ReadFrame();
+  auto refusal = peer.value()->Hello("", "not the secret");
   ASSERT_TRUE(refusal.ok());
   ASSERT_EQ(refusal.value()->root().which(), wire::Frame::ERROR);
   EXPECT_EQ(refusal.value()->root().getError().getCode(), wire::ErrorCode::UNAUTHORIZED);

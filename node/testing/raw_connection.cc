@@ -53,21 +53,30 @@ Status RawConnection::Send(capnp::MessageBuilder& message) {
 }
 
 Status RawConnection::Handshake(std::string_view cluster_name) {
-  capnp::MallocMessageBuilder m;
-  auto frame = m.initRoot<wire::Frame>();
-  frame.setRequestId(1);
-  auto hello = frame.initHello();
-  hello.setProtocolVersion(wire::PROTOCOL_VERSION);
-  hello.setRole(wire::Role::CLIENT);
-  hello.setClusterName(std::string(cluster_name));
-  hello.setNodeName("raw-test");
-  if (Status s = Send(m); !s.ok()) return s;
-  auto reply = ReadFrame(milliseconds(2000));
+  auto reply = Hello(cluster_name, std::nullopt);
   if (!reply.ok()) return reply.status();
   if (reply.value()->root().which() != wire::Frame::HELLO_OK) {
     return Status::Protocol("handshake refused");
   }
   return Status::Ok();
+}
+
+Result<std::unique_ptr<proto::DecodedFrame>> RawConnection::Hello(
+    std::string_view cluster_name, std::optional<std::string_view> peer_secret) {
+  capnp::MallocMessageBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(1);
+  auto hello = frame.initHello();
+  hello.setProtocolVersion(wire::PROTOCOL_VERSION);
+  hello.setRole(peer_secret ? wire::Role::PEER : wire::Role::CLIENT);
+  hello.setClusterName(std::string(cluster_name));
+  hello.setNodeName("raw-test");
+  if (peer_secret) {
+    hello.setSecret(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(peer_secret->data()),
+                                        peer_secret->size()));
+  }
+  if (Status s = Send(m); !s.ok()) return s;
+  return ReadFrame(milliseconds(2000));
 }
 
 Result<std::unique_ptr<proto::DecodedFrame>> RawConnection::ReadFrame(milliseconds timeout) {

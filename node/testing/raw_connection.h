@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -24,6 +25,10 @@ class RawConnection {
   Status Send(capnp::MessageBuilder& message);
   // Sends hello as a client and expects helloOk.
   Status Handshake(std::string_view cluster_name = "");
+  // Sends a hello (as a peer presenting `peer_secret`, or a client without one) and returns the
+  // node's answer, whatever it is.
+  Result<std::unique_ptr<proto::DecodedFrame>> Hello(std::string_view cluster_name,
+                                                     std::optional<std::string_view> peer_secret);
 
   // The next frame; Timeout if none arrives in time; IoError("closed") when the peer closed.
   Result<std::unique_ptr<proto::DecodedFrame>> ReadFrame(
