@@ -1,5 +1,7 @@
 #include "node/kv_service.h"
 
+#include "aae/version_hash.h"
+
 #include <fmt/format.h>
 
 #include "common/token.h"
@@ -176,6 +178,7 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
     }
     // TODO(perf): the stored size could come with the stored bytes instead of a re-encoding.
     const size_t old_bytes = exists ? EncodeObject(object.value()).size() : 0;
+    const std::optional<uint64_t> before = HashOf(object.value(), exists);
     if (context_is_everything_seen) ctx = object->clock();
     const int64_t now_us = clock_->NowUs();
     auto dot = object->ApplyWrite(ctx, actor_, std::move(sibling), now_us);
@@ -196,12 +199,14 @@ void KvService::Coordinate(std::string_view keyspace, std::string_view key, Sibl
         std::count_if(object->siblings().begin(), object->siblings().end(),
                       [now_us](const Sibling& s) { return s.LiveAt(now_us); }));
     reply.object = std::move(object).value();
+    const std::optional<uint64_t> after = HashOf(reply.object, true);
     std::vector<ObjectWrite> writes;
     const size_t new_bytes = encoded->size();
     writes.push_back(ObjectWrite{skey, std::move(encoded).value(), !exists});
     storage_->Write(std::move(writes), [this, skey, start_us, exists, old_bytes, new_bytes,
-                                        reply = std::move(reply),
+                                        before, after, reply = std::move(reply),
                                         done = std::move(done)](Status s) mutable {
+      Notify(skey, before, s.ok() ? after : before);
       // Answer before releasing: the reply must not overtake a later request's on this key.
       if (s.ok()) {
         CountWrite(skey, start_us, exists, old_bytes, new_bytes);
@@ -254,10 +259,13 @@ void KvService::ReplicaWrite(std::string_view keyspace, std::string_view key,
     }
     const size_t old_bytes = exists ? EncodeObject(object.value()).size() : 0;
     const size_t new_bytes = encoded->size();
+    const std::optional<uint64_t> before = HashOf(object.value(), exists);
+    const std::optional<uint64_t> after = HashOf(merged, true);
     std::vector<ObjectWrite> writes;
     writes.push_back(ObjectWrite{skey, std::move(encoded).value(), !exists});
     storage_->Write(std::move(writes), [this, skey, start_us, exists, old_bytes, new_bytes,
-                                        done = std::move(done)](Status s) {
+                                        before, after, done = std::move(done)](Status s) {
+      Notify(skey, before, s.ok() ? after : before);
       if (s.ok()) CountWrite(skey, start_us, exists, old_bytes, new_bytes);
       done(s);
       Release(skey);
@@ -365,7 +373,12 @@ void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Toke
   if (spec.has_after && spec.after_token > from + 1) from = spec.after_token - 1;
   ErasePage page;
   std::vector<ObjectWrite> erases;
-  std::vector<std::pair<std::string, size_t>> erased;  // user key, encoded bytes
+  struct Erased {
+    std::string skey;
+    size_t bytes;
+    std::optional<uint64_t> hash;
+  };
+  std::vector<Erased> erased;
   Status s = storage_->Scan(
       keyspace, from, spec.end_token,
       [&](std::string_view key, Token token, const VersionedObject& object) {
@@ -385,7 +398,7 @@ void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Toke
         if (busy_.count(skey) > 0) return true;
         const size_t bytes = EncodeObject(object).size();
         page.bytes += bytes;
-        erased.emplace_back(key, bytes);
+        erased.push_back(Erased{skey, bytes, HashOf(object, true)});
         ObjectWrite w;
         w.storage_key = std::move(skey);
         w.erase = true;
@@ -397,10 +410,27 @@ void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Toke
   if (erases.empty()) return done(std::move(page));
   storage_->Write(std::move(erases), [this, keyspace, erased = std::move(erased),
                                        page = std::move(page), done](Status ws) mutable {
+    for (const auto& e : erased) Notify(e.skey, e.hash, ws.ok() ? std::nullopt : e.hash);
     if (!ws.ok()) return done(ws);
-    for (const auto& [key, bytes] : erased) table_stats_.RecordErase(keyspace, key, bytes);
+    for (const auto& e : erased) {
+      StorageKeyParts parts;
+      if (DecodeStorageKey(e.skey, &parts)) table_stats_.RecordErase(keyspace, parts.user_key, e.bytes);
+    }
     done(std::move(page));
   });
+}
+
+std::optional<uint64_t> KvService::HashOf(const VersionedObject& object, bool exists) const {
+  if (observer_ == nullptr || !exists) return std::nullopt;
+  return VersionHash(object);
+}
+
+void KvService::Notify(const std::string& skey, std::optional<uint64_t> before,
+                       std::optional<uint64_t> after) {
+  if (observer_ == nullptr || before == after) return;
+  StorageKeyParts parts;
+  if (!DecodeStorageKey(skey, &parts)) return;
+  observer_->OnStored(parts.keyspace, parts.user_key, parts.token, before, after);
 }
 
 void KvService::CountRead(const std::string& skey, int64_t start_us) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <list>
+#include <optional>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,16 @@ namespace ringkv {
 inline constexpr uint32_t kReplicaScanEntriesMax = 1000;
 inline constexpr size_t kPurgeBatchKeys = 1000;
 inline constexpr size_t kReplicaScanBytesMax = 8u << 20;
+
+// Told of every change to a stored object when its write completes, so anti-entropy's trees
+// (node/aae_trees.h) follow the data: the key's version hash (aae/version_hash.h) before and after
+// (nullopt: no object). A failed write reports after == before.
+class StoredObjectObserver {
+ public:
+  virtual ~StoredObjectObserver() = default;
+  virtual void OnStored(std::string_view keyspace, std::string_view key, Token token,
+                        std::optional<uint64_t> before, std::optional<uint64_t> after) = 0;
+};
 
 struct KvServiceOptions {
   size_t value_bytes_max = kValueBytesMaxDefault;
@@ -95,6 +106,12 @@ class KvService {
   void EraseUnowned(const ScanSpec& spec, const std::function<bool(Token)>& keep,
                     std::function<void(Result<ErasePage>)> done);
 
+  // At most one; null: none. Set before the first request.
+  void set_observer(StoredObjectObserver* observer) { observer_ = observer; }
+  // Whether an operation on the key is in flight or queued: its stored object may be about to
+  // change (a scan that meets it may see the old object or the new).
+  bool Busy(const std::string& storage_key) const { return busy_.count(storage_key) > 0; }
+
   uint64_t actor() const { return actor_; }
   // The actor of the writes this node coordinates from now on (node/identity.h, RenewActor).
   void set_actor(uint64_t actor) { actor_ = actor; }
@@ -138,8 +155,14 @@ class KvService {
   void Coordinate(std::string_view keyspace, std::string_view key, Sibling sibling,
                   std::string_view context, bool context_is_everything_seen, WriteDone done);
 
+  // Tells the observer, if any, of a completed write of `skey`.
+  void Notify(const std::string& skey, std::optional<uint64_t> before,
+              std::optional<uint64_t> after);
+  std::optional<uint64_t> HashOf(const VersionedObject& object, bool exists) const;
+
   Storage* const storage_;
   const Clock* const clock_;
+  StoredObjectObserver* observer_ = nullptr;
   uint64_t actor_;
   const KvServiceOptions options_;
   const KeyspaceCatalog* const keyspaces_;  // may be null

@@ -1,0 +1,164 @@
+// AaeTrees: the trees follow the data (incremental updates equal a rebuild from storage, writes
+// during the build included, a key busy when the scan met it too), they are rebuilt when the ring
+// changes, and a replica's answers refuse what it cannot answer.
+#include "node/aae_trees.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "aae/version_hash.h"
+#include "common/clock.h"
+#include "node/manual_timers.h"
+#include "ring/tokens.h"
+#include "storage/memory_storage.h"
+
+namespace ringkv {
+namespace {
+
+MemberInfo Member(const std::string& name) {
+  auto tokens = RandomTokens(Ring(), name, 8, std::hash<std::string>{}(name));
+  EXPECT_TRUE(tokens.ok());
+  return MemberInfo{name, "127.0.0.1:7000", std::hash<std::string>{}(name), tokens.value(),
+                    gossip::MemberStatus::kNormal};
+}
+
+class AaeTreesTest : public ::testing::Test {
+ protected:
+  AaeTreesTest()
+      : view_(Member("n1")),
+        service_(&storage_, &clock_, /*actor=*/1, {}, &keyspaces_),
+        log_("n1", LogLevel::kWarn, &clock_),
+        trees_(&view_, &keyspaces_, &storage_, &service_, &timers_, &log_, Options()) {
+    for (const char* name : {"n2", "n3", "n4"}) EXPECT_TRUE(view_.Learn(Member(name)).ok());
+    service_.set_observer(&trees_);
+  }
+  static AaeTreesOptions Options() {
+    AaeTreesOptions o;
+    o.shape = TreeShape{16, 16};
+    o.build_page_objects = 100;
+    return o;
+  }
+  void Put(const std::string& key, const std::string& value, bool complete = true) {
+    service_.Put("", key, value, "", 0, [](Result<WriteReply> r) { ASSERT_TRUE(r.ok()); });
+    if (complete) storage_.RunCompletions();
+  }
+  void BuildAll() {
+    for (int i = 0; i < 1000 && !trees_.Ready(std::string(kDefaultKeyspace)); ++i) {
+      timers_.FireAll();
+    }
+    ASSERT_TRUE(trees_.Ready(std::string(kDefaultKeyspace)));
+  }
+  // Every range's root against a tree built from scratch from storage.
+  void ExpectTreesMatchStorage() {
+    const auto ranges = trees_.Ranges(std::string(kDefaultKeyspace));
+    ASSERT_FALSE(ranges.empty());
+    for (const auto& r : ranges) {
+      TictacTree expected(trees_.shape());
+      for (const TokenRange& part : r.range.Unwrap()) {
+        ASSERT_TRUE(storage_
+                        .Scan(kDefaultKeyspace, part.start, part.end,
+                              [&](std::string_view key, Token, const VersionedObject& o) {
+                                expected.Apply(key, std::nullopt, VersionHash(o));
+                                return true;
+                              })
+                        .ok());
+      }
+      EXPECT_EQ(r.root, expected.root()) << "range (" << r.range.start << ", " << r.range.end
+                                         << "]";
+    }
+  }
+
+  ManualClock clock_;
+  MemoryStorage storage_;
+  KeyspaceCatalog keyspaces_;
+  ClusterView view_;
+  KvService service_;
+  ManualTimers timers_;
+  Logger log_;
+  AaeTrees trees_;
+};
+
+TEST_F(AaeTreesTest, BuiltFromStorageThenKeptUpToDate) {
+  for (int i = 0; i < 500; ++i) Put(fmt::format("doc-{}", i), "v1");
+  trees_.Refresh();
+  EXPECT_FALSE(trees_.Ready(std::string(kDefaultKeyspace))) << "built on the loop, page by page";
+  BuildAll();
+  ExpectTreesMatchStorage();
+  // With 4 nodes and N = 3, n1 replicates some ranges only.
+  EXPECT_LT(trees_.Ranges(std::string(kDefaultKeyspace)).size(), view_.ring().token_count());
+  for (int i = 0; i < 500; i += 3) Put(fmt::format("doc-{}", i), "v2");  // overwrites
+  for (int i = 500; i < 600; ++i) Put(fmt::format("doc-{}", i), "v1");   // new keys
+  ExpectTreesMatchStorage();
+  EXPECT_GT(trees_.memory_bytes(), 0u);
+}
+
+TEST_F(AaeTreesTest, WritesDuringTheBuildAndKeysBusyWhenScannedAreCounted) {
+  for (int i = 0; i < 500; ++i) Put(fmt::format("doc-{}", i), "v1");
+  // Writes in flight (not yet durable) when the build starts, completed between its pages.
+  for (int i = 0; i < 500; i += 7) Put(fmt::format("doc-{}", i), "v2", /*complete=*/false);
+  trees_.Refresh();
+  for (int page = 0; !trees_.Ready(std::string(kDefaultKeyspace)) && page < 100; ++page) {
+    timers_.FireAll();
+    if (page == 1) storage_.RunCompletions();
+    Put(fmt::format("during-{}", page), "v1");
+    Put(fmt::format("doc-{}", page * 11), "v3");
+  }
+  storage_.RunCompletions();
+  ASSERT_TRUE(trees_.Ready(std::string(kDefaultKeyspace)));
+  ExpectTreesMatchStorage();
+}
+
+TEST_F(AaeTreesTest, ARingChangeRebuildsTheTrees) {
+  for (int i = 0; i < 300; ++i) Put(fmt::format("doc-{}", i), "v1");
+  trees_.Refresh();
+  BuildAll();
+  auto ends = [this] {
+    std::vector<Token> out;
+    for (const auto& r : trees_.Ranges(std::string(kDefaultKeyspace))) out.push_back(r.range.end);
+    return out;
+  };
+  const auto before = ends();
+  ASSERT_TRUE(view_.Learn(Member("n5")).ok());
+  Put("after-the-join", "v1");  // OnStored sees the new ring and starts a rebuild
+  EXPECT_FALSE(trees_.Ready(std::string(kDefaultKeyspace)));
+  BuildAll();
+  EXPECT_NE(ends(), before) << "n5's tokens split some ranges";
+  ExpectTreesMatchStorage();
+}
+
+TEST_F(AaeTreesTest, AnswersRefuseWhatTheyCannotAnswer) {
+  for (int i = 0; i < 200; ++i) Put(fmt::format("doc-{}", i), "v1");
+  trees_.Refresh();
+  const std::string ks(kDefaultKeyspace);
+  const auto none = trees_.Answer(ks, TokenRange{0, 1}, RootRequest{trees_.shape()});
+  EXPECT_EQ(none.status().code(), Code::kUnavailable) << "not ready while building";
+  BuildAll();
+  const auto r = trees_.Ranges(ks).front();
+  auto root = trees_.Answer(ks, r.range, RootRequest{trees_.shape()});
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  EXPECT_EQ(std::get<RootAnswer>(root.value()).root, r.root);
+  EXPECT_EQ(trees_.Answer(ks, r.range, RootRequest{TreeShape{8, 8}}).status().code(),
+            Code::kInvalidArgument)
+      << "a tree of another shape";
+  EXPECT_EQ(trees_.Answer(ks, TokenRange{r.range.start, r.range.end - 1},
+                          RootRequest{trees_.shape()})
+                .status()
+                .code(),
+            Code::kInvalidArgument)
+      << "a range that is not one of this node's";
+  EXPECT_EQ(trees_.Answer("nope", r.range, RootRequest{trees_.shape()}).status().code(),
+            Code::kInvalidArgument);
+  // The keys of every segment of the range: exactly its objects.
+  KeysRequest all;
+  for (uint32_t s = 0; s < trees_.shape().segments(); ++s) all.segments.push_back(s);
+  auto keys = trees_.Answer(ks, r.range, all);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  size_t in_range = 0;
+  for (int i = 0; i < 200; ++i) in_range += r.range.Contains(TokenOf(fmt::format("doc-{}", i)));
+  EXPECT_EQ(std::get<KeysAnswer>(keys.value()).keys.size(), in_range);
+}
+
+}  // namespace
+}  // namespace ringkv
