@@ -10,12 +10,13 @@
 #include <set>
 
 #include "node/manual_timers.h"
+#include "node/unused_peers.h"
 #include "storage/memory_hint_store.h"
 
 namespace ringkv {
 namespace {
 
-class HeldPeers final : public PeerTransport {
+class HeldPeers final : public UnusedPeers {
  public:
   struct Call {
     std::string peer, key;
@@ -24,20 +25,6 @@ class HeldPeers final : public PeerTransport {
   void ReplicaWrite(const std::string& peer, std::string_view, std::string_view key,
                     const VersionedObject&, int64_t, WriteDone done) override {
     calls.push_back(Call{peer, std::string(key), std::move(done)});
-  }
-  void ReplicaRead(const std::string&, std::string_view, std::string_view, int64_t,
-                   ReadDone done) override {
-    done(Status::Internal("not used"));
-  }
-  void FallbackWrite(const std::string&, const std::string&, std::string_view, std::string_view,
-                     const VersionedObject&, int64_t, WriteDone done) override {
-    done(Status::Internal("not used"));
-  }
-  void ForwardWrite(const std::string&, const ForwardedWrite&, int64_t, ForwardDone done) override {
-    done(Status::Internal("not used"));
-  }
-  void ReplicaScan(const std::string&, const ScanSpec&, int64_t, ScanDone done) override {
-    done(Status::Internal("not used"));
   }
   // Answers every held call with `s`, in order.
   void AnswerAll(Status s) {

@@ -1,0 +1,114 @@
+// AntiEntropy: replicas of a range compare their trees and exchange only the keys on which they
+// differ (DESIGN.md §5, issue 12; Riak's Tictac AAE).
+//
+// One exchange (aae/exchange.h) runs between this node and one other replica of one (keyspace,
+// range): both are asked the same questions, this node's trees (node/aae_trees.h) answering here
+// and the peer's over AaeTransport; equal roots end it at once. Each differing key is then
+// repaired both ways through the versions: each side's object is read and merged into the other
+// (KvService::ReplicaWrite here, PeerTransport::ReplicaWrite there), so concurrent values become
+// siblings and nothing newer is overwritten. An exchange that found nothing, or whose repairs all
+// succeeded, marks the two agreed on the range (AaeTrees::MarkAgreed).
+//
+// When: every interval_ms (0: never), a round over the ranges this node is the first replica of,
+// with each other replica that is up, one exchange at a time (so the other replicas of a range do
+// not repeat it, and foreground traffic keeps the loop); and on demand, Repair(keyspace) (`kvctl
+// repair`): every range this node replicates, with every other replica. A round or repair that
+// finds the ring moving (a join or leave), or the trees building, skips what it cannot do.
+//
+// Thread safety: none; the node's loop. Pointers must outlive it.
+#ifndef RINGKV_NODE_ANTI_ENTROPY_H_
+#define RINGKV_NODE_ANTI_ENTROPY_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "aae/exchange.h"
+#include "node/aae_transport.h"
+#include "node/aae_trees.h"
+#include "node/cluster_view.h"
+#include "node/effects.h"
+#include "node/keyspaces.h"
+#include "node/kv_service.h"
+#include "node/log.h"
+
+namespace ringkv {
+
+struct AntiEntropyOptions {
+  int64_t interval_ms = 600'000;  // scheduled rounds; 0: only on demand
+  int64_t request_timeout_ms = 10'000;
+  ExchangeOptions exchange;
+};
+
+// What a repair (or the last scheduled round) did, for `kvctl repair` and netstats.
+struct RepairReport {
+  std::string what;            // "repair KEYSPACE", "repair" (all), "round"
+  std::string state = "idle";  // running, done
+  uint64_t ranges_total = 0;   // (range, peer) exchanges planned
+  uint64_t ranges_done = 0;
+  uint64_t ranges_agreed = 0;  // of those done: equal roots
+  uint64_t failures = 0;       // exchanges that could not run (peer down, refused, timed out)
+  uint64_t keys_differing = 0;
+  uint64_t keys_repaired = 0;
+  uint64_t bytes = 0;          // exchange payload plus the objects sent for repairs
+  int64_t elapsed_ms = 0;
+  std::string last_error;
+};
+
+struct AntiEntropyStats {
+  uint64_t exchanges = 0, exchanges_failed = 0, keys_repaired = 0, bytes = 0;
+};
+
+class AntiEntropy {
+ public:
+  AntiEntropy(const ClusterView* view, AaeTrees* trees, KvService* service, PeerTransport* peers,
+              AaeTransport* aae, Timers* timers, const Clock* clock,
+              const KeyspaceCatalog* keyspaces, Logger* log, AntiEntropyOptions options = {});
+  ~AntiEntropy();
+
+  // Arms the scheduled rounds (none when interval_ms is 0).
+  void Start();
+  // `kvctl repair [KEYSPACE]` (empty: every keyspace). InvalidArgument when a repair runs already
+  // or the keyspace is unknown.
+  Status Repair(const std::string& keyspace);
+  bool running() const { return running_; }
+  const RepairReport& report() const { return report_; }
+  const AntiEntropyStats& stats() const { return stats_; }
+
+ private:
+  struct Task {
+    std::string keyspace;
+    TokenRange range;
+    std::string peer;
+  };
+  struct Run;  // one exchange in progress
+  void Plan(const std::string& keyspace, bool primary_only);
+  void Next();
+  void Ask(std::shared_ptr<Run> run);
+  void RepairKeys(std::shared_ptr<Run> run, size_t i);
+  void Finish(std::shared_ptr<Run> run, Status s);
+  void Round();
+
+  const ClusterView* const view_;
+  AaeTrees* const trees_;
+  KvService* const service_;
+  PeerTransport* const peers_;
+  AaeTransport* const aae_;
+  Timers* const timers_;
+  const Clock* const clock_;
+  const KeyspaceCatalog* const keyspaces_;
+  Logger* const log_;
+  const AntiEntropyOptions options_;
+  bool running_ = false;
+  std::deque<Task> tasks_;
+  RepairReport report_;
+  AntiEntropyStats stats_;
+  int64_t started_us_ = 0;
+  // Callbacks hold a weak_ptr to this: they do nothing once it is gone.
+  std::shared_ptr<AntiEntropy*> alive_;
+};
+
+}  // namespace ringkv
+
+#endif  // RINGKV_NODE_ANTI_ENTROPY_H_

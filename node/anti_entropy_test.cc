@@ -1,0 +1,235 @@
+// AntiEntropy between two in-process replicas: an exchange finds exactly the keys on which they
+// differ (missing on either side, newer on either side, concurrent, deleted) and repairs both
+// ways through the versions, after which their trees and their data are identical; a replica that
+// is down is a counted failure, and a second repair finds nothing to do.
+#include "node/anti_entropy.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "common/clock.h"
+#include "node/manual_timers.h"
+#include "node/unused_peers.h"
+#include "ring/tokens.h"
+#include "storage/memory_storage.h"
+
+namespace ringkv {
+namespace {
+
+MemberInfo Member(const std::string& name) {
+  auto tokens = RandomTokens(Ring(), name, 8, std::hash<std::string>{}(name));
+  EXPECT_TRUE(tokens.ok());
+  return MemberInfo{name, name + ":7000", std::hash<std::string>{}(name), tokens.value(),
+                    gossip::MemberStatus::kNormal};
+}
+
+struct Replica;
+using Directory = std::map<std::string, Replica*>;  // by address
+
+// Replica reads and writes straight into the other replica's KvService.
+class DirectPeers final : public UnusedPeers {
+ public:
+  explicit DirectPeers(Directory* dir) : dir_(dir) {}
+  void ReplicaWrite(const std::string& peer, std::string_view keyspace, std::string_view key,
+                    const VersionedObject& object, int64_t, WriteDone done) override;
+  void ReplicaRead(const std::string& peer, std::string_view keyspace, std::string_view key,
+                   int64_t, ReadDone done) override;
+
+ private:
+  Directory* dir_;
+};
+
+class DirectAae final : public AaeTransport {
+ public:
+  explicit DirectAae(Directory* dir) : dir_(dir) {}
+  void AskAae(const std::string& address, const std::string& keyspace, const TokenRange& range,
+              const AaeRequest& request, int64_t,
+              std::function<void(Result<AaeAnswer>)> done) override;
+
+ private:
+  Directory* dir_;
+};
+
+struct Replica {
+  Replica(const std::string& name, uint64_t actor, Directory* dir, ManualTimers* timers,
+          ManualClock* clock)
+      : view(Member(name)),
+        service(&storage, clock, actor, {}, &keyspaces),
+        log(name, LogLevel::kWarn, clock),
+        trees(&view, &keyspaces, &storage, &service, timers, &log, Options()),
+        peers(dir),
+        aae(dir),
+        anti_entropy(&view, &trees, &service, &peers, &aae, timers, clock, &keyspaces, &log,
+                     AntiEntropyOptions{0, 1000, {}}) {
+    for (const char* n : {"n1", "n2", "n3"}) {
+      if (n != name) {
+        EXPECT_TRUE(view.Learn(Member(n)).ok());
+      }
+    }
+    service.set_observer(&trees);
+    (*dir)[name + ":7000"] = this;
+  }
+  static AaeTreesOptions Options() {
+    AaeTreesOptions o;
+    o.shape = TreeShape{16, 16};
+    return o;
+  }
+  // Everything this replica stores, by key.
+  std::map<std::string, VersionedObject> Contents() {
+    std::map<std::string, VersionedObject> out;
+    EXPECT_TRUE(storage
+                    .Scan(kDefaultKeyspace, std::numeric_limits<Token>::min(),
+                          std::numeric_limits<Token>::max(),
+                          [&](std::string_view key, Token, const VersionedObject& o) {
+                            out.emplace(std::string(key), o);
+                            return true;
+                          })
+                    .ok());
+    return out;
+  }
+
+  MemoryStorage storage;
+  KeyspaceCatalog keyspaces;
+  ClusterView view;
+  KvService service;
+  Logger log;
+  AaeTrees trees;
+  DirectPeers peers;
+  DirectAae aae;
+  AntiEntropy anti_entropy;
+};
+
+void DirectPeers::ReplicaWrite(const std::string& peer, std::string_view keyspace,
+                               std::string_view key, const VersionedObject& object, int64_t,
+                               WriteDone done) {
+  Replica* to = (*dir_)[peer + ":7000"];
+  to->service.ReplicaWrite(keyspace, key, object, std::move(done));
+  to->storage.RunCompletions();
+}
+
+void DirectPeers::ReplicaRead(const std::string& peer, std::string_view keyspace,
+                              std::string_view key, int64_t, ReadDone done) {
+  (*dir_)[peer + ":7000"]->service.ReplicaRead(keyspace, key, std::move(done));
+}
+
+void DirectAae::AskAae(const std::string& address, const std::string& keyspace,
+                       const TokenRange& range, const AaeRequest& request, int64_t,
+                       std::function<void(Result<AaeAnswer>)> done) {
+  done((*dir_)[address]->trees.Answer(keyspace, range, request));
+}
+
+class AntiEntropyTest : public ::testing::Test {
+ protected:
+  AntiEntropyTest() : n1_("n1", 1, &dir_, &timers_, &clock_), n2_("n2", 2, &dir_, &timers_, &clock_) {
+    // n3 is a replica of every range (3 nodes, N = 3) but down: its exchanges fail, counted.
+    n1_.view.SetAlive("n3", false);
+    n2_.view.SetAlive("n3", false);
+  }
+  // A put on `on` alone.
+  VersionedObject Put(Replica& on, const std::string& key, const std::string& value,
+                      const std::string& context = "") {
+    std::optional<VersionedObject> stored;
+    on.service.Put("", key, value, context, 0, [&](Result<WriteReply> r) {
+      ASSERT_TRUE(r.ok());
+      stored = r->object;
+    });
+    on.storage.RunCompletions();
+    return stored.value_or(VersionedObject{});
+  }
+  void Copy(Replica& to, const std::string& key, const VersionedObject& object) {
+    to.service.ReplicaWrite("", key, object, [](Status s) { ASSERT_TRUE(s.ok()); });
+    to.storage.RunCompletions();
+  }
+  void Build() {
+    n1_.trees.Refresh();
+    n2_.trees.Refresh();
+    for (int i = 0; i < 100; ++i) timers_.FireAll();
+    ASSERT_TRUE(n1_.trees.Ready("default") && n2_.trees.Ready("default"));
+  }
+  void RunRepair() {
+    ASSERT_TRUE(n1_.anti_entropy.Repair("").ok());
+    for (int i = 0; i < 100'000 && n1_.anti_entropy.running(); ++i) {
+      n1_.storage.RunCompletions();
+      n2_.storage.RunCompletions();
+      timers_.FireAll();
+    }
+    ASSERT_FALSE(n1_.anti_entropy.running());
+  }
+  std::map<Token, uint64_t> Roots(Replica& r) {
+    std::map<Token, uint64_t> out;
+    for (const auto& range : r.trees.Ranges("default")) out[range.range.end] = range.root;
+    return out;
+  }
+
+  ManualClock clock_;
+  ManualTimers timers_;
+  Directory dir_;
+  Replica n1_, n2_;
+};
+
+TEST_F(AntiEntropyTest, RepairsExactlyTheDifferencesBothWays) {
+  for (int i = 0; i < 400; ++i) {
+    const std::string key = fmt::format("doc-{}", i);
+    Copy(n2_, key, Put(n1_, key, "v1"));
+  }
+  Build();
+  ASSERT_EQ(Roots(n1_), Roots(n2_));
+  size_t differing = 0;
+  for (int i = 0; i < 40; ++i, ++differing) Put(n1_, fmt::format("only-n1-{}", i), "a");
+  for (int i = 0; i < 30; ++i, ++differing) Put(n2_, fmt::format("only-n2-{}", i), "b");
+  for (int i = 0; i < 20; ++i, ++differing) {
+    const auto ctx = n1_.Contents().at(fmt::format("doc-{}", i)).clock().EncodeContext();
+    Put(n1_, fmt::format("doc-{}", i), "newer-on-n1", ctx);
+  }
+  for (int i = 100; i < 110; ++i, ++differing) {  // concurrent: siblings once merged
+    Put(n1_, fmt::format("doc-{}", i), "x1");
+    Put(n2_, fmt::format("doc-{}", i), "x2");
+  }
+  for (int i = 200; i < 205; ++i, ++differing) {  // deleted on n2 only
+    n2_.service.Del("", fmt::format("doc-{}", i), "", [](Result<WriteReply> r) { ASSERT_TRUE(r.ok()); });
+    n2_.storage.RunCompletions();
+  }
+  ASSERT_NE(Roots(n1_), Roots(n2_));
+
+  RunRepair();
+  const RepairReport& r = n1_.anti_entropy.report();
+  EXPECT_EQ(r.state, "done");
+  EXPECT_EQ(r.keys_differing, differing);
+  EXPECT_EQ(r.keys_repaired, differing);
+  const size_t ranges = n1_.trees.Ranges("default").size();
+  EXPECT_EQ(r.ranges_total, 2 * ranges) << "each range with n2 and with n3";
+  EXPECT_EQ(r.failures, ranges) << "n3 is down";
+  EXPECT_NE(r.last_error.find("n3 is down"), std::string::npos) << r.last_error;
+  EXPECT_GT(r.bytes, 0u);
+
+  EXPECT_EQ(Roots(n1_), Roots(n2_));
+  EXPECT_EQ(n1_.Contents(), n2_.Contents());
+  const auto merged = n1_.Contents().at("doc-105");
+  // Blind puts (no context) on each side: v1, x1 and x2 are all concurrent.
+  EXPECT_EQ(merged.Live(clock_.NowUs()).size(), 3u) << "concurrent values became siblings";
+  EXPECT_TRUE(n1_.Contents().at("doc-201").Live(clock_.NowUs()).empty()) << "the delete won";
+  EXPECT_EQ(n2_.Contents().at("doc-3").Live(clock_.NowUs()).front().value, "newer-on-n1");
+
+  // Nothing differs now: every exchange with n2 agrees at its root.
+  RunRepair();
+  EXPECT_EQ(n1_.anti_entropy.report().keys_differing, 0u);
+  EXPECT_EQ(n1_.anti_entropy.report().ranges_agreed, ranges);
+  for (const auto& range : n1_.trees.Ranges("default")) {
+    EXPECT_EQ(range.agreed_us.count("n2"), 1u);
+  }
+}
+
+TEST_F(AntiEntropyTest, RefusedWhileTheTreesBuildOrARepairRuns) {
+  Put(n1_, "k", "v");
+  EXPECT_EQ(n1_.anti_entropy.Repair("").code(), Code::kUnavailable) << "trees not built";
+  EXPECT_FALSE(n1_.anti_entropy.Repair("no_such").ok());
+  Build();
+  ASSERT_TRUE(n1_.anti_entropy.Repair("").ok());
+  EXPECT_EQ(n1_.anti_entropy.Repair("").code(), Code::kInvalidArgument) << "one at a time";
+}
+
+}  // namespace
+}  // namespace ringkv
