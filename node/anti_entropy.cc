@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -209,6 +212,113 @@ void AntiEntropy::RepairKeys(std::shared_ptr<Run> run, size_t i) {
       next();
     });
   });
+}
+
+void AntiEntropy::AskRoot(const std::string& peer, const std::string& keyspace,
+                          const TokenRange& range, std::function<void(Result<uint64_t>)> done) {
+  auto address = view_->AddressOf(peer);
+  if (!address || !view_->IsUp(peer)) {
+    return done(Status::Unavailable(fmt::format("{} is down", peer), 1, 0));
+  }
+  aae_->AskAae(*address, keyspace, range, RootRequest{trees_->shape()}, options_.request_timeout_ms,
+               [done = std::move(done)](Result<AaeAnswer> a) {
+                 if (!a.ok()) return done(a.status());
+                 const auto* root = std::get_if<RootAnswer>(&a.value());
+                 if (root == nullptr) return done(Status::Protocol("not a root answer"));
+                 done(root->root);
+               });
+}
+
+void AntiEntropy::Roots(const std::string& keyspace,
+                        std::function<void(Result<std::vector<RangeRoots>>)> done) {
+  if (Status s = keyspaces_->Find(keyspace).status(); !s.ok()) return done(s);
+  if (!trees_->Ready(keyspace)) {
+    return done(Status::Unavailable(
+        fmt::format("not ready: the anti-entropy trees of '{}' are being built", keyspace), 1, 0));
+  }
+  auto out = std::make_shared<std::vector<RangeRoots>>();
+  auto outstanding = std::make_shared<size_t>(1);
+  auto finish = [out, outstanding, done] {
+    if (--*outstanding == 0) done(std::move(*out));
+  };
+  for (const auto& r : trees_->Ranges(keyspace)) {
+    RangeRoots rr{r.range, r.replicas, {}, 0};
+    int64_t converged = std::numeric_limits<int64_t>::max();
+    for (const auto& replica : r.replicas) {
+      if (replica == view_->self()) continue;
+      auto agreed = r.agreed_us.find(replica);
+      converged = std::min(converged, agreed == r.agreed_us.end() ? 0 : agreed->second);
+    }
+    rr.converged_us = converged == std::numeric_limits<int64_t>::max() ? 0 : converged;
+    rr.roots.resize(r.replicas.size());
+    out->push_back(std::move(rr));
+    const size_t at = out->size() - 1;
+    for (size_t i = 0; i < r.replicas.size(); ++i) {
+      if (r.replicas[i] == view_->self()) {
+        (*out)[at].roots[i] = fmt::format("{:016x}", r.root);
+        continue;
+      }
+      ++*outstanding;
+      AskRoot(r.replicas[i], keyspace, r.range, [out, at, i, finish](Result<uint64_t> root) {
+        (*out)[at].roots[i] = root.ok() ? fmt::format("{:016x}", root.value())
+                                        : root.status().ToString();
+        finish();
+      });
+    }
+  }
+  finish();
+}
+
+void AntiEntropy::FingerprintOf(const std::string& keyspace,
+                                std::function<void(Result<Fingerprint>)> done) {
+  auto def = keyspaces_->Find(keyspace);
+  if (!def.ok()) return done(def.status());
+  if (!trees_->Ready(keyspace)) {
+    return done(Status::Unavailable(
+        fmt::format("not ready: the anti-entropy trees of '{}' are being built", keyspace), 1, 0));
+  }
+  std::map<Token, uint64_t> mine;
+  for (const auto& r : trees_->Ranges(keyspace)) mine[r.range.end] = r.root;
+  const Ring& ring = view_->ring();
+  auto result = std::make_shared<Fingerprint>();
+  result->ranges = ring.token_count();
+  auto outstanding = std::make_shared<size_t>(1);
+  auto finish = [result, outstanding, done] {
+    if (--*outstanding == 0) done(*result);
+  };
+  std::vector<uint32_t> replicas;
+  for (size_t v = 0; v < ring.token_count(); ++v) {
+    const TokenRange range = ring.RangeOf(v);
+    if (auto it = mine.find(range.end); it != mine.end()) {
+      result->hash ^= it->second;
+      continue;
+    }
+    ring.ReplicasOfVNode(v, def->replication_factor, &replicas);
+    std::vector<std::string> names;
+    for (uint32_t r : replicas) names.push_back(ring.nodes()[r]);
+    // The first replica that answers; the next one if it does not. The function refers to itself
+    // weakly; the answer it waits for holds it.
+    auto ask = std::make_shared<std::function<void(size_t)>>();
+    std::weak_ptr<std::function<void(size_t)>> weak_ask = ask;
+    ++*outstanding;
+    *ask = [this, weak_ask, names, keyspace, range, result, finish](size_t i) {
+      if (i >= names.size()) {
+        ++result->ranges_missing;
+        return finish();
+      }
+      AskRoot(names[i], keyspace, range,
+              [next = weak_ask.lock(), i, result, finish](Result<uint64_t> root) {
+                if (!root.ok()) {
+                  result->last_error = root.status().ToString();
+                  return (*next)(i + 1);
+                }
+                result->hash ^= root.value();
+                finish();
+              });
+    };
+    (*ask)(0);
+  }
+  finish();
 }
 
 void AntiEntropy::Finish(std::shared_ptr<Run> run, Status s) {

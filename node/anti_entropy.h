@@ -21,8 +21,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aae/exchange.h"
 #include "node/aae_transport.h"
@@ -56,6 +58,24 @@ struct RepairReport {
   std::string last_error;
 };
 
+// `kvctl merkle`: one range this node replicates, and each replica's root as it answered.
+struct RangeRoots {
+  TokenRange range;
+  std::vector<std::string> replicas;   // preference order
+  std::vector<std::string> roots;      // per replica: the root in hex, or why it did not answer
+  int64_t converged_us = 0;  // when every other replica last agreed with this node (0: never)
+};
+
+// `kvctl fingerprint`: one hash of a keyspace's contents, equal on every replica set once they
+// converged, and independent of the ring and the tree shape: the XOR of every (key, version)
+// contribution, gathered as the XOR of one root per ring range.
+struct Fingerprint {
+  uint64_t hash = 0;
+  size_t ranges = 0;           // ring ranges of the keyspace
+  size_t ranges_missing = 0;   // ranges no replica answered for: then `hash` is partial
+  std::string last_error;
+};
+
 struct AntiEntropyStats {
   uint64_t exchanges = 0, exchanges_failed = 0, keys_repaired = 0, bytes = 0;
 };
@@ -76,6 +96,12 @@ class AntiEntropy {
   const RepairReport& report() const { return report_; }
   const AntiEntropyStats& stats() const { return stats_; }
 
+  // Gathers RangeRoots for every range of `keyspace` this node replicates (asking the others).
+  void Roots(const std::string& keyspace, std::function<void(Result<std::vector<RangeRoots>>)> done);
+  // Gathers a Fingerprint of `keyspace`: this node's roots for the ranges it replicates, a live
+  // replica's for the others.
+  void FingerprintOf(const std::string& keyspace, std::function<void(Result<Fingerprint>)> done);
+
  private:
   struct Task {
     std::string keyspace;
@@ -89,6 +115,9 @@ class AntiEntropy {
   void RepairKeys(std::shared_ptr<Run> run, size_t i);
   void Finish(std::shared_ptr<Run> run, Status s);
   void Round();
+  // Asks `peer` for its root of `range`.
+  void AskRoot(const std::string& peer, const std::string& keyspace, const TokenRange& range,
+               std::function<void(Result<uint64_t>)> done);
 
   const ClusterView* const view_;
   AaeTrees* const trees_;

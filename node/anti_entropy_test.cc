@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <map>
 
 #include "common/clock.h"
@@ -158,6 +160,12 @@ class AntiEntropyTest : public ::testing::Test {
     }
     ASSERT_FALSE(n1_.anti_entropy.running());
   }
+  Fingerprint FingerprintFrom(Replica& r) {
+    std::optional<Result<Fingerprint>> out;
+    r.anti_entropy.FingerprintOf("default", [&](Result<Fingerprint> f) { out = f; });
+    EXPECT_TRUE(out && out->ok());
+    return out && out->ok() ? out->value() : Fingerprint{};
+  }
   std::map<Token, uint64_t> Roots(Replica& r) {
     std::map<Token, uint64_t> out;
     for (const auto& range : r.trees.Ranges("default")) out[range.range.end] = range.root;
@@ -193,6 +201,8 @@ TEST_F(AntiEntropyTest, RepairsExactlyTheDifferencesBothWays) {
     n2_.storage.RunCompletions();
   }
   ASSERT_NE(Roots(n1_), Roots(n2_));
+  const Fingerprint before = FingerprintFrom(n1_);
+  EXPECT_NE(before.hash, FingerprintFrom(n2_).hash);
 
   RunRepair();
   const RepairReport& r = n1_.anti_entropy.report();
@@ -212,6 +222,26 @@ TEST_F(AntiEntropyTest, RepairsExactlyTheDifferencesBothWays) {
   EXPECT_EQ(merged.Live(clock_.NowUs()).size(), 3u) << "concurrent values became siblings";
   EXPECT_TRUE(n1_.Contents().at("doc-201").Live(clock_.NowUs()).empty()) << "the delete won";
   EXPECT_EQ(n2_.Contents().at("doc-3").Live(clock_.NowUs()).front().value, "newer-on-n1");
+
+  // kvctl merkle: per range, n1's and n2's roots (equal), and n3 down.
+  std::optional<Result<std::vector<RangeRoots>>> roots;
+  n1_.anti_entropy.Roots("default", [&](Result<std::vector<RangeRoots>> r) { roots = r; });
+  ASSERT_TRUE(roots && roots->ok());
+  ASSERT_EQ(roots->value().size(), ranges);
+  for (const auto& rr : roots->value()) {
+    ASSERT_EQ(rr.roots.size(), 3u);
+    const auto n1 = std::find(rr.replicas.begin(), rr.replicas.end(), "n1") - rr.replicas.begin();
+    const auto n2 = std::find(rr.replicas.begin(), rr.replicas.end(), "n2") - rr.replicas.begin();
+    const auto n3 = std::find(rr.replicas.begin(), rr.replicas.end(), "n3") - rr.replicas.begin();
+    EXPECT_EQ(rr.roots[n1], rr.roots[n2]);
+    EXPECT_NE(rr.roots[n3].find("n3 is down"), std::string::npos) << rr.roots[n3];
+    EXPECT_EQ(rr.converged_us, 0) << "n3 never agreed";
+  }
+  // kvctl fingerprint: equal through either replica once they converged.
+  const Fingerprint after = FingerprintFrom(n1_);
+  EXPECT_EQ(after.ranges_missing, 0u);
+  EXPECT_EQ(after.hash, FingerprintFrom(n2_).hash);
+  EXPECT_NE(after.hash, before.hash);
 
   // Nothing differs now: every exchange with n2 agrees at its root.
   RunRepair();
