@@ -123,8 +123,17 @@ Status NodeProcess::SpawnOnce() {
       pid_ = -1;
       return Status::IoError(fmt::format("kvnode exited during start-up: {}", log().substr(log_start)));
     }
+    // The node answering must be this one: when the port was taken, the process exits (caught
+    // above on a later turn) while the port's holder, another test's node, would answer.
     auto conn = RawConnection::Connect(port_);
-    if (conn.ok() && conn.value()->Handshake().ok()) return Status::Ok();
+    if (conn.ok()) {
+      auto hello = conn.value()->Hello("", std::nullopt);
+      if (hello.ok() && hello.value()->root().isHelloOk() &&
+          std::string_view(hello.value()->root().getHelloOk().getNodeName().cStr()) ==
+              options_.name) {
+        return Status::Ok();
+      }
+    }
     std::this_thread::sleep_for(kPollInterval);
   }
   Kill();
