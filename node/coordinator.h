@@ -58,6 +58,9 @@ namespace ringkv {
 struct CoordinatorOptions {
   int64_t default_timeout_ms = 2000;
   bool blocking_read_repair = false;
+  // false: reads repair no replica (kvnode --read-repair off: for tests that make replicas
+  // diverge on purpose, so only anti-entropy repairs them).
+  bool read_repair = true;
 };
 
 struct CoordinatorStats {

@@ -87,11 +87,12 @@ ReplicaReadReply NotFound() { return ReplicaReadReply{}; }
 
 class CoordinatorTest : public ::testing::Test {
  protected:
-  explicit CoordinatorTest(bool blocking_read_repair = false, std::string self = "n1")
+  explicit CoordinatorTest(bool blocking_read_repair = false, std::string self = "n1",
+                           bool read_repair = true)
       : service_(&storage_, &clock_, 0xa1, KvServiceOptions{}, &keyspaces_),
         placement_(std::move(self)),
         coordinator_(&service_, &peers_, &placement_, &timers_, &clock_, &keyspaces_,
-                     CoordinatorOptions{2000, blocking_read_repair}) {}
+                     CoordinatorOptions{2000, blocking_read_repair, read_repair}) {}
 
   // Stores `value` on n1 only and returns the stored object.
   VersionedObject StoreLocally(std::string_view value) {
@@ -123,6 +124,22 @@ class CoordinatorTest : public ::testing::Test {
   std::optional<Result<ReadReply>> read_;
   std::optional<Result<WriteReply>> write_;
 };
+
+// kvnode --read-repair off: replicas that diverge stay so (for anti-entropy's tests).
+class NoReadRepairTest : public CoordinatorTest {
+ protected:
+  NoReadRepairTest() : CoordinatorTest(false, "n1", /*read_repair=*/false) {}
+};
+
+TEST_F(NoReadRepairTest, AStaleReplicaIsNotRepaired) {
+  StoreLocally("v1");
+  Get();
+  AnswerRead(0, NotFound());
+  AnswerRead(1, NotFound());
+  ASSERT_TRUE(read_ && read_->ok());
+  EXPECT_TRUE(peers_.Peers("write").empty());
+  EXPECT_EQ(coordinator_.stats().read_repairs, 0u);
+}
 
 TEST_F(CoordinatorTest, ReadAnswersAtRAndRepairsOnceEveryReplicaAnswered) {
   StoreLocally("v1");

@@ -115,7 +115,7 @@ void ReadOp::Answer() {
     tr_.Event("", fmt::format("merged {} answer(s): {} live sibling(s), clock {}", answers_.size(),
                               reply.siblings.size(), ShortClock(merged.clock())));
   }
-  if (env_.options->blocking_read_repair) {
+  if (env_.options->blocking_read_repair && env_.options->read_repair) {
     const std::vector<size_t> stale = StaleAnswers(merged);
     if (!stale.empty()) return RepairBeforeAnswer(std::move(reply), merged, stale);
   }
@@ -188,7 +188,7 @@ void ReadOp::OnRepairBeforeAnswerDone(Status s) {
 void ReadOp::Repair() {
   assert(Settled());
   const VersionedObject merged = Merge();
-  if (!merged.empty()) {
+  if (!merged.empty() && env_.options->read_repair) {
     for (const ReplicaAnswer& a : answers_) {
       if (a.reply.found && a.reply.object == merged) continue;
       if (replicas_[a.replica].repaired_before_answer) continue;
