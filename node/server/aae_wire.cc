@@ -29,10 +29,14 @@ wire::AaeKind KindOf(size_t variant_index) {
 
 const char* KindName(wire::AaeKind kind) {
   switch (kind) {
-    case wire::AaeKind::ROOT: return "root";
-    case wire::AaeKind::BRANCHES: return "branches";
-    case wire::AaeKind::LEAVES: return "leaves";
-    case wire::AaeKind::KEYS: return "keys";
+    case wire::AaeKind::ROOT:
+      return "root";
+    case wire::AaeKind::BRANCHES:
+      return "branches";
+    case wire::AaeKind::LEAVES:
+      return "leaves";
+    case wire::AaeKind::KEYS:
+      return "keys";
   }
   return "unknown";
 }
@@ -103,8 +107,8 @@ Result<AaeCall> ReadAaeRequest(wire::AaeRequest::Reader in) {
       call.request = KeysRequest{ReadList<uint32_t>(ids)};
       return call;
   }
-  return Status::InvalidArgument(fmt::format("anti-entropy: unknown request kind {}",
-                                             static_cast<int>(in.getKind())));
+  return Status::InvalidArgument(
+      fmt::format("anti-entropy: unknown request kind {}", static_cast<int>(in.getKind())));
 }
 
 void FillAaeResult(wire::AaeResult::Builder out, const AaeAnswer& answer) {
@@ -131,13 +135,13 @@ void FillAaeResult(wire::AaeResult::Builder out, const AaeAnswer& answer) {
 Result<AaeAnswer> ReadAaeResult(wire::AaeResult::Reader in) {
   const auto hashes = in.getHashes();
   if (hashes.size() > kAaeHashesMax) {
-    return Status::Protocol(
-        fmt::format("anti-entropy: {} hashes in one answer (max {})", hashes.size(), kAaeHashesMax));
+    return Status::Protocol(fmt::format("anti-entropy: {} hashes in one answer (max {})",
+                                        hashes.size(), kAaeHashesMax));
   }
   switch (in.getKind()) {
     case wire::AaeKind::ROOT:
-      return AaeAnswer{RootAnswer{TreeShape{in.getBranches(), in.getLeavesPerBranch()},
-                                  in.getRoot()}};
+      return AaeAnswer{
+          RootAnswer{TreeShape{in.getBranches(), in.getLeavesPerBranch()}, in.getRoot()}};
     case wire::AaeKind::BRANCHES:
       return AaeAnswer{BranchesAnswer{ReadList<uint64_t>(hashes)}};
     case wire::AaeKind::LEAVES:
@@ -145,8 +149,8 @@ Result<AaeAnswer> ReadAaeResult(wire::AaeResult::Reader in) {
     case wire::AaeKind::KEYS:
       break;
     default:
-      return Status::Protocol(fmt::format("anti-entropy: unknown answer kind {}",
-                                          static_cast<int>(in.getKind())));
+      return Status::Protocol(
+          fmt::format("anti-entropy: unknown answer kind {}", static_cast<int>(in.getKind())));
   }
   const auto keys = in.getKeys();
   if (keys.size() > kAaeKeysMax) {

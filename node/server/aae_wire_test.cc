@@ -36,8 +36,7 @@ const TreeShape kShape{16, 8};
 
 // ---- Fill and Read ----------------------------------------------------------------------------
 
-AaeCall RoundTrip(const std::string& keyspace, const TokenRange& range,
-                  const AaeRequest& request) {
+AaeCall RoundTrip(const std::string& keyspace, const TokenRange& range, const AaeRequest& request) {
   capnp::MallocMessageBuilder m;
   auto out = m.initRoot<wire::AaeRequest>();
   FillAaeRequest(out, keyspace, range, request);
@@ -181,10 +180,10 @@ class AaeWireServerTest : public ::testing::Test {
     options.listen_port = 0;  // any free port
     server_ = std::make_unique<Server>(&io_, &service_, &storage_, &clock_, &log_, options);
     ASSERT_TRUE(server_->Start().ok());
-    server_->SetAaeHandler([this](const std::string& keyspace, const TokenRange& range,
-                                  const AaeRequest& request) {
-      return AnswerFor(replica_, keyspace, range, request);
-    });
+    server_->SetAaeHandler(
+        [this](const std::string& keyspace, const TokenRange& range, const AaeRequest& request) {
+          return AnswerFor(replica_, keyspace, range, request);
+        });
     client_ = std::make_unique<MembershipClient>(&io_, ClientOptions(kSecret));
     aae_ = std::make_unique<AaeClient>(client_.get());
   }
