@@ -51,6 +51,7 @@ constexpr Frame::Which kAllKinds[] = {
     Frame::REPLICA_SCAN_RESULT, Frame::DROP_KEYSPACE, Frame::DROP_KEYSPACE_RESULT,
     Frame::TRUNCATE_HINTS, Frame::TRUNCATE_HINTS_RESULT, Frame::GOSSIP_SYN, Frame::GOSSIP_ACK,
     Frame::GOSSIP_ACK2, Frame::GOSSIP_ACK2_RESULT, Frame::ADMIN, Frame::ADMIN_RESULT,
+    Frame::AAE, Frame::AAE_RESULT,
 };
 
 kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
@@ -335,6 +336,27 @@ void Fill(Frame::Builder f, Frame::Which kind, uint64_t id) {
     case Frame::ADMIN_RESULT:
       f.initAdminResult().setJson("{}");
       break;
+    case Frame::AAE: {
+      auto m = f.initAae();
+      m.setKeyspace("ks");
+      m.setStartToken(-5);
+      m.setEndToken(9);
+      m.setKind(wire::AaeKind::KEYS);
+      m.setBranches(16);
+      m.setLeavesPerBranch(8);
+      m.initIds(2).set(1, 7);
+      break;
+    }
+    case Frame::AAE_RESULT: {
+      auto m = f.initAaeResult();
+      m.setKind(wire::AaeKind::LEAVES);
+      m.setRoot(11);
+      m.initHashes(2).set(0, 3);
+      auto k = m.initKeys(1)[0];
+      k.setKey(Bytes("k1"));
+      k.setVersionHash(12);
+      break;
+    }
   }
 }
 

@@ -405,6 +405,40 @@ struct TruncateHintsResult {
   removed @0 :UInt64;
 }
 
+# Node-to-node: one round of an anti-entropy exchange (aae/messages.h) about the receiver's copy of
+# one token range of a keyspace. The receiver answers from its own tree of that range, or refuses
+# (a range it does not replicate, a tree of another shape, ids out of bounds).
+enum AaeKind {
+  root @0;                 # the root hash and the tree's shape
+  branches @1;             # the hashes of the listed branches
+  leaves @2;               # the leaf hashes of the listed branches
+  keys @3;                 # every (key, version hash) held in the listed segments
+}
+
+struct AaeRequest {
+  keyspace @0 :Text;
+  startToken @1 :Int64;    # exclusive
+  endToken @2 :Int64;      # inclusive; equal: the whole ring
+  kind @3 :AaeKind;
+  branches @4 :UInt32;     # root: the asker's tree shape, which the receiver's must equal
+  leavesPerBranch @5 :UInt32;
+  ids @6 :List(UInt32);    # branches, leaves: branch ids; keys: segment ids; strictly ascending
+}
+
+struct AaeKeyVersion {
+  key @0 :Data;
+  versionHash @1 :UInt64;
+}
+
+struct AaeResult {
+  kind @0 :AaeKind;              # the request's
+  branches @1 :UInt32;           # root: the receiver's tree shape
+  leavesPerBranch @2 :UInt32;
+  root @3 :UInt64;               # root: the root hash
+  hashes @4 :List(UInt64);       # branches: one per id; leaves: leavesPerBranch per id, in order
+  keys @5 :List(AaeKeyVersion);  # keys: each key of the segments once, in any order
+}
+
 struct Error {
   code @0 :ErrorCode;
   message @1 :Text;
@@ -449,5 +483,7 @@ struct Frame {
     gossipAck2Result @31 :GossipAck2Result;
     admin @32 :AdminRequest;
     adminResult @33 :AdminResult;
+    aae @34 :AaeRequest;
+    aaeResult @35 :AaeResult;
   }
 }

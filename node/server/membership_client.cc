@@ -7,6 +7,7 @@
 #include <array>
 
 #include "node/server/gossip_wire.h"
+#include "node/server/wire_convert.h"
 #include "proto/frame.h"
 
 namespace ringkv {
@@ -30,16 +31,6 @@ bool SplitAddress(const std::string& address, std::string* host, uint16_t* port)
     return false;
   }
   return true;
-}
-
-Status StatusFromWire(wire::Error::Reader e) {
-  std::string message = e.getMessage();
-  switch (e.getCode()) {
-    case wire::ErrorCode::UNAUTHORIZED: return Status(Code::kUnauthorized, message);
-    case wire::ErrorCode::INVALID_ARGUMENT: return Status::InvalidArgument(message);
-    case wire::ErrorCode::PROTOCOL: return Status::Protocol(message);
-    default: return Status::Internal(message);
-  }
 }
 
 }  // namespace
@@ -122,7 +113,7 @@ class MembershipClient::Exchange : public std::enable_shared_from_this<Exchange>
         if (r == proto::FrameDecoder::Result::kError) return self->Finish(Status::Protocol(error));
         auto root = frame->root();
         if (root.which() == wire::Frame::HELLO_OK) continue;
-        if (root.which() == wire::Frame::ERROR) return self->Finish(StatusFromWire(root.getError()));
+        if (root.which() == wire::Frame::ERROR) return self->Finish(StatusFromWire(root.getError(), ""));
         try {
           return self->Finish(self->on_frame_(root));
         } catch (const kj::Exception& e) {
@@ -159,17 +150,24 @@ MembershipClient::MembershipClient(asio::io_context* io, MembershipClientOptions
 
 MembershipClient::~MembershipClient() { *alive_ = false; }
 
+void MembershipClient::Ask(const std::string& address, int64_t timeout_ms, const FillFn& fill,
+                           ParseFn parse, std::function<void(Status)> done) {
+  proto::FrameBuilder m;
+  auto frame = m.initRoot<wire::Frame>();
+  frame.setRequestId(2);  // the hello is 1
+  fill(frame);
+  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
+  exchange->Run(address, timeout_ms, proto::EncodeFrameBytes(m), std::move(parse),
+                std::move(done));
+}
+
 void MembershipClient::GossipSyn(const std::string& address, const gossip::Syn& syn,
                                  int64_t timeout_ms,
                                  std::function<void(Result<gossip::Ack>)> done) {
-  proto::FrameBuilder m;
-  auto frame = m.initRoot<wire::Frame>();
-  frame.setRequestId(2);
-  FillGossipSyn(frame.initGossipSyn(), syn);
   auto ack = std::make_shared<gossip::Ack>();
-  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(
-      address, timeout_ms, proto::EncodeFrameBytes(m),
+  Ask(
+      address, timeout_ms,
+      [&syn](wire::Frame::Builder f) { FillGossipSyn(f.initGossipSyn(), syn); },
       [ack](wire::Frame::Reader f) -> Status {
         if (f.which() != wire::Frame::GOSSIP_ACK) return Status::Protocol("expected gossipAck");
         auto read = ReadGossipAck(f.getGossipAck());
@@ -185,13 +183,9 @@ void MembershipClient::GossipSyn(const std::string& address, const gossip::Syn& 
 
 void MembershipClient::GossipAck2(const std::string& address, const gossip::Ack2& ack2,
                                   int64_t timeout_ms, std::function<void(Status)> done) {
-  proto::FrameBuilder m;
-  auto frame = m.initRoot<wire::Frame>();
-  frame.setRequestId(2);
-  FillGossipAck2(frame.initGossipAck2(), ack2);
-  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(
-      address, timeout_ms, proto::EncodeFrameBytes(m),
+  Ask(
+      address, timeout_ms,
+      [&ack2](wire::Frame::Builder f) { FillGossipAck2(f.initGossipAck2(), ack2); },
       [](wire::Frame::Reader f) -> Status {
         return f.which() == wire::Frame::GOSSIP_ACK2_RESULT
                    ? Status::Ok()
@@ -202,14 +196,9 @@ void MembershipClient::GossipAck2(const std::string& address, const gossip::Ack2
 
 void MembershipClient::FetchRing(const std::string& address, int64_t timeout_ms,
                                  std::function<void(Result<RingAnswer>)> done) {
-  proto::FrameBuilder m;
-  auto frame = m.initRoot<wire::Frame>();
-  frame.setRequestId(2);
-  frame.initRing();
   auto answer = std::make_shared<RingAnswer>();
-  auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(
-      address, timeout_ms, proto::EncodeFrameBytes(m),
+  Ask(
+      address, timeout_ms, [](wire::Frame::Builder f) { f.initRing(); },
       [answer](wire::Frame::Reader f) -> Status {
         if (f.which() != wire::Frame::RING_RESULT) return Status::Protocol("expected ringResult");
         auto r = f.getRingResult();

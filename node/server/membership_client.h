@@ -21,6 +21,7 @@
 #include <string>
 
 #include "node/membership.h"
+#include "proto/ringkv.capnp.h"
 
 namespace ringkv {
 
@@ -42,6 +43,16 @@ class MembershipClient final : public MembershipTransport {
                   std::function<void(Status)> done) override;
   void FetchRing(const std::string& address, int64_t timeout_ms,
                  std::function<void(Result<RingAnswer>)> done) override;
+
+  // One exchange of any kind, for the protocols that ride on these short connections (gossip,
+  // the ring, anti-entropy: node/server/aae_wire.h). `fill` builds the request frame (its request
+  // id is set). `parse` reads the answer frame; an error frame never reaches it but comes back as
+  // the peer's Status (StatusFromWire), and a kj::Exception it throws as kProtocol. `done` runs
+  // once, on the loop: parse's Status, or why there is no answer (unreachable, refused, timed out).
+  using FillFn = std::function<void(wire::Frame::Builder)>;
+  using ParseFn = std::function<Status(wire::Frame::Reader)>;
+  void Ask(const std::string& address, int64_t timeout_ms, const FillFn& fill, ParseFn parse,
+           std::function<void(Status)> done);
 
  private:
   class Exchange;

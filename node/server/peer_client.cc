@@ -65,42 +65,6 @@ wire::Consistency ToWire(Consistency c) {
   return wire::Consistency::DEFAULT;
 }
 
-Code FromWire(wire::ErrorCode code) {
-  switch (code) {
-    case wire::ErrorCode::INTERNAL:
-      return Code::kInternal;
-    case wire::ErrorCode::INVALID_ARGUMENT:
-      return Code::kInvalidArgument;
-    case wire::ErrorCode::UNAVAILABLE:
-      return Code::kUnavailable;
-    case wire::ErrorCode::TIMEOUT:
-      return Code::kTimeout;
-    case wire::ErrorCode::OVERLOADED:
-      return Code::kOverloaded;
-    case wire::ErrorCode::CORRUPTION:
-      return Code::kCorruption;
-    case wire::ErrorCode::PROTOCOL:
-      return Code::kProtocol;
-    case wire::ErrorCode::UNAUTHORIZED:
-      return Code::kUnauthorized;
-    case wire::ErrorCode::TOO_MANY_SIBLINGS:
-      return Code::kTooManySiblings;
-    case wire::ErrorCode::IO_ERROR:
-      return Code::kIoError;
-  }
-  return Code::kInternal;  // a code from a newer protocol
-}
-
-// The peer's error as the Status its code means, its message prefixed with `context`.
-Status FromWire(wire::Error::Reader e, std::string_view context) {
-  std::string message = fmt::format("{}: {}", context, View(e.getMessage()));
-  const Code code = FromWire(e.getCode());
-  if (code == Code::kUnavailable)
-    return Status::Unavailable(std::move(message), e.getNeeded(), e.getAlive());
-  if (code == Code::kTimeout) return Status::Timeout(std::move(message), e.getInDoubt());
-  return Status(code, std::move(message));
-}
-
 Status NoConnection(std::string message) { return Status::Unavailable(std::move(message), 0, 0); }
 
 // "IP:PORT" or "[IPv6]:PORT".
@@ -679,7 +643,7 @@ void PeerClient::OnHandshake(const std::shared_ptr<Link>& link, wire::Frame::Rea
   Peer* peer = link->peer;
   auto refuse = [&](Status why) { Close(link, CloseKind::kConnectFailed, why, false); };
   if (frame.isError()) {
-    return refuse(FromWire(frame.getError(), fmt::format("{} refused the handshake", peer->name)));
+    return refuse(StatusFromWire(frame.getError(), fmt::format("{} refused the handshake", peer->name)));
   }
   if (!frame.isHelloOk() || frame.getRequestId() != link->hello_id) {
     return refuse(
@@ -722,7 +686,7 @@ void PeerClient::OnAnswer(const std::shared_ptr<Link>& link, wire::Frame::Reader
   const uint64_t id = frame.getRequestId();
   if (id == 0 && frame.isError()) {
     Close(link, CloseKind::kLost,
-          FromWire(frame.getError(), fmt::format("{} dropped the connection", peer->name)), false);
+          StatusFromWire(frame.getError(), fmt::format("{} dropped the connection", peer->name)), false);
     return;
   }
   if (link->outstanding.erase(id) == 0) {
@@ -743,7 +707,7 @@ void PeerClient::OnAnswer(const std::shared_ptr<Link>& link, wire::Frame::Reader
   }
   Pump(peer);
   if (frame.isError()) {
-    Deliver(*call, FromWire(frame.getError(), peer->name));
+    Deliver(*call, StatusFromWire(frame.getError(), peer->name));
     return;
   }
   auto mismatch = [&](const char* expected) {

@@ -1,5 +1,6 @@
 #include "node/server/server.h"
 
+#include "node/server/aae_wire.h"
 #include "node/server/gossip_wire.h"
 
 #include <capnp/message.h>
@@ -592,6 +593,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
         });
         return;
       }
+      case wire::Frame::AAE: {
+        if (!RequirePeer(id)) return;
+        if (!Admit(id)) return;
+        auto answer = AnswerAae(server_->aae_, frame.getAae());
+        if (!answer.ok()) return AnswerError(weak, id, answer.status());
+        Answer(weak, id, [&](wire::Frame::Builder f) {
+          FillAaeResult(f.initAaeResult(), answer.value());
+        }, PayloadBytes(answer.value()));
+        return;
+      }
       case wire::Frame::HELLO:
         Fail(wire::ErrorCode::PROTOCOL, "hello sent twice");
         return;
@@ -612,6 +623,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::GOSSIP_ACK:
       case wire::Frame::GOSSIP_ACK2_RESULT:
       case wire::Frame::ADMIN_RESULT:
+      case wire::Frame::AAE_RESULT:
         Fail(wire::ErrorCode::PROTOCOL,
              fmt::format("an answer (kind {}) sent as a request", static_cast<int>(frame.which())));
         return;

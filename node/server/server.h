@@ -22,6 +22,7 @@
 #include <unordered_set>
 
 #include "common/clock.h"
+#include "node/aae_transport.h"
 #include "node/coordinator.h"
 #include "node/hinted_handoff.h"
 #include "node/kv_service.h"
@@ -92,6 +93,10 @@ class Server {
                                      std::function<void(Result<std::string>)>)>;
   void SetAdminHandler(AdminFn fn) { admin_ = std::move(fn); }
 
+  // Answers anti-entropy requests from peers (the aae frame; node/server/aae_wire.h). Without
+  // one they are refused: InvalidArgument "anti-entropy is off on this node".
+  void SetAaeHandler(AaeAnswerFn fn) { aae_ = std::move(fn); }
+
   // Binds and starts accepting.
   [[nodiscard]] Status Start();
   // Stops accepting; each connection finishes the requests it has in flight, flushes their answers
@@ -120,6 +125,7 @@ class Server {
   NodeMetrics* metrics_ = nullptr;
   std::function<void(const std::string&)> on_peer_seen_;
   AdminFn admin_;
+  AaeAnswerFn aae_;
   Storage* const storage_;
   const Clock* const clock_;
   Logger* const log_;

@@ -17,7 +17,43 @@ std::vector<std::string> ReadNames(capnp::List<capnp::Text>::Reader in) {
   return out;
 }
 
+Code FromWire(wire::ErrorCode code) {
+  switch (code) {
+    case wire::ErrorCode::INTERNAL:
+      return Code::kInternal;
+    case wire::ErrorCode::INVALID_ARGUMENT:
+      return Code::kInvalidArgument;
+    case wire::ErrorCode::UNAVAILABLE:
+      return Code::kUnavailable;
+    case wire::ErrorCode::TIMEOUT:
+      return Code::kTimeout;
+    case wire::ErrorCode::OVERLOADED:
+      return Code::kOverloaded;
+    case wire::ErrorCode::CORRUPTION:
+      return Code::kCorruption;
+    case wire::ErrorCode::PROTOCOL:
+      return Code::kProtocol;
+    case wire::ErrorCode::UNAUTHORIZED:
+      return Code::kUnauthorized;
+    case wire::ErrorCode::TOO_MANY_SIBLINGS:
+      return Code::kTooManySiblings;
+    case wire::ErrorCode::IO_ERROR:
+      return Code::kIoError;
+  }
+  return Code::kInternal;  // a code from a newer protocol
+}
+
 }  // namespace
+
+Status StatusFromWire(wire::Error::Reader e, std::string_view context) {
+  std::string message = context.empty() ? std::string(WireView(e.getMessage()))
+                                        : fmt::format("{}: {}", context, WireView(e.getMessage()));
+  const Code code = FromWire(e.getCode());
+  if (code == Code::kUnavailable)
+    return Status::Unavailable(std::move(message), e.getNeeded(), e.getAlive());
+  if (code == Code::kTimeout) return Status::Timeout(std::move(message), e.getInDoubt());
+  return Status(code, std::move(message));
+}
 
 void FillTrace(wire::Trace::Builder out, const Trace& trace) {
   out.setCoordinator(trace.coordinator);

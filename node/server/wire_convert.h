@@ -23,6 +23,10 @@ inline capnp::Data::Reader WireData(std::string_view s) {
   return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
 }
 
+// A peer's error frame as the Status its code means (a code from a newer protocol: kInternal), its
+// message prefixed with `context` and ": " unless `context` is empty.
+Status StatusFromWire(wire::Error::Reader e, std::string_view context);
+
 void FillTrace(wire::Trace::Builder out, const Trace& trace);
 Trace ReadTrace(wire::Trace::Reader in);
 
