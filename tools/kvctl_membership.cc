@@ -1,6 +1,6 @@
-// kvctl decommission, removenode, cleanup, gossipinfo, netstats, dump: membership administration
-// of one node (the first --host), through admin requests whose answers are JSON documents
-// (docs/operations.md, "Growing and shrinking a cluster").
+// kvctl decommission, removenode, cleanup, gossipinfo, netstats, dump, and anti-entropy's repair,
+// merkle and fingerprint: administration of one node (the first --host), through admin requests
+// whose answers are JSON documents (docs/operations.md: "Membership", "Anti-entropy").
 #include <fmt/format.h>
 
 #include <chrono>
@@ -218,6 +218,95 @@ int RunDump(const Globals& globals, const std::string& keyspace) {
   return kExitOk;
 }
 
+int RunRepair(const Globals& globals, const std::string& keyspace, bool wait, int wait_timeout_s) {
+  int code = kExitOk;
+  if (!AskNode(globals, "repair", keyspace, &code)) return code;
+  if (!wait) {
+    if (globals.json()) PrintJson({{"state", "running"}});
+    else fmt::print("repair started (kvctl netstats shows it)\n");
+    return kExitOk;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout_s);
+  while (true) {
+    auto netstats = AskNode(globals, "netstats", "", &code);
+    if (!netstats) return code;
+    nlohmann::json report;
+    for (const auto& s : (*netstats)["streams"]) {
+      if (s["what"].get<std::string>().rfind("repair", 0) == 0) report = s;
+    }
+    if (report.is_null()) {
+      return ReportError(globals, Error(ErrorCode::kProtocol, "the node shows no repair"));
+    }
+    if (report["state"] == "done") {
+      if (globals.json()) {
+        PrintJson(report);
+      } else {
+        fmt::print("{}: {} exchange(s), {} agreed, {} failed; {} key(s) differing, {} repaired, "
+                   "{} bytes, {} ms{}\n",
+                   report["what"].get<std::string>(), report["ranges_done"].get<uint64_t>(),
+                   report["ranges_agreed"].get<uint64_t>(), report["failures"].get<uint64_t>(),
+                   report["keys_differing"].get<uint64_t>(), report["keys"].get<uint64_t>(),
+                   report["bytes"].get<uint64_t>(), report["elapsed_ms"].get<int64_t>(),
+                   report["failures"].get<uint64_t>() > 0
+                       ? " (last failure: " + report["last_error"].get<std::string>() + ")"
+                       : "");
+      }
+      return report["failures"].get<uint64_t>() > 0
+                 ? ReportError(globals, Error(ErrorCode::kUnavailable,
+                                              "some ranges could not be compared"))
+                 : kExitOk;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return ReportError(globals, Error(ErrorCode::kTimeout,
+                                        fmt::format("still repairing after {} s", wait_timeout_s)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll interval
+  }
+}
+
+int RunMerkle(const Globals& globals, const std::string& keyspace) {
+  int code = kExitOk;
+  auto merkle = AskNode(globals, "merkle", keyspace, &code);
+  if (!merkle) return code;
+  if (globals.json()) {
+    PrintJson(*merkle);
+    return kExitOk;
+  }
+  fmt::print("Merkle roots of {} as seen by {} (per range, each replica's)\n",
+             (*merkle)["keyspace"].get<std::string>(), (*merkle)["self"].get<std::string>());
+  for (const auto& r : (*merkle)["ranges"]) {
+    std::string line = fmt::format("({}, {}]", r["start"].get<int64_t>(), r["end"].get<int64_t>());
+    bool agree = true;
+    for (size_t i = 0; i < r["replicas"].size(); ++i) {
+      line += fmt::format(" {}={}", r["replicas"][i].get<std::string>(),
+                          r["roots"][i].get<std::string>());
+      agree = agree && r["roots"][i] == r["roots"][0];
+    }
+    fmt::print("{}{}\n", line, agree ? "" : "  DIFFER");
+  }
+  return kExitOk;
+}
+
+int RunFingerprint(const Globals& globals, const std::string& keyspace) {
+  int code = kExitOk;
+  auto fp = AskNode(globals, "fingerprint", keyspace, &code);
+  if (!fp) return code;
+  if (globals.json()) {
+    PrintJson(*fp);
+  } else {
+    fmt::print("{} {}{}\n", (*fp)["keyspace"].get<std::string>(),
+               (*fp)["fingerprint"].get<std::string>(),
+               (*fp)["ranges_missing"].get<uint64_t>() > 0
+                   ? fmt::format(" (partial: {} of {} ranges unanswered)",
+                                 (*fp)["ranges_missing"].get<uint64_t>(),
+                                 (*fp)["ranges"].get<uint64_t>())
+                   : "");
+  }
+  return (*fp)["ranges_missing"].get<uint64_t>() > 0
+             ? ReportError(globals, Error(ErrorCode::kUnavailable, "the fingerprint is partial"))
+             : kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> AddMembershipCommands(CLI::App& parent, const Globals& globals) {
@@ -266,6 +355,37 @@ std::vector<Command> AddMembershipCommands(CLI::App& parent, const Globals& glob
               "order");
   dump->add_option("KEYSPACE", *dump_keyspace, "the keyspace")->capture_default_str();
   commands.push_back({dump, [&globals, dump_keyspace] { return RunDump(globals, *dump_keyspace); }});
+  struct RepairFlags {
+    std::string keyspace;
+    bool no_wait = false;
+    int wait_timeout_s = 24 * 3600;
+  };
+  auto repair_flags = std::make_shared<RepairFlags>();
+  CLI::App* repair = parent.add_subcommand(
+      "repair", "anti-entropy now: compare the node's ranges with their other replicas and "
+                "exchange what differs");
+  repair->add_option("KEYSPACE", repair_flags->keyspace, "only this keyspace (default: all)");
+  repair->add_flag("--no-wait", repair_flags->no_wait, "return once it started");
+  repair->add_option("--wait-timeout-s", repair_flags->wait_timeout_s, "give up waiting after")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 24 * 3600));
+  commands.push_back({repair, [&globals, repair_flags] {
+                        return RunRepair(globals, repair_flags->keyspace, !repair_flags->no_wait,
+                                         repair_flags->wait_timeout_s);
+                      }});
+  auto merkle_keyspace = std::make_shared<std::string>("default");
+  CLI::App* merkle = parent.add_subcommand(
+      "merkle", "each replica's Merkle root per range the node replicates, and where they differ");
+  merkle->add_option("KEYSPACE", *merkle_keyspace, "the keyspace")->capture_default_str();
+  commands.push_back(
+      {merkle, [&globals, merkle_keyspace] { return RunMerkle(globals, *merkle_keyspace); }});
+  auto fp_keyspace = std::make_shared<std::string>("default");
+  CLI::App* fingerprint = parent.add_subcommand(
+      "fingerprint", "one hash of a keyspace's contents, equal on every replica set once they "
+                     "converged");
+  fingerprint->add_option("KEYSPACE", *fp_keyspace, "the keyspace")->capture_default_str();
+  commands.push_back(
+      {fingerprint, [&globals, fp_keyspace] { return RunFingerprint(globals, *fp_keyspace); }});
   auto node = std::make_shared<std::string>();
   CLI::App* removenode = parent.add_subcommand(
       "removenode", "declare a dead node removed; its ranges are re-replicated from survivors");

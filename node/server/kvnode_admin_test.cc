@@ -175,6 +175,12 @@ TEST_F(KvnodeAdminTest, MetricsPageIsValidExpositionAndCountersMove) {
   EXPECT_GE(samples["ringkv_coordinator_writes_total"], 40);
   EXPECT_GT(samples["ringkv_storage_bytes"], 0);
   EXPECT_EQ(samples[R"(ringkv_peer_up{peer="n2"})"], 1);
+  EXPECT_EQ(samples.count("ringkv_aae_exchanges_total"), 1u);
+  EXPECT_TRUE(PollUntil(std::chrono::milliseconds(10'000), [&] {
+    std::map<std::string, double> now;
+    return Validate(Body(HttpGet(port, "/metrics")), &now).empty() &&
+           now["ringkv_aae_tree_bytes"] > 0;
+  })) << "the trees are built once the ring is known";
   EXPECT_EQ(samples.count("ringkv_requests_in_flight"), 1u);
 
   // Counters move with traffic.

@@ -18,6 +18,9 @@
 #include "common/clock.h"
 #include "common/limits.h"
 #include "node/hinted_handoff.h"
+#include "node/aae_trees.h"
+#include "node/anti_entropy.h"
+#include "node/server/aae_wire.h"
 #include "node/server/asio_timers.h"
 #include "node/server/kvnode_flags.h"
 #include "node/server/cql_listener.h"
@@ -260,6 +263,19 @@ int main(int argc, char** argv) {
   stream_options.bytes_per_s = f.stream_throughput_mb_per_s * 1e6;
   ReplicaRestore restore(&view, &service, peers.get(), &timers, &clock, &keyspaces,
                          storage->get(), &log, stream_options);
+  // Anti-entropy (node/aae_trees.h, node/anti_entropy.h): the trees follow every stored object
+  // from here on; they are (re)built once the ring is known, and again when it changes.
+  AaeTrees trees(&view, &keyspaces, storage->get(), &service, &timers, &log);
+  service.set_observer(&trees);
+  AaeClient aae_client(&membership_client);
+  AntiEntropyOptions anti_entropy_options;
+  anti_entropy_options.interval_ms = f.anti_entropy_interval_s * 1000;
+  AntiEntropy anti_entropy(&view, &trees, &service, peers.get(), &aae_client, &timers, &clock,
+                           &keyspaces, &log, anti_entropy_options);
+  std::function<void()> refresh_trees = [&] {
+    if (view.settled()) trees.Refresh();  // cheap when neither ring nor keyspaces changed
+    timers.After(1'000'000, refresh_trees);
+  };
   membership_callbacks.on_member_removed = [&restore](const std::string& name, const Ring& before) {
     restore.OnRemoved(name, before);
   };
@@ -334,7 +350,7 @@ int main(int argc, char** argv) {
     return Status::Ok();
   });
   NodeAdmin admin{&membership, &view,    bootstrap.get(), &decommission,
-                  &restore,    &cleanup, &service};
+                  &restore,    &cleanup, &service,        &anti_entropy};
   // /metrics: the same loop builds the page, so it reads every component without locks.
   NodeMetrics request_metrics;
   const int64_t started_us = clock.MonoUs();
@@ -353,6 +369,8 @@ int main(int argc, char** argv) {
     if (bootstrap) sources.streams.push_back(&bootstrap->progress());
     sources.streams.push_back(&decommission.progress());
     sources.streams.push_back(&restore.progress());
+    sources.anti_entropy = &anti_entropy;
+    sources.trees = &trees;
     sources.hints = handoff.get();
     sources.clock = &clock;
     sources.started_us = started_us;
@@ -367,6 +385,10 @@ int main(int argc, char** argv) {
   server.SetMetrics(&request_metrics);
   server.AttachCluster(coordinator.get(), &membership, &keyspaces);
   server.AttachHints(handoff.get());
+  server.SetAaeHandler([&trees](const std::string& keyspace, const TokenRange& range,
+                                const AaeRequest& request) {
+    return trees.Answer(keyspace, range, request);
+  });
   server.SetAdminHandler([&admin](const std::string& command, const std::string& argument,
                                   std::function<void(Result<std::string>)> done) {
     admin.Handle(command, argument, std::move(done));
@@ -411,6 +433,8 @@ int main(int argc, char** argv) {
   membership.Start();
   if (bootstrap) bootstrap->Start();
   if (handoff) handoff->Start();
+  refresh_trees();
+  anti_entropy.Start();
 
   RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",
              server_options.listen_host, server.port(), f.cluster_name, f.data,

@@ -158,6 +158,21 @@ std::string RenderMetrics(const MetricsSources& s) {
     p.Sample(name, "", static_cast<double>(v.first));
   }
 
+  if (s.anti_entropy != nullptr && s.trees != nullptr) {
+    const AntiEntropyStats& a = s.anti_entropy->stats();
+    const std::pair<const char*, std::pair<uint64_t, const char*>> aae_counters[] = {
+        {"ringkv_aae_exchanges_total", {a.exchanges, "Anti-entropy exchanges with another replica of a range."}},
+        {"ringkv_aae_exchanges_failed_total", {a.exchanges_failed, "Anti-entropy exchanges that could not run (peer down, refused, timed out)."}},
+        {"ringkv_aae_keys_repaired_total", {a.keys_repaired, "Keys anti-entropy found differing and merged both ways."}},
+        {"ringkv_aae_bytes_total", {a.bytes, "Bytes of anti-entropy exchanges and of the objects their repairs sent."}},
+    };
+    for (const auto& [name, v] : aae_counters) {
+      p.Family(name, "counter", v.second);
+      p.Sample(name, "", static_cast<double>(v.first));
+    }
+    p.Family("ringkv_aae_tree_bytes", "gauge", "Memory held by this node's anti-entropy trees.");
+    p.Sample("ringkv_aae_tree_bytes", "", static_cast<double>(s.trees->memory_bytes()));
+  }
   if (s.hints != nullptr) {
     const HintStats h = s.hints->stats();
     p.Family("ringkv_hints_pending", "gauge",

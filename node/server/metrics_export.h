@@ -13,6 +13,8 @@
 #include <string>
 
 #include "common/clock.h"
+#include "node/aae_trees.h"
+#include "node/anti_entropy.h"
 #include "node/cluster_view.h"
 #include "node/membership.h"
 #include "node/range_streamer.h"
@@ -38,6 +40,8 @@ struct MetricsSources {
   const Membership* membership = nullptr;  // may be null: no gossip families
   std::vector<const StreamProgress*> streams;  // join, decommission, removenode
   const HintedHandoff* hints = nullptr;  // may be null: no hint families
+  const AntiEntropy* anti_entropy = nullptr;  // may be null: no anti-entropy families
+  const AaeTrees* trees = nullptr;
   const Clock* clock = nullptr;
   int64_t started_us = 0;  // clock->MonoUs() at start
 };

@@ -117,6 +117,20 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     if (bootstrap != nullptr) streams.push_back(ProgressJson(bootstrap->progress()));
     if (decommission->running()) streams.push_back(ProgressJson(decommission->progress()));
     if (restore->progress().state != "idle") streams.push_back(ProgressJson(restore->progress()));
+    if (const RepairReport& r = anti_entropy->report(); r.state != "idle") {
+      streams.push_back({{"what", r.what},
+                         {"state", r.state},
+                         {"ranges_total", r.ranges_total},
+                         {"ranges_done", r.ranges_done},
+                         {"ranges_agreed", r.ranges_agreed},
+                         {"failures", r.failures},
+                         {"keys", r.keys_repaired},
+                         {"keys_differing", r.keys_differing},
+                         {"bytes", r.bytes},
+                         {"elapsed_ms", r.elapsed_ms},
+                         {"last_error", r.last_error},
+                         {"current", ""}});
+    }
     if (cleanup->progress().state != "idle") {
       nlohmann::json c = ProgressJson(cleanup->progress());
       c["examined"] = cleanup->examined();
@@ -138,6 +152,38 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     return done(nlohmann::json{{"self", view->self()}, {"state", "cleaning"}}.dump());
   }
   if (command == "dump") return done(DumpPage(service, argument));
+  if (command == "repair") {
+    if (Status s = anti_entropy->Repair(argument); !s.ok()) return done(s);
+    return done(nlohmann::json{{"self", view->self()}, {"state", "running"}}.dump());
+  }
+  if (command == "merkle") {
+    const std::string keyspace = argument.empty() ? std::string(kDefaultKeyspace) : argument;
+    return anti_entropy->Roots(keyspace, [this, keyspace, done](Result<std::vector<RangeRoots>> r) {
+      if (!r.ok()) return done(r.status());
+      nlohmann::json ranges = nlohmann::json::array();
+      for (const auto& rr : r.value()) {
+        ranges.push_back({{"start", rr.range.start},
+                          {"end", rr.range.end},
+                          {"replicas", rr.replicas},
+                          {"roots", rr.roots},
+                          {"converged_us", rr.converged_us}});
+      }
+      done(nlohmann::json{{"self", view->self()}, {"keyspace", keyspace}, {"ranges", ranges}}
+               .dump());
+    });
+  }
+  if (command == "fingerprint") {
+    const std::string keyspace = argument.empty() ? std::string(kDefaultKeyspace) : argument;
+    return anti_entropy->FingerprintOf(keyspace, [keyspace, done](Result<Fingerprint> r) {
+      if (!r.ok()) return done(r.status());
+      done(nlohmann::json{{"keyspace", keyspace},
+                          {"fingerprint", fmt::format("{:016x}", r->hash)},
+                          {"ranges", r->ranges},
+                          {"ranges_missing", r->ranges_missing},
+                          {"last_error", r->last_error}}
+               .dump());
+    });
+  }
   if (command == "removenode") {
     // By name or by host id (hex, as kvctl status shows it).
     std::string name;
@@ -154,7 +200,8 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     return done(nlohmann::json{{"removed", name}}.dump());
   }
   done(Status::InvalidArgument(fmt::format(
-      "unknown admin command '{}' (decommission, removenode, cleanup, gossipinfo, netstats, dump)",
+      "unknown admin command '{}' (decommission, removenode, cleanup, gossipinfo, netstats, dump, "
+      "repair, merkle, fingerprint)",
       command)));
 }
 

@@ -1,6 +1,6 @@
 // NodeAdmin: the answers to admin requests (wire AdminRequest; kvctl decommission, removenode,
-// cleanup, gossipinfo, netstats, dump), as JSON documents (docs/operations.md lists their
-// fields).
+// cleanup, gossipinfo, netstats, dump, repair, merkle, fingerprint), as JSON documents
+// (docs/operations.md lists their fields).
 //
 // Thread safety: the node's loop. Every pointer but `bootstrap` may not be null and must outlive
 // the NodeAdmin.
@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "node/anti_entropy.h"
 #include "node/bootstrap.h"
 #include "node/cleanup.h"
 #include "node/cluster_view.h"
@@ -28,6 +29,7 @@ struct NodeAdmin {
   const ReplicaRestore* restore = nullptr;
   Cleanup* cleanup = nullptr;
   KvService* service = nullptr;
+  AntiEntropy* anti_entropy = nullptr;
 
   void Handle(const std::string& command, const std::string& argument,
               std::function<void(Result<std::string>)> done) const;
