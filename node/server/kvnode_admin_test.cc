@@ -176,6 +176,8 @@ TEST_F(KvnodeAdminTest, MetricsPageIsValidExpositionAndCountersMove) {
   EXPECT_GT(samples["ringkv_storage_bytes"], 0);
   EXPECT_EQ(samples[R"(ringkv_peer_up{peer="n2"})"], 1);
   EXPECT_EQ(samples.count("ringkv_aae_exchanges_total"), 1u);
+  EXPECT_GT(samples[R"(ringkv_gossip_bytes_total{direction="sent"})"], 0);
+  EXPECT_GT(samples[R"(ringkv_gossip_bytes_total{direction="received"})"], 0);
   EXPECT_TRUE(PollUntil(std::chrono::milliseconds(10'000), [&] {
     std::map<std::string, double> now;
     return Validate(Body(HttpGet(port, "/metrics")), &now).empty() &&

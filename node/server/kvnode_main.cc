@@ -370,6 +370,7 @@ int main(int argc, char** argv) {
     sources.streams.push_back(&decommission.progress());
     sources.streams.push_back(&restore.progress());
     sources.anti_entropy = &anti_entropy;
+    sources.membership_client = &membership_client;
     sources.trees = &trees;
     sources.hints = handoff.get();
     sources.clock = &clock;

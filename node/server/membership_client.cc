@@ -156,9 +156,17 @@ void MembershipClient::Ask(const std::string& address, int64_t timeout_ms, const
   auto frame = m.initRoot<wire::Frame>();
   frame.setRequestId(2);  // the hello is 1
   fill(frame);
+  const bool gossip = frame.which() == wire::Frame::GOSSIP_SYN ||
+                      frame.which() == wire::Frame::GOSSIP_ACK2;
+  std::string request = proto::EncodeFrameBytes(m);
+  (gossip ? traffic_.gossip_sent : traffic_.other_sent) += request.size();
+  auto counted = [this, gossip, parse = std::move(parse)](wire::Frame::Reader f) {
+    (gossip ? traffic_.gossip_received : traffic_.other_received) +=
+        f.totalSize().wordCount * sizeof(capnp::word);
+    return parse(f);
+  };
   auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(address, timeout_ms, proto::EncodeFrameBytes(m), std::move(parse),
-                std::move(done));
+  exchange->Run(address, timeout_ms, std::move(request), std::move(counted), std::move(done));
 }
 
 void MembershipClient::GossipSyn(const std::string& address, const gossip::Syn& syn,

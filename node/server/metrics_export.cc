@@ -131,6 +131,15 @@ std::string RenderMetrics(const MetricsSources& s) {
       p.Sample(name, "", static_cast<double>(v.first));
     }
   }
+  if (s.membership_client != nullptr) {
+    const auto& t = s.membership_client->traffic();
+    p.Family("ringkv_gossip_bytes_total", "counter",
+             "Bytes of gossip exchanges this node started (Syn and Ack2, with their answers).");
+    p.Sample("ringkv_gossip_bytes_total", Label("direction", "sent"),
+             static_cast<double>(t.gossip_sent));
+    p.Sample("ringkv_gossip_bytes_total", Label("direction", "received"),
+             static_cast<double>(t.gossip_received));
+  }
   p.Family("ringkv_stream_bytes_total", "counter", "Bytes streamed, by stream (join, decommission, removenode).");
   p.Family("ringkv_stream_keys_total", "counter", "Keys streamed, by stream.");
   for (const StreamProgress* stream : s.streams) {

@@ -22,6 +22,7 @@
 #include "node/hinted_handoff.h"
 #include "node/kv_service.h"
 #include "node/metrics.h"
+#include "node/server/membership_client.h"
 #include "storage/storage.h"
 
 namespace ringkv {
@@ -42,6 +43,7 @@ struct MetricsSources {
   const HintedHandoff* hints = nullptr;  // may be null: no hint families
   const AntiEntropy* anti_entropy = nullptr;  // may be null: no anti-entropy families
   const AaeTrees* trees = nullptr;
+  const MembershipClient* membership_client = nullptr;  // may be null: no gossip bytes
   const Clock* clock = nullptr;
   int64_t started_us = 0;  // clock->MonoUs() at start
 };
