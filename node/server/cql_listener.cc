@@ -459,6 +459,9 @@ CqlResult<ClusterSnapshot> CqlListener::Impl::Snapshot() {
   const auto now = std::chrono::steady_clock::now();
   if (snapshot_ && now - snapshot_at_ < kSnapshotMaxAge) return *snapshot_;
   auto ring = client_.Ring();
+  // Not ready (the node has not settled its ring yet): the partial picture already served is
+  // better than none.
+  if (!ring.ok() && snapshot_) return *snapshot_;
   if (!ring.ok()) {
     cql::CqlError e;
     e.kind = cql::ErrorKind::kServer;
@@ -466,7 +469,9 @@ CqlResult<ClusterSnapshot> CqlListener::Impl::Snapshot() {
     return e;
   }
   snapshot_ = cql::native::SnapshotFromRing(ring.value(), options_.cluster_name, port_offset_);
-  snapshot_at_ = now;
+  // A ring the node has not settled lists only the members it heard of so far: served, but not
+  // kept, so the next query (a driver reading system.peers) asks again.
+  snapshot_at_ = ring->settled ? now : std::chrono::steady_clock::time_point{};
   return *snapshot_;
 }
 
