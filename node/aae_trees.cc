@@ -63,17 +63,13 @@ void AaeTrees::BuildPage(const std::string& name, uint64_t build) {
   auto it = keyspaces_trees_.find(name);
   if (it == keyspaces_trees_.end() || it->second.build != build) return;  // rebuilt or dropped
   Keyspace& ks = it->second;
-  Token from = std::numeric_limits<Token>::min();
-  if (ks.scanned_any && ks.cursor_token > from + 1) from = ks.cursor_token - 1;
   size_t scanned = 0;
   bool more = false;
-  Status s = storage_->Scan(
-      name, from, std::numeric_limits<Token>::max(),
+  // The cursor is passed by value: the scan moves it.
+  Status s = ScanAfter(
+      storage_, name, std::numeric_limits<Token>::min(), std::numeric_limits<Token>::max(),
+      ks.scanned_any, ks.cursor_token, ks.cursor_key,
       [&](std::string_view key, Token token, const VersionedObject& object) {
-        if (ks.scanned_any && (token < ks.cursor_token ||
-                               (token == ks.cursor_token && key <= ks.cursor_key))) {
-          return true;
-        }
         if (scanned >= options_.build_page_objects) {
           more = true;
           return false;
@@ -132,6 +128,12 @@ bool AaeTrees::Ready(const std::string& keyspace) const {
          it->second.ring_digest == placement_->ring().Digest();
 }
 
+Status AaeTrees::ReadyStatus(const std::string& keyspace) const {
+  if (Ready(keyspace)) return Status::Ok();
+  return Status::Unavailable(
+      fmt::format("not ready: the anti-entropy trees of '{}' are being built", keyspace), 1, 0);
+}
+
 std::vector<AaeTrees::Range> AaeTrees::Ranges(const std::string& keyspace) const {
   std::vector<Range> out;
   if (!Ready(keyspace)) return out;
@@ -146,10 +148,7 @@ Result<AaeTrees::Entry*> AaeTrees::FindRange(const std::string& keyspace,
   if (keyspaces_->Find(keyspace).status().code() != Code::kOk) {
     return Status::InvalidArgument(fmt::format("no keyspace '{}' here", keyspace));
   }
-  if (!Ready(keyspace)) {
-    return Status::Unavailable(
-        fmt::format("not ready: the anti-entropy trees of '{}' are being built", keyspace), 1, 0);
-  }
+  if (Status s = ReadyStatus(keyspace); !s.ok()) return s;
   auto& by_end = keyspaces_trees_.find(keyspace)->second.by_end;
   auto it = by_end.find(range.end);
   if (it == by_end.end() || it->second.range.start != range.start) {

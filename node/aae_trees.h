@@ -68,6 +68,8 @@ class AaeTrees final : public StoredObjectObserver {
   };
   // Whether the keyspace's trees are built (false while building, or for an unknown keyspace).
   bool Ready(const std::string& keyspace) const;
+  // OK when Ready; else Unavailable, "not ready: ... being built", for a refusal.
+  Status ReadyStatus(const std::string& keyspace) const;
   // The ranges of `keyspace` this node replicates, ascending by end token (empty while building).
   std::vector<Range> Ranges(const std::string& keyspace) const;
   // An exchange found this node and `peer` agreeing on the range at `now_us` (Clock::NowUs).

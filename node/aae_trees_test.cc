@@ -11,27 +11,20 @@
 #include "aae/version_hash.h"
 #include "common/clock.h"
 #include "node/manual_timers.h"
-#include "ring/tokens.h"
+#include "node/random_member.h"
 #include "storage/memory_storage.h"
 
 namespace ringkv {
 namespace {
 
-MemberInfo Member(const std::string& name) {
-  auto tokens = RandomTokens(Ring(), name, 8, std::hash<std::string>{}(name));
-  EXPECT_TRUE(tokens.ok());
-  return MemberInfo{name, "127.0.0.1:7000", std::hash<std::string>{}(name), tokens.value(),
-                    gossip::MemberStatus::kNormal};
-}
-
 class AaeTreesTest : public ::testing::Test {
  protected:
   AaeTreesTest()
-      : view_(Member("n1")),
+      : view_(RandomMember("n1")),
         service_(&storage_, &clock_, /*actor=*/1, {}, &keyspaces_),
         log_("n1", LogLevel::kWarn, &clock_),
         trees_(&view_, &keyspaces_, &storage_, &service_, &timers_, &log_, Options()) {
-    for (const char* name : {"n2", "n3", "n4"}) EXPECT_TRUE(view_.Learn(Member(name)).ok());
+    for (const char* name : {"n2", "n3", "n4"}) EXPECT_TRUE(view_.Learn(RandomMember(name)).ok());
     service_.set_observer(&trees_);
   }
   static AaeTreesOptions Options() {
@@ -120,7 +113,7 @@ TEST_F(AaeTreesTest, ARingChangeRebuildsTheTrees) {
     return out;
   };
   const auto before = ends();
-  ASSERT_TRUE(view_.Learn(Member("n5")).ok());
+  ASSERT_TRUE(view_.Learn(RandomMember("n5")).ok());
   Put("after-the-join", "v1");  // OnStored sees the new ring and starts a rebuild
   EXPECT_FALSE(trees_.Ready(std::string(kDefaultKeyspace)));
   BuildAll();

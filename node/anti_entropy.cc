@@ -67,15 +67,10 @@ Status AntiEntropy::Repair(const std::string& keyspace) {
   if (!keyspace.empty()) {
     if (Status s = keyspaces_->Find(keyspace).status(); !s.ok()) return s;
   }
-  for (const auto& name : view_->Moving()) {
-    return Status::InvalidArgument(fmt::format(
-        "{} is {}; repair once the range movement is over", name,
-        gossip::StatusName(view_->members().at(name).status)));
-  }
+  if (Status s = view_->RefuseWhileMoving("repair"); !s.ok()) return s;
   for (const auto& [name, def] : keyspaces_->all()) {
-    if ((keyspace.empty() || name == keyspace) && !trees_->Ready(name)) {
-      return Status::Unavailable(
-          fmt::format("not ready: the anti-entropy trees of '{}' are being built", name), 1, 0);
+    if (keyspace.empty() || name == keyspace) {
+      if (Status s = trees_->ReadyStatus(name); !s.ok()) return s;
     }
   }
   report_ = RepairReport{};
@@ -232,10 +227,7 @@ void AntiEntropy::AskRoot(const std::string& peer, const std::string& keyspace,
 void AntiEntropy::Roots(const std::string& keyspace,
                         std::function<void(Result<std::vector<RangeRoots>>)> done) {
   if (Status s = keyspaces_->Find(keyspace).status(); !s.ok()) return done(s);
-  if (!trees_->Ready(keyspace)) {
-    return done(Status::Unavailable(
-        fmt::format("not ready: the anti-entropy trees of '{}' are being built", keyspace), 1, 0));
-  }
+  if (Status s = trees_->ReadyStatus(keyspace); !s.ok()) return done(s);
   auto out = std::make_shared<std::vector<RangeRoots>>();
   auto outstanding = std::make_shared<size_t>(1);
   auto finish = [out, outstanding, done] {
@@ -273,10 +265,7 @@ void AntiEntropy::FingerprintOf(const std::string& keyspace,
                                 std::function<void(Result<Fingerprint>)> done) {
   auto def = keyspaces_->Find(keyspace);
   if (!def.ok()) return done(def.status());
-  if (!trees_->Ready(keyspace)) {
-    return done(Status::Unavailable(
-        fmt::format("not ready: the anti-entropy trees of '{}' are being built", keyspace), 1, 0));
-  }
+  if (Status s = trees_->ReadyStatus(keyspace); !s.ok()) return done(s);
   std::map<Token, uint64_t> mine;
   for (const auto& r : trees_->Ranges(keyspace)) mine[r.range.end] = r.root;
   const Ring& ring = view_->ring();

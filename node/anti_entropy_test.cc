@@ -15,18 +15,11 @@
 #include "common/clock.h"
 #include "node/manual_timers.h"
 #include "node/unused_peers.h"
-#include "ring/tokens.h"
+#include "node/random_member.h"
 #include "storage/memory_storage.h"
 
 namespace ringkv {
 namespace {
-
-MemberInfo Member(const std::string& name) {
-  auto tokens = RandomTokens(Ring(), name, 8, std::hash<std::string>{}(name));
-  EXPECT_TRUE(tokens.ok());
-  return MemberInfo{name, name + ":7000", std::hash<std::string>{}(name), tokens.value(),
-                    gossip::MemberStatus::kNormal};
-}
 
 struct Replica;
 using Directory = std::map<std::string, Replica*>;  // by address
@@ -58,7 +51,7 @@ class DirectAae final : public AaeTransport {
 struct Replica {
   Replica(const std::string& name, uint64_t actor, Directory* dir, ManualTimers* timers,
           ManualClock* clock)
-      : view(Member(name)),
+      : view(RandomMember(name, gossip::MemberStatus::kNormal, name + ":7000")),
         service(&storage, clock, actor, {}, &keyspaces),
         log(name, LogLevel::kWarn, clock),
         trees(&view, &keyspaces, &storage, &service, timers, &log, Options()),
@@ -68,7 +61,7 @@ struct Replica {
                      AntiEntropyOptions{0, 1000, {}}) {
     for (const char* n : {"n1", "n2", "n3"}) {
       if (n != name) {
-        EXPECT_TRUE(view.Learn(Member(n)).ok());
+        EXPECT_TRUE(view.Learn(RandomMember(n, gossip::MemberStatus::kNormal, std::string(n) + ":7000")).ok());
       }
     }
     service.set_observer(&trees);

@@ -29,11 +29,7 @@ Status Cleanup::Allowed() const {
                                                gossip::StatusName(me.status)));
   }
   if (!view_->settled()) return Status::InvalidArgument("not ready: the ring is not settled yet");
-  for (const auto& name : view_->Moving()) {
-    return Status::InvalidArgument(fmt::format(
-        "{} is {}; clean up once the range movement is over", name,
-        gossip::StatusName(view_->members().at(name).status)));
-  }
+  if (Status s = view_->RefuseWhileMoving("clean up"); !s.ok()) return s;
   for (const auto& [name, m] : view_->members()) {
     if (gossip::InRing(m.status) && !view_->IsUp(name)) {
       return Status::InvalidArgument(fmt::format(

@@ -74,6 +74,15 @@ void ClusterView::SetUp(const std::string& node, bool up) {
   }
 }
 
+Status ClusterView::RefuseWhileMoving(std::string_view what) const {
+  for (const auto& name : Moving()) {
+    return Status::InvalidArgument(fmt::format("{} is {}; {} once the range movement is over",
+                                               name, gossip::StatusName(members_.at(name).status),
+                                               what));
+  }
+  return Status::Ok();
+}
+
 std::vector<std::string> ClusterView::Moving() const {
   std::vector<std::string> out;
   for (const auto& [name, m] : members_) {

@@ -68,6 +68,9 @@ class ClusterView final : public Placement {
   }
   // Whether a node joins or leaves (a range movement is in flight), and which.
   std::vector<std::string> Moving() const;
+  // OK when none moves; else InvalidArgument "nX is JOINING; <what> once the range movement is
+  // over", for the operations that must wait for it (decommission, cleanup, repair).
+  Status RefuseWhileMoving(std::string_view what) const;
   // The ring once every JOINING member is NORMAL and every LEAVING one gone.
   const Ring& future_ring() const { return future_ring_; }
 

@@ -37,11 +37,8 @@ Status Decommission::Start() {
         "this node is {}; only a NORMAL node can leave", gossip::StatusName(me.status)));
   }
   if (!view_->settled()) return Status::InvalidArgument("not ready: the ring is not settled yet");
-  for (const auto& name : view_->Moving()) {
-    return Status::InvalidArgument(fmt::format(
-        "{} is {}; range movements are serialised, try again once it is done", name,
-        gossip::StatusName(view_->members().at(name).status)));
-  }
+  // Movements are serialised.
+  if (Status s = view_->RefuseWhileMoving("decommission"); !s.ok()) return s;
   const size_t remaining = view_->node_count() - 1;
   for (const auto& [name, def] : keyspaces_->all()) {
     if (def.replication_factor > remaining) {

@@ -208,15 +208,8 @@ void HintedHandoff::SendBatch(const std::string& target) {
   total_bucket_.tokens -= bytes;
   in_flight_.insert(target);
 
-  struct Batch {
-    size_t outstanding = 0;
-    bool all_delivered = true;
-  };
-  auto state = std::make_shared<Batch>();
-  state->outstanding = live.size();
-  const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
-  std::weak_ptr<HintedHandoff*> weak = alive_;
-  for (const Hint& h : live) {
+  std::vector<Delivery> deliveries;
+  for (Hint& h : live) {
     // While the key's range moves (the target leaving, say), the nodes gaining it get the hint
     // too: a leaving node that receives it after pushing that range would leave without it.
     std::vector<std::string> to = {target};
@@ -226,28 +219,10 @@ void HintedHandoff::SendBatch(const std::string& target) {
         if (node != target && node != placement_->self()) to.push_back(std::move(node));
       }
     }
-    state->outstanding += to.size() - 1;
-    auto acks_needed = std::make_shared<size_t>(to.size());
-    for (const auto& node : to) {
-      peers_->ReplicaWrite(node, h.keyspace, h.key, h.object, deadline,
-                           [weak, state, target, acks_needed, id = h.id](Status s) {
-                             auto self = weak.lock();
-                             if (!self) return;
-                             HintedHandoff* hh = *self;
-                             if (!s.ok()) {
-                               ++hh->stats_.delivery_failures;
-                               state->all_delivered = false;
-                             } else if (--*acks_needed == 0) {
-                               // Stored durably where it must be: only now may it go.
-                               (void)hh->store_->Remove(target, id);
-                               ++hh->stats_.delivered;
-                             }
-                             if (--state->outstanding == 0) {
-                               hh->OnBatchDone(target, state->all_delivered);
-                             }
-                           });
-    }
+    deliveries.push_back(Delivery{std::move(h), std::move(to)});
   }
+  Send(target, std::move(deliveries), &HintStats::delivered,
+       [this, target](bool all) { OnBatchDone(target, all); });
 }
 
 void HintedHandoff::Rehome(const std::string& target) {
@@ -255,47 +230,60 @@ void HintedHandoff::Rehome(const std::string& target) {
       store_->Oldest(target, options_.batch_hints_max, options_.batch_bytes_max);
   if (batch.empty()) return;
   in_flight_.insert(target);
-  struct Batch {
-    size_t outstanding = 1;                  // the loop below holds one until it ends
-    std::map<uint64_t, size_t> acks_needed;  // hint id -> current replicas yet to acknowledge
-  };
-  auto state = std::make_shared<Batch>();
-  std::weak_ptr<HintedHandoff*> weak = alive_;
-  auto finish = [weak, state, target] {
-    if (--state->outstanding > 0) return;
-    if (auto self = weak.lock()) (*self)->in_flight_.erase(target);
-  };
-  const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
-  for (const Hint& h : batch) {
+  std::vector<Delivery> deliveries;
+  for (Hint& h : batch) {
     const uint32_t rf = options_.replication_factor(h.keyspace);
     if (rf == 0) {  // its keyspace is gone: nobody takes it
       (void)store_->Remove(target, h.id);
       ++stats_.dropped_no_keyspace;
       continue;
     }
-    const auto replicas = placement_->PreferenceList(TokenOf(h.key), rf);
-    state->acks_needed[h.id] = replicas.size();
-    for (const auto& replica : replicas) {
+    auto replicas = placement_->PreferenceList(TokenOf(h.key), rf);
+    deliveries.push_back(Delivery{std::move(h), std::move(replicas)});
+  }
+  Send(target, std::move(deliveries), &HintStats::rehomed,
+       [this, target](bool) { in_flight_.erase(target); });
+}
+
+void HintedHandoff::Send(const std::string& target, std::vector<Delivery> deliveries,
+                         uint64_t HintStats::*counter, std::function<void(bool all)> done) {
+  struct Batch {
+    size_t outstanding = 1;  // the loop below holds one until it ends
+    bool all = true;
+    std::function<void(bool)> done;
+  };
+  auto state = std::make_shared<Batch>();
+  state->done = std::move(done);
+  std::weak_ptr<HintedHandoff*> weak = alive_;
+  auto finish = [weak, state] {
+    if (--state->outstanding == 0 && weak.lock()) state->done(state->all);
+  };
+  const int64_t deadline = clock_->MonoUs() + options_.delivery_timeout_ms * 1000;
+  for (const Delivery& d : deliveries) {
+    const Hint& h = d.hint;
+    auto acks_needed = std::make_shared<size_t>(d.to.size());
+    for (const auto& node : d.to) {
       ++state->outstanding;
-      auto on_done = [weak, state, target, finish, id = h.id](Status s) {
+      auto on_done = [weak, state, finish, target, counter, acks_needed, id = h.id](Status s) {
         if (auto self = weak.lock()) {
           HintedHandoff* hh = *self;
           if (!s.ok()) {
             ++hh->stats_.delivery_failures;
-          } else if (--state->acks_needed[id] == 0) {
-            // Every current replica holds it: only now may it go.
+            state->all = false;
+          } else if (--*acks_needed == 0) {
+            // Stored durably everywhere it must be: only now may it go.
             (void)hh->store_->Remove(target, id);
-            ++hh->stats_.rehomed;
+            ++(hh->stats_.*counter);
           }
         }
         finish();
       };
-      if (replica == placement_->self()) {
+      if (node == placement_->self()) {
         options_.apply_locally(h.keyspace, h.key, h.object, std::move(on_done));
-      } else if (placement_->IsUp(replica)) {
-        peers_->ReplicaWrite(replica, h.keyspace, h.key, h.object, deadline, std::move(on_done));
+      } else if (node == target || placement_->IsUp(node)) {
+        peers_->ReplicaWrite(node, h.keyspace, h.key, h.object, deadline, std::move(on_done));
       } else {
-        on_done(Status::Unavailable(fmt::format("{} is down", replica), 1, 0));
+        on_done(Status::Unavailable(fmt::format("{} is down", node), 1, 0));
       }
     }
   }

@@ -152,6 +152,16 @@ class HintedHandoff {
   void SendBatch(const std::string& target);
   // A batch of a departed target's hints to their keys' current replicas.
   void Rehome(const std::string& target);
+  // A hint and the nodes it goes to.
+  struct Delivery {
+    Hint hint;
+    std::vector<std::string> to;
+  };
+  // Writes each hint to its nodes (this node's own copy through options_.apply_locally; a node
+  // believed down, other than the target, fails at once) and deletes it, counting it in
+  // stats_.*counter, once every one acknowledged; `done(all)` after the last answer.
+  void Send(const std::string& target, std::vector<Delivery> deliveries,
+            uint64_t HintStats::*counter, std::function<void(bool all)> done);
   // HandOff's steps: the targets left to do, one batch of the first at a time.
   struct HandOffState;
   void HandOffNext(std::shared_ptr<HandOffState> state);

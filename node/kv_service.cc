@@ -303,18 +303,12 @@ void KvService::ReplicaScan(const ScanSpec& spec, ReplicaScanDone done) {
   }
   const uint32_t limit =
       spec.limit == 0 ? kReplicaScanEntriesMax : std::min(spec.limit, kReplicaScanEntriesMax);
-  Token from = spec.start_token;
-  // Keys at the cursor's own token may follow it: start the scan just before that token.
-  if (spec.has_after && spec.after_token > from + 1) from = spec.after_token - 1;
   ReplicaScanReply reply;
   size_t bytes = 0;
-  Status s = storage_->Scan(
-      KeyspaceOrDefault(spec.keyspace), from, spec.end_token,
+  Status s = ScanAfter(
+      storage_, KeyspaceOrDefault(spec.keyspace), spec.start_token, spec.end_token,
+      spec.has_after, spec.after_token, spec.after_key,
       [&](std::string_view key, Token token, const VersionedObject& object) {
-        if (spec.has_after && (token < spec.after_token ||
-                               (token == spec.after_token && key <= spec.after_key))) {
-          return true;
-        }
         if (key.substr(0, spec.key_prefix.size()) != spec.key_prefix) return true;
         if (reply.entries.size() >= limit || bytes >= kReplicaScanBytesMax) {
           reply.more = true;
@@ -369,8 +363,6 @@ void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Toke
     return done(Status::InvalidArgument("an erase scan range must not wrap"));
   }
   const std::string keyspace(KeyspaceOrDefault(spec.keyspace));
-  Token from = spec.start_token;
-  if (spec.has_after && spec.after_token > from + 1) from = spec.after_token - 1;
   ErasePage page;
   std::vector<ObjectWrite> erases;
   struct Erased {
@@ -379,13 +371,9 @@ void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Toke
     std::optional<uint64_t> hash;
   };
   std::vector<Erased> erased;
-  Status s = storage_->Scan(
-      keyspace, from, spec.end_token,
-      [&](std::string_view key, Token token, const VersionedObject& object) {
-        if (spec.has_after && (token < spec.after_token ||
-                               (token == spec.after_token && key <= spec.after_key))) {
-          return true;
-        }
+  Status s = ScanAfter(
+      storage_, keyspace, spec.start_token, spec.end_token, spec.has_after, spec.after_token,
+      spec.after_key, [&](std::string_view key, Token token, const VersionedObject& object) {
         if (page.examined >= kPurgeBatchKeys) {
           page.more = true;
           return false;

@@ -86,6 +86,25 @@ class Storage {
   virtual void Drain() = 0;
 };
 
+// A page of a paged scan: storage->Scan over (from_exclusive, to_inclusive], resumed after the
+// cursor (after_token, after_key) when `has_after`, so objects at or before it are skipped.
+inline Status ScanAfter(Storage* storage, std::string_view keyspace, Token from_exclusive,
+                        Token to_inclusive, bool has_after, Token after_token,
+                        std::string after_key,
+                        const std::function<bool(std::string_view user_key, Token token,
+                                                 const VersionedObject& object)>& fn) {
+  // Keys at the cursor's own token may follow it: start the scan just before that token.
+  if (has_after && after_token > from_exclusive + 1) from_exclusive = after_token - 1;
+  return storage->Scan(keyspace, from_exclusive, to_inclusive,
+                       [&](std::string_view key, Token token, const VersionedObject& object) {
+                         if (has_after && (token < after_token ||
+                                           (token == after_token && key <= after_key))) {
+                           return true;
+                         }
+                         return fn(key, token, object);
+                       });
+}
+
 }  // namespace ringkv
 
 #endif  // RINGKV_STORAGE_STORAGE_H_

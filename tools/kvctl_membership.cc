@@ -148,14 +148,32 @@ int RunRemovenode(const Globals& globals, const std::string& node) {
 
 // The node's cleanup entry in its netstats; nullopt (and the error reported) when it did not
 // answer.
-std::optional<nlohmann::json> CleanupProgress(const Globals& globals, int* code) {
-  auto netstats = AskNode(globals, "netstats", "", code);
-  if (!netstats) return std::nullopt;
-  for (const auto& s : (*netstats)["streams"]) {
-    if (s["what"] == "cleanup") return s;
+// Follows the node's netstats entry whose `what` starts with `what` until its state leaves
+// `running`, polling; the final entry, or nullopt with the error reported (its exit code in *code).
+std::optional<nlohmann::json> FollowStream(const Globals& globals, const std::string& what,
+                                           const std::string& running, int wait_timeout_s,
+                                           int* code) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout_s);
+  while (true) {
+    auto netstats = AskNode(globals, "netstats", "", code);
+    if (!netstats) return std::nullopt;
+    nlohmann::json entry;
+    for (const auto& s : (*netstats)["streams"]) {
+      if (s["what"].get<std::string>().rfind(what, 0) == 0) entry = s;
+    }
+    if (entry.is_null()) {
+      *code = ReportError(globals, Error(ErrorCode::kProtocol,
+                                         fmt::format("the node shows no {} in its netstats", what)));
+      return std::nullopt;
+    }
+    if (entry["state"] != running) return entry;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      *code = ReportError(globals, Error(ErrorCode::kTimeout,
+                                         fmt::format("still {} after {} s", running, wait_timeout_s)));
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll interval
   }
-  *code = ReportError(globals, Error(ErrorCode::kProtocol, "the node shows no cleanup in its netstats"));
-  return std::nullopt;
 }
 
 int RunCleanup(const Globals& globals, const std::string& keyspace, bool wait,
@@ -167,30 +185,19 @@ int RunCleanup(const Globals& globals, const std::string& keyspace, bool wait,
     else PrintJson({{"state", "cleaning"}});
     return kExitOk;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout_s);
-  while (true) {
-    auto progress = CleanupProgress(globals, &code);
-    if (!progress) return code;
-    const std::string state = (*progress)["state"].get<std::string>();
-    if (state != "cleaning") {
-      if (globals.json()) {
-        PrintJson(*progress);
-      } else {
-        fmt::print("cleanup {}: {} keyspace(s), examined {} object(s), erased {} ({} bytes) in "
-                   "{} ms\n",
-                   state, (*progress)["ranges_done"].get<uint64_t>(),
-                   (*progress)["examined"].get<uint64_t>(), (*progress)["keys"].get<uint64_t>(),
-                   (*progress)["bytes"].get<uint64_t>(), (*progress)["elapsed_ms"].get<int64_t>());
-      }
-      if (state == "done") return kExitOk;
-      return ReportError(globals, Error(ErrorCode::kUnavailable, "cleanup " + state));
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return ReportError(globals, Error(ErrorCode::kTimeout,
-                                        fmt::format("still cleaning after {} s", wait_timeout_s)));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll interval
+  auto progress = FollowStream(globals, "cleanup", "cleaning", wait_timeout_s, &code);
+  if (!progress) return code;
+  const std::string state = (*progress)["state"].get<std::string>();
+  if (globals.json()) {
+    PrintJson(*progress);
+  } else {
+    fmt::print("cleanup {}: {} keyspace(s), examined {} object(s), erased {} ({} bytes) in {} ms\n",
+               state, (*progress)["ranges_done"].get<uint64_t>(),
+               (*progress)["examined"].get<uint64_t>(), (*progress)["keys"].get<uint64_t>(),
+               (*progress)["bytes"].get<uint64_t>(), (*progress)["elapsed_ms"].get<int64_t>());
   }
+  if (state == "done") return kExitOk;
+  return ReportError(globals, Error(ErrorCode::kUnavailable, "cleanup " + state));
 }
 
 // Every object this node stores in `keyspace`, page by page: "TOKEN KEY siblings=S tombstones=T".
@@ -226,42 +233,24 @@ int RunRepair(const Globals& globals, const std::string& keyspace, bool wait, in
     else fmt::print("repair started (kvctl netstats shows it)\n");
     return kExitOk;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout_s);
-  while (true) {
-    auto netstats = AskNode(globals, "netstats", "", &code);
-    if (!netstats) return code;
-    nlohmann::json report;
-    for (const auto& s : (*netstats)["streams"]) {
-      if (s["what"].get<std::string>().rfind("repair", 0) == 0) report = s;
-    }
-    if (report.is_null()) {
-      return ReportError(globals, Error(ErrorCode::kProtocol, "the node shows no repair"));
-    }
-    if (report["state"] == "done") {
-      if (globals.json()) {
-        PrintJson(report);
-      } else {
-        fmt::print("{}: {} exchange(s), {} agreed, {} failed; {} key(s) differing, {} repaired, "
-                   "{} bytes, {} ms{}\n",
-                   report["what"].get<std::string>(), report["ranges_done"].get<uint64_t>(),
-                   report["ranges_agreed"].get<uint64_t>(), report["failures"].get<uint64_t>(),
-                   report["keys_differing"].get<uint64_t>(), report["keys"].get<uint64_t>(),
-                   report["bytes"].get<uint64_t>(), report["elapsed_ms"].get<int64_t>(),
-                   report["failures"].get<uint64_t>() > 0
-                       ? " (last failure: " + report["last_error"].get<std::string>() + ")"
-                       : "");
-      }
-      return report["failures"].get<uint64_t>() > 0
-                 ? ReportError(globals, Error(ErrorCode::kUnavailable,
-                                              "some ranges could not be compared"))
-                 : kExitOk;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return ReportError(globals, Error(ErrorCode::kTimeout,
-                                        fmt::format("still repairing after {} s", wait_timeout_s)));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll interval
+  auto report = FollowStream(globals, "repair", "running", wait_timeout_s, &code);
+  if (!report) return code;
+  const uint64_t failures = (*report)["failures"].get<uint64_t>();
+  if (globals.json()) {
+    PrintJson(*report);
+  } else {
+    fmt::print("{}: {} exchange(s), {} agreed, {} failed; {} key(s) differing, {} repaired, {} "
+               "bytes, {} ms{}\n",
+               (*report)["what"].get<std::string>(), (*report)["ranges_done"].get<uint64_t>(),
+               (*report)["ranges_agreed"].get<uint64_t>(), failures,
+               (*report)["keys_differing"].get<uint64_t>(), (*report)["keys"].get<uint64_t>(),
+               (*report)["bytes"].get<uint64_t>(), (*report)["elapsed_ms"].get<int64_t>(),
+               failures > 0 ? " (last failure: " + (*report)["last_error"].get<std::string>() + ")"
+                            : "");
   }
+  return failures > 0 ? ReportError(globals, Error(ErrorCode::kUnavailable,
+                                                   "some ranges could not be compared"))
+                      : kExitOk;
 }
 
 int RunMerkle(const Globals& globals, const std::string& keyspace) {

@@ -159,14 +159,15 @@ void MembershipClient::Ask(const std::string& address, int64_t timeout_ms, const
   const bool gossip = frame.which() == wire::Frame::GOSSIP_SYN ||
                       frame.which() == wire::Frame::GOSSIP_ACK2;
   std::string request = proto::EncodeFrameBytes(m);
-  (gossip ? traffic_.gossip_sent : traffic_.other_sent) += request.size();
-  auto counted = [this, gossip, parse = std::move(parse)](wire::Frame::Reader f) {
-    (gossip ? traffic_.gossip_received : traffic_.other_received) +=
-        f.totalSize().wordCount * sizeof(capnp::word);
-    return parse(f);
-  };
+  if (gossip) {
+    traffic_.gossip_sent += request.size();
+    parse = [this, parse = std::move(parse)](wire::Frame::Reader f) {
+      traffic_.gossip_received += f.totalSize().wordCount * sizeof(capnp::word);
+      return parse(f);
+    };
+  }
   auto exchange = std::make_shared<Exchange>(io_, options_, alive_);
-  exchange->Run(address, timeout_ms, std::move(request), std::move(counted), std::move(done));
+  exchange->Run(address, timeout_ms, std::move(request), std::move(parse), std::move(done));
 }
 
 void MembershipClient::GossipSyn(const std::string& address, const gossip::Syn& syn,

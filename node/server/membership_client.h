@@ -54,10 +54,10 @@ class MembershipClient final : public MembershipTransport {
   void Ask(const std::string& address, int64_t timeout_ms, const FillFn& fill, ParseFn parse,
            std::function<void(Status)> done);
 
-  // Bytes of the exchanges' frames: gossip's (Syn and Ack2 with their answers) and the others
-  // (ring fetches, anti-entropy), sent and received. Connection set-up (the hello) not counted.
+  // Bytes of gossip's frames (Syn and Ack2, and their answers), sent and received; connection
+  // set-up (the hello) not counted.
   struct Traffic {
-    uint64_t gossip_sent = 0, gossip_received = 0, other_sent = 0, other_received = 0;
+    uint64_t gossip_sent = 0, gossip_received = 0;
   };
   const Traffic& traffic() const { return traffic_; }
 
