@@ -89,16 +89,32 @@ TEST(KvnodeAntiEntropyTest, DivergedReplicasAreRepairedToIdenticalContents) {
   ASSERT_TRUE(cluster.WaitFormed()) << cluster.Logs();
   EXPECT_NE(Dump(n1), Dump(n3)) << "read repair and hints are off: n3 missed those writes";
 
-  // Once every node's trees are built, the repair runs (refused "not ready" until then).
+  // Once every node's trees are built, the repair runs (refused "not ready" until then). On a busy
+  // machine a run can end with failed exchanges (a peer's trees still being built, a repair write
+  // timing out): kvctl then exits non-zero and the test repairs again. The keys are counted over
+  // every run, as a repaired key no longer differs in the next.
   CommandResult repair;
+  size_t keys_differing = 0, keys_repaired = 0;
+  uint64_t bytes = 0;
+  std::string attempts;
   ASSERT_TRUE(PollUntil(milliseconds(30'000), [&] {
     repair = Kvctl(n1, {"--format", "json", "repair"});
+    const auto report = nlohmann::json::parse(repair.out, nullptr, false);
+    if (!report.is_discarded() && report.contains("keys_differing")) {
+      keys_differing += report["keys_differing"].get<size_t>();
+      keys_repaired += report["keys"].get<size_t>();
+      bytes += report["bytes"].get<uint64_t>();
+    }
+    if (repair.exit_code != 0) attempts += repair.out + repair.err + "\n";
     return repair.exit_code == 0;
-  })) << repair.out << repair.err << cluster.Logs();
-  const auto report = nlohmann::json::parse(repair.out);
-  EXPECT_EQ(report["keys_differing"].get<size_t>(), differing) << repair.out;
-  EXPECT_EQ(report["keys"].get<size_t>(), differing) << repair.out;
-  EXPECT_GT(report["bytes"].get<uint64_t>(), 0u);
+  })) << attempts << cluster.Logs();
+  EXPECT_GE(keys_differing, differing) << attempts << repair.out << cluster.Logs();
+  EXPECT_GE(keys_repaired, differing) << attempts << repair.out;
+  if (attempts.empty()) {
+    EXPECT_EQ(keys_differing, differing) << repair.out << cluster.Logs();
+    EXPECT_EQ(keys_repaired, differing) << repair.out;
+  }
+  EXPECT_GT(bytes, 0u);
 
   const auto reference = Dump(n1);
   EXPECT_GE(reference.size(), 400u) << "and the cluster's probe keys";
