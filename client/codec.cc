@@ -283,6 +283,7 @@ Expected<GetResult> ParseGetAnswer(wire::Frame::Reader frame) {
     auto in = frame.getGetResult();
     GetResult out;
     out.context = FromData(in.getContext());
+    out.replicas_agreed = in.getAgreed();
     for (auto s : in.getSiblings()) {
       // The node sends live siblings only; a tombstone here would read as a value, so drop it
       // rather than trust the other side of the boundary.

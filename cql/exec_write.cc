@@ -650,6 +650,16 @@ CqlResult<std::vector<Partition>> Session::Impl::DecodeVersions(
   return out;
 }
 
+bool Session::Impl::ReplicasAgree(const std::string& keyspace, const std::string& key,
+                                  const GetResult& read) {
+  if (read.replicas_agreed) return true;
+  ReadOptions all = ReadOpts(keyspace);
+  all.consistency = Consistency::kAll;
+  all.trace = false;
+  auto again = client_.Get(key, all);
+  return again.ok() && again->replicas_agreed && again->context == read.context;
+}
+
 Partition Session::Impl::ResolveForWrite(const TableSchema& t, std::vector<Partition> versions,
                                          std::string_view display, ResultSet* rs) {
   if (versions.empty()) return Partition{};
@@ -683,6 +693,18 @@ std::optional<CqlError> Session::Impl::ApplyWrites(const TableSchema& t,
       if (auto e = op(&p, now_s)) return e;
     }
     Compact(&p, now_s);
+    // Tombstones past the grace period go only once every replica holds the same object.
+    const int64_t horizon_s = now_s - tombstone_grace_s;
+    if (HasTombstonesBefore(p, horizon_s) && ReplicasAgree(t.keyspace, w.key, got.value())) {
+      Compact(&p, now_s, horizon_s);
+      rs->notes.push_back(fmt::format("partition {}: tombstones older than {} s dropped, every "
+                                      "replica holding the same version",
+                                      w.display, tombstone_grace_s));
+    } else if (HasTombstonesBefore(p, horizon_s)) {
+      rs->notes.push_back(fmt::format("partition {}: tombstones older than {} s kept, not every "
+                                      "replica holding the same version",
+                                      w.display, tombstone_grace_s));
+    }
     const std::string bytes = EncodePartition(p);
     if (bytes.size() > kPartitionBytesMax) {
       return Invalid(fmt::format("Partition {} of {} would be {} bytes, over the limit of {} "

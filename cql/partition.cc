@@ -133,17 +133,17 @@ bool RowLive(const Row& r, int64_t now_s) {
   return false;
 }
 
-void Compact(Partition* p, int64_t now_s) {
+void Compact(Partition* p, int64_t now_s, int64_t purge_before_s) {
   const int64_t partition_shadow = p->deletion.timestamp_us;
   for (auto row_it = p->rows.begin(); row_it != p->rows.end();) {
     Row& row = row_it->second;
     if (row.deletion.timestamp_us <= partition_shadow) row.deletion = Deletion{};
     const int64_t shadow = std::max(partition_shadow, row.deletion.timestamp_us);
     if (row.marker.timestamp_us <= shadow) row.marker = RowMarker{};
-    // An expired marker is kept (not live) through the grace period, so that it still wins over
-    // an older marker met in a sibling.
+    // An expired marker is kept (not live) until purged, so that it still wins over an older
+    // marker met in a sibling.
     if (row.marker.timestamp_us != kNoTimestamp && row.marker.expires_s != 0 &&
-        row.marker.expires_s + kTombstoneGraceS < now_s) {
+        row.marker.expires_s < purge_before_s) {
       row.marker = RowMarker{};
     }
     // Collection deletions of this row: column -> timestamp.
@@ -164,19 +164,30 @@ void Compact(Partition* p, int64_t now_s) {
         cell.value.clear();
         cell.ttl_s = 0;
       }
-      if (!drop && cell.tombstone && cell.expires_s + kTombstoneGraceS < now_s) drop = true;
+      if (!drop && cell.tombstone && cell.expires_s < purge_before_s) drop = true;
       it = drop ? row.cells.erase(it) : std::next(it);
     }
-    if (row.deletion.live() && row.deletion.local_s + kTombstoneGraceS < now_s) {
-      row.deletion = Deletion{};
-    }
+    if (row.deletion.live() && row.deletion.local_s < purge_before_s) row.deletion = Deletion{};
     const bool empty = !row.deletion.live() && row.marker.timestamp_us == kNoTimestamp &&
                        row.cells.empty();
     row_it = empty ? p->rows.erase(row_it) : std::next(row_it);
   }
-  if (p->deletion.live() && p->deletion.local_s + kTombstoneGraceS < now_s) {
-    p->deletion = Deletion{};
+  if (p->deletion.live() && p->deletion.local_s < purge_before_s) p->deletion = Deletion{};
+}
+
+bool HasTombstonesBefore(const Partition& p, int64_t purge_before_s) {
+  if (p.deletion.live() && p.deletion.local_s < purge_before_s) return true;
+  for (const auto& [key, row] : p.rows) {
+    if (row.deletion.live() && row.deletion.local_s < purge_before_s) return true;
+    if (row.marker.timestamp_us != kNoTimestamp && row.marker.expires_s != 0 &&
+        row.marker.expires_s < purge_before_s) {
+      return true;
+    }
+    for (const auto& [ck, cell] : row.cells) {
+      if (cell.tombstone && cell.expires_s < purge_before_s) return true;
+    }
   }
+  return false;
 }
 
 int64_t NewestTimestamp(const Partition& p) {

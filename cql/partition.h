@@ -29,10 +29,14 @@ namespace ringkv::cql {
 
 // No timestamp: older than any write.
 inline constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
-// How long deleted and expired data is kept as tombstones (so that an older version of a partition,
-// met later as a sibling, cannot bring it back). Cassandra's gc_grace_seconds is 10 days; siblings
-// here are resolved by the next read-modify-write, so one day is plenty.
-inline constexpr int64_t kTombstoneGraceS = 24 * 3600;
+// How long deleted and expired data is kept as tombstones at least (so that an older version of a
+// partition, met later as a sibling, cannot bring it back): the node's default --gc-grace-s, 10
+// days as Cassandra's gc_grace_seconds. Past it they are dropped only by a write whose read found
+// every replica holding the same object (Compact's purge_before_s; the rule of the node's own
+// tombstone collection, node/tombstone_gc.h).
+inline constexpr int64_t kTombstoneGraceS = 10 * 24 * 3600;
+// Compact's purge_before_s that keeps every tombstone.
+inline constexpr int64_t kKeepTombstones = std::numeric_limits<int64_t>::min();
 // The largest encoded partition a write may store: the node's value limit (common/limits.h
 // kValueBytesMaxDefault).
 inline constexpr size_t kPartitionBytesMax = 16u << 20;
@@ -97,9 +101,13 @@ void MergeInto(Partition* a, const Partition& b);
 
 // Applies deletions and expiry as of `now_s`: cells and markers shadowed by a row, partition or
 // collection deletion are dropped; expired cells become tombstones (so that they still win over
-// older cells); tombstones past kTombstoneGraceS are dropped, as are rows left empty. Merge()
-// results are valid without it; Compact keeps the stored form small and canonical.
-void Compact(Partition* p, int64_t now_s);
+// older cells); tombstones, expired markers and deletions made before `purge_before_s` are
+// dropped (none by default), as are rows left empty. Merge() results are valid without it;
+// Compact keeps the stored form small and canonical.
+void Compact(Partition* p, int64_t now_s, int64_t purge_before_s = kKeepTombstones);
+// Whether Compact(p, now_s, purge_before_s) would drop a tombstone, an expired marker or a
+// deletion. REQUIRES: p compacted as of now_s.
+bool HasTombstonesBefore(const Partition& p, int64_t purge_before_s);
 
 // Whether a cell / row marker is live: written, not a tombstone, not expired at `now_s`.
 // Shadowing by deletions is Compact's job: call these on compacted partitions.

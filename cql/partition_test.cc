@@ -174,8 +174,16 @@ TEST(PartitionCompact, TtlExpiryWithInjectedClock) {
   Compact(&older, kNow + 100);
   EXPECT_TRUE(Find(older, "", "v")->tombstone);
 
-  // Gone entirely once the grace period has passed.
-  Compact(&expired, kNow + 100 + kTombstoneGraceS + 1);
+  // Kept however old unless the caller purges (a write whose read found every replica agreeing):
+  // then gone once made before the purge horizon, and only then.
+  const int64_t later = kNow + 100 + kTombstoneGraceS + 1;
+  Compact(&expired, later);
+  EXPECT_FALSE(expired.rows.empty());
+  EXPECT_FALSE(HasTombstonesBefore(expired, kNow + 100));
+  Compact(&expired, later, kNow + 100);
+  EXPECT_FALSE(expired.rows.empty()) << "made at the horizon, not before it";
+  EXPECT_TRUE(HasTombstonesBefore(expired, later - kTombstoneGraceS));
+  Compact(&expired, later, later - kTombstoneGraceS);
   EXPECT_TRUE(expired.rows.empty());
 }
 

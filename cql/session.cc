@@ -218,6 +218,8 @@ CqlResult<ResultSet> Session::Impl::Execute(std::string_view text,
 Session::Session(Client& client) : impl_(std::make_unique<Impl>(client)) {}
 Session::~Session() = default;
 
+void Session::set_tombstone_grace_s(int64_t grace_s) { impl_->tombstone_grace_s = grace_s; }
+
 CqlResult<ResultSet> Session::Execute(std::string_view statement, const std::vector<Value>& binds,
                                       const ExecuteOptions& options) {
   return impl_->Execute(statement, binds, options);

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cql/partition.h"
 #include "cql/value.h"
 #include "ringkv/client.h"
 
@@ -105,6 +106,9 @@ class Session {
  public:
   explicit Session(Client& client);
   ~Session();
+  // How long the tables' tombstones are kept at least (cql/partition.h, kTombstoneGraceS by
+  // default; a node's CQL port uses its --gc-grace-s).
+  void set_tombstone_grace_s(int64_t grace_s);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 

@@ -75,6 +75,7 @@ class Session::Impl {
   Consistency consistency_ = Consistency::kDefault;
   bool tracing_ = false;
   Quorum quorum_ = Quorum::kDefault;
+  int64_t tombstone_grace_s = kTombstoneGraceS;
 
  private:
   // Statement executors.
@@ -114,6 +115,10 @@ class Session::Impl {
   // Resolves versions per the table's mode for a write (merge, or lww's pick); notes the merge.
   Partition ResolveForWrite(const TableSchema& t, std::vector<Partition> versions,
                             std::string_view display, ResultSet* rs);
+  // Whether every replica of `key` holds the object `read` saw: the read says so, or a read at
+  // ALL finds them agreeing on the same clock. Then the write may drop tombstones past the grace
+  // period (cql/partition.h, kTombstoneGraceS).
+  bool ReplicasAgree(const std::string& keyspace, const std::string& key, const GetResult& read);
 
   // Schema records.
   std::optional<CqlError> EnsureSchemaKeyspace();

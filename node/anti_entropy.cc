@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "node/range_streamer.h"
+#include "node/tombstone_gc.h"
 
 namespace ringkv {
 
@@ -187,7 +188,9 @@ void AntiEntropy::RepairKeys(std::shared_ptr<Run> run, size_t i) {
         run->all_repaired = false;
         report_.last_error = s.ToString();
       };
-      if (theirs->found) {
+      // A dead object past the grace period goes nowhere it is missing (tombstone_gc.h).
+      const int64_t now_us = clock_->NowUs(), grace_us = options_.gc_grace_s * 1'000'000;
+      if (theirs->found && (mine->found || !DeadPastGrace(theirs->object, now_us, grace_us))) {
         ++*pending;
         report_.bytes += StreamBytes(key, theirs->object);
         service_->ReplicaWrite(keyspace, key, theirs->object, [=](Status s) {
@@ -195,7 +198,7 @@ void AntiEntropy::RepairKeys(std::shared_ptr<Run> run, size_t i) {
           next();
         });
       }
-      if (mine->found) {
+      if (mine->found && (theirs->found || !DeadPastGrace(mine->object, now_us, grace_us))) {
         ++*pending;
         report_.bytes += StreamBytes(key, mine->object);
         peers_->ReplicaWrite(run->task.peer, keyspace, key, mine->object, deadline_us,

@@ -7,7 +7,9 @@
 // repaired both ways through the versions: each side's object is read and merged into the other
 // (KvService::ReplicaWrite here, PeerTransport::ReplicaWrite there), so concurrent values become
 // siblings and nothing newer is overwritten. An exchange that found nothing, or whose repairs all
-// succeeded, marks the two agreed on the range (AaeTrees::MarkAgreed).
+// succeeded, marks the two agreed on the range (AaeTrees::MarkAgreed). One exception: an object
+// dead past the grace period is not copied to a side that holds nothing of its key; that side
+// collected it already, and the holder collects its own copy (node/tombstone_gc.h).
 //
 // When: every interval_ms (0: never), a round over the ranges this node is the first replica of,
 // with each other replica that is up, one exchange at a time (so the other replicas of a range do
@@ -41,6 +43,9 @@ struct AntiEntropyOptions {
   int64_t interval_ms = 600'000;  // scheduled rounds; 0: only on demand
   int64_t request_timeout_ms = 10'000;
   ExchangeOptions exchange;
+  // The tombstone grace period (node/tombstone_gc.h): a dead object past it is not copied to a
+  // replica that holds nothing of the key, which collected it or never needed it.
+  int64_t gc_grace_s = 864'000;
 };
 
 // What a repair (or the last scheduled round) did, for `kvctl repair` and netstats.

@@ -8,113 +8,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <functional>
 #include <optional>
 #include <map>
 
-#include "common/clock.h"
-#include "node/manual_timers.h"
-#include "node/unused_peers.h"
-#include "node/random_member.h"
-#include "storage/memory_storage.h"
+#include "node/direct_replicas.h"
 
 namespace ringkv {
 namespace {
 
-struct Replica;
-using Directory = std::map<std::string, Replica*>;  // by address
-
-// Replica reads and writes straight into the other replica's KvService.
-class DirectPeers final : public UnusedPeers {
- public:
-  explicit DirectPeers(Directory* dir) : dir_(dir) {}
-  void ReplicaWrite(const std::string& peer, std::string_view keyspace, std::string_view key,
-                    const VersionedObject& object, int64_t, WriteDone done) override;
-  void ReplicaRead(const std::string& peer, std::string_view keyspace, std::string_view key,
-                   int64_t, ReadDone done) override;
-
- private:
-  Directory* dir_;
-};
-
-class DirectAae final : public AaeTransport {
- public:
-  explicit DirectAae(Directory* dir) : dir_(dir) {}
-  void AskAae(const std::string& address, const std::string& keyspace, const TokenRange& range,
-              const AaeRequest& request, int64_t,
-              std::function<void(Result<AaeAnswer>)> done) override;
-
- private:
-  Directory* dir_;
-};
-
-struct Replica {
-  Replica(const std::string& name, uint64_t actor, Directory* dir, ManualTimers* timers,
-          ManualClock* clock)
-      : view(RandomMember(name, gossip::MemberStatus::kNormal, name + ":7000")),
-        service(&storage, clock, actor, {}, &keyspaces),
-        log(name, LogLevel::kWarn, clock),
-        trees(&view, &keyspaces, &storage, &service, timers, &log, Options()),
-        peers(dir),
-        aae(dir),
-        anti_entropy(&view, &trees, &service, &peers, &aae, timers, clock, &keyspaces, &log,
-                     AntiEntropyOptions{0, 1000, {}}) {
-    for (const char* n : {"n1", "n2", "n3"}) {
-      if (n != name) {
-        EXPECT_TRUE(view.Learn(RandomMember(n, gossip::MemberStatus::kNormal, std::string(n) + ":7000")).ok());
-      }
-    }
-    service.set_observer(&trees);
-    (*dir)[name + ":7000"] = this;
-  }
-  static AaeTreesOptions Options() {
-    AaeTreesOptions o;
-    o.shape = TreeShape{16, 16};
-    return o;
-  }
-  // Everything this replica stores, by key.
-  std::map<std::string, VersionedObject> Contents() {
-    std::map<std::string, VersionedObject> out;
-    EXPECT_TRUE(storage
-                    .Scan(kDefaultKeyspace, std::numeric_limits<Token>::min(),
-                          std::numeric_limits<Token>::max(),
-                          [&](std::string_view key, Token, const VersionedObject& o) {
-                            out.emplace(std::string(key), o);
-                            return true;
-                          })
-                    .ok());
-    return out;
-  }
-
-  MemoryStorage storage;
-  KeyspaceCatalog keyspaces;
-  ClusterView view;
-  KvService service;
-  Logger log;
-  AaeTrees trees;
-  DirectPeers peers;
-  DirectAae aae;
-  AntiEntropy anti_entropy;
-};
-
-void DirectPeers::ReplicaWrite(const std::string& peer, std::string_view keyspace,
-                               std::string_view key, const VersionedObject& object, int64_t,
-                               WriteDone done) {
-  Replica* to = (*dir_)[peer + ":7000"];
-  to->service.ReplicaWrite(keyspace, key, object, std::move(done));
-  to->storage.RunCompletions();
-}
-
-void DirectPeers::ReplicaRead(const std::string& peer, std::string_view keyspace,
-                              std::string_view key, int64_t, ReadDone done) {
-  (*dir_)[peer + ":7000"]->service.ReplicaRead(keyspace, key, std::move(done));
-}
-
-void DirectAae::AskAae(const std::string& address, const std::string& keyspace,
-                       const TokenRange& range, const AaeRequest& request, int64_t,
-                       std::function<void(Result<AaeAnswer>)> done) {
-  done((*dir_)[address]->trees.Answer(keyspace, range, request));
-}
+using Replica = DirectReplica;
 
 class AntiEntropyTest : public ::testing::Test {
  protected:
@@ -123,36 +25,13 @@ class AntiEntropyTest : public ::testing::Test {
     n1_.view.SetAlive("n3", false);
     n2_.view.SetAlive("n3", false);
   }
-  // A put on `on` alone.
-  VersionedObject Put(Replica& on, const std::string& key, const std::string& value,
-                      const std::string& context = "") {
-    std::optional<VersionedObject> stored;
-    on.service.Put("", key, value, context, 0, [&](Result<WriteReply> r) {
-      ASSERT_TRUE(r.ok());
-      stored = r->object;
-    });
-    on.storage.RunCompletions();
-    return stored.value_or(VersionedObject{});
-  }
-  void Copy(Replica& to, const std::string& key, const VersionedObject& object) {
-    to.service.ReplicaWrite("", key, object, [](Status s) { ASSERT_TRUE(s.ok()); });
-    to.storage.RunCompletions();
-  }
   void Build() {
     n1_.trees.Refresh();
     n2_.trees.Refresh();
     for (int i = 0; i < 100; ++i) timers_.FireAll();
     ASSERT_TRUE(n1_.trees.Ready("default") && n2_.trees.Ready("default"));
   }
-  void RunRepair() {
-    ASSERT_TRUE(n1_.anti_entropy.Repair("").ok());
-    for (int i = 0; i < 100'000 && n1_.anti_entropy.running(); ++i) {
-      n1_.storage.RunCompletions();
-      n2_.storage.RunCompletions();
-      timers_.FireAll();
-    }
-    ASSERT_FALSE(n1_.anti_entropy.running());
-  }
+  void RunRepair() { n1_.RunRepair(&timers_, {&n2_}); }
   Fingerprint FingerprintFrom(Replica& r) {
     std::optional<Result<Fingerprint>> out;
     r.anti_entropy.FingerprintOf("default", [&](Result<Fingerprint> f) { out = f; });
@@ -167,31 +46,30 @@ class AntiEntropyTest : public ::testing::Test {
 
   ManualClock clock_;
   ManualTimers timers_;
-  Directory dir_;
+  ReplicaDirectory dir_;
   Replica n1_, n2_;
 };
 
 TEST_F(AntiEntropyTest, RepairsExactlyTheDifferencesBothWays) {
   for (int i = 0; i < 400; ++i) {
     const std::string key = fmt::format("doc-{}", i);
-    Copy(n2_, key, Put(n1_, key, "v1"));
+    n2_.Store(key, n1_.Put(key, "v1"));
   }
   Build();
   ASSERT_EQ(Roots(n1_), Roots(n2_));
   size_t differing = 0;
-  for (int i = 0; i < 40; ++i, ++differing) Put(n1_, fmt::format("only-n1-{}", i), "a");
-  for (int i = 0; i < 30; ++i, ++differing) Put(n2_, fmt::format("only-n2-{}", i), "b");
+  for (int i = 0; i < 40; ++i, ++differing) n1_.Put(fmt::format("only-n1-{}", i), "a");
+  for (int i = 0; i < 30; ++i, ++differing) n2_.Put(fmt::format("only-n2-{}", i), "b");
   for (int i = 0; i < 20; ++i, ++differing) {
     const auto ctx = n1_.Contents().at(fmt::format("doc-{}", i)).clock().EncodeContext();
-    Put(n1_, fmt::format("doc-{}", i), "newer-on-n1", ctx);
+    n1_.Put(fmt::format("doc-{}", i), "newer-on-n1", ctx);
   }
   for (int i = 100; i < 110; ++i, ++differing) {  // concurrent: siblings once merged
-    Put(n1_, fmt::format("doc-{}", i), "x1");
-    Put(n2_, fmt::format("doc-{}", i), "x2");
+    n1_.Put(fmt::format("doc-{}", i), "x1");
+    n2_.Put(fmt::format("doc-{}", i), "x2");
   }
   for (int i = 200; i < 205; ++i, ++differing) {  // deleted on n2 only
-    n2_.service.Del("", fmt::format("doc-{}", i), "", [](Result<WriteReply> r) { ASSERT_TRUE(r.ok()); });
-    n2_.storage.RunCompletions();
+    n2_.Del(fmt::format("doc-{}", i));
   }
   ASSERT_NE(Roots(n1_), Roots(n2_));
   const Fingerprint before = FingerprintFrom(n1_);
@@ -246,7 +124,7 @@ TEST_F(AntiEntropyTest, RepairsExactlyTheDifferencesBothWays) {
 }
 
 TEST_F(AntiEntropyTest, RefusedWhileTheTreesBuildOrARepairRuns) {
-  Put(n1_, "k", "v");
+  n1_.Put("k", "v");
   EXPECT_EQ(n1_.anti_entropy.Repair("").code(), Code::kUnavailable) << "trees not built";
   EXPECT_FALSE(n1_.anti_entropy.Repair("no_such").ok());
   Build();

@@ -35,9 +35,10 @@
 // The same reuse would happen without a crash when the node erases a key's object while another
 // replica still holds its clock: the next write would restart at (A, 1), which that replica's
 // clock already covers. So every local erasure of objects whose clocks may live on elsewhere
-// (`kvctl cleanup`, node/cleanup.h) first takes a new actor with RenewActor; the new actor's dots
+// (`kvctl cleanup`, node/cleanup.h; tombstone collection, node/tombstone_gc.h, when the object's
+// clock names the current actor) first takes a new actor with RenewActor; the new actor's dots
 // are fresh on every replica. TODO(versions): PurgeKeyspace after a drop that a re-creation of
-// the same name overtakes, and any future tombstone purge, must do the same.
+// the same name overtakes must do the same.
 #ifndef RINGKV_NODE_IDENTITY_H_
 #define RINGKV_NODE_IDENTITY_H_
 

@@ -408,6 +408,44 @@ void KvService::EraseUnowned(const ScanSpec& spec, const std::function<bool(Toke
   });
 }
 
+void KvService::EraseIfUnchanged(std::string_view keyspace, std::string_view key,
+                                 uint64_t version_hash, std::function<void(Result<bool>)> done) {
+  auto skey_or = StorageKeyFor(keyspace, key);
+  if (!skey_or.ok()) return done(skey_or.status());
+  std::string skey = std::move(skey_or).value();
+  WithKey(skey, [this, skey, version_hash, done = std::move(done)] {
+    bool exists = false;
+    auto object = Load(skey, &exists);
+    if (!object.ok()) {
+      done(object.status());
+      return false;
+    }
+    if (!exists || VersionHash(object.value()) != version_hash) {
+      done(false);
+      return false;
+    }
+    const size_t bytes = EncodeObject(object.value()).size();
+    const std::optional<uint64_t> before = HashOf(object.value(), true);
+    std::vector<ObjectWrite> erase(1);
+    erase[0].storage_key = skey;
+    erase[0].erase = true;
+    storage_->Write(std::move(erase), [this, skey, bytes, before, done](Status s) {
+      Notify(skey, before, s.ok() ? std::nullopt : before);
+      StorageKeyParts parts;
+      if (s.ok() && DecodeStorageKey(skey, &parts)) {
+        table_stats_.RecordErase(parts.keyspace, parts.user_key, bytes);
+      }
+      if (s.ok()) {
+        done(true);
+      } else {
+        done(s);
+      }
+      Release(skey);
+    });
+    return true;
+  });
+}
+
 std::optional<uint64_t> KvService::HashOf(const VersionedObject& object, bool exists) const {
   if (observer_ == nullptr || !exists) return std::nullopt;
   return VersionHash(object);

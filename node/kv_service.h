@@ -106,6 +106,14 @@ class KvService {
   void EraseUnowned(const ScanSpec& spec, const std::function<bool(Token)>& keep,
                     std::function<void(Result<ErasePage>)> done);
 
+  // Erases the key's stored object if its version hash (aae/version_hash.h) is still
+  // `version_hash`, through the key's queue (after any operation in flight on it); `done` gets
+  // whether it erased, once the erasure is durable. For tombstone collection
+  // (node/tombstone_gc.h). REQUIRES: the object's clock does not name this node's actor (else
+  // the node takes a new actor first, node/identity.h).
+  void EraseIfUnchanged(std::string_view keyspace, std::string_view key, uint64_t version_hash,
+                        std::function<void(Result<bool>)> done);
+
   // At most one; null: none. Set before the first request.
   void set_observer(StoredObjectObserver* observer) { observer_ = observer; }
   // Whether an operation on the key is in flight or queued: its stored object may be about to

@@ -110,6 +110,11 @@ void ReadOp::Answer() {
   reply.siblings = merged.Live(env_.clock->NowUs());
   reply.found = !reply.siblings.empty();
   reply.context = merged.clock().EncodeContext();
+  reply.agreed = answers_.size() == plan_.replicas.size() &&
+                 std::all_of(answers_.begin(), answers_.end(), [&](const ReplicaAnswer& a) {
+                   return a.reply.found == answers_[0].reply.found &&
+                          a.reply.object == answers_[0].reply.object;
+                 });
   if (tr_) {
     tr_.SetSiblings(static_cast<uint32_t>(reply.siblings.size()));
     tr_.Event("", fmt::format("merged {} answer(s): {} live sibling(s), clock {}", answers_.size(),

@@ -28,6 +28,9 @@ struct ReadReply {
   bool found = false;
   std::vector<Sibling> siblings;  // live only
   std::string context;            // VersionVector::EncodeContext of the merged clock
+  // Every replica of the key answered before the reply, each with the same object (or none):
+  // what the CQL tables' tombstone collection waits for (cql/partition.h).
+  bool agreed = false;
   std::optional<Trace> trace;     // when RequestOptions::trace
 };
 

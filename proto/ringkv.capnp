@@ -88,6 +88,7 @@ struct GetResult {
   siblings @1 :List(Sibling);      # live siblings only (no tombstones, nothing expired)
   context @2 :Data;                # opaque causal context; round-trip it on the next put / del
   trace @3 :Trace;                 # set when the request asked for it
+  agreed @4 :Bool;                 # every replica of the key answered, each with the same object
 }
 
 struct PutRequest {

@@ -154,6 +154,7 @@ Conversation::Call Conversation::Acquire() {
   if (call.session == nullptr || call.generation != now) {
     // A schema change through another connection: a new Session, with nothing cached.
     call.session = std::make_unique<Session>(*context_.client);
+    call.session->set_tombstone_grace_s(context_.tombstone_grace_s);
     call.generation = now;
   }
   // A keyspace dropped meanwhile leaves the Session without one, as Cassandra leaves a

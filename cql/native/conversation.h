@@ -63,6 +63,7 @@ struct ConversationContext {
   // tables it has read and would not notice one dropped and re-created with other columns; a
   // conversation that sees the count move starts a new Session. Null: no such sharing.
   std::atomic<uint64_t>* schema_generation = nullptr;
+  int64_t tombstone_grace_s = kTombstoneGraceS;  // Session::set_tombstone_grace_s
 };
 
 // The consistency a [consistency] asks for, as ringkv's; `warning` set when it was mapped onto

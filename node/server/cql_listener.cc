@@ -119,7 +119,7 @@ class CqlConnection : public std::enable_shared_from_this<CqlConnection> {
             &owner->client_, &owner->prepared_, [owner] { return owner->Snapshot(); },
             owner->options_.limits,
             owner->options_.credentials ? &*owner->options_.credentials : nullptr,
-            &owner->schema_generation_}),
+            &owner->schema_generation_, owner->options_.tombstone_grace_s}),
         timer_(owner->io_) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);

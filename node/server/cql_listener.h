@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "cql/native/auth.h"
 #include "cql/native/frame.h"
+#include "cql/partition.h"
 #include "node/log.h"
 
 namespace ringkv {
@@ -50,6 +51,8 @@ struct CqlListenerOptions {
   int64_t frame_timeout_ms = 30'000;
   // Set: drivers authenticate with one of these users (cql/native/auth.h).
   std::optional<cql::native::Credentials> credentials;
+  // The node's --gc-grace-s: how long the tables keep tombstones at least (cql/partition.h).
+  int64_t tombstone_grace_s = cql::kTombstoneGraceS;
 };
 
 class CqlListener {

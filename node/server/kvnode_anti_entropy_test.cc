@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "node/testing/admin_calls.h"
 #include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 
@@ -19,26 +20,6 @@ namespace ringkv::testing {
 namespace {
 
 using std::chrono::milliseconds;
-
-CommandResult Kvctl(const std::string& host, std::vector<std::string> args) {
-  std::vector<std::string> argv = {NodeProcess::KvctlPath(), "--host", host};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, "", milliseconds(120'000));
-}
-
-// The node's objects as "key siblings tombstones" lines (kvctl dump), sorted.
-std::set<std::string> Dump(const std::string& host) {
-  std::set<std::string> out;
-  auto r = Kvctl(host, {"--format", "json", "dump"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto json = nlohmann::json::parse(r.out, nullptr, false);
-  if (json.is_discarded()) return out;
-  for (const auto& o : json["objects"]) {
-    out.insert(fmt::format("{} {} {}", o["key"].get<std::string>(), o["siblings"].get<int>(),
-                           o["tombstones"].get<int>()));
-  }
-  return out;
-}
 
 std::string Fingerprint(const std::string& host) {
   auto r = Kvctl(host, {"--format", "json", "fingerprint"});

@@ -85,9 +85,15 @@ void AddKvnodeFlags(CLI::App* app, KvnodeFlags* f) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{365} * 86400));
   app->add_option("--gc-grace-s", f->gc_grace_s,
-                 "tombstone grace period: a hint older than this is dropped, never delivered")
+                 "tombstone grace period: a tombstone is collected only once older than this "
+                 "and held alike by every replica; a hint older than this is dropped")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3650} * 86400));
+  app->add_option("--gc-interval-s", f->gc_interval_s,
+                 "every this many seconds, walk the stored objects and collect the tombstones "
+                 "that no replica needs any more (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{30} * 86400));
   app->add_option("--max-hints-bytes-per-target", f->max_hints_bytes_per_target,
                  "hint bytes kept for one node; past it new hints are dropped and counted")
       ->capture_default_str();

@@ -46,6 +46,7 @@ struct KvnodeFlags {
   bool hinted_handoff = true;
   int64_t max_hint_window_s = 10800;
   int64_t gc_grace_s = 864000;
+  int64_t gc_interval_s = 600;  // tombstone collection (node/tombstone_gc.h)
   uint64_t max_hints_bytes_per_target = uint64_t{1} << 30;
   uint64_t max_hints_bytes = uint64_t{4} << 30;
   uint64_t hint_throughput_kb_per_s = 1024;

@@ -23,11 +23,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "node/testing/http_get.h"
+#include "node/testing/admin_calls.h"
 #include "node/testing/test_cluster.h"
 #include "ringkv/client.h"
 
@@ -38,12 +37,7 @@ using std::chrono::milliseconds;
 
 // The value of one sample ("name{labels}") on node i's /metrics; -1 when absent or unreachable.
 double Metric(TestCluster* c, size_t i, const std::string& sample) {
-  std::istringstream in(HttpGetBody(c->ExtraPort(i), "/metrics"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
-  }
-  return -1;
+  return ::ringkv::testing::Metric(c->ExtraPort(i), sample);
 }
 
 // Hints node i holds for `target`; 0 when it has none (the sample is absent), -1 when unreachable.

@@ -20,6 +20,7 @@
 #include "node/hinted_handoff.h"
 #include "node/aae_trees.h"
 #include "node/anti_entropy.h"
+#include "node/tombstone_gc.h"
 #include "node/server/aae_wire.h"
 #include "node/server/asio_timers.h"
 #include "node/server/kvnode_flags.h"
@@ -270,6 +271,7 @@ int main(int argc, char** argv) {
   AaeClient aae_client(&membership_client);
   AntiEntropyOptions anti_entropy_options;
   anti_entropy_options.interval_ms = f.anti_entropy_interval_s * 1000;
+  anti_entropy_options.gc_grace_s = f.gc_grace_s;
   AntiEntropy anti_entropy(&view, &trees, &service, peers.get(), &aae_client, &timers, &clock,
                            &keyspaces, &log, anti_entropy_options);
   std::function<void()> refresh_trees = [&] {
@@ -343,12 +345,19 @@ int main(int argc, char** argv) {
   Decommission decommission(&view, &membership, &service, peers.get(), &timers, &clock,
                             &keyspaces, &log, decommission_options,
                             [&stop_node] { stop_node("decommissioned: this node left the cluster"); });
-  Cleanup cleanup(&view, &service, &keyspaces, &timers, &clock, &log, [&] {
+  // Before erasing objects whose clocks other replicas may keep (node/identity.h).
+  auto renew_actor = [&] {
     if (Status s = RenewActor(storage->get(), &identity.value()); !s.ok()) return s;
     service.set_actor(identity->actor);
-    RINGKV_LOG(&log, kInfo, "cleanup: this node's writes take a new actor, {}", identity->actor);
+    RINGKV_LOG(&log, kInfo, "this node's writes take a new actor, {:016x}", identity->actor);
     return Status::Ok();
-  });
+  };
+  Cleanup cleanup(&view, &service, &keyspaces, &timers, &clock, &log, renew_actor);
+  TombstoneGcOptions gc_options;
+  gc_options.grace_s = f.gc_grace_s;
+  gc_options.interval_ms = f.gc_interval_s * 1000;
+  TombstoneCollector tombstone_gc(&view, &service, storage->get(), peers.get(), &keyspaces,
+                                  &timers, &clock, &log, renew_actor, gc_options);
   NodeAdmin admin{&membership, &view,    bootstrap.get(), &decommission,
                   &restore,    &cleanup, &service,        &anti_entropy};
   // /metrics: the same loop builds the page, so it reads every component without locks.
@@ -372,6 +381,7 @@ int main(int argc, char** argv) {
     sources.anti_entropy = &anti_entropy;
     sources.membership_client = &membership_client;
     sources.trees = &trees;
+    sources.tombstone_gc = &tombstone_gc;
     sources.hints = handoff.get();
     sources.clock = &clock;
     sources.started_us = started_us;
@@ -410,6 +420,7 @@ int main(int argc, char** argv) {
     }
     cql_options.node_address = fmt::format("{}:{}", server_options.listen_host, server.port());
     cql_options.cluster_name = f.cluster_name;
+    cql_options.tombstone_grace_s = f.gc_grace_s;
     cql_options.startup_timeout_ms = f.handshake_timeout_ms;
     cql_options.frame_timeout_ms = f.frame_timeout_ms;
     cql_options.limits.body_bytes_max =
@@ -436,6 +447,7 @@ int main(int argc, char** argv) {
   if (handoff) handoff->Start();
   refresh_trees();
   anti_entropy.Start();
+  tombstone_gc.Start();
 
   RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",
              server_options.listen_host, server.port(), f.cluster_name, f.data,

@@ -18,6 +18,18 @@ class Page {
     out_ += labels.empty() ? fmt::format("{} {}\n", name, Number(value))
                            : fmt::format("{}{{{}}} {}\n", name, labels, Number(value));
   }
+  // Unlabelled counters, each its family and its one sample.
+  struct Counter {
+    const char* name;
+    uint64_t value;
+    const char* help;
+  };
+  void Counters(std::initializer_list<Counter> counters) {
+    for (const Counter& c : counters) {
+      Family(c.name, "counter", c.help);
+      Sample(c.name, "", static_cast<double>(c.value));
+    }
+  }
   std::string Take() { return std::move(out_); }
 
  private:
@@ -117,19 +129,15 @@ std::string RenderMetrics(const MetricsSources& s) {
   }
   if (s.membership != nullptr) {
     const MembershipStats& g = s.membership->stats();
-    const std::pair<const char*, std::pair<uint64_t, const char*>> gossip_counters[] = {
-        {"ringkv_gossip_rounds_total", {g.rounds, "Gossip rounds this node ran."}},
-        {"ringkv_gossip_exchanges_total", {g.exchanges_ok, "Gossip exchanges that got an answer."}},
-        {"ringkv_gossip_exchanges_failed_total", {g.exchanges_failed, "Gossip exchanges that failed."}},
-        {"ringkv_gossip_states_received_total", {g.states_received, "Full member states received in answers."}},
-        {"ringkv_gossip_refused_total", {g.refused, "Gossip states refused (limits, conflicts)."}},
-        {"ringkv_failure_detector_convictions_total", {g.convicted, "Members the failure detector convicted."}},
-        {"ringkv_schema_pulls_total", {g.schema_pulls, "Keyspace catalogs pulled from a peer with another schema version."}},
-    };
-    for (const auto& [name, v] : gossip_counters) {
-      p.Family(name, "counter", v.second);
-      p.Sample(name, "", static_cast<double>(v.first));
-    }
+    p.Counters({
+        {"ringkv_gossip_rounds_total", g.rounds, "Gossip rounds this node ran."},
+        {"ringkv_gossip_exchanges_total", g.exchanges_ok, "Gossip exchanges that got an answer."},
+        {"ringkv_gossip_exchanges_failed_total", g.exchanges_failed, "Gossip exchanges that failed."},
+        {"ringkv_gossip_states_received_total", g.states_received, "Full member states received in answers."},
+        {"ringkv_gossip_refused_total", g.refused, "Gossip states refused (limits, conflicts)."},
+        {"ringkv_failure_detector_convictions_total", g.convicted, "Members the failure detector convicted."},
+        {"ringkv_schema_pulls_total", g.schema_pulls, "Keyspace catalogs pulled from a peer with another schema version."},
+    });
   }
   if (s.membership_client != nullptr) {
     const auto& t = s.membership_client->traffic();
@@ -151,36 +159,37 @@ std::string RenderMetrics(const MetricsSources& s) {
   }
 
   const CoordinatorStats& c = s.coordinator->stats();
-  const std::pair<const char*, std::pair<uint64_t, const char*>> counters[] = {
-      {"ringkv_coordinator_reads_total", {c.reads, "Reads coordinated here (gets, and the reads of blind deletes)."}},
-      {"ringkv_coordinator_writes_total", {c.writes, "Writes (puts, deletes) coordinated or forwarded here."}},
-      {"ringkv_coordinator_scans_total", {c.scans, "Range scans coordinated here."}},
-      {"ringkv_forwarded_writes_total", {c.forwarded, "Writes forwarded to a replica of the key."}},
-      {"ringkv_read_repairs_total", {c.read_repairs, "Read repair writes sent to stale replicas."}},
-      {"ringkv_coordinator_unavailable_total", {c.unavailable, "Requests failed as UNAVAILABLE (too few replicas up)."}},
-      {"ringkv_coordinator_timeouts_total", {c.timeouts, "Requests failed by their deadline."}},
-      {"ringkv_replica_reads_total", {s.service->replica_reads(), "Local replica reads served."}},
-      {"ringkv_replica_writes_total", {s.service->replica_writes(), "Local replica writes applied."}},
-  };
-  for (const auto& [name, v] : counters) {
-    p.Family(name, "counter", v.second);
-    p.Sample(name, "", static_cast<double>(v.first));
-  }
+  p.Counters({
+      {"ringkv_coordinator_reads_total", c.reads, "Reads coordinated here (gets, and the reads of blind deletes)."},
+      {"ringkv_coordinator_writes_total", c.writes, "Writes (puts, deletes) coordinated or forwarded here."},
+      {"ringkv_coordinator_scans_total", c.scans, "Range scans coordinated here."},
+      {"ringkv_forwarded_writes_total", c.forwarded, "Writes forwarded to a replica of the key."},
+      {"ringkv_read_repairs_total", c.read_repairs, "Read repair writes sent to stale replicas."},
+      {"ringkv_coordinator_unavailable_total", c.unavailable, "Requests failed as UNAVAILABLE (too few replicas up)."},
+      {"ringkv_coordinator_timeouts_total", c.timeouts, "Requests failed by their deadline."},
+      {"ringkv_replica_reads_total", s.service->replica_reads(), "Local replica reads served."},
+      {"ringkv_replica_writes_total", s.service->replica_writes(), "Local replica writes applied."},
+  });
 
   if (s.anti_entropy != nullptr && s.trees != nullptr) {
     const AntiEntropyStats& a = s.anti_entropy->stats();
-    const std::pair<const char*, std::pair<uint64_t, const char*>> aae_counters[] = {
-        {"ringkv_aae_exchanges_total", {a.exchanges, "Anti-entropy exchanges with another replica of a range."}},
-        {"ringkv_aae_exchanges_failed_total", {a.exchanges_failed, "Anti-entropy exchanges that could not run (peer down, refused, timed out)."}},
-        {"ringkv_aae_keys_repaired_total", {a.keys_repaired, "Keys anti-entropy found differing and merged both ways."}},
-        {"ringkv_aae_bytes_total", {a.bytes, "Bytes of anti-entropy exchanges and of the objects their repairs sent."}},
-    };
-    for (const auto& [name, v] : aae_counters) {
-      p.Family(name, "counter", v.second);
-      p.Sample(name, "", static_cast<double>(v.first));
-    }
+    p.Counters({
+        {"ringkv_aae_exchanges_total", a.exchanges, "Anti-entropy exchanges with another replica of a range."},
+        {"ringkv_aae_exchanges_failed_total", a.exchanges_failed, "Anti-entropy exchanges that could not run (peer down, refused, timed out)."},
+        {"ringkv_aae_keys_repaired_total", a.keys_repaired, "Keys anti-entropy found differing and merged both ways."},
+        {"ringkv_aae_bytes_total", a.bytes, "Bytes of anti-entropy exchanges and of the objects their repairs sent."},
+    });
     p.Family("ringkv_aae_tree_bytes", "gauge", "Memory held by this node's anti-entropy trees.");
     p.Sample("ringkv_aae_tree_bytes", "", static_cast<double>(s.trees->memory_bytes()));
+  }
+  if (s.tombstone_gc != nullptr) {
+    const TombstoneGcStats& g = s.tombstone_gc->stats();
+    p.Counters({
+        {"ringkv_tombstone_walks_total", g.walks, "Walks of tombstone collection over the stored objects."},
+        {"ringkv_tombstones_dead_total", g.dead, "Objects the walks found dead (tombstones or expired) past the grace period."},
+        {"ringkv_tombstones_collected_total", g.collected, "Dead objects erased: every other replica held the same or nothing."},
+        {"ringkv_tombstones_kept_total", g.kept, "Dead objects kept: a replica held something else, was down or did not answer."},
+    });
   }
   if (s.hints != nullptr) {
     const HintStats h = s.hints->stats();

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "node/aae_trees.h"
 #include "node/anti_entropy.h"
+#include "node/tombstone_gc.h"
 #include "node/cluster_view.h"
 #include "node/membership.h"
 #include "node/range_streamer.h"
@@ -43,6 +44,7 @@ struct MetricsSources {
   const HintedHandoff* hints = nullptr;  // may be null: no hint families
   const AntiEntropy* anti_entropy = nullptr;  // may be null: no anti-entropy families
   const AaeTrees* trees = nullptr;
+  const TombstoneCollector* tombstone_gc = nullptr;  // may be null: no tombstone families
   const MembershipClient* membership_client = nullptr;  // may be null: no gossip bytes
   const Clock* clock = nullptr;
   int64_t started_us = 0;  // clock->MonoUs() at start

@@ -358,6 +358,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                            FillSibling(list[static_cast<unsigned>(i)], r->siblings[i]);
                          }
                          out.setContext(AsData(r->context));
+                         out.setAgreed(r->agreed);
                          if (r->trace) FillTrace(out.initTrace(), *r->trace);
                        }, ReadReplyBytes(r.value()));
         };

@@ -113,6 +113,9 @@ struct GetResult {
   bool found = false;              // at least one live sibling
   std::vector<Sibling> siblings;   // all live siblings; more than one means concurrent writes
   std::string context;             // opaque; pass it to the next Put / Del of this key
+  // Every replica of the key answered the read, each with the same object: no replica holds
+  // another version of it (so data it deleted can be forgotten; the CQL tables use this).
+  bool replicas_agreed = false;
   std::optional<TraceInfo> trace;  // when ReadOptions::trace was set
 };
 
