@@ -159,7 +159,6 @@ TEST(KvnodeAntiEntropyTest, DivergedReplicasAreRepairedToIdenticalContents) {
   EXPECT_EQ(overwritten->siblings[0].value, "v2");
 }
 
-
 TEST(KvnodeAntiEntropyTest, AnOffNodeServesWritesAndRefusesRepairsClearly) {
   TestClusterOptions options = DivergingCluster("anti-entropy-off");
   options.node_args = {{}, {}, {"--anti-entropy", "false"}};
