@@ -170,8 +170,9 @@ Result<AaeAnswer> ReadAaeResult(wire::AaeResult::Reader in) {
   return AaeAnswer{std::move(answer)};
 }
 
-Result<AaeAnswer> AnswerAae(const AaeAnswerFn& handler, wire::AaeRequest::Reader in) {
-  if (!handler) return Status::InvalidArgument("anti-entropy is off on this node");
+Result<AaeAnswer> AnswerAae(const AaeAnswerFn& handler, std::string_view self,
+                            wire::AaeRequest::Reader in) {
+  if (!handler) return Status::InvalidArgument(fmt::format("anti-entropy is off on {}", self));
   auto call = ReadAaeRequest(in);
   if (!call.ok()) return call.status();
   return handler(call->keyspace, call->range, call->request);

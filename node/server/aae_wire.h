@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "aae/messages.h"
 #include "common/status.h"
@@ -53,10 +54,11 @@ void FillAaeResult(wire::AaeResult::Builder out, const AaeAnswer& answer);
 // empty or over kKeyBytesMax.
 Result<AaeAnswer> ReadAaeResult(wire::AaeResult::Reader in);
 
-// A server's answer to an aae frame from a peer: `handler`'s for the request read from `in`.
-// InvalidArgument when `handler` is empty (anti-entropy is off) or the request does not read;
-// the handler's own errors as they are.
-Result<AaeAnswer> AnswerAae(const AaeAnswerFn& handler, wire::AaeRequest::Reader in);
+// Node `self`'s answer to an aae frame from a peer: `handler`'s for the request read from `in`.
+// InvalidArgument when `handler` is empty ("anti-entropy is off on SELF": kvnode --anti-entropy
+// false) or the request does not read; the handler's own errors as they are.
+Result<AaeAnswer> AnswerAae(const AaeAnswerFn& handler, std::string_view self,
+                            wire::AaeRequest::Reader in);
 
 // AaeTransport over MembershipClient's one-shot peer exchanges: one connection per request. An
 // exchange asks a few rounds per range, seconds apart at most, so a pooled connection would save

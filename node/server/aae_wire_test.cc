@@ -153,10 +153,10 @@ TEST(AaeWireTest, NoHandlerMeansAntiEntropyIsOff) {
   capnp::MallocMessageBuilder m;
   auto out = m.initRoot<wire::AaeRequest>();
   FillAaeRequest(out, kKeyspace, kRange, RootRequest{kShape});
-  auto answer = AnswerAae(nullptr, out.asReader());
+  auto answer = AnswerAae(nullptr, "n2", out.asReader());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(answer.status().message(), "anti-entropy is off on this node");
+  EXPECT_EQ(answer.status().message(), "anti-entropy is off on n2");
 }
 
 // ---- over real sockets ------------------------------------------------------------------------
@@ -296,7 +296,7 @@ TEST_F(AaeWireServerTest, HandlerErrorsComeBackAsThePeersStatus) {
   auto off = Ask(aae_.get(), RootRequest{kShape});
   ASSERT_FALSE(off.ok());
   EXPECT_EQ(off.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(off.status().message(), "anti-entropy is off on this node");
+  EXPECT_EQ(off.status().message(), "anti-entropy is off on answerer");
 }
 
 TEST_F(AaeWireServerTest, AnAnswerOfAnotherKindIsAProtocolError) {

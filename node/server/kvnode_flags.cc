@@ -71,6 +71,11 @@ void AddKvnodeFlags(CLI::App* app, KvnodeFlags* f) {
                   "repair the stale replicas a read finds (true | false; false only to let "
                   "replicas diverge on purpose, as anti-entropy's tests do)")
       ->capture_default_str();
+  app->add_option("--anti-entropy", f->anti_entropy,
+                  "keep anti-entropy trees and answer repairs (true | false; false builds no "
+                  "trees, and peers' exchanges and kvctl repair, merkle and fingerprint are "
+                  "refused: only to measure what the trees cost the writes)")
+      ->capture_default_str();
   app->add_option("--anti-entropy-interval-s", f->anti_entropy_interval_s,
                   "every this many seconds, compare the trees of the ranges this node is first "
                   "replica of with their other replicas and repair what differs (0: only on "

@@ -41,6 +41,9 @@ struct KvnodeFlags {
   int64_t request_timeout_ms = 2000;
   bool blocking_read_repair = false;
   bool read_repair = true;
+  // Anti-entropy (node/anti_entropy.h). Off: no trees, no rounds, peers' requests and `kvctl
+  // repair`, `merkle`, `fingerprint` refused; only to measure what the trees cost the writes.
+  bool anti_entropy = true;
   int64_t anti_entropy_interval_s = 600;
   // Hinted handoff (node/hinted_handoff.h).
   bool hinted_handoff = true;

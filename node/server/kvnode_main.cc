@@ -265,9 +265,10 @@ int main(int argc, char** argv) {
   ReplicaRestore restore(&view, &service, peers.get(), &timers, &clock, &keyspaces,
                          storage->get(), &log, stream_options);
   // Anti-entropy (node/aae_trees.h, node/anti_entropy.h): the trees follow every stored object
-  // from here on; they are (re)built once the ring is known, and again when it changes.
+  // from here on; they are (re)built once the ring is known, and again when it changes. With
+  // --anti-entropy false they stay empty and unused: no observer, no build, no rounds.
   AaeTrees trees(&view, &keyspaces, storage->get(), &service, &timers, &log);
-  service.set_observer(&trees);
+  if (f.anti_entropy) service.set_observer(&trees);
   AaeClient aae_client(&membership_client);
   AntiEntropyOptions anti_entropy_options;
   anti_entropy_options.interval_ms = f.anti_entropy_interval_s * 1000;
@@ -359,7 +360,7 @@ int main(int argc, char** argv) {
   TombstoneCollector tombstone_gc(&view, &service, storage->get(), peers.get(), &keyspaces,
                                   &timers, &clock, &log, renew_actor, gc_options);
   NodeAdmin admin{&membership, &view,    bootstrap.get(), &decommission,
-                  &restore,    &cleanup, &service,        &anti_entropy};
+                  &restore,    &cleanup, &service,        f.anti_entropy ? &anti_entropy : nullptr};
   // /metrics: the same loop builds the page, so it reads every component without locks.
   NodeMetrics request_metrics;
   const int64_t started_us = clock.MonoUs();
@@ -378,7 +379,7 @@ int main(int argc, char** argv) {
     if (bootstrap) sources.streams.push_back(&bootstrap->progress());
     sources.streams.push_back(&decommission.progress());
     sources.streams.push_back(&restore.progress());
-    sources.anti_entropy = &anti_entropy;
+    sources.anti_entropy = f.anti_entropy ? &anti_entropy : nullptr;
     sources.membership_client = &membership_client;
     sources.trees = &trees;
     sources.tombstone_gc = &tombstone_gc;
@@ -396,10 +397,12 @@ int main(int argc, char** argv) {
   server.SetMetrics(&request_metrics);
   server.AttachCluster(coordinator.get(), &membership, &keyspaces);
   server.AttachHints(handoff.get());
-  server.SetAaeHandler([&trees](const std::string& keyspace, const TokenRange& range,
-                                const AaeRequest& request) {
-    return trees.Answer(keyspace, range, request);
-  });
+  if (f.anti_entropy) {  // else refused: "anti-entropy is off on NAME"
+    server.SetAaeHandler([&trees](const std::string& keyspace, const TokenRange& range,
+                                  const AaeRequest& request) {
+      return trees.Answer(keyspace, range, request);
+    });
+  }
   server.SetAdminHandler([&admin](const std::string& command, const std::string& argument,
                                   std::function<void(Result<std::string>)> done) {
     admin.Handle(command, argument, std::move(done));
@@ -445,8 +448,10 @@ int main(int argc, char** argv) {
   membership.Start();
   if (bootstrap) bootstrap->Start();
   if (handoff) handoff->Start();
-  refresh_trees();
-  anti_entropy.Start();
+  if (f.anti_entropy) {
+    refresh_trees();
+    anti_entropy.Start();
+  }
   tombstone_gc.Start();
 
   RINGKV_LOG(&log, kInfo, "listening on {}:{} (cluster '{}', data {}, sync={}, actor {:016x})",

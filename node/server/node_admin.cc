@@ -117,7 +117,8 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     if (bootstrap != nullptr) streams.push_back(ProgressJson(bootstrap->progress()));
     if (decommission->running()) streams.push_back(ProgressJson(decommission->progress()));
     if (restore->progress().state != "idle") streams.push_back(ProgressJson(restore->progress()));
-    if (const RepairReport& r = anti_entropy->report(); r.state != "idle") {
+    if (anti_entropy != nullptr && anti_entropy->report().state != "idle") {
+      const RepairReport& r = anti_entropy->report();
       streams.push_back({{"what", r.what},
                          {"state", r.state},
                          {"ranges_total", r.ranges_total},
@@ -152,6 +153,11 @@ void NodeAdmin::Handle(const std::string& command, const std::string& argument,
     return done(nlohmann::json{{"self", view->self()}, {"state", "cleaning"}}.dump());
   }
   if (command == "dump") return done(DumpPage(service, argument));
+  if ((command == "repair" || command == "merkle" || command == "fingerprint") &&
+      anti_entropy == nullptr) {
+    return done(Status::InvalidArgument(
+        fmt::format("anti-entropy is off on {} (kvnode --anti-entropy false)", view->self())));
+  }
   if (command == "repair") {
     if (Status s = anti_entropy->Repair(argument); !s.ok()) return done(s);
     return done(nlohmann::json{{"self", view->self()}, {"state", "running"}}.dump());

@@ -2,8 +2,8 @@
 // cleanup, gossipinfo, netstats, dump, repair, merkle, fingerprint), as JSON documents
 // (docs/operations.md lists their fields).
 //
-// Thread safety: the node's loop. Every pointer but `bootstrap` may not be null and must outlive
-// the NodeAdmin.
+// Thread safety: the node's loop. Every pointer but `bootstrap` and `anti_entropy` may not be
+// null and must outlive the NodeAdmin.
 #ifndef RINGKV_NODE_SERVER_NODE_ADMIN_H_
 #define RINGKV_NODE_SERVER_NODE_ADMIN_H_
 
@@ -29,7 +29,7 @@ struct NodeAdmin {
   const ReplicaRestore* restore = nullptr;
   Cleanup* cleanup = nullptr;
   KvService* service = nullptr;
-  AntiEntropy* anti_entropy = nullptr;
+  AntiEntropy* anti_entropy = nullptr;  // null: anti-entropy is off (kvnode --anti-entropy false)
 
   void Handle(const std::string& command, const std::string& argument,
               std::function<void(Result<std::string>)> done) const;

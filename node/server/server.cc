@@ -597,7 +597,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case wire::Frame::AAE: {
         if (!RequirePeer(id)) return;
         if (!Admit(id)) return;
-        auto answer = AnswerAae(server_->aae_, frame.getAae());
+        auto answer = AnswerAae(server_->aae_, server_->options_.node_name, frame.getAae());
         if (!answer.ok()) return AnswerError(weak, id, answer.status());
         Answer(weak, id, [&](wire::Frame::Builder f) {
           FillAaeResult(f.initAaeResult(), answer.value());

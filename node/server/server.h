@@ -94,7 +94,7 @@ class Server {
   void SetAdminHandler(AdminFn fn) { admin_ = std::move(fn); }
 
   // Answers anti-entropy requests from peers (the aae frame; node/server/aae_wire.h). Without
-  // one they are refused: InvalidArgument "anti-entropy is off on this node".
+  // one they are refused: InvalidArgument "anti-entropy is off on NODE_NAME".
   void SetAaeHandler(AaeAnswerFn fn) { aae_ = std::move(fn); }
 
   // Binds and starts accepting.

@@ -34,7 +34,11 @@ Status TestCluster::Start() {
       o.data_dir = fmt::format("{}/try{}/n{}", options_.dir, attempt, i + 1);
       o.port = static_cast<uint16_t>(base + i);
       o.extra_args = {"--seeds", seeds};
-      for (std::string arg : options_.extra_args) {
+      std::vector<std::string> args = options_.extra_args;
+      if (i < options_.node_args.size()) {
+        args.insert(args.end(), options_.node_args[i].begin(), options_.node_args[i].end());
+      }
+      for (std::string arg : args) {
         const auto at = arg.find("{port}");
         if (at != std::string::npos) arg.replace(at, 6, std::to_string(base + i + 1000));
         o.extra_args.push_back(arg);

@@ -25,6 +25,8 @@ struct TestClusterOptions {
   // Extra flags per node; "{port}" in an argument is replaced by the node's port + 1000 (an HTTP
   // port next to it, say).
   std::vector<std::string> extra_args;
+  // node_args[i]: node i's own flags, after extra_args ({port} as there); none past its end.
+  std::vector<std::vector<std::string>> node_args;
   std::chrono::milliseconds form_timeout{30'000};
 };
 
