@@ -40,6 +40,18 @@ AntiEntropy::AntiEntropy(const ClusterView* view, AaeTrees* trees, KvService* se
 
 AntiEntropy::~AntiEntropy() { alive_.reset(); }
 
+int64_t PaceDelayUs(uint64_t bytes, int64_t elapsed_us, uint64_t bytes_per_s) {
+  if (bytes_per_s == 0) return 0;
+  const auto due_us = static_cast<int64_t>(static_cast<double>(bytes) * 1e6 /
+                                           static_cast<double>(bytes_per_s));
+  return std::max<int64_t>(0, due_us - elapsed_us);
+}
+
+int64_t AntiEntropy::Pace() const {
+  if (report_.what != "round") return 0;
+  return PaceDelayUs(report_.bytes, clock_->MonoUs() - started_us_, options_.round_bytes_per_s);
+}
+
 void AntiEntropy::Start() {
   if (options_.interval_ms <= 0) return;
   std::weak_ptr<AntiEntropy*> weak = alive_;
@@ -179,7 +191,7 @@ void AntiEntropy::RepairKeys(std::shared_ptr<Run> run, size_t i) {
         if (--*pending > 0 || !weak.lock()) return;
         ++report_.keys_repaired;
         ++stats_.keys_repaired;
-        timers_->After(0, [=, this] {
+        timers_->After(Pace(), [=, this] {
           if (weak.lock()) RepairKeys(run, i + 1);
         });
       };
@@ -324,7 +336,7 @@ void AntiEntropy::Finish(std::shared_ptr<Run> run, Status s) {
                                      s.ToString());
   }
   std::weak_ptr<AntiEntropy*> weak = alive_;
-  timers_->After(0, [weak] {
+  timers_->After(Pace(), [weak] {
     if (auto self = weak.lock()) (*self)->Next();
   });
 }

@@ -13,7 +13,7 @@
 //
 // When: every interval_ms (0: never), a round over the ranges this node is the first replica of,
 // with each other replica that is up, one exchange at a time (so the other replicas of a range do
-// not repeat it, and foreground traffic keeps the loop); and on demand, Repair(keyspace) (`kvctl
+// not repeat it, and foreground traffic keeps the loop), paced to round_bytes_per_s; and on demand, Repair(keyspace) (`kvctl
 // repair`): every range this node replicates, with every other replica. A round or repair that
 // finds the ring moving (a join or leave), or the trees building, skips what it cannot do.
 //
@@ -39,6 +39,10 @@
 
 namespace ringkv {
 
+// How long to wait before the next step of work that has sent `bytes` in `elapsed_us` so that it
+// averages at most `bytes_per_s` (0: no limit): 0 when it is within the rate.
+int64_t PaceDelayUs(uint64_t bytes, int64_t elapsed_us, uint64_t bytes_per_s);
+
 struct AntiEntropyOptions {
   int64_t interval_ms = 600'000;  // scheduled rounds; 0: only on demand
   int64_t request_timeout_ms = 10'000;
@@ -46,6 +50,10 @@ struct AntiEntropyOptions {
   // The tombstone grace period (node/tombstone_gc.h): a dead object past it is not copied to a
   // replica that holds nothing of the key, which collected it or never needed it.
   int64_t gc_grace_s = 864'000;
+  // Scheduled rounds send at most this many bytes a second on average (exchanges and repaired
+  // objects; 0: no limit), so a round never crowds out foreground traffic. `kvctl repair` runs
+  // at full speed: an operator asked for it.
+  uint64_t round_bytes_per_s = 4u << 20;
 };
 
 // What a repair (or the last scheduled round) did, for `kvctl repair` and netstats.
@@ -120,6 +128,8 @@ class AntiEntropy {
   void RepairKeys(std::shared_ptr<Run> run, size_t i);
   void Finish(std::shared_ptr<Run> run, Status s);
   void Round();
+  // The delay before the next step: a round's pace (PaceDelayUs), 0 for a repair.
+  int64_t Pace() const;
   // Asks `peer` for its root of `range`.
   void AskRoot(const std::string& peer, const std::string& keyspace, const TokenRange& range,
                std::function<void(Result<uint64_t>)> done);

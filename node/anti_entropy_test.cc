@@ -132,5 +132,49 @@ TEST_F(AntiEntropyTest, RefusedWhileTheTreesBuildOrARepairRuns) {
   EXPECT_EQ(n1_.anti_entropy.Repair("").code(), Code::kInvalidArgument) << "one at a time";
 }
 
+TEST(PaceDelayTest, WaitsUntilTheBytesSentFitTheRate) {
+  EXPECT_EQ(PaceDelayUs(1000, 0, 0), 0) << "no limit";
+  EXPECT_EQ(PaceDelayUs(1000, 0, 1000), 1'000'000);
+  EXPECT_EQ(PaceDelayUs(1000, 400'000, 1000), 600'000);
+  EXPECT_EQ(PaceDelayUs(1000, 2'000'000, 1000), 0) << "behind the rate already";
+}
+
+// A scheduled round waits between its steps so that its bytes average at most the rate: its last
+// wait is the time its bytes take at that rate (the manual clock stands still). A repair does not
+// wait.
+TEST(AntiEntropyPaceTest, ARoundKeepsToItsRateAndARepairRunsAtFullSpeed) {
+  for (const bool round : {true, false}) {
+    ManualClock clock;
+    ManualTimers timers;
+    ReplicaDirectory dir;
+    AntiEntropyOptions options{round ? 1'000 : 0, 1000, {}};
+    options.round_bytes_per_s = 1000;
+    DirectReplica n1("n1", 1, &dir, &timers, &clock, options);
+    DirectReplica n2("n2", 2, &dir, &timers, &clock, options);
+    n1.view.SetAlive("n3", false);
+    for (int i = 0; i < 200; ++i) n1.Put(fmt::format("doc-{}", i), "v");
+    n1.trees.Refresh();
+    n2.trees.Refresh();
+    for (int i = 0; i < 100; ++i) timers.FireAll();
+    if (!round) {
+      n1.RunRepair(&timers, {&n2});
+      EXPECT_GT(n1.anti_entropy.report().keys_repaired, 0u);
+      EXPECT_EQ(timers.longest_us(), 0);
+      continue;
+    }
+    n1.anti_entropy.Start();
+    for (int i = 0; i < 100'000 && n1.anti_entropy.report().state != "done"; ++i) {
+      n1.storage.RunCompletions();
+      n2.storage.RunCompletions();
+      timers.FireAll();
+    }
+    const RepairReport& r = n1.anti_entropy.report();
+    ASSERT_EQ(r.state, "done");
+    EXPECT_GT(r.keys_repaired, 0u);
+    EXPECT_GT(PaceDelayUs(r.bytes, 0, 1000), 1'000'000) << "longer than the interval";
+    EXPECT_EQ(timers.longest_us(), PaceDelayUs(r.bytes, 0, 1000));
+  }
+}
+
 }  // namespace
 }  // namespace ringkv

@@ -56,7 +56,8 @@ class DirectAae final : public AaeTransport {
 
 struct DirectReplica {
   DirectReplica(const std::string& name, uint64_t actor, ReplicaDirectory* dir,
-                ManualTimers* timers, ManualClock* clock, int64_t gc_grace_s = 864'000)
+                ManualTimers* timers, ManualClock* clock,
+                AntiEntropyOptions ae_options = {0, 1000, {}})
       : view(RandomMember(name, gossip::MemberStatus::kNormal, name + ":7000")),
         service(&storage, clock, actor, {}, &keyspaces),
         log(name, LogLevel::kWarn, clock),
@@ -64,14 +65,14 @@ struct DirectReplica {
         peers(dir),
         aae(dir),
         anti_entropy(&view, &trees, &service, &peers, &aae, timers, clock, &keyspaces, &log,
-                     AntiEntropyOptions{0, 1000, {}, gc_grace_s}),
+                     ae_options),
         gc(&view, &service, &storage, &peers, &keyspaces, timers, clock, &log,
            [this] {
              ++renewals;
              service.set_actor(service.actor() + 100);
              return Status::Ok();
            },
-           TombstoneGcOptions{gc_grace_s, 0, 1000}) {
+           TombstoneGcOptions{ae_options.gc_grace_s, 0, 1000}) {
     for (const char* n : {"n1", "n2", "n3"}) {
       if (n != name) {
         EXPECT_TRUE(

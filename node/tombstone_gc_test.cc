@@ -48,9 +48,14 @@ TEST(DeadPastGraceTest, EverySiblingDeadAndTheLastPastTheGracePeriod) {
 class TombstoneGcTest : public ::testing::Test {
  protected:
   TombstoneGcTest()
-      : n1_("n1", 1, &dir_, &timers_, &clock_, kGraceS),
-        n2_("n2", 2, &dir_, &timers_, &clock_, kGraceS),
-        n3_("n3", 3, &dir_, &timers_, &clock_, kGraceS) {}
+      : n1_("n1", 1, &dir_, &timers_, &clock_, Options()),
+        n2_("n2", 2, &dir_, &timers_, &clock_, Options()),
+        n3_("n3", 3, &dir_, &timers_, &clock_, Options()) {}
+  static AntiEntropyOptions Options() {
+    AntiEntropyOptions o{0, 1000, {}};
+    o.gc_grace_s = kGraceS;
+    return o;
+  }
 
   void Walk(DirectReplica& r) {
     r.gc.Walk();

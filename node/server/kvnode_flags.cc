@@ -82,6 +82,11 @@ void AddKvnodeFlags(CLI::App* app, KvnodeFlags* f) {
                   "`kvctl repair`)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{30} * 86400));
+  app->add_option("--anti-entropy-kb-per-s", f->anti_entropy_kb_per_s,
+                  "scheduled anti-entropy rounds send at most this many KiB a second on average "
+                  "(0: no limit; `kvctl repair` is not limited)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30));
   app->add_option("--hinted-handoff", f->hinted_handoff,
                  "store hints for replicas a write missed and replay them (true | false)")
       ->capture_default_str();

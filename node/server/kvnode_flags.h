@@ -45,6 +45,7 @@ struct KvnodeFlags {
   // repair`, `merkle`, `fingerprint` refused; only to measure what the trees cost the writes.
   bool anti_entropy = true;
   int64_t anti_entropy_interval_s = 600;
+  uint64_t anti_entropy_kb_per_s = 4096;
   // Hinted handoff (node/hinted_handoff.h).
   bool hinted_handoff = true;
   int64_t max_hint_window_s = 10800;

@@ -273,6 +273,7 @@ int main(int argc, char** argv) {
   AntiEntropyOptions anti_entropy_options;
   anti_entropy_options.interval_ms = f.anti_entropy_interval_s * 1000;
   anti_entropy_options.gc_grace_s = f.gc_grace_s;
+  anti_entropy_options.round_bytes_per_s = f.anti_entropy_kb_per_s * 1024;
   AntiEntropy anti_entropy(&view, &trees, &service, peers.get(), &aae_client, &timers, &clock,
                            &keyspaces, &log, anti_entropy_options);
   std::function<void()> refresh_trees = [&] {
