@@ -45,8 +45,22 @@ class FaultSchedule {
 // reached all N replicas: a coordinator must send a write to every replica it believes up, not just
 // to W of them (a skipped replica would otherwise hide behind the repair round). Last, reads every
 // key at ALL (read repair) and lets the repairs land. Returns the violations of the probe check.
+//
+// With anti-entropy on (SimOptions::anti_entropy), anti-entropy converges the replicas instead:
+// scheduled rounds stop at the heal; after the hint check every node runs one
+// RepairWithAntiEntropy, before the probe writes (which would carry coordinators' objects to
+// every replica); and the last step reads every key at ALL as recorded operations
+// (Workload::ProbeReads), which the checker judges against the whole history. The read repair of
+// those reads cannot hide an anti-entropy bug: the replicas were compared before them.
 class Workload;
 std::vector<std::string> HealAndRepair(SimCluster* cluster, Workload* workload);
+
+// One repair of the keyspace on every node of the healed cluster (`kvctl repair sim` on each), run
+// to quiescence. Violations: a repair refused or unfinished, an exchange that failed (nothing is
+// down, lost or cut), and any key whose N owners do not hold identical objects (siblings and
+// clocks) afterwards.
+std::vector<std::string> RepairWithAntiEntropy(SimCluster* cluster,
+                                               const std::vector<std::string>& keys);
 
 }  // namespace ringkv::sim
 

@@ -70,7 +70,28 @@ struct SeedResult {
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
   size_t sloppy_writes = 0, stand_in_writes = 0;  // asked sloppy; acknowledged in part by stand-ins
+  bool anti_entropy = false;  // anti-entropy converged the replicas (else reads at ALL)
+  bool anti_entropy_only = false;  // read repair and hinted handoff were off
+  uint64_t round_repairs = 0, repair_keys = 0;  // keys repaired by rounds; by the final repair
 };
+
+// Anti-entropy by seed, in blocks of 16 seeds (so it crosses every other setting): half the blocks
+// converge the healed cluster by reads at ALL (read repair) as before anti-entropy existed; the
+// other half by one anti-entropy repair on every node (sim/faults.h), in four kinds: the repair
+// alone; scheduled rounds every 50-250 virtual ms during the faults too; and either of those with
+// read repair and hinted handoff off, so that only anti-entropy can bring a replica what it
+// missed. Reads at ALL in every seed would leave anti-entropy little to find; so would
+// anti-entropy in every seed for read repair, whose planted bugs the final replica check catches.
+void SetAntiEntropy(uint64_t seed, SimOptions* options, SeedResult* result) {
+  if ((seed / 16) % 2 == 0) return;
+  options->anti_entropy = result->anti_entropy = true;
+  const uint64_t kind = (seed / 32) % 4;
+  if (kind % 2 == 1) options->anti_entropy_interval_ms = 50 + static_cast<int64_t>(seed % 5) * 50;
+  if (kind >= 2) {
+    options->read_repair = options->hinted_handoff = false;
+    result->anti_entropy_only = true;
+  }
+}
 
 SeedResult RunSeed(uint64_t seed, bool faults) {
   World world(seed);
@@ -81,13 +102,15 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   options.hints.tick_ms = 20 + static_cast<int64_t>(seed % 5) * 40;
   options.hints.batch_hints_max = 1 + seed % 8;
   if (seed % 3 == 0) options.hints.throughput_kb_per_s = options.hints.total_throughput_kb_per_s = 2;
+  SeedResult result;
+  SetAntiEntropy(seed, &options, &result);
   SimCluster cluster(&world, options);
   WorkloadOptions wo;
-  SeedResult result;
   result.profile = kProfiles[seed % 4];
   SetLevels(result.profile, seed, &wo);
   // Every other block of eight seeds: half the writes ask for sloppy quorum.
-  if ((seed / 8) % 2 == 1) wo.p_sloppy = 0.5;
+  // (Stand-ins hold hints: not without hinted handoff.)
+  if ((seed / 8) % 2 == 1 && options.hinted_handoff) wo.p_sloppy = 0.5;
   Workload workload(&cluster, wo);
   FaultSchedule schedule(&cluster);
   if (faults) schedule.Start();
@@ -98,10 +121,14 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   auto probe_violations = HealAndRepair(&cluster, &workload);
   CheckOptions co;
   co.replication_factor = options.replication_factor;
-  co.blocking_read_repair = options.blocking_read_repair;
+  co.blocking_read_repair = options.blocking_read_repair && options.read_repair;
   result.report = CheckHistory(&cluster, workload.history(), workload.keys(), co);
   for (auto& v : probe_violations) result.report.violations.push_back(std::move(v));
   for (size_t i = 0; i < cluster.size(); ++i) {
+    result.round_repairs += cluster.node(i)->rounds_keys_repaired();
+    if (AntiEntropy* ae = cluster.node(i)->anti_entropy()) {
+      result.repair_keys += ae->report().keys_repaired;
+    }
     if (HintedHandoff* h = cluster.node(i)->handoff()) {
       result.hints_stored += h->stats().stored;
       result.hints_delivered += h->stats().delivered;
@@ -128,6 +155,7 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   const auto start = std::chrono::steady_clock::now();
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0, reads = 0, strict_pairs = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
+  uint64_t ae_seeds = 0, ae_only_seeds = 0, round_repairs = 0, repair_keys = 0, repair_keys_only = 0;
   size_t stale[4] = {0, 0, 0, 0}, non_monotonic = 0, sloppy_writes = 0, stand_in_writes = 0;
   for (uint64_t i = 0; i < seeds; ++i) {
     const uint64_t seed = only ? only : first + i;
@@ -140,6 +168,11 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
     hints_delivered += r.hints_delivered;
     sloppy_writes += r.sloppy_writes;
     stand_in_writes += r.stand_in_writes;
+    ae_seeds += r.anti_entropy;
+    ae_only_seeds += r.anti_entropy_only;
+    round_repairs += r.round_repairs;
+    repair_keys += r.repair_keys;
+    if (r.anti_entropy_only) repair_keys_only += r.repair_keys;
     reads += r.report.reads_checked;
     strict_pairs += r.report.strict_pairs;
     stale[static_cast<int>(r.profile)] += r.report.stale_reads;
@@ -163,13 +196,20 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
               "%zu strict (read, earlier write) pairs; counted, not failed: %zu stale reads under "
               "r1w1, %zu under mixed, %zu non-monotonic; hints: %llu stored, %llu delivered "
               "(stats of the last incarnations); sloppy quorum: %zu writes asked, %zu "
-              "acknowledged in part by stand-ins; %.2f s = %.0f seeds/minute\n",
+              "acknowledged in part by stand-ins; anti-entropy: %llu seeds (%llu without read "
+              "repair and hints), keys repaired: %llu by rounds during the faults, %llu by the "
+              "final repair (%llu of them without read repair and hints); %.2f s = %.0f "
+              "seeds/minute\n",
               static_cast<unsigned long long>(seeds), ops, ok, failed, in_doubt, reads,
               strict_pairs, stale[static_cast<int>(Profile::kR1W1)],
               stale[static_cast<int>(Profile::kMixed)], non_monotonic,
               static_cast<unsigned long long>(hints_stored),
               static_cast<unsigned long long>(hints_delivered), sloppy_writes, stand_in_writes,
-              secs,
+              static_cast<unsigned long long>(ae_seeds),
+              static_cast<unsigned long long>(ae_only_seeds),
+              static_cast<unsigned long long>(round_repairs),
+              static_cast<unsigned long long>(repair_keys),
+              static_cast<unsigned long long>(repair_keys_only), secs,
               secs > 0 ? seeds / secs * 60 : 0.0);
   if (only) return;
   // The faults must bite, or the test proves nothing: some requests fail or end in doubt, and
@@ -180,6 +220,10 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
     EXPECT_GT(stale[static_cast<int>(Profile::kR1W1)], 0u);
     // Replicas miss writes under these faults, so hints must be stored and replayed.
     EXPECT_GT(hints_delivered, 0u);
+    // Anti-entropy must find work, or its invariant judges nothing: the rounds during the faults,
+    // and the final repair where nothing else carried missed writes.
+    EXPECT_GT(round_repairs, 0u);
+    EXPECT_GT(repair_keys_only, 0u);
   }
 }
 
