@@ -52,15 +52,22 @@ class FaultSchedule {
 // every replica); and the last step reads every key at ALL as recorded operations
 // (Workload::ProbeReads), which the checker judges against the whole history. The read repair of
 // those reads cannot hide an anti-entropy bug: the replicas were compared before them.
+// `idle_node`: see RepairWithAntiEntropy.
 class Workload;
-std::vector<std::string> HealAndRepair(SimCluster* cluster, Workload* workload);
+std::vector<std::string> HealAndRepair(SimCluster* cluster, Workload* workload,
+                                       const std::string& idle_node = "");
 
-// One repair of the keyspace on every node of the healed cluster (`kvctl repair sim` on each), run
-// to quiescence. Violations: a repair refused or unfinished, an exchange that failed (nothing is
-// down, lost or cut), and any key whose N owners do not hold identical objects (siblings and
-// clocks) afterwards.
+// One repair of the keyspace on every node of the healed cluster (`kvctl repair sim` on each, all
+// at once) but `idle_node` (none when empty), run to quiescence. Violations: a repair refused or
+// unfinished, an exchange that failed (nothing is down, lost or cut), and any key whose N owners
+// do not hold identical objects (siblings and clocks) afterwards.
+// One idle node still converges: every pair of a range's replicas but the idle one's meets in an
+// exchange, and each exchange repairs both ways, so every replica merges every other's objects.
+// It is what catches a repair that copies one way only: with every node repairing, each node
+// pulling from every peer would converge too.
 std::vector<std::string> RepairWithAntiEntropy(SimCluster* cluster,
-                                               const std::vector<std::string>& keys);
+                                               const std::vector<std::string>& keys,
+                                               const std::string& idle_node);
 
 }  // namespace ringkv::sim
 
