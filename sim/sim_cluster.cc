@@ -39,7 +39,8 @@ void SimNode::Start() {
   up_ = true;
   timers_ = std::make_unique<SimTimers>(cluster_->world());
   if (cluster_->options().placement) {
-    placement_in_use_ = cluster_->options().placement(this);
+    view_ = cluster_->options().placement(this);
+    placement_in_use_ = view_;
   } else {
     placement_ = std::make_unique<NodePlacement>(cluster_, &name_);
     placement_in_use_ = placement_.get();
@@ -80,7 +81,7 @@ void SimNode::Start() {
     LogLevel level = LogLevel::kError;
     if (const char* env = std::getenv("RINGKV_SIM_LOG"); env != nullptr) ParseLogLevel(env, &level);
     log_ = std::make_unique<Logger>(name_, level, &clock_);
-    if (!aae_view_) BuildAaeView();
+    if (view_ == nullptr && !aae_view_) BuildAaeView();
     // A small tree (16 branches of 8 leaves) for a run's 16 keys, and exchanges that ask a few
     // branches and segments at a time, so every step of an exchange runs in more than one round.
     AaeTreesOptions trees;
@@ -89,7 +90,12 @@ void SimNode::Start() {
     trees_ = std::make_unique<AaeTrees>(placement_in_use_, cluster_->keyspaces(), &storage_,
                                         kv_.get(), timers_.get(), log_.get(), trees);
     kv_->set_observer(trees_.get());
-    trees_->Refresh();  // built from this disk by a paged scan
+    // Built from this disk by a paged scan.
+    if (view_ == nullptr) {
+      trees_->Refresh();
+    } else {
+      RefreshTrees();
+    }
     StartAntiEntropy(cluster_->options().anti_entropy_interval_ms);
   }
 }
@@ -108,6 +114,11 @@ void SimNode::BuildAaeView() {
   }
 }
 
+void SimNode::RefreshTrees() {
+  if (view_->settled()) trees_->Refresh();  // cheap when neither ring nor keyspaces changed
+  timers_->After(1'000'000, [this] { RefreshTrees(); });
+}
+
 void SimNode::StartAntiEntropy(int64_t interval_ms) {
   AntiEntropyOptions options;
   options.interval_ms = interval_ms;
@@ -115,10 +126,9 @@ void SimNode::StartAntiEntropy(int64_t interval_ms) {
   options.exchange.branches_per_request_max = 2;
   options.exchange.segments_per_request_max = 4;
   if (anti_entropy_) rounds_keys_repaired_ += anti_entropy_->stats().keys_repaired;
-  anti_entropy_ = std::make_unique<AntiEntropy>(aae_view_.get(), trees_.get(), kv_.get(),
-                                                transport_.get(), transport_.get(), timers_.get(),
-                                                &clock_, cluster_->keyspaces(), log_.get(),
-                                                options);
+  anti_entropy_ = std::make_unique<AntiEntropy>(
+      view_ ? view_ : aae_view_.get(), trees_.get(), kv_.get(), transport_.get(), transport_.get(),
+      timers_.get(), &clock_, cluster_->keyspaces(), log_.get(), options);
   anti_entropy_->Start();
 }
 
@@ -143,6 +153,7 @@ void SimNode::Crash() {
   log_.reset();
   placement_.reset();
   placement_in_use_ = nullptr;
+  view_ = nullptr;
   timers_.reset();
 }
 

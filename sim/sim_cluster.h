@@ -55,13 +55,15 @@ struct SimOptions {
   bool hinted_handoff = true;
   HintedHandoffOptions hints;
   // Anti-entropy on every node; scheduled rounds every anti_entropy_interval_ms (0: only on
-  // demand, AntiEntropy::Repair). Static ring only (not with `placement` below).
+  // demand, AntiEntropy::Repair). In membership mode the trees are refreshed every second once
+  // the node's view is settled, as kvnode does (the ring changes).
   bool anti_entropy = false;
   int64_t anti_entropy_interval_ms = 0;
-  // Membership mode (sim/sim_membership.h): when set, a node's Placement is what this returns
-  // for it at each start (owned by the caller, alive while the node is up) instead of the
-  // cluster's static ring and oracle detector; and the constructor starts no node.
-  std::function<const Placement*(SimNode*)> placement;
+  // Membership mode (sim/sim_membership.h): when set, a node's Placement (and anti-entropy's
+  // view) is the ClusterView this returns for it at each start (owned by the caller, alive while
+  // the node is up) instead of the cluster's static ring and oracle detector; and the
+  // constructor starts no node.
+  std::function<const ClusterView*(SimNode*)> placement;
 };
 
 class SimCluster;
@@ -103,6 +105,8 @@ class SimNode {
  private:
   class NodePlacement;
   void BuildAaeView();
+  // Membership mode: AaeTrees::Refresh now and every second after, while the view is settled.
+  void RefreshTrees();
   // AntiEntropy with scheduled rounds every `interval_ms` (0: none), replacing any before.
   void StartAntiEntropy(int64_t interval_ms);
 
@@ -117,13 +121,14 @@ class SimNode {
   std::unique_ptr<SimTimers> timers_;
   std::unique_ptr<NodePlacement> placement_;
   const Placement* placement_in_use_ = nullptr;
+  const ClusterView* view_ = nullptr;  // membership mode: the caller's
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<SimTransport> transport_;
   std::unique_ptr<HintedHandoff> handoff_;
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<Logger> log_;
-  // AntiEntropy's view of the cluster (it asks a ClusterView for addresses and liveness): every
-  // member of the static ring at its name, always believed up (a down or cut-off peer's exchange
+  // Static ring: AntiEntropy's view of the cluster (it asks a ClusterView for addresses and
+  // liveness): every member at its name, always believed up (a down or cut-off peer's exchange
   // times out on the network). The ring never changes, so it is built once, at the first start.
   std::unique_ptr<ClusterView> aae_view_;
   std::unique_ptr<AaeTrees> trees_;

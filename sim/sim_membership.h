@@ -77,6 +77,7 @@ struct MembershipSimResult {
   // (the first is a violation).
   size_t false_convictions = 0;
   size_t orphans = 0;       // copies held by live non-owners after the schedule settled
+  size_t anti_entropy_keys_repaired = 0;  // by the final repair (RepairThenCheck)
   size_t copies_checked = 0;
   size_t missing_owner_copies = 0;
   // Of those, the ones a crashed (or departed) node took away as a hint: the owner missed the
