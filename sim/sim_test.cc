@@ -397,24 +397,32 @@ bool HoldsValue(SimNode* n, const std::string& key, const std::string& value, si
   return found;
 }
 
+// k = v written at QUORUM through the key's first replica while it is cut off from the third,
+// which misses it; then the link heals. Returns whether the write was acknowledged.
+bool PutMissingTheThirdReplica(World* world, SimCluster* cluster) {
+  RequestOptions quorum;
+  quorum.consistency = Consistency::kQuorum;
+  const auto replicas = cluster->PreferenceList(TokenOf("k"), 3);
+  cluster->Partition({replicas[0]}, {replicas[2]});
+  bool acknowledged = false;
+  cluster->node(replicas[0])->coordinator()->Put("sim", "k", "v", "", 0, quorum, false,
+                                                 [&](Result<WriteReply> r) { acknowledged = r.ok(); });
+  world->RunUntil(world->now_us() + 1'000'000);
+  const bool missed = !HoldsValue(cluster->node(replicas[2]), "k", "v", nullptr);
+  cluster->HealAll();
+  return acknowledged && missed;
+}
+
 // A replica cut off from the coordinator misses a QUORUM write; once the link heals, the hint
 // carries the write to it, with no read and no repair, and is deleted.
 TEST(SimTest, HintCarriesAMissedWriteOnceTheReplicaIsBack) {
   World world(5);
   SimCluster cluster(&world, SimOptions{});
-  RequestOptions quorum;
-  quorum.consistency = Consistency::kQuorum;
   const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
   SimNode* a = cluster.node(replicas[0]);
   SimNode* c = cluster.node(replicas[2]);
-  cluster.Partition({a->name()}, {c->name()});
-  std::optional<Result<WriteReply>> w;
-  a->coordinator()->Put("sim", "k", "v", "", 0, quorum, false, [&](Result<WriteReply> r) { w = r; });
-  world.RunUntil(world.now_us() + 1'000'000);
-  ASSERT_TRUE(w && w->ok()) << w->status().ToString();
-  EXPECT_FALSE(HoldsValue(c, "k", "v", nullptr));
+  ASSERT_TRUE(PutMissingTheThirdReplica(&world, &cluster));
   EXPECT_EQ(a->handoff()->stats().pending, 1u);
-  cluster.HealAll();
   world.RunToQuiescence();
   size_t siblings = 0;
   EXPECT_TRUE(HoldsValue(c, "k", "v", &siblings));
@@ -432,17 +440,10 @@ TEST(SimTest, AntiEntropyAloneRepairsAMissedWrite) {
   options.anti_entropy = true;
   options.read_repair = options.hinted_handoff = false;
   SimCluster cluster(&world, options);
-  RequestOptions quorum;
-  quorum.consistency = Consistency::kQuorum;
   const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
   SimNode* a = cluster.node(replicas[0]);
   SimNode* c = cluster.node(replicas[2]);
-  cluster.Partition({a->name()}, {c->name()});
-  std::optional<Result<WriteReply>> w;
-  a->coordinator()->Put("sim", "k", "v", "", 0, quorum, false, [&](Result<WriteReply> r) { w = r; });
-  world.RunUntil(world.now_us() + 1'000'000);
-  ASSERT_TRUE(w && w->ok()) << w->status().ToString();
-  cluster.HealAll();
+  ASSERT_TRUE(PutMissingTheThirdReplica(&world, &cluster));
   world.RunToQuiescence();
   ASSERT_FALSE(HoldsValue(c, "k", "v", nullptr));  // nothing but anti-entropy would bring it
   const auto violations = RepairWithAntiEntropy(&cluster, {"k"}, replicas[1]);
