@@ -98,8 +98,8 @@ std::vector<std::string> RepairWithAntiEntropy(SimCluster* c, const std::vector<
     SimNode* n = c->node(i);
     if (n->name() == idle_node) continue;
     if (Status s = n->anti_entropy()->Repair(std::string(kSimKeyspace)); !s.ok()) {
-      violations.push_back(fmt::format("anti-entropy repair on {} refused in the healed cluster: {}",
-                                       n->name(), s.ToString()));
+      violations.push_back(fmt::format(
+          "anti-entropy repair on {} refused in the healed cluster: {}", n->name(), s.ToString()));
     }
   }
   c->world()->RunToQuiescence();
@@ -126,7 +126,9 @@ std::vector<std::string> RepairWithAntiEntropy(SimCluster* c, const std::vector<
       std::string all;
       for (size_t i = 0; i < owners.size(); ++i) {
         std::vector<std::string> siblings;
-        for (const auto& sib : held[i].siblings()) siblings.push_back(sib.tombstone ? "(deleted)" : sib.value);
+        for (const auto& sib : held[i].siblings()) {
+          siblings.push_back(sib.tombstone ? "(deleted)" : sib.value);
+        }
         all += fmt::format(" {} holds [{}];", owners[i], fmt::join(siblings, ", "));
       }
       violations.push_back(fmt::format("after heal and one anti-entropy repair the replicas of {} "
@@ -156,7 +158,9 @@ std::vector<std::string> HealAndRepair(SimCluster* c, Workload* workload,
   std::vector<std::string> violations;
   if (c->options().hinted_handoff) violations = CheckHintedReplication(c, workload->history());
   if (c->options().anti_entropy) {
-    for (auto& v : RepairWithAntiEntropy(c, workload->keys(), idle_node)) violations.push_back(std::move(v));
+    for (auto& v : RepairWithAntiEntropy(c, workload->keys(), idle_node)) {
+      violations.push_back(std::move(v));
+    }
   }
 
   const auto probes = workload->ProbeWrites();

@@ -82,9 +82,10 @@ struct SeedResult {
 // other half by one anti-entropy repair on every node (sim/faults.h), in four kinds: the repair
 // alone; scheduled rounds every 50-250 virtual ms during the faults too; and either of those with
 // read repair and hinted handoff off, so that only anti-entropy can bring a replica what it
-// missed. In every other block of 128 seeds one node (by seed) runs no final repair: that catches a
-// repair that copies one way only (sim/faults.h). Reads at ALL in every seed would leave anti-entropy little to find; so would
-// anti-entropy in every seed for read repair, whose planted bugs the final replica check catches.
+// missed. In every other block of 128 seeds one node (by seed) runs no final repair: that catches
+// a repair that copies one way only (sim/faults.h). Reads at ALL in every seed would leave
+// anti-entropy little to find; so would anti-entropy in every seed for read repair, whose planted
+// bugs the final replica check catches.
 void SetAntiEntropy(uint64_t seed, SimOptions* options, SeedResult* result) {
   if ((seed / 16) % 2 == 0) return;
   options->anti_entropy = result->anti_entropy = true;
@@ -159,7 +160,8 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   const auto start = std::chrono::steady_clock::now();
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0, reads = 0, strict_pairs = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
-  uint64_t ae_seeds = 0, ae_only_seeds = 0, round_repairs = 0, repair_keys = 0, repair_keys_only = 0;
+  uint64_t ae_seeds = 0, ae_only_seeds = 0, round_repairs = 0, repair_keys = 0;
+  uint64_t repair_keys_only = 0;
   size_t stale[4] = {0, 0, 0, 0}, non_monotonic = 0, sloppy_writes = 0, stand_in_writes = 0;
   for (uint64_t i = 0; i < seeds; ++i) {
     const uint64_t seed = only ? only : first + i;
@@ -405,8 +407,9 @@ bool PutMissingTheThirdReplica(World* world, SimCluster* cluster) {
   const auto replicas = cluster->PreferenceList(TokenOf("k"), 3);
   cluster->Partition({replicas[0]}, {replicas[2]});
   bool acknowledged = false;
-  cluster->node(replicas[0])->coordinator()->Put("sim", "k", "v", "", 0, quorum, false,
-                                                 [&](Result<WriteReply> r) { acknowledged = r.ok(); });
+  cluster->node(replicas[0])->coordinator()->Put(
+      "sim", "k", "v", "", 0, quorum, false,
+      [&](Result<WriteReply> r) { acknowledged = r.ok(); });
   world->RunUntil(world->now_us() + 1'000'000);
   const bool missed = !HoldsValue(cluster->node(replicas[2]), "k", "v", nullptr);
   cluster->HealAll();

@@ -133,7 +133,8 @@ void SimTransport::ReplicaScan(const std::string& peer, const ScanSpec& spec, in
 void SimTransport::AskAae(const std::string& address, const std::string& keyspace,
                           const TokenRange& range, const AaeRequest& request, int64_t timeout_ms,
                           AaeDone done) {
-  const uint64_t id = Register(std::move(done), self_->clock()->MonoUs() + timeout_ms * 1000, false);
+  const uint64_t id =
+      Register(std::move(done), self_->clock()->MonoUs() + timeout_ms * 1000, false);
   const std::string origin = self_->name();
   const uint64_t origin_inc = self_->incarnation();
   SimCluster* cluster = cluster_;

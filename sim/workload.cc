@@ -254,11 +254,12 @@ void Workload::ProbeReads() {
     RequestOptions all_replicas;
     all_replicas.consistency = Consistency::kAll;
     const size_t index = Invoke(std::move(op), node);
-    node->coordinator()->Get(kSimKeyspace, all[k], all_replicas, [this, index](Result<ReadReply> r) {
-      if (r.ok()) history_[index].read = r.value();
-      Complete(index, r.ok() ? Op::Outcome::kOk : OutcomeOf(r.status()),
-               r.ok() ? Status::Ok() : r.status());
-    });
+    node->coordinator()->Get(kSimKeyspace, all[k], all_replicas,
+                             [this, index](Result<ReadReply> r) {
+                               if (r.ok()) history_[index].read = r.value();
+                               Complete(index, r.ok() ? Op::Outcome::kOk : OutcomeOf(r.status()),
+                                        r.ok() ? Status::Ok() : r.status());
+                             });
   }
 }
 
