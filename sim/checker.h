@@ -21,7 +21,8 @@
 //              both reads have 2R > N; otherwise counted.
 // A scan is also judged on the keys it did not return (R + W > N: every key with an acknowledged
 // live write that nothing superseded is there).
-// After heal and a read-repair round, on the cluster:
+// After heal and repair (a read-repair round, or one anti-entropy repair: sim/faults.h), on the
+// cluster:
 //   replication   every replica of every key holds the same object (an acknowledged write on
 //                 fewer than N replicas is a violation);
 //   durability    every acknowledged put that nothing superseded and that has not expired is a

@@ -1,6 +1,10 @@
 #include "sim/faults.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <functional>
 
 #include "sim/checker.h"
 #include "sim/workload.h"
@@ -87,7 +91,56 @@ void FaultSchedule::Step() {
   });
 }
 
-std::vector<std::string> HealAndRepair(SimCluster* c, Workload* workload) {
+std::vector<std::string> RepairWithAntiEntropy(SimCluster* c, const std::vector<std::string>& keys,
+                                               const std::string& idle_node) {
+  std::vector<std::string> violations;
+  for (size_t i = 0; i < c->size(); ++i) {
+    SimNode* n = c->node(i);
+    if (n->name() == idle_node) continue;
+    if (Status s = n->anti_entropy()->Repair(std::string(kSimKeyspace)); !s.ok()) {
+      violations.push_back(fmt::format(
+          "anti-entropy repair on {} refused in the healed cluster: {}", n->name(), s.ToString()));
+    }
+  }
+  c->world()->RunToQuiescence();
+  for (size_t i = 0; i < c->size(); ++i) {
+    SimNode* n = c->node(i);
+    const RepairReport& r = n->anti_entropy()->report();
+    if (n->name() != idle_node && (n->anti_entropy()->running() || r.failures > 0)) {
+      violations.push_back(fmt::format("anti-entropy repair on {} in the healed cluster: {}, {} "
+                                       "of {} exchanges failed (last: {})",
+                                       n->name(), r.state, r.failures, r.ranges_total,
+                                       r.last_error));
+    }
+  }
+  for (const auto& key : keys) {
+    const auto owners = c->PreferenceList(TokenOf(key), c->options().replication_factor);
+    std::vector<VersionedObject> held;  // empty: nothing stored
+    for (const auto& name : owners) {
+      held.emplace_back();
+      c->node(name)->kv()->ReplicaRead(kSimKeyspace, key, [&](Result<ReplicaReadReply> r) {
+        if (r.ok() && r->found) held.back() = std::move(r->object);
+      });
+    }
+    if (std::adjacent_find(held.begin(), held.end(), std::not_equal_to<>()) != held.end()) {
+      std::string all;
+      for (size_t i = 0; i < owners.size(); ++i) {
+        std::vector<std::string> siblings;
+        for (const auto& sib : held[i].siblings()) {
+          siblings.push_back(sib.tombstone ? "(deleted)" : sib.value);
+        }
+        all += fmt::format(" {} holds [{}];", owners[i], fmt::join(siblings, ", "));
+      }
+      violations.push_back(fmt::format("after heal and one anti-entropy repair the replicas of {} "
+                                       "differ:{}",
+                                       key, all));
+    }
+  }
+  return violations;
+}
+
+std::vector<std::string> HealAndRepair(SimCluster* c, Workload* workload,
+                                       const std::string& idle_node) {
   World* w = c->world();
   c->HealAll();
   c->ClearMisjudgements();
@@ -97,12 +150,18 @@ std::vector<std::string> HealAndRepair(SimCluster* c, Workload* workload) {
     n->storage()->faults() = DiskFaults{};
     n->clock()->set_skew_us(0);
     if (!n->up()) n->Start();
+    n->StopAntiEntropyRounds();
   }
   // Hints drain (the handoff ticks while any is pending), and nothing else repairs: judged before
   // the probe writes, which carry the coordinators' merged objects to every replica.
   w->RunToQuiescence();
   std::vector<std::string> violations;
   if (c->options().hinted_handoff) violations = CheckHintedReplication(c, workload->history());
+  if (c->options().anti_entropy) {
+    for (auto& v : RepairWithAntiEntropy(c, workload->keys(), idle_node)) {
+      violations.push_back(std::move(v));
+    }
+  }
 
   const auto probes = workload->ProbeWrites();
   w->RunToQuiescence();
@@ -126,10 +185,14 @@ std::vector<std::string> HealAndRepair(SimCluster* c, Workload* workload) {
     }
   }
 
-  RequestOptions all;
-  all.consistency = Consistency::kAll;
-  for (const auto& key : workload->keys()) {
-    c->node(0)->coordinator()->Get(kSimKeyspace, key, all, [](Result<ReadReply>) {});
+  if (c->options().anti_entropy) {
+    workload->ProbeReads();  // judged by the checker, as every read of the history
+  } else {
+    RequestOptions all;
+    all.consistency = Consistency::kAll;
+    for (const auto& key : workload->keys()) {
+      c->node(0)->coordinator()->Get(kSimKeyspace, key, all, [](Result<ReadReply>) {});
+    }
   }
   w->RunToQuiescence();
   return violations;

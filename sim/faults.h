@@ -45,8 +45,29 @@ class FaultSchedule {
 // reached all N replicas: a coordinator must send a write to every replica it believes up, not just
 // to W of them (a skipped replica would otherwise hide behind the repair round). Last, reads every
 // key at ALL (read repair) and lets the repairs land. Returns the violations of the probe check.
+//
+// With anti-entropy on (SimOptions::anti_entropy), anti-entropy converges the replicas instead:
+// scheduled rounds stop at the heal; after the hint check every node runs one
+// RepairWithAntiEntropy, before the probe writes (which would carry coordinators' objects to
+// every replica); and the last step reads every key at ALL as recorded operations
+// (Workload::ProbeReads), which the checker judges against the whole history. The read repair of
+// those reads cannot hide an anti-entropy bug: the replicas were compared before them.
+// `idle_node`: see RepairWithAntiEntropy.
 class Workload;
-std::vector<std::string> HealAndRepair(SimCluster* cluster, Workload* workload);
+std::vector<std::string> HealAndRepair(SimCluster* cluster, Workload* workload,
+                                       const std::string& idle_node = "");
+
+// One repair of the keyspace on every node of the healed cluster (`kvctl repair sim` on each, all
+// at once) but `idle_node` (none when empty), run to quiescence. Violations: a repair refused or
+// unfinished, an exchange that failed (nothing is down, lost or cut), and any key whose N owners
+// do not hold identical objects (siblings and clocks) afterwards.
+// One idle node still converges: every pair of a range's replicas but the idle one's meets in an
+// exchange, and each exchange repairs both ways, so every replica merges every other's objects.
+// It is what catches a repair that copies one way only: with every node repairing, each node
+// pulling from every peer would converge too.
+std::vector<std::string> RepairWithAntiEntropy(SimCluster* cluster,
+                                               const std::vector<std::string>& keys,
+                                               const std::string& idle_node);
 
 }  // namespace ringkv::sim
 

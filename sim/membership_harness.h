@@ -91,6 +91,14 @@ class Harness {
   // checks once every one is done.
   void CleanUpThenCheck(int attempts_left);
   void Check();
+  // `kvctl repair sim` on every live node, again where an exchange failed or the repair was
+  // refused (trees still building), every tick; then CheckRepaired.
+  void RepairThenCheck(int attempts_left);
+  // After the repair, every owner of every acknowledged key holds it: the copies that went with a
+  // stopped node (missing_hint_lost) included, since other owners hold them. Then ReadAll.
+  void CheckRepaired();
+  // Every acknowledged write reads at ALL through every live node; the run ends 8 s later.
+  void ReadAll();
   void Violation(std::string what) {
     if (result_.violations.size() < 20) result_.violations.push_back(std::move(what));
   }
@@ -127,6 +135,7 @@ class Harness {
   size_t kill_at_ranges_ = 0;  // drawn once the joiner's stream has planned its ranges
   bool writing_ = true;
   bool finished_ = false;
+  std::set<std::string> repaired_;  // live nodes whose final repair is done
   uint64_t next_key_ = 0;
 };
 

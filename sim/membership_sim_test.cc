@@ -33,7 +33,7 @@ void RunSeeds(const char* label, MembershipSimOptions base, uint64_t default_see
   const uint64_t first = EnvOr("RINGKV_SIM_FIRST_SEED", first_default);
   const auto start = std::chrono::steady_clock::now();
   size_t writes = 0, acked = 0, reads = 0, joins = 0, leaves = 0, removes = 0, orphans = 0;
-  size_t hint_lost = 0;
+  size_t hint_lost = 0, ae_repaired = 0;
   size_t copies = 0, missing = 0, cuts = 0, restarts = 0, resumed = 0;
   for (uint64_t i = 0; i < seeds; ++i) {
     MembershipSimOptions options = base;
@@ -49,6 +49,7 @@ void RunSeeds(const char* label, MembershipSimOptions base, uint64_t default_see
     copies += r.copies_checked;
     missing += r.missing_owner_copies;
     hint_lost += r.missing_hint_lost;
+    ae_repaired += r.anti_entropy_keys_repaired;
     cuts += r.cuts;
     restarts += r.joiner_restarts;
     resumed += r.ranges_resumed;
@@ -82,14 +83,15 @@ void RunSeeds(const char* label, MembershipSimOptions base, uint64_t default_see
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("membership sim %s: %llu seeds, %zu writes (%zu acked), %zu reads during the "
               "schedule, %zu joins, %zu decommissions, %zu removenodes; %zu owner copies checked; "
-              "%zu orphan copies left after cleanup%s; %.2f s = %.0f seeds/minute\n",
+              "%zu orphan copies left after cleanup%s; %zu keys repaired by the final "
+              "anti-entropy repair; %.2f s = %.0f seeds/minute\n",
               label, static_cast<unsigned long long>(seeds), writes, acked, reads, joins, leaves,
               removes, copies, orphans,
               base.owners_strict && missing == 0
                   ? ""
                   : fmt::format(", {} owner copies missing ({} lost with a stopped node: its "
                                 "hint, or its unfinished write)", missing, hint_lost).c_str(),
-              secs, secs > 0 ? seeds / secs * 60 : 0.0);
+              ae_repaired, secs, secs > 0 ? seeds / secs * 60 : 0.0);
   if (base.partitions || base.kill_joiner) {
     std::printf("membership sim %s: %zu network cuts, %zu joiner restarts resuming %zu ranges\n",
                 label, cuts, restarts, resumed);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
 
 #include "ring/tokens.h"
 
@@ -38,7 +39,8 @@ void SimNode::Start() {
   up_ = true;
   timers_ = std::make_unique<SimTimers>(cluster_->world());
   if (cluster_->options().placement) {
-    placement_in_use_ = cluster_->options().placement(this);
+    view_ = cluster_->options().placement(this);
+    placement_in_use_ = view_;
   } else {
     placement_ = std::make_unique<NodePlacement>(cluster_, &name_);
     placement_in_use_ = placement_.get();
@@ -53,6 +55,7 @@ void SimNode::Start() {
   CoordinatorOptions options;
   options.default_timeout_ms = cluster_->options().request_timeout_ms;
   options.blocking_read_repair = cluster_->options().blocking_read_repair;
+  options.read_repair = cluster_->options().read_repair;
   coordinator_ = std::make_unique<Coordinator>(kv_.get(), transport_.get(), placement_in_use_,
                                                timers_.get(), &clock_, cluster_->keyspaces(),
                                                options);
@@ -73,6 +76,64 @@ void SimNode::Start() {
     coordinator_->SetHintedHandoff(handoff_.get());
     handoff_->Start();
   }
+  if (cluster_->options().anti_entropy) {
+    // RINGKV_SIM_LOG=info shows the nodes' logs (a replayed seed's story).
+    LogLevel level = LogLevel::kError;
+    if (const char* env = std::getenv("RINGKV_SIM_LOG"); env != nullptr) ParseLogLevel(env, &level);
+    log_ = std::make_unique<Logger>(name_, level, &clock_);
+    if (view_ == nullptr && !aae_view_) BuildAaeView();
+    // A small tree (16 branches of 8 leaves) for a run's 16 keys, and exchanges that ask a few
+    // branches and segments at a time, so every step of an exchange runs in more than one round.
+    AaeTreesOptions trees;
+    trees.shape = TreeShape{16, 8};
+    trees.build_page_objects = 4;
+    trees_ = std::make_unique<AaeTrees>(placement_in_use_, cluster_->keyspaces(), &storage_,
+                                        kv_.get(), timers_.get(), log_.get(), trees);
+    kv_->set_observer(trees_.get());
+    // Built from this disk by a paged scan.
+    if (view_ == nullptr) {
+      trees_->Refresh();
+    } else {
+      RefreshTrees();
+    }
+    StartAntiEntropy(cluster_->options().anti_entropy_interval_ms);
+  }
+}
+
+void SimNode::BuildAaeView() {
+  std::vector<MemberInfo> members;
+  for (const Member& m : cluster_->ring().Members()) {
+    members.push_back(MemberInfo{m.name, m.name, std::hash<std::string>{}(m.name), m.tokens,
+                                 gossip::MemberStatus::kNormal});
+  }
+  auto self = std::find_if(members.begin(), members.end(),
+                           [&](const MemberInfo& m) { return m.name == name_; });
+  aae_view_ = std::make_unique<ClusterView>(*self);
+  for (const MemberInfo& m : members) {
+    if (m.name != name_) (void)aae_view_->Learn(m);  // the static ring: no collisions
+  }
+}
+
+void SimNode::RefreshTrees() {
+  if (view_->settled()) trees_->Refresh();  // cheap when neither ring nor keyspaces changed
+  timers_->After(1'000'000, [this] { RefreshTrees(); });
+}
+
+void SimNode::StartAntiEntropy(int64_t interval_ms) {
+  AntiEntropyOptions options;
+  options.interval_ms = interval_ms;
+  options.request_timeout_ms = cluster_->options().request_timeout_ms;
+  options.exchange.branches_per_request_max = 2;
+  options.exchange.segments_per_request_max = 4;
+  if (anti_entropy_) rounds_keys_repaired_ += anti_entropy_->stats().keys_repaired;
+  anti_entropy_ = std::make_unique<AntiEntropy>(
+      view_ ? view_ : aae_view_.get(), trees_.get(), kv_.get(), transport_.get(), transport_.get(),
+      timers_.get(), &clock_, cluster_->keyspaces(), log_.get(), options);
+  anti_entropy_->Start();
+}
+
+void SimNode::StopAntiEntropyRounds() {
+  if (anti_entropy_) StartAntiEntropy(0);
 }
 
 void SimNode::Crash() {
@@ -82,12 +143,17 @@ void SimNode::Crash() {
   hint_store_.Crash();
   timers_->CancelAll();
   // Order: what holds callbacks into others goes first.
+  if (anti_entropy_) rounds_keys_repaired_ += anti_entropy_->stats().keys_repaired;
+  anti_entropy_.reset();
   coordinator_.reset();
   handoff_.reset();
   transport_.reset();
   kv_.reset();
+  trees_.reset();
+  log_.reset();
   placement_.reset();
   placement_in_use_ = nullptr;
+  view_ = nullptr;
   timers_.reset();
 }
 

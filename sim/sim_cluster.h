@@ -4,6 +4,10 @@
 // link is cut (partitions of any shape, one-way too), the message is lost, or the destination is
 // down. Messages may also be duplicated and, through random delays, reordered.
 //
+// With anti-entropy on, each node also holds AaeTrees and AntiEntropy (node/aae_trees.h,
+// node/anti_entropy.h), built per start as kvnode builds them: the trees from the node's disk, the
+// exchanges over the virtual network (SimTransport is the AaeTransport too).
+//
 // Thread safety: none.
 #ifndef RINGKV_SIM_SIM_CLUSTER_H_
 #define RINGKV_SIM_SIM_CLUSTER_H_
@@ -15,10 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "node/aae_trees.h"
+#include "node/anti_entropy.h"
+#include "node/cluster_view.h"
 #include "node/coordinator.h"
 #include "node/hinted_handoff.h"
 #include "node/keyspaces.h"
 #include "node/kv_service.h"
+#include "node/log.h"
 #include "ring/ring.h"
 #include "sim/sim_hint_store.h"
 #include "sim/sim_storage.h"
@@ -41,14 +49,21 @@ struct SimOptions {
   size_t vnodes = 8;
   int64_t request_timeout_ms = 200;
   bool blocking_read_repair = false;
+  bool read_repair = true;  // false: reads repair nothing (kvnode --read-repair off)
   // Hinted handoff on every node (node/hinted_handoff.h), with these options; tick_when_idle is
   // forced off, so a healed cluster quiesces once its hints are delivered.
   bool hinted_handoff = true;
   HintedHandoffOptions hints;
-  // Membership mode (sim/sim_membership.h): when set, a node's Placement is what this returns
-  // for it at each start (owned by the caller, alive while the node is up) instead of the
-  // cluster's static ring and oracle detector; and the constructor starts no node.
-  std::function<const Placement*(SimNode*)> placement;
+  // Anti-entropy on every node; scheduled rounds every anti_entropy_interval_ms (0: only on
+  // demand, AntiEntropy::Repair). In membership mode the trees are refreshed every second once
+  // the node's view is settled, as kvnode does (the ring changes).
+  bool anti_entropy = false;
+  int64_t anti_entropy_interval_ms = 0;
+  // Membership mode (sim/sim_membership.h): when set, a node's Placement (and anti-entropy's
+  // view) is the ClusterView this returns for it at each start (owned by the caller, alive while
+  // the node is up) instead of the cluster's static ring and oracle detector; and the
+  // constructor starts no node.
+  std::function<const ClusterView*(SimNode*)> placement;
 };
 
 class SimCluster;
@@ -70,6 +85,12 @@ class SimNode {
   SimHintStore* hint_store() { return &hint_store_; }
   Timers* timers() { return timers_.get(); }  // null while down
   HintedHandoff* handoff() { return handoff_.get(); }  // null while down or when disabled
+  // Null while down or with anti-entropy off.
+  AaeTrees* trees() { return trees_.get(); }
+  AntiEntropy* anti_entropy() { return anti_entropy_.get(); }
+  // Keys repaired by this node's AntiEntropy instances already discarded (by a crash, or by
+  // StopAntiEntropyRounds): what the scheduled rounds repaired during the faults.
+  uint64_t rounds_keys_repaired() const { return rounds_keys_repaired_; }
   // Virtual times at which this node crashed.
   const std::vector<int64_t>& crashes() const { return crashes_; }
 
@@ -77,9 +98,17 @@ class SimNode {
   void Start();
   // Kills the process: unsynced writes, timers, and requests in flight are gone.
   void Crash();
+  // Ends the scheduled anti-entropy rounds of this incarnation (a round in progress is dropped);
+  // Repair still works. For the heal: rounds rearm forever, and the world must quiesce.
+  void StopAntiEntropyRounds();
 
  private:
   class NodePlacement;
+  void BuildAaeView();
+  // Membership mode: AaeTrees::Refresh now and every second after, while the view is settled.
+  void RefreshTrees();
+  // AntiEntropy with scheduled rounds every `interval_ms` (0: none), replacing any before.
+  void StartAntiEntropy(int64_t interval_ms);
 
   SimCluster* const cluster_;
   const std::string name_;
@@ -92,10 +121,19 @@ class SimNode {
   std::unique_ptr<SimTimers> timers_;
   std::unique_ptr<NodePlacement> placement_;
   const Placement* placement_in_use_ = nullptr;
+  const ClusterView* view_ = nullptr;  // membership mode: the caller's
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<SimTransport> transport_;
   std::unique_ptr<HintedHandoff> handoff_;
   std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<Logger> log_;
+  // Static ring: AntiEntropy's view of the cluster (it asks a ClusterView for addresses and
+  // liveness): every member at its name, always believed up (a down or cut-off peer's exchange
+  // times out on the network). The ring never changes, so it is built once, at the first start.
+  std::unique_ptr<ClusterView> aae_view_;
+  std::unique_ptr<AaeTrees> trees_;
+  std::unique_ptr<AntiEntropy> anti_entropy_;
+  uint64_t rounds_keys_repaired_ = 0;
 };
 
 class SimCluster {

@@ -33,7 +33,10 @@ SimOptions ClusterOptions(const MembershipSimOptions& o, std::map<std::string, M
   s.replication_factor = o.replication_factor;
   s.vnodes = kVnodes;
   s.hinted_handoff = o.hinted_handoff;
-  s.placement = [nodes](SimNode* n) -> const Placement* { return (*nodes)[n->name()].view.get(); };
+  s.placement = [nodes](SimNode* n) -> const ClusterView* {
+    return (*nodes)[n->name()].view.get();
+  };
+  s.anti_entropy = true;
   return s;
 }
 

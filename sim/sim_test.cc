@@ -4,6 +4,7 @@
 // Replay one seed exactly:   RINGKV_SIM_SEED=1234 build/sim/sim_test --gtest_filter='*Faults*'
 // Run more seeds:            RINGKV_SIM_SEEDS=5000 build/sim/sim_test
 // Start elsewhere:           RINGKV_SIM_FIRST_SEED=50000 RINGKV_SIM_SEEDS=5000 build/sim/sim_test
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -70,7 +71,32 @@ struct SeedResult {
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
   size_t sloppy_writes = 0, stand_in_writes = 0;  // asked sloppy; acknowledged in part by stand-ins
+  bool anti_entropy = false;  // anti-entropy converged the replicas (else reads at ALL)
+  bool anti_entropy_only = false;  // read repair and hinted handoff were off
+  std::string idle_node;  // ran no repair at the end (RepairWithAntiEntropy)
+  uint64_t round_repairs = 0, repair_keys = 0;  // keys repaired by rounds; by the final repair
 };
+
+// Anti-entropy by seed, in blocks of 16 seeds (so it crosses every other setting): half the blocks
+// converge the healed cluster by reads at ALL (read repair) as before anti-entropy existed; the
+// other half by one anti-entropy repair on every node (sim/faults.h), in four kinds: the repair
+// alone; scheduled rounds every 50-250 virtual ms during the faults too; and either of those with
+// read repair and hinted handoff off, so that only anti-entropy can bring a replica what it
+// missed. In every other block of 128 seeds one node (by seed) runs no final repair: that catches
+// a repair that copies one way only (sim/faults.h). Reads at ALL in every seed would leave
+// anti-entropy little to find; so would anti-entropy in every seed for read repair, whose planted
+// bugs the final replica check catches.
+void SetAntiEntropy(uint64_t seed, SimOptions* options, SeedResult* result) {
+  if ((seed / 16) % 2 == 0) return;
+  options->anti_entropy = result->anti_entropy = true;
+  const uint64_t kind = (seed / 32) % 4;
+  if (kind % 2 == 1) options->anti_entropy_interval_ms = 50 + static_cast<int64_t>(seed % 5) * 50;
+  if (kind >= 2) {
+    options->read_repair = options->hinted_handoff = false;
+    result->anti_entropy_only = true;
+  }
+  if ((seed / 128) % 2 == 1) result->idle_node = fmt::format("n{}", 1 + seed % options->nodes);
+}
 
 SeedResult RunSeed(uint64_t seed, bool faults) {
   World world(seed);
@@ -81,13 +107,15 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   options.hints.tick_ms = 20 + static_cast<int64_t>(seed % 5) * 40;
   options.hints.batch_hints_max = 1 + seed % 8;
   if (seed % 3 == 0) options.hints.throughput_kb_per_s = options.hints.total_throughput_kb_per_s = 2;
+  SeedResult result;
+  SetAntiEntropy(seed, &options, &result);
   SimCluster cluster(&world, options);
   WorkloadOptions wo;
-  SeedResult result;
   result.profile = kProfiles[seed % 4];
   SetLevels(result.profile, seed, &wo);
   // Every other block of eight seeds: half the writes ask for sloppy quorum.
-  if ((seed / 8) % 2 == 1) wo.p_sloppy = 0.5;
+  // (Stand-ins hold hints: not without hinted handoff.)
+  if ((seed / 8) % 2 == 1 && options.hinted_handoff) wo.p_sloppy = 0.5;
   Workload workload(&cluster, wo);
   FaultSchedule schedule(&cluster);
   if (faults) schedule.Start();
@@ -95,13 +123,17 @@ SeedResult RunSeed(uint64_t seed, bool faults) {
   // Bounded in virtual time: far more than the workload needs.
   while (!workload.done() && world.now_us() < 600'000'000) world.RunUntil(world.now_us() + 10'000);
   schedule.Stop();
-  auto probe_violations = HealAndRepair(&cluster, &workload);
+  auto probe_violations = HealAndRepair(&cluster, &workload, result.idle_node);
   CheckOptions co;
   co.replication_factor = options.replication_factor;
-  co.blocking_read_repair = options.blocking_read_repair;
+  co.blocking_read_repair = options.blocking_read_repair && options.read_repair;
   result.report = CheckHistory(&cluster, workload.history(), workload.keys(), co);
   for (auto& v : probe_violations) result.report.violations.push_back(std::move(v));
   for (size_t i = 0; i < cluster.size(); ++i) {
+    result.round_repairs += cluster.node(i)->rounds_keys_repaired();
+    if (AntiEntropy* ae = cluster.node(i)->anti_entropy()) {
+      result.repair_keys += ae->report().keys_repaired;
+    }
     if (HintedHandoff* h = cluster.node(i)->handoff()) {
       result.hints_stored += h->stats().stored;
       result.hints_delivered += h->stats().delivered;
@@ -128,6 +160,8 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
   const auto start = std::chrono::steady_clock::now();
   size_t ops = 0, ok = 0, failed = 0, in_doubt = 0, reads = 0, strict_pairs = 0;
   uint64_t hints_stored = 0, hints_delivered = 0;
+  uint64_t ae_seeds = 0, ae_only_seeds = 0, round_repairs = 0, repair_keys = 0;
+  uint64_t repair_keys_only = 0;
   size_t stale[4] = {0, 0, 0, 0}, non_monotonic = 0, sloppy_writes = 0, stand_in_writes = 0;
   for (uint64_t i = 0; i < seeds; ++i) {
     const uint64_t seed = only ? only : first + i;
@@ -140,6 +174,11 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
     hints_delivered += r.hints_delivered;
     sloppy_writes += r.sloppy_writes;
     stand_in_writes += r.stand_in_writes;
+    ae_seeds += r.anti_entropy;
+    ae_only_seeds += r.anti_entropy_only;
+    round_repairs += r.round_repairs;
+    repair_keys += r.repair_keys;
+    if (r.anti_entropy_only) repair_keys_only += r.repair_keys;
     reads += r.report.reads_checked;
     strict_pairs += r.report.strict_pairs;
     stale[static_cast<int>(r.profile)] += r.report.stale_reads;
@@ -163,13 +202,20 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
               "%zu strict (read, earlier write) pairs; counted, not failed: %zu stale reads under "
               "r1w1, %zu under mixed, %zu non-monotonic; hints: %llu stored, %llu delivered "
               "(stats of the last incarnations); sloppy quorum: %zu writes asked, %zu "
-              "acknowledged in part by stand-ins; %.2f s = %.0f seeds/minute\n",
+              "acknowledged in part by stand-ins; anti-entropy: %llu seeds (%llu without read "
+              "repair and hints), keys repaired: %llu by rounds during the faults, %llu by the "
+              "final repair (%llu of them without read repair and hints); %.2f s = %.0f "
+              "seeds/minute\n",
               static_cast<unsigned long long>(seeds), ops, ok, failed, in_doubt, reads,
               strict_pairs, stale[static_cast<int>(Profile::kR1W1)],
               stale[static_cast<int>(Profile::kMixed)], non_monotonic,
               static_cast<unsigned long long>(hints_stored),
               static_cast<unsigned long long>(hints_delivered), sloppy_writes, stand_in_writes,
-              secs,
+              static_cast<unsigned long long>(ae_seeds),
+              static_cast<unsigned long long>(ae_only_seeds),
+              static_cast<unsigned long long>(round_repairs),
+              static_cast<unsigned long long>(repair_keys),
+              static_cast<unsigned long long>(repair_keys_only), secs,
               secs > 0 ? seeds / secs * 60 : 0.0);
   if (only) return;
   // The faults must bite, or the test proves nothing: some requests fail or end in doubt, and
@@ -180,6 +226,10 @@ TEST(SimTest, InvariantsHoldUnderRandomFaults) {
     EXPECT_GT(stale[static_cast<int>(Profile::kR1W1)], 0u);
     // Replicas miss writes under these faults, so hints must be stored and replayed.
     EXPECT_GT(hints_delivered, 0u);
+    // Anti-entropy must find work, or its invariant judges nothing: the rounds during the faults,
+    // and the final repair where nothing else carried missed writes.
+    EXPECT_GT(round_repairs, 0u);
+    EXPECT_GT(repair_keys_only, 0u);
   }
 }
 
@@ -349,30 +399,61 @@ bool HoldsValue(SimNode* n, const std::string& key, const std::string& value, si
   return found;
 }
 
+// k = v written at QUORUM through the key's first replica while it is cut off from the third,
+// which misses it; then the link heals. Returns whether the write was acknowledged.
+bool PutMissingTheThirdReplica(World* world, SimCluster* cluster) {
+  RequestOptions quorum;
+  quorum.consistency = Consistency::kQuorum;
+  const auto replicas = cluster->PreferenceList(TokenOf("k"), 3);
+  cluster->Partition({replicas[0]}, {replicas[2]});
+  bool acknowledged = false;
+  cluster->node(replicas[0])->coordinator()->Put(
+      "sim", "k", "v", "", 0, quorum, false,
+      [&](Result<WriteReply> r) { acknowledged = r.ok(); });
+  world->RunUntil(world->now_us() + 1'000'000);
+  const bool missed = !HoldsValue(cluster->node(replicas[2]), "k", "v", nullptr);
+  cluster->HealAll();
+  return acknowledged && missed;
+}
+
 // A replica cut off from the coordinator misses a QUORUM write; once the link heals, the hint
 // carries the write to it, with no read and no repair, and is deleted.
 TEST(SimTest, HintCarriesAMissedWriteOnceTheReplicaIsBack) {
   World world(5);
   SimCluster cluster(&world, SimOptions{});
-  RequestOptions quorum;
-  quorum.consistency = Consistency::kQuorum;
   const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
   SimNode* a = cluster.node(replicas[0]);
   SimNode* c = cluster.node(replicas[2]);
-  cluster.Partition({a->name()}, {c->name()});
-  std::optional<Result<WriteReply>> w;
-  a->coordinator()->Put("sim", "k", "v", "", 0, quorum, false, [&](Result<WriteReply> r) { w = r; });
-  world.RunUntil(world.now_us() + 1'000'000);
-  ASSERT_TRUE(w && w->ok()) << w->status().ToString();
-  EXPECT_FALSE(HoldsValue(c, "k", "v", nullptr));
+  ASSERT_TRUE(PutMissingTheThirdReplica(&world, &cluster));
   EXPECT_EQ(a->handoff()->stats().pending, 1u);
-  cluster.HealAll();
   world.RunToQuiescence();
   size_t siblings = 0;
   EXPECT_TRUE(HoldsValue(c, "k", "v", &siblings));
   EXPECT_EQ(siblings, 1u);
   EXPECT_EQ(a->handoff()->stats().pending, 0u);
   EXPECT_EQ(a->handoff()->stats().delivered, 1u);
+}
+
+// Without read repair and hinted handoff, a replica cut off during a write gets it from
+// anti-entropy alone: the idle-node repair of the randomized test (sim/faults.h) converges it,
+// where no repair leaves it missing.
+TEST(SimTest, AntiEntropyAloneRepairsAMissedWrite) {
+  World world(5);
+  SimOptions options;
+  options.anti_entropy = true;
+  options.read_repair = options.hinted_handoff = false;
+  SimCluster cluster(&world, options);
+  const auto replicas = cluster.PreferenceList(TokenOf("k"), 3);
+  SimNode* a = cluster.node(replicas[0]);
+  SimNode* c = cluster.node(replicas[2]);
+  ASSERT_TRUE(PutMissingTheThirdReplica(&world, &cluster));
+  world.RunToQuiescence();
+  ASSERT_FALSE(HoldsValue(c, "k", "v", nullptr));  // nothing but anti-entropy would bring it
+  const auto violations = RepairWithAntiEntropy(&cluster, {"k"}, replicas[1]);
+  EXPECT_TRUE(violations.empty()) << violations.front();
+  EXPECT_TRUE(HoldsValue(c, "k", "v", nullptr));
+  EXPECT_GE(a->anti_entropy()->report().keys_repaired + c->anti_entropy()->report().keys_repaired,
+            1u);
 }
 
 // ANY with every replica of the key down: a node outside the preference list takes the write,

@@ -130,4 +130,24 @@ void SimTransport::ReplicaScan(const std::string& peer, const ScanSpec& spec, in
   });
 }
 
+void SimTransport::AskAae(const std::string& address, const std::string& keyspace,
+                          const TokenRange& range, const AaeRequest& request, int64_t timeout_ms,
+                          AaeDone done) {
+  const uint64_t id =
+      Register(std::move(done), self_->clock()->MonoUs() + timeout_ms * 1000, false);
+  const std::string origin = self_->name();
+  const uint64_t origin_inc = self_->incarnation();
+  SimCluster* cluster = cluster_;
+  cluster_->Send(origin, address, 0, [cluster, origin, origin_inc, id, address, keyspace, range,
+                                      request](SimNode* target) {
+    Result<AaeAnswer> answer =
+        target->trees() == nullptr
+            ? Result<AaeAnswer>(Status::Unavailable("anti-entropy is off on this node", 1, 0))
+            : target->trees()->Answer(keyspace, range, request);
+    cluster->Send(address, origin, origin_inc, [id, answer](SimNode* back) {
+      back->transport()->Answer(id, answer);
+    });
+  });
+}
+
 }  // namespace ringkv::sim

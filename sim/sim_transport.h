@@ -1,12 +1,15 @@
-// SimTransport: PeerTransport over the simulated network. Each call becomes a message to the
-// peer's current incarnation; the answer comes back as another message to this incarnation. A
-// deadline timer answers kTimeout (in doubt for writes) if nothing returns in time.
+// SimTransport: PeerTransport and AaeTransport over the simulated network. Each call becomes a
+// message to the peer's current incarnation; the answer comes back as another message to this
+// incarnation. A deadline timer answers kTimeout (in doubt for writes) if nothing returns in time.
+// An anti-entropy question is addressed by the peer's name (the sim's member address) and answered
+// by the peer's trees (AaeTrees::Answer), as kvnode's AAE listener answers.
 #ifndef RINGKV_SIM_SIM_TRANSPORT_H_
 #define RINGKV_SIM_SIM_TRANSPORT_H_
 
 #include <map>
 #include <variant>
 
+#include "node/aae_transport.h"
 #include "node/effects.h"
 #include "sim/world.h"
 
@@ -15,7 +18,7 @@ namespace ringkv::sim {
 class SimCluster;
 class SimNode;
 
-class SimTransport final : public PeerTransport {
+class SimTransport final : public PeerTransport, public AaeTransport {
  public:
   // `self` must outlive the transport; its incarnation tags answers.
   SimTransport(SimCluster* cluster, SimNode* self, Timers* timers);
@@ -33,9 +36,12 @@ class SimTransport final : public PeerTransport {
                     ForwardDone done) override;
   void ReplicaScan(const std::string& peer, const ScanSpec& spec, int64_t deadline_us,
                    ScanDone done) override;
+  using AaeDone = std::function<void(Result<AaeAnswer>)>;
+  void AskAae(const std::string& address, const std::string& keyspace, const TokenRange& range,
+              const AaeRequest& request, int64_t timeout_ms, AaeDone done) override;
 
  private:
-  using Done = std::variant<WriteDone, ReadDone, ForwardDone, ScanDone>;
+  using Done = std::variant<WriteDone, ReadDone, ForwardDone, ScanDone, AaeDone>;
   struct Pending {
     Done done;
     Timers::TimerId timer = 0;

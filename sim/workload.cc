@@ -242,6 +242,27 @@ std::vector<size_t> Workload::ProbeWrites() {
   return out;
 }
 
+void Workload::ProbeReads() {
+  const auto all = keys();
+  for (size_t k = 0; k < all.size(); ++k) {
+    SimNode* node = cluster_->node(k % cluster_->size());
+    Op op;
+    op.kind = Op::Kind::kGet;
+    op.client = options_.clients + 1;  // a client of its own, one read per key
+    op.key = all[k];
+    op.needed = cluster_->options().replication_factor;
+    RequestOptions all_replicas;
+    all_replicas.consistency = Consistency::kAll;
+    const size_t index = Invoke(std::move(op), node);
+    node->coordinator()->Get(kSimKeyspace, all[k], all_replicas,
+                             [this, index](Result<ReadReply> r) {
+                               if (r.ok()) history_[index].read = r.value();
+                               Complete(index, r.ok() ? Op::Outcome::kOk : OutcomeOf(r.status()),
+                                        r.ok() ? Status::Ok() : r.status());
+                             });
+  }
+}
+
 void Workload::Scan(size_t client, size_t remaining, SimNode* node) {
   Op op;
   op.kind = Op::Kind::kScan;

@@ -92,6 +92,9 @@ class Workload {
   // in the history like any other (for after the heal: see sim/faults.h). Returns the indexes of
   // the ops in history().
   std::vector<size_t> ProbeWrites();
+  // A get at ALL of every key, each through the next node in turn, recorded like any other: the
+  // reads after anti-entropy's repair, judged against the whole history (sim/faults.h).
+  void ProbeReads();
   const std::vector<Op>& history() const { return history_; }
   std::vector<std::string> keys() const;
 
