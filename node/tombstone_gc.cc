@@ -127,6 +127,7 @@ void TombstoneCollector::Page(bool has_after, Token after_token, std::string aft
 
 void TombstoneCollector::Check(std::shared_ptr<std::vector<Dead>> dead, size_t i,
                                std::function<void()> then) {
+  if (!walking_) return;  // ended meanwhile (End): answers still in flight find it stopped
   if (i >= dead->size()) return then();
   if (Status s = Allowed(); !s.ok()) return End(s.message());
   std::weak_ptr<TombstoneCollector*> weak = alive_;
