@@ -50,7 +50,8 @@ void AaeTrees::StartBuild(const std::string& name, uint32_t replication_factor) 
     for (size_t v = 0; v < ring.token_count(); ++v) {
       ring.ReplicasOfVNode(v, replication_factor, &replicas);
       if (std::find(replicas.begin(), replicas.end(), *self) == replicas.end()) continue;
-      Entry e{ring.RangeOf(v), {}, TictacTree(options_.shape), {}};
+      const TokenRange range = ring.RangeOf(v);
+      Entry e{range, {}, TictacTree(options_.shape, range), {}};
       for (uint32_t r : replicas) e.replicas.push_back(ring.nodes()[r]);
       ks.by_end.emplace(ring.vnodes()[v].token, std::move(e));
     }
@@ -174,7 +175,7 @@ Result<AaeAnswer> AaeTrees::Answer(const std::string& keyspace, const TokenRange
   const auto* keys = std::get_if<KeysRequest>(&request);
   if (keys == nullptr) return AnswerFromTree(entry.value()->tree, request);
   // Keys: one scan of the range (DESIGN.md §3), every object with its version hash.
-  KeysAnswerBuilder builder(options_.shape, *keys);
+  KeysAnswerBuilder builder(options_.shape, range, *keys);
   for (const TokenRange& part : range.Unwrap()) {
     Status s = storage_->Scan(keyspace, part.start, part.end,
                               [&](std::string_view key, Token, const VersionedObject& object) {

@@ -48,7 +48,7 @@ class AaeTreesTest : public ::testing::Test {
     const auto ranges = trees_.Ranges(std::string(kDefaultKeyspace));
     ASSERT_FALSE(ranges.empty());
     for (const auto& r : ranges) {
-      TictacTree expected(trees_.shape());
+      TictacTree expected(trees_.shape(), r.range);
       for (const TokenRange& part : r.range.Unwrap()) {
         ASSERT_TRUE(storage_
                         .Scan(kDefaultKeyspace, part.start, part.end,
