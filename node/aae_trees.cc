@@ -174,9 +174,10 @@ Result<AaeAnswer> AaeTrees::Answer(const std::string& keyspace, const TokenRange
   if (Status s = ValidateRequest(options_.shape, request); !s.ok()) return s;
   const auto* keys = std::get_if<KeysRequest>(&request);
   if (keys == nullptr) return AnswerFromTree(entry.value()->tree, request);
-  // Keys: one scan of the range (DESIGN.md §3), every object with its version hash.
+  // Keys: a scan of the requested segments' tokens only (DESIGN.md §3), every object with its
+  // version hash; the rest of the range is not read.
   KeysAnswerBuilder builder(options_.shape, range, *keys);
-  for (const TokenRange& part : range.Unwrap()) {
+  for (const TokenRange& part : KeysRequestTokens(options_.shape, range, *keys)) {
     Status s = storage_->Scan(keyspace, part.start, part.end,
                               [&](std::string_view key, Token, const VersionedObject& object) {
                                 builder.Add(key, VersionHash(object));
