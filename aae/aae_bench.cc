@@ -8,7 +8,7 @@
 //             exchange of the range's keys and version hashes, M x (key + 8) bytes
 //
 // Usage: aae_bench [--keys M] [--branches B] [--leaves L]   (defaults 1000000, 1024, 256)
-// Keys are 16 bytes ("doc-000000000042"). Exchange time is this process's CPU for both replicas,
+// Keys are 16 bytes ("doc-000000000042"), in one tree over the whole ring. Exchange time is this process's CPU for both replicas,
 // scans of the in-memory models included; it is not a network figure.
 #include <algorithm>
 #include <chrono>
@@ -53,7 +53,7 @@ bool Parse(int argc, char** argv, Args* args) {
 }
 
 void Memory(const TreeShape& shape) {
-  const TictacTree tree(shape);
+  const TictacTree tree(shape, TokenRange{});
   std::printf(
       "memory    shape %s (%u segments): %zu bytes per tree (%.2f MiB), the same at any "
       "key count; serialized %zu bytes\n",
@@ -66,7 +66,7 @@ void Apply(const TreeShape& shape, const aae_testing::KeyMap& keys) {
   std::mt19937_64 rng(7);
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
   // The best of three passes: the machine is shared, and the slower passes measure the neighbours.
-  TictacTree tree(shape);
+  TictacTree tree(shape, TokenRange{});
   double insert_s = 1e9, overwrite_s = 1e9;
   for (int pass = 0; pass < 3; ++pass) {
     tree.Clear();

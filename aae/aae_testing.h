@@ -76,22 +76,26 @@ inline std::vector<KeyDiff> ExpectedDiffs(const KeyMap& a, const KeyMap& b) {
   return out;
 }
 
-inline TictacTree TreeOf(const KeyMap& keys, TreeShape shape) {
-  TictacTree tree(shape);
+// REQUIRES: range holds every key's token (TokenRange{}: the whole ring).
+inline TictacTree TreeOf(const KeyMap& keys, TreeShape shape, TokenRange range = {}) {
+  TictacTree tree(shape, range);
   for (const auto& [key, version] : keys) tree.Apply(key, std::nullopt, version);
   return tree;
 }
 
 // A replica of one range: its data and the tree kept beside it.
 struct Replica {
-  Replica(KeyMap k, TreeShape shape) : keys(std::move(k)), tree(TreeOf(keys, shape)) {}
+  // REQUIRES: range holds every key's token.
+  Replica(KeyMap k, TreeShape shape, TokenRange range = {})
+      : keys(std::move(k)), tree(TreeOf(keys, shape, range)) {}
 
-  // The answer the node will give: tree requests from the tree, keys requests by a scan.
+  // The answer the node will give: tree requests from the tree, keys requests by a scan (of the
+  // whole model: the node scans only KeysRequestTokens).
   Result<AaeAnswer> Answer(const AaeRequest& request) const {
     const auto* keys_request = std::get_if<KeysRequest>(&request);
     if (keys_request == nullptr) return AnswerFromTree(tree, request);
     if (Status s = ValidateRequest(tree.shape(), request); !s.ok()) return s;
-    KeysAnswerBuilder builder(tree.shape(), *keys_request);
+    KeysAnswerBuilder builder(tree.shape(), tree.range(), *keys_request);
     for (const auto& [key, version] : keys) builder.Add(key, version);
     return AaeAnswer{builder.Take()};
   }
@@ -102,7 +106,7 @@ struct Replica {
 
 // Runs an exchange between a and b to its end: a refusal by either replica aborts it.
 inline Exchange RunExchange(const Replica& a, const Replica& b, ExchangeOptions options = {}) {
-  Exchange exchange(a.tree.shape(), options);
+  Exchange exchange(a.tree.shape(), a.tree.range(), options);
   while (!exchange.finished()) {
     Result<AaeAnswer> answer_a = a.Answer(exchange.request());
     Result<AaeAnswer> answer_b = b.Answer(exchange.request());

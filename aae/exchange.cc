@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "common/limits.h"
+#include "common/token.h"
 
 namespace ringkv {
 namespace {
@@ -30,8 +31,8 @@ Status CountMismatch(std::string_view what, char side, size_t got, size_t want) 
 }
 
 // One side's keys, checked and sorted by key. Protocol error if a key is oversized, outside the
-// requested segments, or listed twice.
-Result<std::vector<const KeyVersion*>> SortedKeys(const TreeShape& shape,
+// range or the requested segments, or listed twice.
+Result<std::vector<const KeyVersion*>> SortedKeys(const TreeShape& shape, const TokenRange& range,
                                                   const std::vector<uint32_t>& segments,
                                                   const KeysAnswer& answer, char side) {
   std::vector<const KeyVersion*> keys;
@@ -41,7 +42,9 @@ Result<std::vector<const KeyVersion*>> SortedKeys(const TreeShape& shape,
       return Status::Protocol("anti-entropy: replica " + std::string(1, side) +
                               " answered a key of " + std::to_string(kv.key.size()) + " bytes");
     }
-    if (!std::binary_search(segments.begin(), segments.end(), SegmentOf(shape, kv.key))) {
+    const Token token = TokenOf(kv.key);
+    if (!range.Contains(token) ||
+        !std::binary_search(segments.begin(), segments.end(), SegmentOf(shape, range, token))) {
       return Status::Protocol("anti-entropy: replica " + std::string(1, side) +
                               " answered a key outside the requested segments");
     }
@@ -60,8 +63,8 @@ Result<std::vector<const KeyVersion*>> SortedKeys(const TreeShape& shape,
 
 }  // namespace
 
-Exchange::Exchange(TreeShape shape, ExchangeOptions options)
-    : shape_(shape), options_(options), request_(RootRequest{shape}) {
+Exchange::Exchange(TreeShape shape, TokenRange range, ExchangeOptions options)
+    : shape_(shape), range_(range), options_(options), request_(RootRequest{shape}) {
   assert(shape.Validate().ok());
   assert(options.branches_per_request_max >= 1 && options.segments_per_request_max >= 1);
 }
@@ -149,9 +152,9 @@ void Exchange::OnLeaves(const LeavesAnswer& a, const LeavesAnswer& b) {
 
 void Exchange::OnKeys(const KeysAnswer& a, const KeysAnswer& b) {
   const std::vector<uint32_t>& segments = std::get<KeysRequest>(request_).segments;
-  auto sorted_a = SortedKeys(shape_, segments, a, 'A');
+  auto sorted_a = SortedKeys(shape_, range_, segments, a, 'A');
   if (!sorted_a.ok()) return Fail(sorted_a.status());
-  auto sorted_b = SortedKeys(shape_, segments, b, 'B');
+  auto sorted_b = SortedKeys(shape_, range_, segments, b, 'B');
   if (!sorted_b.ok()) return Fail(sorted_b.status());
   const std::vector<const KeyVersion*>& xs = sorted_a.value();
   const std::vector<const KeyVersion*>& ys = sorted_b.value();

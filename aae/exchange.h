@@ -11,10 +11,10 @@
 //   kDone / kFailed
 //
 // The caller moves the messages (aae/messages.h): it gives request() to both replicas (the local
-// one answers with AnswerFromTree or a KeysAnswerBuilder over a storage scan, the peer over the
-// transport) and hands both answers to OnAnswers(). Asking both sides the same question keeps the
-// exchange symmetric: it holds no tree, so writes may land between rounds, and a third node could
-// run it. Each round costs one round trip to the peer.
+// one answers with AnswerFromTree or a KeysAnswerBuilder over a scan of KeysRequestTokens, the
+// peer over the transport) and hands both answers to OnAnswers(). Asking both sides the same
+// question keeps the exchange symmetric: it holds no tree, so writes may land between rounds, and a
+// third node could run it. Each round costs one round trip to the peer.
 //
 // Cost: with k differing keys in a range of M keys, on trees of S segments in B branches of L
 // leaves, b <= min(k, B) branches and s <= k segments differ, and an exchange takes
@@ -24,8 +24,8 @@
 // stays small. Equal replicas cost one round: 8 bytes asked, 16 answered.
 //
 // Answers are untrusted (a peer's): a shape other than the exchange's, a count that does not match
-// the request, a key outside the requested segments, a duplicate or an oversized key fails the
-// exchange with a clear Status and never crashes.
+// the request, a key outside the range or the requested segments, a duplicate or an oversized key
+// fails the exchange with a clear Status and never crashes.
 //
 // The result, diffs(), lists each differing key once, ascending, with its version hash on each side
 // (absent on a side: nullopt): keys missing on A, missing on B, or with different version hashes.
@@ -76,8 +76,9 @@ class Exchange {
  public:
   enum class State { kRoot, kBranches, kLeaves, kKeys, kDone, kFailed };
 
-  // An exchange between two trees of `shape`. REQUIRES: shape.Validate().ok(), both options >= 1.
-  explicit Exchange(TreeShape shape, ExchangeOptions options = {});
+  // An exchange between two trees of `shape` over `range` (the replicas' range: it places the
+  // segments, aae/tictac_tree.h). REQUIRES: shape.Validate().ok(), both options >= 1.
+  Exchange(TreeShape shape, TokenRange range, ExchangeOptions options = {});
 
   State state() const { return state_; }
   bool finished() const { return state_ == State::kDone || state_ == State::kFailed; }
@@ -112,6 +113,7 @@ class Exchange {
   void Fail(Status why);
 
   TreeShape shape_;
+  TokenRange range_;
   ExchangeOptions options_;
   State state_ = State::kRoot;
   Status status_;

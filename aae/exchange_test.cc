@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -112,7 +113,7 @@ TEST(Exchange, APeerTreeOfAnotherShapeIsRefused) {
   EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
 
   // ...and the exchange checks the shape a peer answers with, whatever the peer checked.
-  Exchange exchange(TreeShape{1024, 256});
+  Exchange exchange(TreeShape{1024, 256}, TokenRange{});
   exchange.OnAnswers(RootAnswer{TreeShape{1024, 256}, 1}, RootAnswer{TreeShape{512, 256}, 2});
   EXPECT_EQ(exchange.state(), Exchange::State::kFailed);
   EXPECT_EQ(exchange.status().code(), Code::kInvalidArgument);
@@ -122,13 +123,19 @@ TEST(Exchange, APeerTreeOfAnotherShapeIsRefused) {
   EXPECT_TRUE(exchange.diffs().empty());
 }
 
-// Drives a fresh exchange of two 4x4 trees that differ everywhere to its keys round.
+// The range of AtKeysRound's exchange: the positive tokens.
+constexpr TokenRange kPositive{0, kTokenMax};
+
+// Drives a fresh exchange over kPositive of two 4x4 trees that differ everywhere to its keys round.
 Exchange AtKeysRound() {
   const TreeShape shape{4, 4};
   KeyMap a, b;
-  for (int i = 0; i < 64; ++i) a["k" + std::to_string(i)] = 1;
-  Exchange exchange(shape, ExchangeOptions{4, 1});
-  const Replica ra(a, shape), rb(b, shape);
+  for (int i = 0; i < 128; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    if (kPositive.Contains(TokenOf(key))) a[key] = 1;
+  }
+  Exchange exchange(shape, kPositive, ExchangeOptions{4, 1});
+  const Replica ra(a, shape, kPositive), rb(b, shape, kPositive);
   while (!std::holds_alternative<KeysRequest>(exchange.request())) {
     exchange.OnAnswers(ra.Answer(exchange.request()).value(),
                        rb.Answer(exchange.request()).value());
@@ -137,29 +144,35 @@ Exchange AtKeysRound() {
   return exchange;
 }
 
-// A key of the requested segment, or of another one.
-std::string KeyIn(const TreeShape& shape, uint32_t segment, bool inside) {
+// A key of kPositive in the given segment, or in another one, or (outside_range) not in kPositive.
+std::string KeyIn(const TreeShape& shape, uint32_t segment, bool inside,
+                  bool outside_range = false) {
   for (int i = 0;; ++i) {
     std::string key = "probe" + std::to_string(i);
-    if ((SegmentOf(shape, key) == segment) == inside) return key;
+    const Token token = TokenOf(key);
+    if (!kPositive.Contains(token)) {
+      if (outside_range) return key;
+    } else if (!outside_range && (SegmentOf(shape, kPositive, token) == segment) == inside) {
+      return key;
+    }
   }
 }
 
 TEST(Exchange, MalformedAnswersFailTheExchange) {
   {
-    Exchange e(TreeShape{4, 4});
+    Exchange e(TreeShape{4, 4}, TokenRange{});
     e.OnAnswers(RootAnswer{TreeShape{4, 4}, 1}, BranchesAnswer{});
     EXPECT_EQ(e.status().code(), Code::kProtocol) << "an answer of the wrong kind";
   }
   {
-    Exchange e(TreeShape{4, 4});
+    Exchange e(TreeShape{4, 4}, TokenRange{});
     e.OnAnswers(RootAnswer{TreeShape{4, 4}, 1}, RootAnswer{TreeShape{4, 4}, 2});
     ASSERT_EQ(e.state(), Exchange::State::kBranches);
     e.OnAnswers(BranchesAnswer{{1, 2, 3, 4}}, BranchesAnswer{{1, 2, 3}});
     EXPECT_EQ(e.status().code(), Code::kProtocol) << "too few branch hashes";
   }
   {
-    Exchange e(TreeShape{4, 4});
+    Exchange e(TreeShape{4, 4}, TokenRange{});
     e.OnAnswers(RootAnswer{TreeShape{4, 4}, 1}, RootAnswer{TreeShape{4, 4}, 2});
     e.OnAnswers(BranchesAnswer{{1, 2, 3, 4}}, BranchesAnswer{{1, 2, 3, 5}});
     ASSERT_EQ(e.state(), Exchange::State::kLeaves);
@@ -175,6 +188,12 @@ TEST(Exchange, MalformedAnswersFailTheExchange) {
     const std::string outside = KeyIn(shape, segment_of(e), false);
     e.OnAnswers(KeysAnswer{}, KeysAnswer{{{outside, 1}}});
     EXPECT_EQ(e.status().code(), Code::kProtocol) << "a key outside the segments asked for";
+  }
+  {
+    Exchange e = AtKeysRound();
+    const std::string outside = KeyIn(shape, segment_of(e), false, /*outside_range=*/true);
+    e.OnAnswers(KeysAnswer{{{outside, 1}}}, KeysAnswer{});
+    EXPECT_EQ(e.status().code(), Code::kProtocol) << "a key outside the range";
   }
   {
     Exchange e = AtKeysRound();
@@ -195,8 +214,61 @@ TEST(Exchange, MalformedAnswersFailTheExchange) {
   }
 }
 
+// Over a wrapping range (a quarter of the ring each side of the origin), whose segments are slices
+// of its tokens, an exchange still finds exactly the differing keys.
+TEST(Exchange, FindsTheDifferingKeysOfAWrappingRange) {
+  std::mt19937_64 rng(BaseSeed());
+  SCOPED_TRACE(SeedTrace(BaseSeed()));
+  const TokenRange range{kTokenMax / 2, kTokenMin / 2};
+  KeyMap base;
+  for (const auto& [key, version] : RandomKeys(20000, rng)) {
+    if (range.Contains(TokenOf(key))) base.emplace(key, version);
+  }
+  KeyMap other;
+  for (const auto& [key, version] : Diverge(base, 300, rng)) {
+    if (range.Contains(TokenOf(key))) other.emplace(key, version);
+  }
+  const Replica a(base, TreeShape{64, 16}, range), b(other, TreeShape{64, 16}, range);
+  const Exchange exchange = RunExchange(a, b, ExchangeOptions{8, 16});
+  ASSERT_EQ(exchange.state(), Exchange::State::kDone) << exchange.status().ToString();
+  EXPECT_EQ(exchange.diffs(), ExpectedDiffs(a.keys, b.keys));
+  EXPECT_GT(exchange.diffs().size(), 200u);
+}
+
+// The arcs of a keys request hold exactly the keys of its segments: none wraps, none overlaps, and
+// adjacent segments make one arc.
+TEST(KeysRequestTokens, HoldExactlyTheKeysOfTheRequestedSegments) {
+  std::mt19937_64 rng(BaseSeed());
+  SCOPED_TRACE(SeedTrace(BaseSeed()));
+  const KeyMap keys = RandomKeys(5000, rng);
+  const TreeShape shape{4, 4};
+  for (const TokenRange& range : {TokenRange{}, TokenRange{kTokenMax / 2, kTokenMin / 2},
+                                  TokenRange{-1000, 1000}, TokenRange{kTokenMin, kTokenMax}}) {
+    SCOPED_TRACE(range.ToString());
+    EXPECT_EQ(KeysRequestTokens(shape, range, KeysRequest{{3, 4, 5}}).size(),
+              SegmentTokens(shape, range, 3, 5)->Unwrap().size());
+    for (int i = 0; i < 50; ++i) {
+      KeysRequest request;
+      for (uint32_t s = 0; s < shape.segments(); ++s) {
+        if (rng() % 3 == 0) request.segments.push_back(s);
+      }
+      const std::vector<TokenRange> arcs = KeysRequestTokens(shape, range, request);
+      for (const TokenRange& arc : arcs) EXPECT_FALSE(arc.Wraps()) << arc.ToString();
+      for (const auto& [key, version] : keys) {
+        const Token token = TokenOf(key);
+        const bool asked = range.Contains(token) &&
+                           std::binary_search(request.segments.begin(), request.segments.end(),
+                                              SegmentOf(shape, range, token));
+        const auto in = std::count_if(arcs.begin(), arcs.end(),
+                                      [&](const TokenRange& arc) { return arc.Contains(token); });
+        ASSERT_EQ(in, asked ? 1 : 0) << key;
+      }
+    }
+  }
+}
+
 TEST(Exchange, ReplicasRefuseMalformedRequests) {
-  const TictacTree tree(TreeShape{4, 4});
+  const TictacTree tree(TreeShape{4, 4}, TokenRange{});
   EXPECT_TRUE(AnswerFromTree(tree, LeavesRequest{{0, 3}}).ok());
   EXPECT_EQ(AnswerFromTree(tree, BranchesRequest{{4}}).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(AnswerFromTree(tree, LeavesRequest{{2, 1}}).status().code(), Code::kInvalidArgument);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "common/token.h"
+
 namespace ringkv {
 namespace {
 
@@ -104,11 +106,28 @@ Result<AaeAnswer> AnswerFromTree(const TictacTree& tree, const AaeRequest& reque
       request);
 }
 
-KeysAnswerBuilder::KeysAnswerBuilder(const TreeShape& shape, const KeysRequest& request)
-    : shape_(shape), segments_(request.segments) {}
+std::vector<TokenRange> KeysRequestTokens(const TreeShape& shape, const TokenRange& range,
+                                          const KeysRequest& request) {
+  std::vector<TokenRange> out;
+  const std::vector<uint32_t>& segments = request.segments;
+  for (size_t i = 0; i < segments.size();) {
+    size_t j = i + 1;  // segments[i..j) is a run of adjacent ids
+    while (j < segments.size() && segments[j] == segments[j - 1] + 1) ++j;
+    if (auto arc = SegmentTokens(shape, range, segments[i], segments[j - 1])) {
+      for (const TokenRange& piece : arc->Unwrap()) out.push_back(piece);
+    }
+    i = j;
+  }
+  return out;
+}
+
+KeysAnswerBuilder::KeysAnswerBuilder(const TreeShape& shape, const TokenRange& range,
+                                     const KeysRequest& request)
+    : shape_(shape), range_(range), segments_(request.segments) {}
 
 void KeysAnswerBuilder::Add(std::string_view key, uint64_t version_hash) {
-  if (std::binary_search(segments_.begin(), segments_.end(), SegmentOf(shape_, key))) {
+  if (std::binary_search(segments_.begin(), segments_.end(),
+                         SegmentOf(shape_, range_, TokenOf(key)))) {
     answer_.keys.push_back(KeyVersion{std::string(key), version_hash});
   }
 }

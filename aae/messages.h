@@ -80,23 +80,30 @@ Status ValidateRequest(const TreeShape& shape, const AaeRequest& request);
 // ValidateRequest are returned as they are.
 Result<AaeAnswer> AnswerFromTree(const TictacTree& tree, const AaeRequest& request);
 
-// Builds a replica's KeysAnswer while the caller scans its copy of the range (one sequential scan,
-// DESIGN.md §3): Add() every live or tombstoned key with its version hash, keep what Take()
+// The token arcs that hold exactly the keys of `request`'s segments in a tree of `shape` over
+// `range`: adjacent segments merged into one arc, each arc unwrapped (TokenRange::Unwrap), so each
+// is one sequential storage scan (DESIGN.md §3) and the scans read ~ the keys asked for, not the
+// range. Disjoint, none wrapping. REQUIRES: ValidateRequest(shape, request).ok().
+std::vector<TokenRange> KeysRequestTokens(const TreeShape& shape, const TokenRange& range,
+                                          const KeysRequest& request);
+
+// Builds a replica's KeysAnswer while the caller scans its copy of the range, or better only
+// KeysRequestTokens: Add() every live or tombstoned key with its version hash, keep what Take()
 // returns. Keys outside the requested segments are skipped. O(log segments requested) per key.
 // TODO(limits): an answer holds every key of the requested segments; cap it (and tell the asker to
 // ask again for fewer segments) before it crosses the wire.
-// TODO(perf): a scan of the whole range per keys round; a store ordered by segment, as Riak's
-// leveled keeps, would read only the requested segments.
 class KeysAnswerBuilder {
  public:
-  // REQUIRES: ValidateRequest(shape, request).ok(). Copies what it needs of both.
-  KeysAnswerBuilder(const TreeShape& shape, const KeysRequest& request);
+  // REQUIRES: ValidateRequest(shape, request).ok(). Copies what it needs of all three.
+  KeysAnswerBuilder(const TreeShape& shape, const TokenRange& range, const KeysRequest& request);
 
+  // REQUIRES: the range contains TokenOf(key).
   void Add(std::string_view key, uint64_t version_hash);
   KeysAnswer Take() { return std::move(answer_); }
 
  private:
   TreeShape shape_;
+  TokenRange range_;
   std::vector<uint32_t> segments_;  // ascending
   KeysAnswer answer_;
 };

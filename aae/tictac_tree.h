@@ -10,12 +10,18 @@
 // differing keys themselves; Riak's "large" tree (leveled_tictac.erl) is 1024 x 1024 segments of
 // 32-bit hashes (4 MiB). A node holding many small ranges may choose a smaller shape.
 //
-// Hashes. A key's token t = TokenOf(key) (Murmur3, common/token.h) picks its segment,
-// Mix64(t) mod segments, so segments do not follow the range's token order. The key with version
-// hash v contributes h(key, v) = Mix64(t ^ Mix64(v ^ kVersionSalt)) to its leaf. The version hash
-// is the caller's 64-bit digest of the object's causal state (siblings' dots, tombstones): equal
-// objects must give equal version hashes on every replica. A leaf is the XOR of the contributions
-// of its keys, a branch the XOR of its leaves, the root the XOR of its branches, so
+// Segments. A tree covers one token range (start, end] (ring/token_range.h; it may wrap, and
+// start == end is the whole ring). A key's token t = TokenOf(key) (Murmur3, common/token.h) picks
+// its segment by its place in the range: the range is cut into `segments` slices of equal width
+// (to one token), in token order, so a segment's keys are one token interval (SegmentTokens) and a
+// storage ordered by token reads them without scanning the rest of the range. Tokens are uniform,
+// so keys spread over the segments as evenly as a hash would spread them.
+//
+// Hashes. The key with version hash v contributes h(key, v) = Mix64(t ^ Mix64(v ^ kVersionSalt))
+// to its leaf. The version hash is the caller's 64-bit digest of the object's causal state
+// (siblings' dots, tombstones): equal objects must give equal version hashes on every replica. A
+// leaf is the XOR of the contributions of its keys, a branch the XOR of its leaves, the root the
+// XOR of its branches, so
 //  - a tree depends only on the set of (key, version hash) pairs, not on the order they came in;
 //  - an update is O(1): XOR out the old contribution and XOR in the new at the leaf, its branch and
 //    the root (three words), and a remove restores the tree to what it was before the insert.
@@ -44,10 +50,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/token.h"
+#include "ring/token_range.h"
 
 namespace ringkv {
 
-// The shape of a tree. Trees compare only with trees of the same shape.
+// The shape of a tree. Trees compare only with trees of the same shape over the same range.
 struct TreeShape {
   uint32_t branches = 1024;
   uint32_t leaves_per_branch = 256;
@@ -62,8 +70,18 @@ struct TreeShape {
   friend bool operator==(const TreeShape&, const TreeShape&) = default;
 };
 
-// The segment (leaf) that holds `key` in every tree of this shape. REQUIRES: shape.Validate().ok().
-uint32_t SegmentOf(const TreeShape& shape, std::string_view key);
+// The segment (leaf) of a key whose token is `token` in every tree of `shape` over `range`: the
+// token's offset in the range, scaled to [0, segments). Cost: a 128-bit division.
+// REQUIRES: shape.Validate().ok(), range.Contains(token).
+uint32_t SegmentOf(const TreeShape& shape, const TokenRange& range, Token token);
+
+// The tokens of segments first..last of such a tree, as one arc (from_exclusive, to_inclusive],
+// which wraps where the range does; nullopt if they hold no token (a range narrower than its
+// segment count leaves some segments empty). Over all segments the arcs cover the range and no
+// token lies in two; all segments of a whole-ring tree give the whole ring.
+// REQUIRES: shape.Validate().ok(), first <= last < shape.segments().
+std::optional<TokenRange> SegmentTokens(const TreeShape& shape, const TokenRange& range,
+                                        uint32_t first, uint32_t last);
 
 inline constexpr uint32_t kBranchesMax = 1u << 16;
 inline constexpr uint32_t kLeavesPerBranchMax = 1u << 16;
@@ -72,8 +90,9 @@ inline constexpr uint32_t kSegmentsMax = 1u << 20;
 
 class TictacTree {
  public:
-  // An empty tree (all hashes zero). REQUIRES: shape.Validate().ok().
-  explicit TictacTree(TreeShape shape = TreeShape{});
+  // An empty tree (all hashes zero) of `shape` over `range` (TokenRange{}: the whole ring).
+  // REQUIRES: shape.Validate().ok().
+  explicit TictacTree(TreeShape shape = TreeShape{}, TokenRange range = TokenRange{});
 
   TictacTree(const TictacTree&) = default;
   TictacTree& operator=(const TictacTree&) = default;
@@ -81,14 +100,16 @@ class TictacTree {
   TictacTree& operator=(TictacTree&&) = default;
 
   const TreeShape& shape() const { return shape_; }
+  const TokenRange& range() const { return range_; }
 
   // The contribution of `key` at version hash `version_hash` to its leaf.
   static uint64_t KeyVersionHash(std::string_view key, uint64_t version_hash);
 
   // Records that `key` went from `old_version_hash` to `new_version_hash` (nullopt: absent). Insert
-  // is (nullopt, v), remove (v, nullopt), overwrite (v, w). O(1): one TokenOf and three XORs.
-  // REQUIRES: old_version_hash is what the tree last recorded for key (the caller's storage knows
-  // it); otherwise the tree no longer matches the data until rebuilt.
+  // is (nullopt, v), remove (v, nullopt), overwrite (v, w). O(1): one TokenOf, one SegmentOf and
+  // three XORs. REQUIRES: range().Contains(TokenOf(key)); old_version_hash is what the tree last
+  // recorded for key (the caller's storage knows it), otherwise the tree no longer matches the data
+  // until rebuilt.
   void Apply(std::string_view key, std::optional<uint64_t> old_version_hash,
              std::optional<uint64_t> new_version_hash);
 
@@ -109,8 +130,8 @@ class TictacTree {
   // Internal consistency (see above); Corruption naming the first broken branch otherwise.
   Status CheckInvariants() const;
 
-  // The persistent and wire form (layout in tictac_tree.cc): shape, leaf hashes and a checksum.
-  // Branches and root are recomputed on load. Size: 24 + 8 * segments bytes.
+  // The persistent and wire form (layout in tictac_tree.cc): shape, range, leaf hashes and a
+  // checksum. Branches and root are recomputed on load. Size: 40 + 8 * segments bytes.
   std::string Serialize() const;
   // Corruption for a wrong magic, format version, size or checksum; InvalidArgument for a shape
   // that fails Validate(). Never crashes on any input.
@@ -120,7 +141,7 @@ class TictacTree {
   void XorSegment(uint32_t segment, uint64_t delta);
 
   TreeShape shape_;
-  uint32_t segment_mask_;  // segments - 1
+  TokenRange range_;
   uint32_t branch_shift_;  // log2(leaves_per_branch): segment >> shift is its branch
   uint64_t root_ = 0;
   std::vector<uint64_t> branches_;
@@ -139,7 +160,7 @@ struct TreeDiff {
   std::vector<uint32_t> branches;
   std::vector<uint32_t> segments;
 };
-// InvalidArgument if the shapes differ.
+// InvalidArgument if the shapes or the ranges differ.
 Result<TreeDiff> Compare(const TictacTree& a, const TictacTree& b);
 
 }  // namespace ringkv

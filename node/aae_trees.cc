@@ -50,7 +50,8 @@ void AaeTrees::StartBuild(const std::string& name, uint32_t replication_factor) 
     for (size_t v = 0; v < ring.token_count(); ++v) {
       ring.ReplicasOfVNode(v, replication_factor, &replicas);
       if (std::find(replicas.begin(), replicas.end(), *self) == replicas.end()) continue;
-      Entry e{ring.RangeOf(v), {}, TictacTree(options_.shape), {}};
+      const TokenRange range = ring.RangeOf(v);
+      Entry e{range, {}, TictacTree(options_.shape, range), {}};
       for (uint32_t r : replicas) e.replicas.push_back(ring.nodes()[r]);
       ks.by_end.emplace(ring.vnodes()[v].token, std::move(e));
     }
@@ -173,9 +174,10 @@ Result<AaeAnswer> AaeTrees::Answer(const std::string& keyspace, const TokenRange
   if (Status s = ValidateRequest(options_.shape, request); !s.ok()) return s;
   const auto* keys = std::get_if<KeysRequest>(&request);
   if (keys == nullptr) return AnswerFromTree(entry.value()->tree, request);
-  // Keys: one scan of the range (DESIGN.md §3), every object with its version hash.
-  KeysAnswerBuilder builder(options_.shape, *keys);
-  for (const TokenRange& part : range.Unwrap()) {
+  // Keys: a scan of the requested segments' tokens only (DESIGN.md §3), every object with its
+  // version hash; the rest of the range is not read.
+  KeysAnswerBuilder builder(options_.shape, range, *keys);
+  for (const TokenRange& part : KeysRequestTokens(options_.shape, range, *keys)) {
     Status s = storage_->Scan(keyspace, part.start, part.end,
                               [&](std::string_view key, Token, const VersionedObject& object) {
                                 builder.Add(key, VersionHash(object));

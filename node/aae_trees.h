@@ -79,6 +79,8 @@ class AaeTrees final : public StoredObjectObserver {
   // A replica's answer about its copy of `range` (a peer's request, or this node's own side of an
   // exchange). InvalidArgument for a range this node does not replicate as one of its ranges or a
   // request its trees cannot answer; Unavailable ("not ready") while the keyspace is building.
+  // A keys request reads from storage only its segments' tokens (KeysRequestTokens), on the loop:
+  // its cost follows the keys asked for, not the range's size.
   Result<AaeAnswer> Answer(const std::string& keyspace, const TokenRange& range,
                            const AaeRequest& request);
 

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <utility>
 
 #include "aae/version_hash.h"
 #include "common/clock.h"
@@ -17,13 +19,47 @@
 namespace ringkv {
 namespace {
 
+// Storage that counts the objects its scans visit, for the trees; the rest goes to `base`.
+class CountingStorage final : public Storage {
+ public:
+  explicit CountingStorage(Storage* base) : base_(base) {}
+  Result<VersionedObject> Get(std::string_view storage_key) override {
+    return base_->Get(storage_key);
+  }
+  void Write(std::vector<ObjectWrite> writes, std::function<void(Status)> done) override {
+    base_->Write(std::move(writes), std::move(done));
+  }
+  Status Scan(std::string_view keyspace, Token from_exclusive, Token to_inclusive,
+              const std::function<bool(std::string_view, Token, const VersionedObject&)>& fn)
+      override {
+    return base_->Scan(keyspace, from_exclusive, to_inclusive,
+                       [&](std::string_view key, Token token, const VersionedObject& object) {
+                         ++visited_;
+                         return fn(key, token, object);
+                       });
+  }
+  Result<std::string> GetMeta(std::string_view name) override { return base_->GetMeta(name); }
+  Status PutMeta(std::string_view name, std::string_view value) override {
+    return base_->PutMeta(name, value);
+  }
+  StorageStats Stats() override { return base_->Stats(); }
+  void Drain() override { base_->Drain(); }
+
+  // Objects visited by scans since the last call.
+  uint64_t TakeVisited() { return std::exchange(visited_, 0); }
+
+ private:
+  Storage* const base_;
+  uint64_t visited_ = 0;
+};
+
 class AaeTreesTest : public ::testing::Test {
  protected:
   AaeTreesTest()
       : view_(RandomMember("n1")),
         service_(&storage_, &clock_, /*actor=*/1, {}, &keyspaces_),
         log_("n1", LogLevel::kWarn, &clock_),
-        trees_(&view_, &keyspaces_, &storage_, &service_, &timers_, &log_, Options()) {
+        trees_(&view_, &keyspaces_, &counting_, &service_, &timers_, &log_, Options()) {
     for (const char* name : {"n2", "n3", "n4"}) EXPECT_TRUE(view_.Learn(RandomMember(name)).ok());
     service_.set_observer(&trees_);
   }
@@ -48,7 +84,7 @@ class AaeTreesTest : public ::testing::Test {
     const auto ranges = trees_.Ranges(std::string(kDefaultKeyspace));
     ASSERT_FALSE(ranges.empty());
     for (const auto& r : ranges) {
-      TictacTree expected(trees_.shape());
+      TictacTree expected(trees_.shape(), r.range);
       for (const TokenRange& part : r.range.Unwrap()) {
         ASSERT_TRUE(storage_
                         .Scan(kDefaultKeyspace, part.start, part.end,
@@ -65,6 +101,7 @@ class AaeTreesTest : public ::testing::Test {
 
   ManualClock clock_;
   MemoryStorage storage_;
+  CountingStorage counting_{&storage_};
   KeyspaceCatalog keyspaces_;
   ClusterView view_;
   KvService service_;
@@ -151,6 +188,40 @@ TEST_F(AaeTreesTest, AnswersRefuseWhatTheyCannotAnswer) {
   size_t in_range = 0;
   for (int i = 0; i < 200; ++i) in_range += r.range.Contains(TokenOf(fmt::format("doc-{}", i)));
   EXPECT_EQ(std::get<KeysAnswer>(keys.value()).keys.size(), in_range);
+}
+
+// A keys answer reads only the requested segments' objects from storage, not the rest of the range
+// (KeysRequestTokens' own test covers wrapping ranges).
+TEST_F(AaeTreesTest, AKeysAnswerReadsOnlyTheRequestedSegments) {
+  for (int i = 0; i < 3000; ++i) Put(fmt::format("doc-{}", i), "v1");
+  trees_.Refresh();
+  BuildAll();
+  const std::string ks(kDefaultKeyspace);
+  const TreeShape shape = trees_.shape();
+  size_t asked_total = 0, range_total = 0;
+  for (const auto& r : trees_.Ranges(ks)) {
+    SCOPED_TRACE(r.range.ToString());
+    // Segments 3..6, 40 and the last one: three runs.
+    const KeysRequest request{{3, 4, 5, 6, 40, shape.segments() - 1}};
+    size_t in_range = 0, in_segments = 0;
+    for (int i = 0; i < 3000; ++i) {
+      const Token token = TokenOf(fmt::format("doc-{}", i));
+      if (!r.range.Contains(token)) continue;
+      ++in_range;
+      const uint32_t s = SegmentOf(shape, r.range, token);
+      in_segments += std::binary_search(request.segments.begin(), request.segments.end(), s);
+    }
+    counting_.TakeVisited();
+    auto keys = trees_.Answer(ks, r.range, request);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_EQ(std::get<KeysAnswer>(keys.value()).keys.size(), in_segments);
+    EXPECT_EQ(counting_.TakeVisited(), in_segments) << "of " << in_range << " in the range";
+    asked_total += in_segments;
+    range_total += in_range;
+  }
+  // 6 of 256 segments: a few percent of the keys, but some.
+  EXPECT_GT(asked_total, 0u);
+  EXPECT_LT(asked_total * 10, range_total);
 }
 
 }  // namespace

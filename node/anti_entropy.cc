@@ -19,7 +19,7 @@ struct AntiEntropy::Run {
   Exchange exchange;
   bool all_repaired = true;
   Run(Task t, std::string a, TreeShape shape, ExchangeOptions o)
-      : task(std::move(t)), address(std::move(a)), exchange(shape, o) {}
+      : task(std::move(t)), address(std::move(a)), exchange(shape, task.range, o) {}
 };
 
 AntiEntropy::AntiEntropy(const ClusterView* view, AaeTrees* trees, KvService* service,

@@ -248,7 +248,9 @@ class AaeWireServerTest : public ::testing::Test {
 TEST_F(AaeWireServerTest, EveryKindIsAnsweredAsTheReplicaWould) {
   // Segments that hold keys, so the keys answer is not empty.
   std::vector<uint32_t> segments;
-  for (const auto& [key, version] : replica_.keys) segments.push_back(SegmentOf(kShape, key));
+  for (const auto& [key, version] : replica_.keys) {
+    segments.push_back(SegmentOf(kShape, replica_.tree.range(), TokenOf(key)));
+  }
   std::sort(segments.begin(), segments.end());
   segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
   segments.resize(5);
