@@ -20,6 +20,8 @@ Checks (V: violation, fails the run; C: counted, reported, since the setting doe
                   (promised only with blocking read repair, which runs do not set)
 Plus figures: outcomes by error, latency p50 / p99, availability in and out of fault periods and
 per side of each fault, siblings across a partition's sides, and t-visibility (PBS, measured).
+After a heal (`run test --converge-by`), merkle_differences and replica_differences compare the
+replicas' Merkle roots and stored objects (harness/converge.py asks the nodes).
 """
 import json
 from collections import defaultdict
@@ -416,6 +418,38 @@ def check_minority_refuses(result, rest_availability_min=0.8):
         if rest is None or rest < rest_availability_min:
             out.append(f"{f['label']}: the rest was available for {rest} of its operations, "
                        f"under {rest_availability_min}")
+    return out
+
+
+def merkle_differences(merkles):
+    """Ranges whose replicas' Merkle roots differ, from each node's `kvctl merkle` answer (by
+    node name). A root a replica did not give (an error in its place) counts as differing."""
+    out = []
+    for name, merkle in sorted(merkles.items()):
+        for r in merkle["ranges"]:
+            roots = r["roots"]
+            answered = all(len(x) == 16 and all(ch in "0123456789abcdef" for ch in x)
+                           for x in roots)
+            if not answered or len(set(roots)) > 1:
+                pairs = " ".join(f"{n}={x}" for n, x in zip(r["replicas"], roots))
+                out.append(f"merkle roots differ: as {name} sees ({r['start']}, {r['end']}]: "
+                           f"{pairs}")
+    return out
+
+
+def replica_differences(dumps, rf):
+    """Keys whose copies differ, from each node's `kvctl dump` objects (by node name): every key
+    must be held by rf nodes, all with the same sibling and tombstone counts."""
+    holders = defaultdict(dict)
+    for name, objects in dumps.items():
+        for o in objects:
+            holders[o["key"]][name] = (o["siblings"], o["tombstones"])
+    out = []
+    for key, copies in sorted(holders.items()):
+        if len(copies) != rf or len(set(copies.values())) > 1:
+            held = ", ".join(f"{n} {s} siblings {t} tombstones"
+                             for n, (s, t) in sorted(copies.items()))
+            out.append(f"replicas differ: {key} held by {len(copies)} of {rf} replicas: {held}")
     return out
 
 

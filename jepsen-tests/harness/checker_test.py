@@ -207,5 +207,40 @@ class CheckerTest(unittest.TestCase):
         self.assertTrue(run(h)["valid"])
 
 
+class ReplicaComparisonTest(unittest.TestCase):
+    """The check after --converge-by: replicas that agree pass, and each way of differing is
+    reported."""
+
+    @staticmethod
+    def merkle(roots, replicas=("n1", "n2", "n3")):
+        return {"ranges": [{"start": 0, "end": 10, "replicas": list(replicas),
+                            "roots": list(roots)}]}
+
+    def test_merkle_roots(self):
+        same = "00000000000000ab"
+        self.assertEqual(checker.merkle_differences({"n1": self.merkle([same] * 3)}), [])
+        differ = checker.merkle_differences({"n1": self.merkle([same, same,
+                                                                "00000000000000cd"])})
+        self.assertEqual(differ, ["merkle roots differ: as n1 sees (0, 10]: n1=00000000000000ab "
+                                  "n2=00000000000000ab n3=00000000000000cd"])
+        unanswered = self.merkle([same, same, "Unavailable: n3 is down"])
+        self.assertEqual(len(checker.merkle_differences({"n2": unanswered})), 1)
+
+    def test_replica_copies(self):
+        def obj(key, siblings=1, tombstones=0):
+            return {"key": key, "siblings": siblings, "tombstones": tombstones}
+        agreed = {n: [obj("u:0:0"), obj("d:0:0", 0, 1)] for n in ("n1", "n2", "n3")}
+        self.assertEqual(checker.replica_differences(agreed, 3), [])
+        missing = dict(agreed, n3=[obj("d:0:0", 0, 1)])
+        self.assertEqual(checker.replica_differences(missing, 3),
+                         ["replicas differ: u:0:0 held by 2 of 3 replicas: n1 1 siblings 0 "
+                          "tombstones, n2 1 siblings 0 tombstones"])
+        siblings = dict(agreed, n2=[obj("u:0:0", 2), obj("d:0:0", 0, 1)])
+        self.assertEqual(len(checker.replica_differences(siblings, 3)), 1)
+        # RF 2 on three nodes: each key on two of them.
+        two = {"n1": [obj("a")], "n2": [obj("a"), obj("b")], "n3": [obj("b")]}
+        self.assertEqual(checker.replica_differences(two, 2), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from harness import checker, cluster as cluster_mod, nemesis as nemesis_mod
+from harness import checker, cluster as cluster_mod, converge, nemesis as nemesis_mod
 
 
 def _now_us():
@@ -58,7 +58,19 @@ def rerun_command(args) -> str:
             cmd += " --" + flag.replace("_", "-")
     if getattr(args, "judge_as", None):
         cmd += f" --judge-as {args.judge_as}"
+    for flag in ("read_repair", "hinted_handoff", "anti_entropy_interval_s", "converge_by"):
+        if getattr(args, flag, None) is not None:
+            cmd += f" --{flag.replace('_', '-')} {getattr(args, flag)}"
     return cmd
+
+
+def _node_flags(args):
+    """kvnode's flags for this run: the harness's own, and those the run sets."""
+    extra = ["--sync", args.sync, "--request-timeout-ms", str(args.node_timeout_ms)]
+    for flag in ("read_repair", "hinted_handoff", "anti_entropy_interval_s"):
+        if getattr(args, flag, None) is not None:
+            extra += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    return extra
 
 
 def _setup(c, args) -> str:
@@ -80,8 +92,9 @@ def _setup(c, args) -> str:
     return "" if ks.returncode == 0 else f"keyspace create failed: {ks.stderr.strip()}"
 
 
-def _drive(nem, faults):
-    """Applies the schedule while the workload runs; returns the faults.json entries."""
+def _drive(nem, faults, before_end=None):
+    """Applies the schedule while the workload runs; returns the faults.json entries. Calls
+    before_end(entry) as each fault is about to end, while it still holds."""
     fault_log, t0 = [], time.monotonic()
     for f in faults:
         _sleep_until(t0 + f.start_s)
@@ -89,17 +102,19 @@ def _drive(nem, faults):
         start_us = _now_us()  # the fault is in force from here (rules applied, signal sent)
         print(f"jepsen: +{time.monotonic() - t0:5.1f}s {f.label}", flush=True)
         _sleep_until(t0 + f.end_s)
+        entry = {"start_us": start_us, "label": f.label, "cut_off": f.cut_off}
+        if before_end is not None:
+            before_end(entry)
         nem.end(f)
-        fault_log.append({"start_us": start_us, "end_us": _now_us(), "label": f.label,
-                          "cut_off": f.cut_off})
+        entry["end_us"] = _now_us()
+        fault_log.append(entry)
         print(f"jepsen: +{time.monotonic() - t0:5.1f}s end of {f.label}", flush=True)
     return fault_log
 
 
 def run(args, run_dir) -> int:
     _fresh_dir(run_dir)
-    extra = ["--sync", args.sync, "--request-timeout-ms", str(args.node_timeout_ms)]
-    c = cluster_mod.Cluster(args.build_dir, run_dir, args.nodes, extra)
+    c = cluster_mod.Cluster(args.build_dir, run_dir, args.nodes, _node_flags(args))
     workload_bin = os.path.join(args.build_dir, "jepsen-tests", "jepsen_workload")
     if getattr(args, "single_fault", None):
         faults = nemesis_mod.single(args.seed, c.names(), args.duration_s, args.single_fault)
@@ -110,7 +125,8 @@ def run(args, run_dir) -> int:
     print(f"jepsen: run {run_dir}\njepsen: rerun with: {rerun}", flush=True)
     history = os.path.join(run_dir, "history.jsonl")
     final = os.path.join(run_dir, "final.jsonl")
-    workload = None
+    workload, converge_by = None, getattr(args, "converge_by", None)
+    convergence = {"by": converge_by, "violations": []}
     try:
         problem = _setup(c, args)
         if problem:
@@ -124,13 +140,15 @@ def run(args, run_dir) -> int:
                                               str(args.duration_s), "--seed", str(args.seed),
                                               "--client-contacts",
                                               getattr(args, "client_contacts", "pinned")])
-        fault_log = _drive(nem, faults)
+        fault_log = _drive(nem, faults, _hints_sampler(c) if converge_by == "hints" else None)
         workload_exit = workload.wait(timeout=args.duration_s + 30)
         workload = None
         healed = time.monotonic()
         nem.heal_all()
         formed = c.wait_formed(timeout_s=40)
         converge_s = time.monotonic() - healed
+        if converge_by and formed:
+            convergence = _converge(c, args, fault_log)
         subprocess.run(common + ["--history", final, "final", "--keys-from", history,
                                  "--deadline-s", "30"], timeout=120)
     finally:
@@ -150,7 +168,52 @@ def run(args, run_dir) -> int:
         result["violations"].append(f"the workload exited with status {workload_exit}")
     if not formed:
         result["violations"].append("the cluster did not form again within 40 s of the heal")
+    result["convergence"] = convergence
+    result["violations"] += convergence["violations"]
     return _write_result(args, run_dir, checker.trim_violations(result))
+
+
+def _hints_sampler(c):
+    """For --converge-by hints: records in each fault's entry the hints pending as it ends."""
+    def sample(entry):
+        entry["hints_at_end"] = converge.hints_pending(c)
+    return sample
+
+
+def _converge(c, args, fault_log):
+    """--converge-by: after the heal, before the final reads at ALL. Returns what it measured and
+    its violations (a repair that leaves the replicas differing, hints that never drain, or a run
+    that gives the mechanism nothing to do, which would prove nothing)."""
+    out = {"by": args.converge_by, "violations": []}
+    if args.converge_by == "repair":
+        before = converge.differences(c, "jepsen", args.rf)
+        out["differences_before"] = {
+            "merkle": sum(d.startswith("merkle roots differ") for d in before),
+            "dump": sum(d.startswith("replicas differ") for d in before)}
+        print(f"jepsen: before the repair: {out['differences_before']}", flush=True)
+        if not out["differences_before"]["merkle"]:
+            out["violations"].append("nothing to repair: no Merkle root differed before the "
+                                      "repair, so this run proves nothing")
+        reports, problems = converge.repair_all(c, "jepsen", timeout_s=60)
+        out["violations"] += [f"repair failed: {p}" for p in problems]
+        out["repair"] = {name: {k: r.get(k) for k in ("ranges_done", "keys_differing", "keys",
+                                                      "bytes", "elapsed_ms")}
+                         for name, r in reports.items()}
+    else:
+        held = [sum((f.get("hints_at_end") or {}).values()) for f in fault_log]
+        out["hints_at_fault_end"] = [f.get("hints_at_end") for f in fault_log]
+        if not any(held):
+            out["violations"].append("no hint pending when the fault ended: hinted handoff had "
+                                     "nothing to deliver, so this run proves nothing")
+        drained_s, left = converge.wait_hints_drained(c, timeout_s=30)
+        out["seconds_to_drain_hints"] = None if drained_s is None else round(drained_s, 2)
+        if drained_s is None:
+            out["violations"].append(f"hints undelivered: still pending 30 s after the "
+                                     f"cluster formed: {left}")
+    after = converge.wait_agreed(c, "jepsen", args.rf, timeout_s=15)
+    out["differences_after"] = len(after)
+    out["violations"] += after
+    return out
 
 
 def _judge(args, events, fault_log):
@@ -170,12 +233,29 @@ def _judge(args, events, fault_log):
     return result
 
 
+def _convergence_text(conv) -> str:
+    """--converge-by in one line: what differed, what the repair or the hints did."""
+    if conv["by"] == "repair":
+        reports = conv.get("repair", {})
+        total = {k: sum(r[k] or 0 for r in reports.values())
+                 for k in ("keys", "bytes", "elapsed_ms")}
+        text = (f"before the repair {conv.get('differences_before')} differences; repair on "
+                f"{len(reports)} nodes, one after another: {total['keys']} keys repaired, "
+                f"{total['bytes']} bytes exchanged (trees and objects), {total['elapsed_ms']} ms")
+    else:
+        text = (f"hints pending at each fault's end {conv.get('hints_at_fault_end')}; drained "
+                f"{conv.get('seconds_to_drain_hints')} s after the cluster formed")
+    return text + f"; after it {conv.get('differences_after')} differences"
+
+
 def _write_result(args, run_dir, result) -> int:
     with open(os.path.join(run_dir, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
     text = checker.summary_text(result)
     text += f"\n  faults: {', '.join(result['faults']) or 'none'}"
     text += f"\n  cluster formed {result['seconds_to_form_after_heal']} s after the heal"
+    if result["convergence"]["by"]:
+        text += "\n  " + _convergence_text(result["convergence"])
     if not result["valid"]:
         text += f"\n  FAILED (seed {args.seed}); rerun with: {result['rerun']}"
     with open(os.path.join(run_dir, "summary.txt"), "w") as f:
