@@ -17,6 +17,7 @@ Every wait polls a deadline; the nodes are this process's children, killed by PI
 """
 import ctypes
 import datetime
+import faulthandler
 import os
 import random
 import shutil
@@ -40,6 +41,7 @@ from cassandra.query import BatchStatement, BatchType, SimpleStatement
 
 NODES = 3
 DEADLINE_S = 30
+TEST_DEADLINE_S = 240  # the whole test; ctest's timeout is 300 s
 USER, PASSWORD = "feast", "s3cret"
 AUTH = PlainTextAuthProvider(username=USER, password=PASSWORD)
 
@@ -139,7 +141,10 @@ def read_frame(sock):
     version, flags, stream, opcode, length = struct.unpack(">BBhBI", head)
     body = b""
     while len(body) < length:
-        body += sock.recv(length - len(body))
+        chunk = sock.recv(length - len(body))
+        if not chunk:
+            raise AssertionError("connection closed in the middle of a response")
+        body += chunk
     return version, stream, opcode, body
 
 
@@ -235,6 +240,8 @@ def raw_checks(port):
 
 
 def main():
+    # A hang shows where it is, before ctest's timeout kills the test without a word.
+    faulthandler.dump_traceback_later(TEST_DEADLINE_S, exit=True)
     kvnode = sys.argv[1]
     root = tempfile.mkdtemp(prefix="cql-driver-test-")
     nodes = Nodes(kvnode, root)
