@@ -72,7 +72,7 @@ struct DirectReplica {
              service.set_actor(service.actor() + 100);
              return Status::Ok();
            },
-           TombstoneGcOptions{ae_options.gc_grace_s, 0, 1000}) {
+           TombstoneGcOptions{ae_options.gc_grace_s, 0, 1000, /*in_flight_ms=*/1000}) {
     for (const char* n : {"n1", "n2", "n3"}) {
       if (n != name) {
         EXPECT_TRUE(

@@ -86,7 +86,7 @@ void TombstoneCollector::Page(bool has_after, Token after_token, std::string aft
   }
   replication_factor_ = def->replication_factor;
   const int64_t now_us = clock_->NowUs();
-  const int64_t grace_us = options_.grace_s * 1'000'000;
+  const int64_t grace_us = options_.grace_s * 1'000'000 + options_.in_flight_ms * 1000;
   auto dead = std::make_shared<std::vector<Dead>>();
   size_t examined = 0;
   bool more = false;

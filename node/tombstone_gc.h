@@ -7,9 +7,10 @@
 // every replica saw it, so a replica away for longer resurrects what was deleted meanwhile. Here
 // an object is collected only when both of these hold:
 //   - It is dead past the grace period: every sibling is a tombstone or has expired (TTL), and
-//     the last of them died more than grace_s ago (by this node's wall clock). By then no hint
-//     can still carry one of the values it shadows (a hint older than the grace period is dropped,
-//     node/hinted_handoff.h) and no request of that time is in flight.
+//     the last of them died more than grace_s ago, plus in_flight_ms (by this node's wall clock).
+//     By then no hint can still carry one of the values it shadows (a hint older than the grace
+//     period is dropped, node/hinted_handoff.h, and one whose delivery began just before that
+//     has landed or failed within in_flight_ms) and no request of that time is in flight.
 //   - Every other replica of the key (on the ring that serves requests, with no member joining or
 //     leaving) is up and, asked now, answers with the very same object (the same version hash,
 //     aae/version_hash.h) or with none. Then no replica holds a value without the tombstone
@@ -58,6 +59,9 @@ struct TombstoneGcOptions {
   int64_t grace_s = 864'000;        // 10 days, as Cassandra's gc_grace_seconds
   int64_t interval_ms = 600'000;    // between walks; 0: never
   int64_t request_timeout_ms = 5'000;
+  // The longest a request or a hint's delivery may be in flight (kvnode: --request-timeout-ms),
+  // added to the grace period.
+  int64_t in_flight_ms = 2'000;
 };
 
 struct TombstoneGcStats {

@@ -84,7 +84,10 @@ TEST_F(TombstoneGcTest, KeptUntilEveryOtherReplicaHoldsTheSameOrNothing) {
   n3_.Store("live", live);
   Walk(n1_);
   EXPECT_EQ(n1_.gc.stats().dead, 0u) << "within the grace period";
-  clock_.AdvanceUs((kGraceS + 1) * kSecond);
+  clock_.AdvanceUs(kGraceS * kSecond + kSecond / 2);
+  Walk(n1_);
+  EXPECT_EQ(n1_.gc.stats().dead, 0u) << "past the grace period, not past a delivery in flight";
+  clock_.AdvanceUs(kSecond);
   const VersionedObject fresh = n1_.Del("fresh");  // deleted now: within the grace period
   n2_.Store("fresh", fresh);
   n3_.Store("fresh", fresh);
@@ -125,7 +128,7 @@ TEST_F(TombstoneGcTest, AnotherTombstoneOnAReplicaKeepsIt) {
   for (auto* r : {&n2_, &n3_}) r->Store("k", value);
   n2_.Store("k", n1_.Del("k"));
   n3_.Del("k");  // concurrent with n1's: n3 never saw it
-  clock_.AdvanceUs((kGraceS + 1) * kSecond);
+  clock_.AdvanceUs((kGraceS + 2) * kSecond);
   Walk(n1_);
   EXPECT_EQ(n1_.gc.stats().kept, 1u);
   EXPECT_EQ(n1_.Contents().count("k"), 1u);

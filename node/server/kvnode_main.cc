@@ -358,6 +358,7 @@ int main(int argc, char** argv) {
   TombstoneGcOptions gc_options;
   gc_options.grace_s = f.gc_grace_s;
   gc_options.interval_ms = f.gc_interval_s * 1000;
+  gc_options.in_flight_ms = f.request_timeout_ms;
   TombstoneCollector tombstone_gc(&view, &service, storage->get(), peers.get(), &keyspaces,
                                   &timers, &clock, &log, renew_actor, gc_options);
   NodeAdmin admin{&membership, &view,    bootstrap.get(), &decommission,
