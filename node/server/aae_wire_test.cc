@@ -19,6 +19,7 @@
 #include "node/server/server.h"
 #include "node/server/wire_convert.h"
 #include "node/testing/raw_connection.h"
+#include "node/testing/run_io.h"
 #include "proto/frame.h"
 #include "storage/memory_storage.h"
 
@@ -27,7 +28,6 @@ namespace {
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
 constexpr char kSecret[] = "aae-test-secret";
 constexpr char kKeyspace[] = "ks";
@@ -210,13 +210,7 @@ class AaeWireServerTest : public ::testing::Test {
 
   // Runs the loop until `done` holds; false if `timeout_ms` passed first.
   bool RunUntil(const std::function<bool()>& done, int64_t timeout_ms = 5000) {
-    const auto deadline = steady_clock::now() + milliseconds(timeout_ms);
-    while (!done()) {
-      if (steady_clock::now() >= deadline) return false;
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(milliseconds(10));
-    }
-    return true;
+    return testing::RunIoUntil(io_, done, timeout_ms);
   }
 
   Result<AaeAnswer> Ask(AaeTransport* transport, const AaeRequest& request,

@@ -18,6 +18,7 @@
 #include "node/server/asio_timers.h"
 #include "node/kv_service.h"
 #include "node/server/server.h"
+#include "node/testing/run_io.h"
 #include "storage/leveldb_storage.h"
 
 namespace ringkv {
@@ -26,7 +27,6 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
 constexpr char kSecret[] = "peer-test-secret";
 
@@ -373,13 +373,7 @@ class PeerClientTest : public ::testing::Test {
 
   // Runs the loop until `done` holds; false if `timeout_ms` passed first.
   bool RunUntil(const std::function<bool()>& done, int64_t timeout_ms = 5000) {
-    const auto deadline = steady_clock::now() + milliseconds(timeout_ms);
-    while (!done()) {
-      if (steady_clock::now() >= deadline) return false;
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(milliseconds(10));
-    }
-    return true;
+    return testing::RunIoUntil(io_, done, timeout_ms);
   }
   // Runs the loop for `ms`: to show that nothing (more) happens in that time.
   void RunFor(int64_t ms) {
